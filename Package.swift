@@ -1,0 +1,83 @@
+// swift-tools-version:6.0
+// facemine: facial-emotion classifiers on OpenCL GPUs and a multithreaded CPU backend.
+//
+// The folder tree shows the layers of ../shared/DESIGN.md §1:
+//   Sources/System    C libraries as pkg-config system-library targets
+//   Sources/Device    the device abstraction (Backend protocol, tensors, op contract)
+//   Sources/Backends  one folder per backend, plus the one place that picks a backend
+//   Sources/CLI       the `facemine` executable
+//   Sources/Tools     release-mode tools (op benchmark)
+import PackageDescription
+
+/// Compute kernels are compiled optimised even in debug builds: the conformance suite and every
+/// later training test run them, and -Onone Swift loops are 20-50x slower than -O ones.
+/// `haswell` (AVX2 + FMA) is the baseline of every x86-64 machine we expect to run on.
+var kernelFlags: [SwiftSetting] = [.unsafeFlags(["-O"])]
+#if arch(x86_64)
+kernelFlags.append(.unsafeFlags(["-target-cpu", "haswell"]))
+#endif
+
+let package = Package(
+    name: "facemine",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "facemine", targets: ["FacemineCLI"]),
+        .executable(name: "facemine-opbench", targets: ["OpBench"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        // MARK: system libraries
+        .systemLibrary(
+            name: "CBLAS", path: "Sources/System/CBLAS", pkgConfig: "openblas",
+            providers: [.apt(["libopenblas-dev"])]),
+        .systemLibrary(
+            name: "COpenCL", path: "Sources/System/COpenCL", pkgConfig: "OpenCL",
+            providers: [.apt(["ocl-icd-opencl-dev", "opencl-headers"])]),
+        .systemLibrary(
+            name: "CCLBlast", path: "Sources/System/CCLBlast", pkgConfig: "clblast",
+            providers: [.apt(["libclblast-dev"])]),
+
+        // MARK: device abstraction
+        .target(name: "FacemineDevice", path: "Sources/Device"),
+
+        // MARK: backends
+        .target(
+            name: "FacemineCPU", dependencies: ["FacemineDevice", "CBLAS"],
+            path: "Sources/Backends/CPU", swiftSettings: kernelFlags),
+        .target(
+            name: "FacemineBackends", dependencies: ["FacemineDevice", "FacemineCPU"],
+            path: "Sources/Backends/Selection"),
+
+        // MARK: executables
+        .executableTarget(
+            name: "FacemineCLI",
+            dependencies: [
+                "FacemineDevice", "FacemineBackends",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            path: "Sources/CLI"),
+        .executableTarget(
+            name: "OpBench",
+            dependencies: [
+                "FacemineDevice", "FacemineCPU", "CBLAS",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            path: "Sources/Tools/OpBench"),
+
+        // MARK: tests
+        .testTarget(
+            name: "ConformanceTests", dependencies: ["FacemineDevice", "FacemineBackends"],
+            path: "Tests/ConformanceTests"),
+        .testTarget(
+            name: "CPUBackendTests", dependencies: ["FacemineDevice", "FacemineCPU"],
+            path: "Tests/CPUBackendTests"),
+        .testTarget(
+            name: "SystemLibraryTests", dependencies: ["COpenCL", "CCLBlast", "CBLAS"],
+            path: "Tests/SystemLibraryTests"),
+    ],
+    // Kernels are written against unsafe pointers and Dispatch; Swift 5 mode keeps strict
+    // concurrency checking from turning every pointer capture into a diagnostic.
+    swiftLanguageModes: [.v5]
+)

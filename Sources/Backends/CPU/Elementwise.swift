@@ -1,0 +1,93 @@
+import FacemineDevice
+
+/// Memory-bound maps: split into large contiguous ranges so each thread streams its own part.
+let elementwiseGrain = 1 << 14
+
+extension CPUBackend {
+    public func reluForward(_ x: Tensor, output: Tensor) {
+        precondition(x.count == output.count, "relu \(x.shape) -> \(output.shape)")
+        let src = x.floats, dst = output.floats
+        parallel.forRanges(x.count, grain: elementwiseGrain) { r in
+            for i in r { dst[i] = Swift.max(src[i], 0) }
+        }
+    }
+
+    public func reluBackward(gradOutput: Tensor, output: Tensor, gradInput: Tensor) {
+        precondition(gradOutput.count == output.count && gradInput.count == output.count,
+                     "relu backward on \(gradOutput.shape), \(output.shape), \(gradInput.shape)")
+        let dy = gradOutput.floats, y = output.floats, dx = gradInput.floats
+        parallel.forRanges(output.count, grain: elementwiseGrain) { r in
+            for i in r { dx[i] = y[i] > 0 ? dy[i] : 0 }
+        }
+    }
+
+    public func add(_ a: Tensor, _ b: Tensor, output: Tensor) {
+        precondition(a.count == b.count && a.count == output.count, "add \(a.shape) + \(b.shape) -> \(output.shape)")
+        let x = a.floats, y = b.floats, z = output.floats
+        parallel.forRanges(a.count, grain: elementwiseGrain) { r in
+            for i in r { z[i] = x[i] + y[i] }
+        }
+    }
+
+    public func addBias(_ x: Tensor, bias: Tensor) {
+        precondition(x.shape.count >= 2 && bias.shape == [x.shape[1]], "bias \(bias.shape) for \(x.shape)")
+        let channels = x.shape[1], plane = x.count / (x.shape[0] * channels)
+        let p = x.floats, b = bias.floats
+        if plane == 1 {
+            // [N, features]: one row per task.
+            parallel.forEach(x.shape[0], grain: 16) { row in
+                let r = p + row * channels
+                for j in 0..<channels { r[j] += b[j] }
+            }
+        } else {
+            parallel.forEach(x.shape[0] * channels, grain: 4) { task in
+                let v = b[task % channels], r = p + task * plane
+                for j in 0..<plane { r[j] += v }
+            }
+        }
+    }
+
+    public func biasGradient(_ gradOutput: Tensor, into gradBias: Tensor) {
+        let shape = gradOutput.shape
+        precondition(shape.count >= 2 && gradBias.shape == [shape[1]], "bias gradient \(gradBias.shape) for \(shape)")
+        let n = shape[0], channels = shape[1], plane = gradOutput.count / (n * channels)
+        let dy = gradOutput.floats, db = gradBias.floats
+        parallel.forEach(channels, grain: 8) { ch in
+            var total: Float = 0
+            for i in 0..<n { total += sumFloats(dy + (i * channels + ch) * plane, plane) }
+            db[ch] = total
+        }
+    }
+
+    // MARK: dropout
+
+    public func dropoutForward(_ x: Tensor, output: Tensor, probability: Float, seed: UInt64, step: UInt64) {
+        precondition(x.count == output.count, "dropout \(x.shape) -> \(output.shape)")
+        applyDropoutMask(x.floats, output.floats, count: x.count, probability: probability, seed: seed, step: step)
+    }
+
+    public func dropoutBackward(gradOutput: Tensor, gradInput: Tensor, probability: Float, seed: UInt64, step: UInt64) {
+        precondition(gradOutput.count == gradInput.count, "dropout backward \(gradOutput.shape) -> \(gradInput.shape)")
+        applyDropoutMask(gradOutput.floats, gradInput.floats, count: gradOutput.count,
+                         probability: probability, seed: seed, step: step)
+    }
+
+    /// dst[i] = src[i] / (1 - p) where the Philox draw for i is >= p, else 0. Forward and
+    /// backward are the same map, so the mask is never stored.
+    private func applyDropoutMask(_ src: UnsafePointer<Float>, _ dst: UnsafeMutablePointer<Float>, count: Int,
+                                  probability p: Float, seed: UInt64, step: UInt64) {
+        precondition(p >= 0 && p < 1, "dropout probability must be in [0, 1), got \(p)")
+        let scale = 1 / (1 - p)
+        let groups = (count + 3) / 4
+        parallel.forRanges(groups, grain: 1 << 12) { r in
+            for group in r {
+                let words = Philox.words(seed: seed, step: step, group: UInt64(group))
+                for lane in 0..<4 {
+                    let i = group * 4 + lane
+                    if i >= count { break }
+                    dst[i] = Philox.unitFloat(words[lane]) >= p ? src[i] * scale : 0
+                }
+            }
+        }
+    }
+}

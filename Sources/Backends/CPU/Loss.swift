@@ -1,0 +1,56 @@
+import FacemineDevice
+import Foundation
+
+extension CPUBackend {
+    public func softmaxCrossEntropy(logits: Tensor, labels: Tensor, classWeights: Tensor?,
+                                    labelSmoothing: Float, loss: Tensor, gradLogits: Tensor?) {
+        precondition(logits.shape.count == 2, "logits must be [N, classes], got \(logits.shape)")
+        let n = logits.shape[0], classes = logits.shape[1]
+        precondition(labels.shape == [n], "labels \(labels.shape) for logits \(logits.shape)")
+        precondition(loss.count == 1, "loss must hold one value")
+        precondition(labelSmoothing >= 0 && labelSmoothing <= 1, "label smoothing must be in [0, 1]")
+        if let classWeights { precondition(classWeights.shape == [classes], "class weights \(classWeights.shape) for \(classes) classes") }
+        if let gradLogits { precondition(gradLogits.shape == logits.shape, "gradLogits \(gradLogits.shape)") }
+
+        let z = logits.floats, y = labels.int32s, w = classWeights?.floats
+        let dz = gradLogits?.floats
+        let smooth = labelSmoothing / Float(classes)
+        let sumWeights: Float = w.map { p in (0..<classes).reduce(0) { $0 + p[$1] } } ?? Float(classes)
+        // Total weight of the rows' true classes: PyTorch's denominator for mean reduction.
+        var denominator = 0.0
+        for i in 0..<n {
+            let label = Int(y[i])
+            precondition(label >= 0 && label < classes, "label \(label) out of range 0..<\(classes) in row \(i)")
+            denominator += Double(w?[label] ?? 1)
+        }
+        let inverse = denominator > 0 ? 1 / denominator : 0
+        var total = 0.0
+        for i in 0..<n {
+            let row = z + i * classes
+            let label = Int(y[i])
+            var maxLogit = row[0]
+            for c in 1..<classes { maxLogit = Swift.max(maxLogit, row[c]) }
+            var expSum: Float = 0
+            for c in 0..<classes { expSum += exp(row[c] - maxLogit) }
+            let logSum = maxLogit + log(expSum)
+            // Row target q_c = ((1 - s) * [c == y] + s / C) * w_c; loss_i = sum_c q_c * -log p_c.
+            var rowLoss: Float = 0
+            for c in 0..<classes {
+                let q = ((c == label ? 1 - labelSmoothing : 0) + smooth) * (w?[c] ?? 1)
+                rowLoss += q * (logSum - row[c])
+            }
+            total += Double(rowLoss)
+            if let dz {
+                // d loss_i / d z_c = (sum_c q_c) * p_c - q_c
+                let labelWeight = w?[label] ?? 1
+                let qSum = (1 - labelSmoothing) * labelWeight + smooth * sumWeights
+                for c in 0..<classes {
+                    let q = ((c == label ? 1 - labelSmoothing : 0) + smooth) * (w?[c] ?? 1)
+                    let prob = exp(row[c] - logSum)
+                    dz[i * classes + c] = Float(Double(qSum * prob - q) * inverse)
+                }
+            }
+        }
+        loss.floats[0] = Float(total * inverse)
+    }
+}

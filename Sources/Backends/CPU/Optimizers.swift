@@ -1,0 +1,57 @@
+import FacemineDevice
+import Foundation
+
+/// Optimizer updates as fused elementwise passes: each element's parameter, gradient and state
+/// are read once and written once.
+extension CPUBackend {
+    public func sgdStep(parameter: Tensor, gradient: Tensor, momentumBuffer: Tensor?,
+                        settings s: SGDSettings, step: Int) {
+        precondition(parameter.count == gradient.count, "SGD parameter \(parameter.shape) vs gradient \(gradient.shape)")
+        precondition(step >= 1, "optimizer steps count from 1")
+        let p = parameter.floats, g = gradient.floats
+        let lr = s.learningRate, wd = s.weightDecay, mu = s.momentum, damp = 1 - s.dampening
+        guard s.momentum != 0 else {
+            parallel.forRanges(parameter.count, grain: elementwiseGrain) { r in
+                for i in r { p[i] -= lr * (g[i] + wd * p[i]) }
+            }
+            return
+        }
+        guard let momentumBuffer else { preconditionFailure("SGD with momentum needs a momentum buffer") }
+        precondition(momentumBuffer.count == parameter.count, "momentum buffer \(momentumBuffer.shape)")
+        let m = momentumBuffer.floats
+        let first = step == 1, nesterov = s.nesterov
+        parallel.forRanges(parameter.count, grain: elementwiseGrain) { r in
+            for i in r {
+                let d = g[i] + wd * p[i]
+                let buf = first ? d : mu * m[i] + damp * d
+                m[i] = buf
+                p[i] -= lr * (nesterov ? d + mu * buf : buf)
+            }
+        }
+    }
+
+    public func adamStep(parameter: Tensor, gradient: Tensor, firstMoment: Tensor, secondMoment: Tensor,
+                         settings s: AdamSettings, step: Int) {
+        precondition(parameter.count == gradient.count && parameter.count == firstMoment.count
+                     && parameter.count == secondMoment.count, "Adam tensors differ in size")
+        precondition(step >= 1, "optimizer steps count from 1")
+        let p = parameter.floats, g = gradient.floats, m = firstMoment.floats, v = secondMoment.floats
+        let b1 = s.beta1, b2 = s.beta2, eps = s.epsilon
+        let correction1 = 1 - Float(pow(Double(b1), Double(step)))
+        let correction2Root = Float((1 - pow(Double(b2), Double(step))).squareRoot())
+        let stepSize = s.learningRate / correction1
+        let coupledDecay = s.decoupledWeightDecay ? 0 : s.weightDecay
+        let shrink = s.decoupledWeightDecay ? 1 - s.learningRate * s.weightDecay : 1
+        parallel.forRanges(parameter.count, grain: elementwiseGrain) { r in
+            for i in r {
+                let d = g[i] + coupledDecay * p[i]
+                let mi = b1 * m[i] + (1 - b1) * d
+                let vi = b2 * v[i] + (1 - b2) * d * d
+                m[i] = mi
+                v[i] = vi
+                p[i] = p[i] * shrink - stepSize * mi / (vi.squareRoot() / correction2Root + eps)
+            }
+        }
+    }
+}
+

@@ -1,0 +1,50 @@
+import FacemineCPU
+import FacemineDevice
+import Testing
+
+/// The CPU backend picks between two convolution algorithms by shape; the conformance suite
+/// only sees the one it picks. These run both on the same shapes, and force the im2col path to
+/// split the batch into many chunks, so each code path is checked whatever the heuristic says.
+@Suite struct ConvolutionAlgorithmTests {
+    static let shapes = [
+        ConvGeometry(batch: 3, inChannels: 1, height: 9, width: 8, outChannels: 4, kernel: 3, stride: 1, padding: 1),
+        ConvGeometry(batch: 3, inChannels: 4, height: 11, width: 9, outChannels: 5, kernel: 3, stride: 2, padding: 1),
+        ConvGeometry(batch: 2, inChannels: 1, height: 12, width: 12, outChannels: 3, kernel: 7, stride: 2, padding: 3),
+        ConvGeometry(batch: 5, inChannels: 3, height: 6, width: 7, outChannels: 4, kernel: 1, stride: 2, padding: 0),
+    ]
+
+    @Test(arguments: shapes)
+    func directAndChunkedIm2colAgree(_ g: ConvGeometry) throws {
+        let single = CPUBackend(threads: 2)
+        let chunked = CPUBackend(threads: 3)
+        chunked.columnChunkBytes = 1  // one image per chunk
+        func run(_ backend: CPUBackend, _ algorithm: ConvAlgorithm) throws -> [[Float]] {
+            var seed: UInt32 = 17
+            func values(_ n: Int) -> [Float] {
+                (0..<n).map { _ in seed = seed &* 1_664_525 &+ 1_013_904_223; return Float(seed >> 8) / 8_388_608 - 1 }
+            }
+            let x = try backend.makeTensor(g.inputShape, values: values(Tensor.elementCount(g.inputShape)))
+            let w = try backend.makeTensor(g.weightShape, values: values(Tensor.elementCount(g.weightShape)))
+            let b = try backend.makeTensor([g.outChannels], values: values(g.outChannels))
+            let dy = try backend.makeTensor(g.outputShape, values: values(Tensor.elementCount(g.outputShape)))
+            let y = try backend.makeTensor(g.outputShape), dx = try backend.makeTensor(g.inputShape)
+            let dw = try backend.makeTensor(g.weightShape), db = try backend.makeTensor([g.outChannels])
+            backend.conv2dForward(g, input: x, weight: w, bias: b, output: y, algorithm: algorithm)
+            backend.conv2dBackward(g, input: x, weight: w, gradOutput: dy, gradInput: dx, gradWeight: dw,
+                                   gradBias: db, algorithm: algorithm)
+            return try [y, dx, dw, db].map { try backend.floats($0) }
+        }
+        let direct = try run(single, .direct)
+        let im2col = try run(chunked, .im2col)
+        for (name, (a, b)) in zip(["output", "grad input", "grad weight", "grad bias"], zip(direct, im2col)) {
+            let scale = a.map { abs($0) }.max() ?? 0
+            let worst = zip(a, b).map { abs($0 - $1) }.max() ?? 0
+            #expect(worst <= 1e-5 * max(scale, 1), "\(g) \(name): direct and im2col differ by \(worst)")
+        }
+    }
+
+    @Test func threadCountComesFromTheEnvironmentOrCores() {
+        #expect(CPUBackend.defaultThreadCount >= 1)
+        #expect(CPUBackend(threads: 3).deviceDescription.hasPrefix("CPU: 3 threads, OpenBLAS"))
+    }
+}

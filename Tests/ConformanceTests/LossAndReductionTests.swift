@@ -1,0 +1,52 @@
+import FacemineDevice
+import Testing
+
+@Suite struct LossAndReductionTests {
+    struct Case: Sendable, CustomTestStringConvertible {
+        let rows: Int, classes: Int, weighted: Bool, smoothing: Double
+        var testDescription: String { "\(rows)x\(classes) weighted=\(weighted) smoothing=\(smoothing)" }
+    }
+
+    static let cases = [
+        Case(rows: 7, classes: 8, weighted: false, smoothing: 0),
+        Case(rows: 7, classes: 8, weighted: true, smoothing: 0),
+        Case(rows: 64, classes: 8, weighted: false, smoothing: 0.1),
+        Case(rows: 5, classes: 3, weighted: true, smoothing: 0.2),
+        Case(rows: 1, classes: 8, weighted: true, smoothing: 1),
+    ]
+
+    @Test(arguments: BackendUnderTest.all, cases)
+    func crossEntropyMatchesPyTorchDefinition(_ target: BackendUnderTest, _ c: Case) throws {
+        let backend = try target.make()
+        var rng = SeededRandom(seed: UInt64(c.rows * 10 + c.classes))
+        let logits = rng.values(c.rows * c.classes, scale: 4)
+        let labels = (0..<c.rows).map { _ in Int32.random(in: 0..<Int32(c.classes), using: &rng) }
+        let weights = c.weighted ? rng.values(c.classes).map { abs($0) + 0.25 } : nil
+        let loss = try backend.makeTensor([1]), grad = try backend.makeTensor([c.rows, c.classes])
+        backend.softmaxCrossEntropy(
+            logits: try backend.makeTensor([c.rows, c.classes], values: logits.floats),
+            labels: try backend.makeTensor([c.rows], labels: labels),
+            classWeights: try weights.map { try backend.makeTensor([c.classes], values: $0.floats) },
+            labelSmoothing: Float(c.smoothing), loss: loss, gradLogits: grad)
+        let expected = Reference.crossEntropy(logits: logits, labels: labels, classes: c.classes,
+                                              weights: weights, smoothing: c.smoothing)
+        expectClose(try backend.floats(loss), [expected.loss], "cross-entropy loss")
+        expectClose(try backend.floats(grad), expected.grad, "cross-entropy gradient")
+    }
+
+    @Test(arguments: BackendUnderTest.all)
+    func argmaxAndSum(_ target: BackendUnderTest) throws {
+        let backend = try target.make()
+        let x: [Float] = [1, 3, 3, 0, /**/ -1, -2, -0.5, -3, /**/ 0, 0, 0, 0]
+        let indices = try backend.makeTensor([3], dtype: .int32)
+        backend.argmaxRows(try backend.makeTensor([3, 4], values: x), into: indices)
+        #expect(try backend.int32s(indices) == [1, 2, 0], "ties go to the first column")
+
+        var rng = SeededRandom(seed: 8)
+        let big = rng.values(100_003)
+        let total = try backend.makeTensor([1])
+        backend.sum(try backend.makeTensor([big.count], values: big.floats), into: total)
+        let exact = big.reduce(0, +)
+        #expect(abs(Double(try backend.floats(total)[0]) - exact) < 1e-3, "sum of 100,003 values")
+    }
+}

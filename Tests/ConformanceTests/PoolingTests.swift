@@ -1,0 +1,54 @@
+import FacemineDevice
+import Testing
+
+@Suite struct PoolingTests {
+    static let cases: [PoolGeometry] = [
+        PoolGeometry(batch: 2, channels: 3, height: 8, width: 8, kernel: 2, stride: 2),
+        PoolGeometry(batch: 1, channels: 2, height: 7, width: 9, kernel: 3, stride: 2, padding: 1),
+        PoolGeometry(batch: 2, channels: 2, height: 5, width: 5, kernel: 3, stride: 1, padding: 1),
+        PoolGeometry(batch: 1, channels: 1, height: 7, width: 7, kernel: 2, stride: 2),
+    ]
+
+    @Test(arguments: BackendUnderTest.all, cases)
+    func maxPoolMatchesReference(_ target: BackendUnderTest, _ g: PoolGeometry) throws {
+        let backend = try target.make()
+        var rng = SeededRandom(seed: UInt64(g.height * 100 + g.kernel))
+        let x = rng.values(Tensor.elementCount(g.inputShape)), dy = rng.values(Tensor.elementCount(g.outputShape))
+        let input = try backend.makeTensor(g.inputShape, values: x.floats)
+        let output = try backend.makeTensor(g.outputShape), indices = try backend.makeTensor(g.outputShape, dtype: .int32)
+        backend.maxPoolForward(g, input: input, output: output, indices: indices)
+        let expected = Reference.maxPool(g, input: x)
+        expectClose(try backend.floats(output), expected.output, tolerance: 0, "max pool output")
+        #expect(try backend.int32s(indices) == expected.indices)
+
+        let gradInput = try backend.makeTensor(g.inputShape)
+        backend.fill(gradInput, with: 7)
+        backend.maxPoolBackward(g, gradOutput: try backend.makeTensor(g.outputShape, values: dy.floats),
+                                indices: indices, gradInput: gradInput)
+        expectClose(try backend.floats(gradInput), Reference.maxPoolBackward(g, gradOutput: dy, indices: expected.indices),
+                    "max pool grad input")
+    }
+
+    @Test(arguments: BackendUnderTest.all)
+    func maxPoolTiesPickTheFirstPosition(_ target: BackendUnderTest) throws {
+        let backend = try target.make()
+        let g = PoolGeometry(batch: 1, channels: 1, height: 4, width: 4, kernel: 2, stride: 2)
+        let output = try backend.makeTensor(g.outputShape), indices = try backend.makeTensor(g.outputShape, dtype: .int32)
+        backend.maxPoolForward(g, input: try backend.makeTensor(g.inputShape), output: output, indices: indices)
+        #expect(try backend.int32s(indices) == [0, 2, 8, 10])
+    }
+
+    @Test(arguments: BackendUnderTest.all)
+    func globalAveragePool(_ target: BackendUnderTest) throws {
+        let backend = try target.make()
+        let shape = [3, 5, 4, 3]
+        var rng = SeededRandom(seed: 9)
+        let x = rng.values(Tensor.elementCount(shape)), dy = rng.values(15)
+        let y = try backend.makeTensor([3, 5])
+        backend.globalAvgPoolForward(try backend.makeTensor(shape, values: x.floats), output: y)
+        expectClose(try backend.floats(y), Reference.globalAvgPool(x, shape: shape), "global average pool")
+        let dx = try backend.makeTensor(shape)
+        backend.globalAvgPoolBackward(try backend.makeTensor([3, 5], values: dy.floats), gradInput: dx)
+        expectClose(try backend.floats(dx), (0..<x.count).map { dy[$0 / 12] / 12 }, "global average pool backward")
+    }
+}
