@@ -2,11 +2,12 @@ import CBLAS
 import FacemineDevice
 import Foundation
 
-/// The multithreaded CPU backend: GEMM through OpenBLAS, everything else in Swift kernels
-/// spread over `threads` threads.
+/// The multithreaded CPU backend: GEMM through OpenBLAS, everything else in Swift kernels,
+/// all spread over `threads` threads.
 ///
-/// BLAS and our own loops take turns (an op is either a GEMM or a parallel loop, never both at
-/// once), so giving OpenBLAS the same thread count never oversubscribes the cores.
+/// OpenBLAS runs single-threaded and facemine's threads call it on blocks of each product
+/// (or on whole per-image products inside convolutions). One pool of threads does all the
+/// work, so BLAS threads never oversubscribe the cores or spin while our loops run.
 /// Like every backend, an instance is driven from one thread at a time.
 public final class CPUBackend: Backend {
     public let kind = BackendKind.cpu
@@ -34,7 +35,7 @@ public final class CPUBackend: Backend {
         precondition(threads > 0, "thread count must be positive")
         self.threads = threads
         self.parallel = Parallel(threads: threads)
-        openblas_set_num_threads(Int32(threads))
+        openblas_set_num_threads(1)
     }
 
     /// The BLAS library and the kernel it picked for this processor, e.g. "OpenBLAS 0.3.21 (Haswell)".

@@ -53,8 +53,10 @@ extension Tensor {
 /// allocates nothing. Each slot serves one role inside one op at a time.
 final class Workspace {
     enum Slot: Int, CaseIterable {
-        case columns = 0   // im2col matrix / its gradient
-        case matrix = 1    // GEMM result or gathered gradient, channel-major
+        case columns = 0    // im2col matrix of a chunk of images / its gradient
+        case matrix = 1     // GEMM result or gathered gradient, channel-major
+        case perThread = 2  // one slice per thread: im2col bands, partial sums
+        case taps = 3       // Int32 tap-offset table of small-plane convolutions
     }
 
     private var buffers: [UnsafeMutableRawPointer?] = Array(repeating: nil, count: Slot.allCases.count)
@@ -77,6 +79,10 @@ final class Workspace {
             growths += 1
         }
         return buffers[i]!.assumingMemoryBound(to: Float.self)
+    }
+
+    func int32s(_ slot: Slot, count: Int) -> UnsafeMutablePointer<Int32> {
+        UnsafeMutableRawPointer(floats(slot, count: count)).assumingMemoryBound(to: Int32.self)
     }
 
     deinit {

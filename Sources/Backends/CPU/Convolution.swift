@@ -1,57 +1,63 @@
 import FacemineDevice
 
-/// Which convolution algorithm runs for a shape. im2col + GEMM wins whenever the reduction
-/// (in channels x kernel area) is long enough to keep BLAS busy; with few input channels
-/// (a network's first layer) the im2col matrix is mostly copying, and a direct loop that keeps
-/// each image plane in L1 is faster. The threshold comes from the op benchmark
-/// (docs/BENCHMARKS.md).
-public enum ConvAlgorithm: Sendable {
-    case direct
-    case im2col
+/// The convolution algorithms of the CPU backend. Which one is fastest depends on the shape;
+/// the op benchmark (docs/BENCHMARKS.md) times all that apply, and `init(_:threads:)` encodes
+/// what it showed.
+///
+/// A direct (no im2col) kernel was tried for one-channel first layers and lost to `imagewise`
+/// by 30x: with the im2col band in L2, even K = 9 products run at BLAS speed.
+public enum ConvAlgorithm: String, CaseIterable, Sendable {
+    /// Per-image im2col bands times the weights, single-threaded BLAS per thread; for large planes.
+    case imagewise
+    /// Chunks of images side by side in one wide product split over the threads; for small planes.
+    case batched
 
-    public static let directMaximumReduction = 64
+    /// Per-image products win clearly from 24x24 output planes up; at 12x12 the two algorithms
+    /// trade places from run to run, and below that one image's product is too narrow for BLAS.
+    /// They also need at least one image per thread.
+    public static let imagewiseMinimumPlane = 256
 
-    public init(_ g: ConvGeometry) {
-        self = g.gemmK <= ConvAlgorithm.directMaximumReduction ? .direct : .im2col
+    /// The algorithm the backend uses for a shape.
+    public init(_ g: ConvGeometry, threads: Int) {
+        let largePlanes = g.outHeight * g.outWidth >= ConvAlgorithm.imagewiseMinimumPlane
+        self = largePlanes && g.batch >= threads ? .imagewise : .batched
     }
 }
 
 extension CPUBackend {
     public func conv2dForward(_ g: ConvGeometry, input: Tensor, weight: Tensor, bias: Tensor?, output: Tensor) {
-        checkConvShapes(g, input: input, weight: weight, output: output, bias: bias)
-        conv2dForward(g, input: input, weight: weight, bias: bias, output: output, algorithm: ConvAlgorithm(g))
+        conv2dForward(g, input: input, weight: weight, bias: bias, output: output,
+                      algorithm: ConvAlgorithm(g, threads: threads))
     }
 
     public func conv2dBackward(_ g: ConvGeometry, input: Tensor, weight: Tensor, gradOutput: Tensor,
                                gradInput: Tensor?, gradWeight: Tensor, gradBias: Tensor?) {
-        checkConvShapes(g, input: input, weight: weight, output: gradOutput, bias: gradBias)
-        if let gradInput { precondition(gradInput.shape == g.inputShape, "gradInput \(gradInput.shape) for \(g)") }
-        precondition(gradWeight.shape == g.weightShape, "gradWeight \(gradWeight.shape) for \(g)")
         conv2dBackward(g, input: input, weight: weight, gradOutput: gradOutput, gradInput: gradInput,
-                       gradWeight: gradWeight, gradBias: gradBias, algorithm: ConvAlgorithm(g))
+                       gradWeight: gradWeight, gradBias: gradBias, algorithm: ConvAlgorithm(g, threads: threads))
     }
 
-    /// Runs a chosen algorithm; the op benchmark calls this to compare both on one shape.
+    /// Runs a chosen algorithm; tests and the op benchmark call this to compare them on one shape.
     public func conv2dForward(_ g: ConvGeometry, input: Tensor, weight: Tensor, bias: Tensor?,
                               output: Tensor, algorithm: ConvAlgorithm) {
+        checkConvShapes(g, input: input, weight: weight, output: output, bias: bias)
+        let x = input.floats, w = weight.floats, b = bias?.floats, y = output.floats
         switch algorithm {
-        case .direct:
-            directConvForward(g, input: input.floats, weight: weight.floats, bias: bias?.floats, output: output.floats)
-        case .im2col:
-            im2colConvForward(g, input: input.floats, weight: weight.floats, bias: bias?.floats, output: output.floats)
+        case .imagewise: imagewiseConvForward(g, input: x, weight: w, bias: b, output: y)
+        case .batched: batchedConvForward(g, input: x, weight: w, bias: b, output: y)
         }
     }
 
     public func conv2dBackward(_ g: ConvGeometry, input: Tensor, weight: Tensor, gradOutput: Tensor,
                                gradInput: Tensor?, gradWeight: Tensor, gradBias: Tensor?,
                                algorithm: ConvAlgorithm) {
+        checkConvShapes(g, input: input, weight: weight, output: gradOutput, bias: gradBias)
+        if let gradInput { precondition(gradInput.shape == g.inputShape, "gradInput \(gradInput.shape) for \(g)") }
+        precondition(gradWeight.shape == g.weightShape, "gradWeight \(gradWeight.shape) for \(g)")
+        let x = input.floats, w = weight.floats, dy = gradOutput.floats
+        let dx = gradInput?.floats, dw = gradWeight.floats, db = gradBias?.floats
         switch algorithm {
-        case .direct:
-            directConvBackward(g, input: input.floats, weight: weight.floats, gradOutput: gradOutput.floats,
-                               gradInput: gradInput?.floats, gradWeight: gradWeight.floats, gradBias: gradBias?.floats)
-        case .im2col:
-            im2colConvBackward(g, input: input.floats, weight: weight.floats, gradOutput: gradOutput.floats,
-                               gradInput: gradInput?.floats, gradWeight: gradWeight.floats, gradBias: gradBias?.floats)
+        case .imagewise: imagewiseConvBackward(g, input: x, weight: w, gradOutput: dy, gradInput: dx, gradWeight: dw, gradBias: db)
+        case .batched: batchedConvBackward(g, input: x, weight: w, gradOutput: dy, gradInput: dx, gradWeight: dw, gradBias: db)
         }
     }
 
@@ -61,16 +67,4 @@ extension CPUBackend {
         precondition(output.shape == g.outputShape, "conv output \(output.shape) does not match \(g)")
         if let bias { precondition(bias.shape == [g.outChannels], "conv bias \(bias.shape) for \(g)") }
     }
-}
-
-/// The output columns [lo, hi) for which input column x*stride - padding + offset is inside 0..<size.
-@inline(__always)
-func validRange(offset: Int, stride: Int, padding: Int, size: Int, outSize: Int) -> (Int, Int) {
-    // x*stride + offset - padding >= 0  <=>  x >= ceil((padding - offset) / stride)
-    let start = padding - offset
-    let lo = start <= 0 ? 0 : (start + stride - 1) / stride
-    // x*stride + offset - padding <= size - 1  <=>  x <= floor((size - 1 + padding - offset) / stride)
-    let end = size - 1 + padding - offset
-    let hi = end < 0 ? 0 : end / stride + 1
-    return (Swift.min(lo, outSize), Swift.max(Swift.min(hi, outSize), Swift.min(lo, outSize)))
 }

@@ -5,17 +5,52 @@ extension CPUBackend {
     public func gemm(_ op: GEMM, a: Tensor, b: Tensor, c: Tensor) {
         precondition(a.count >= op.elementsA && b.count >= op.elementsB && c.count >= op.elementsC,
                      "GEMM \(op.m)x\(op.n)x\(op.k) x\(op.batchCount) does not fit tensors \(a.shape), \(b.shape), \(c.shape)")
-        for i in 0..<op.batchCount {
-            sgemm(transposeA: op.transposeA, transposeB: op.transposeB, m: op.m, n: op.n, k: op.k,
-                  alpha: op.alpha, a: a.floats + i * op.strideA, lda: op.lda,
-                  b: b.floats + i * op.strideB, ldb: op.ldb,
-                  beta: op.beta, c: c.floats + i * op.strideC, ldc: op.ldc)
+        let pa = a.floats, pb = b.floats, pc = c.floats
+        if op.batchCount >= threads {
+            // Enough problems to keep every thread busy with whole products.
+            parallel.forEach(op.batchCount) { i in
+                sgemm(transposeA: op.transposeA, transposeB: op.transposeB, m: op.m, n: op.n, k: op.k,
+                      alpha: op.alpha, a: pa + i * op.strideA, lda: op.lda, b: pb + i * op.strideB, ldb: op.ldb,
+                      beta: op.beta, c: pc + i * op.strideC, ldc: op.ldc)
+            }
+        } else {
+            for i in 0..<op.batchCount {
+                parallelSGEMM(transposeA: op.transposeA, transposeB: op.transposeB, m: op.m, n: op.n, k: op.k,
+                              alpha: op.alpha, a: pa + i * op.strideA, lda: op.lda, b: pb + i * op.strideB, ldb: op.ldb,
+                              beta: op.beta, c: pc + i * op.strideC, ldc: op.ldc)
+            }
+        }
+    }
+
+    /// One product spread over the backend's threads: C is cut into blocks of rows (or of
+    /// columns, when it is wider than tall), each computed by single-threaded BLAS.
+    /// OpenBLAS itself always runs single-threaded (see `CPUBackend.init`), so facemine's
+    /// threads are the only ones doing work and nothing waits on or competes with BLAS workers.
+    func parallelSGEMM(transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int, alpha: Float,
+                       a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
+                       beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int) {
+        // Blocks of fewer than ~64 rows or columns waste the BLAS micro-kernel; small products run whole.
+        let minimumBlock = 64
+        if n >= m {
+            parallel.forRanges(n, grain: minimumBlock) { cols in
+                let j = cols.lowerBound
+                sgemm(transposeA: transposeA, transposeB: transposeB, m: m, n: cols.count, k: k, alpha: alpha,
+                      a: a, lda: lda, b: transposeB ? b + j * ldb : b + j, ldb: ldb,
+                      beta: beta, c: c + j, ldc: ldc)
+            }
+        } else {
+            parallel.forRanges(m, grain: minimumBlock) { rows in
+                let i = rows.lowerBound
+                sgemm(transposeA: transposeA, transposeB: transposeB, m: rows.count, n: n, k: k, alpha: alpha,
+                      a: transposeA ? a + i : a + i * lda, lda: lda, b: b, ldb: ldb,
+                      beta: beta, c: c + i * ldc, ldc: ldc)
+            }
         }
     }
 }
 
-/// Row-major SGEMM with explicit leading dimensions, so kernels can multiply sub-blocks of
-/// workspaces and tensors in place.
+/// Row-major single-threaded SGEMM with explicit leading dimensions, so kernels can multiply
+/// sub-blocks of workspaces and tensors in place.
 @inline(__always)
 func sgemm(transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int, alpha: Float,
            a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,

@@ -10,15 +10,27 @@ struct Parallel {
     /// (fewer than `grain` items per thread) for the hand-off to pay.
     @inline(__always)
     func forRanges(_ count: Int, grain: Int = 1, _ body: (Range<Int>) -> Void) {
+        forChunks(count, grain: grain) { _, range in body(range) }
+    }
+
+    /// Like `forRanges`, also passing the chunk's index (below `threads`), so each chunk can
+    /// use its own slice of a scratch buffer.
+    @inline(__always)
+    func forChunks(_ count: Int, grain: Int = 1, _ body: (_ chunk: Int, _ range: Range<Int>) -> Void) {
         guard count > 0 else { return }
-        let chunks = Swift.max(1, Swift.min(threads, count / Swift.max(grain, 1)))
+        let chunks = chunkCount(count, grain: grain)
         if chunks == 1 {
-            body(0..<count)
+            body(0, 0..<count)
             return
         }
         DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
-            body(Parallel.range(chunk, of: chunks, count: count))
+            body(chunk, Parallel.range(chunk, of: chunks, count: count))
         }
+    }
+
+    /// How many chunks `forChunks` splits `count` items into.
+    func chunkCount(_ count: Int, grain: Int = 1) -> Int {
+        Swift.max(1, Swift.min(threads, count / Swift.max(grain, 1)))
     }
 
     /// Runs `body(i)` for every i in 0..<count, spread over the threads.

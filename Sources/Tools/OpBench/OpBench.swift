@@ -17,9 +17,12 @@ struct OpBench: ParsableCommand {
     @Option(help: "Measured repeats per op (the median is reported).") var repeats = 5
     @Option(help: "Threads (default: FACEMINE_THREADS or all cores).") var threads: Int?
     @Option(help: "Only shapes whose model name contains this text.") var model: String?
+    @Flag(help: "Time every convolution algorithm on each shape, not only the one the backend picks.") var all = false
+    @Option(help: "Bytes of im2col matrix per chunk of images in the batched algorithm (tuning).") var chunkBytes: Int?
 
     func run() throws {
         let backend = CPUBackend(threads: threads ?? CPUBackend.defaultThreadCount)
+        if let chunkBytes { backend.columnChunkBytes = chunkBytes }
         print("# facemine op benchmark")
         print("\(backend.deviceDescription); batch \(batch); median of \(repeats) after 2 warm-up runs\n")
         let shapes = LayerShapes(batch: batch)
@@ -38,20 +41,28 @@ struct OpBench: ParsableCommand {
         print("`fwd+bwd` counts 3 GEMM-equivalents of FLOPs; `SGEMM` runs the same M x N x K product through BLAS.\n")
         print("| model | layer | M x N x K | algorithm | fwd ms | bwd ms | fwd+bwd GFLOP/s | SGEMM GFLOP/s | ratio |")
         print("|---|---|---|---|---:|---:|---:|---:|---:|")
-        for conv in convs {
+        // The yardsticks run first, in their own phase: OpenBLAS's worker threads spin on
+        // sched_yield for about 0.1 s after each multithreaded call, which would steal a core
+        // from whatever ran next. The pause lets them fall asleep before the backend is timed.
+        let sgemmRates = convs.map { conv -> Double in
+            let g = conv.geometry
+            let sgemm = rawSGEMM(m: g.gemmM, n: g.gemmN, k: g.gemmK, threads: backend.threads)
+            return g.flops / medianSeconds(repeats: repeats, sgemm.run) / 1e9
+        }
+        usleep(500_000)
+        for (conv, sgemmRate) in zip(convs, sgemmRates) {
             let g = conv.geometry
             let input = try random(backend, g.inputShape), weight = try random(backend, g.weightShape)
             let output = try backend.makeTensor(g.outputShape), gradOutput = try random(backend, g.outputShape)
             let gradInput = try backend.makeTensor(g.inputShape), gradWeight = try backend.makeTensor(g.weightShape)
-            let sgemm = try sgemmGFLOPs(m: g.gemmM, n: g.gemmN, k: g.gemmK, backend)
-            // Short reductions are timed with both algorithms: that is how the threshold was chosen.
-            let algorithms: [ConvAlgorithm] = g.gemmK <= 4 * ConvAlgorithm.directMaximumReduction ? [.direct, .im2col] : [.im2col]
-            for algorithm in algorithms {
+            // Every algorithm is timed with --all: that is how the thresholds were chosen.
+            let chosenAlgorithm = ConvAlgorithm(g, threads: backend.threads)
+            for algorithm in all ? ConvAlgorithm.allCases : [chosenAlgorithm] {
+                // The first layer of a network needs no input gradient; every other layer does.
+                let needsInputGradient = g.inChannels > 1
                 let forward = medianSeconds(repeats: repeats) {
                     backend.conv2dForward(g, input: input, weight: weight, bias: nil, output: output, algorithm: algorithm)
                 }
-                // The first layer of a network needs no input gradient; every other layer does.
-                let needsInputGradient = g.inChannels > 1
                 let backward = medianSeconds(repeats: repeats) {
                     backend.conv2dBackward(g, input: input, weight: weight, gradOutput: gradOutput,
                                            gradInput: needsInputGradient ? gradInput : nil, gradWeight: gradWeight,
@@ -59,9 +70,9 @@ struct OpBench: ParsableCommand {
                 }
                 let passes = needsInputGradient ? 3.0 : 2.0
                 let rate = passes * g.flops / (forward + backward) / 1e9
-                let chosen = ConvAlgorithm(g) == algorithm ? " (used)" : ""
+                let chosen = all && chosenAlgorithm == algorithm ? " (used)" : ""
                 print("| \(conv.model) | \(conv.name) | \(g.gemmM) x \(g.gemmN) x \(g.gemmK) | \(algorithm)\(chosen) | "
-                      + "\(fixed(forward * 1e3)) | \(fixed(backward * 1e3)) | \(fixed(rate, 1)) | \(fixed(sgemm, 1)) | \(fixed(rate / sgemm, 2)) |")
+                      + "\(fixed(forward * 1e3)) | \(fixed(backward * 1e3)) | \(fixed(rate, 1)) | \(fixed(sgemmRate, 1)) | \(fixed(rate / sgemmRate, 2)) |")
             }
         }
         print("\nFirst layers (1 input channel) compute no input gradient, so their fwd+bwd counts 2 GEMM-equivalents.\n")
@@ -114,22 +125,43 @@ struct OpBench: ParsableCommand {
         print("")
     }
 
-    /// Raw BLAS on M x N x K (row-major, no transposes), the yardstick for every conv shape.
-    func sgemmGFLOPs(m: Int, n: Int, k: Int, _ backend: CPUBackend) throws -> Double {
-        let a = try random(backend, [m, k]), b = try random(backend, [k, n]), c = try backend.makeTensor([m, n])
-        let seconds = medianSeconds(repeats: repeats) {
-            backend.gemm(GEMM(m: m, n: n, k: k), a: a, b: b, c: c)
+    /// Raw OpenBLAS on M x N x K (row-major, no transposes) with its own threading: the
+    /// yardstick for every conv shape. The backend keeps OpenBLAS single-threaded, so `run`
+    /// raises its thread count for the call alone.
+    final class RawSGEMM {
+        let m: Int, n: Int, k: Int, threads: Int
+        let a: [Float], b: [Float]
+        var c: [Float]
+
+        init(m: Int, n: Int, k: Int, threads: Int, values: ([Float], [Float])) {
+            (self.m, self.n, self.k, self.threads) = (m, n, k, threads)
+            (a, b) = values
+            c = [Float](repeating: 0, count: m * n)
         }
-        return 2 * Double(m) * Double(n) * Double(k) / seconds / 1e9
+
+        func run() {
+            openblas_set_num_threads(Int32(threads))
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(m), Int32(n), Int32(k),
+                        1, a, Int32(k), b, Int32(n), 0, &c, Int32(n))
+            openblas_set_num_threads(1)
+        }
+    }
+
+    func rawSGEMM(m: Int, n: Int, k: Int, threads: Int) -> RawSGEMM {
+        RawSGEMM(m: m, n: n, k: k, threads: threads, values: (randomValues(m * k), randomValues(k * n)))
     }
 
     func random(_ backend: CPUBackend, _ shape: [Int]) throws -> Tensor {
+        try backend.makeTensor(shape, values: randomValues(Tensor.elementCount(shape)))
+    }
+
+    /// Uniform values in [-1, 1) from a fixed linear congruential sequence.
+    func randomValues(_ count: Int) -> [Float] {
         var state: UInt32 = 12345
-        let values = (0..<Tensor.elementCount(shape)).map { _ -> Float in
+        return (0..<count).map { _ in
             state = state &* 1_664_525 &+ 1_013_904_223
             return Float(state >> 8) / 8_388_608 - 1
         }
-        return try backend.makeTensor(shape, values: values)
     }
 
     func fixed(_ value: Double, _ digits: Int = 2) -> String { String(format: "%.\(digits)f", value) }
