@@ -36,11 +36,23 @@ let package = Package(
             name: "COpenCL", path: "Sources/System/COpenCL", pkgConfig: "OpenCL",
             providers: [.apt(["ocl-icd-opencl-dev", "opencl-headers"])]),
         .systemLibrary(
+            name: "CPNG", path: "Sources/System/CPNG", pkgConfig: "libpng",
+            providers: [.apt(["libpng-dev"])]),
+        .systemLibrary(
+            name: "CJPEG", path: "Sources/System/CJPEG", pkgConfig: "libjpeg",
+            providers: [.apt(["libjpeg-dev"])]),
+        /// libjpeg reports errors by longjmp, which Swift cannot catch: a few lines of C turn
+        /// both codecs into functions that return an error message instead.
+        .target(name: "CImageCodecs", dependencies: ["CPNG", "CJPEG"], path: "Sources/System/CImageCodecs"),
+        .systemLibrary(
             name: "CCLBlast", path: "Sources/System/CCLBlast", pkgConfig: "clblast",
             providers: [.apt(["libclblast-dev"])]),
 
         // MARK: device abstraction
         .target(name: "FacemineDevice", path: "Sources/Device"),
+
+        // MARK: data (no backend: it feeds whichever one trains)
+        .target(name: "FacemineData", dependencies: ["CImageCodecs"], path: "Sources/Data", swiftSettings: kernelFlags),
 
         // MARK: backends
         .target(
@@ -73,6 +85,8 @@ let package = Package(
         .testTarget(
             name: "CPUBackendTests", dependencies: ["FacemineDevice", "FacemineCPU"],
             path: "Tests/CPUBackendTests"),
+        .testTarget(
+            name: "DataTests", dependencies: ["FacemineData"], path: "Tests/DataTests"),
         .testTarget(
             name: "SystemLibraryTests", dependencies: ["COpenCL", "CCLBlast", "CBLAS"],
             path: "Tests/SystemLibraryTests"),

@@ -1,0 +1,55 @@
+/// A problem with input data, pinned to a file and (for CSV) a line, in one line of text:
+/// `fer2013.csv line 17: expected 2304 pixel values, found 2303`.
+public struct DataError: Error, CustomStringConvertible, Equatable, Sendable {
+    public let location: String
+    public let problem: String
+
+    public init(_ location: String, _ problem: String) {
+        self.location = location
+        self.problem = problem
+    }
+
+    public var description: String { "\(location): \(problem)" }
+}
+
+/// What a loader does with a broken row or file.
+public enum BadInputPolicy: Sendable {
+    /// Stop with the first error (in file and line order).
+    case stop
+    /// Leave the bad sample out, count it, and remember the first few for the report.
+    case skip
+}
+
+/// What loading saw besides the good samples.
+public struct LoadReport: Sendable, Equatable {
+    public static let offendersKept = 5
+
+    public private(set) var skipped = 0
+    /// The first few errors skipped, in file and line order.
+    public private(set) var offenders: [DataError] = []
+    /// Notes for the user, e.g. which of two copies of a source was used.
+    public var notes: [String] = []
+
+    public init() {}
+
+    public mutating func skip(_ error: DataError) {
+        skipped += 1
+        if offenders.count < LoadReport.offendersKept { offenders.append(error) }
+    }
+
+    public mutating func merge(_ other: LoadReport) {
+        for e in other.offenders where offenders.count < LoadReport.offendersKept { offenders.append(e) }
+        skipped += other.skipped
+        notes += other.notes
+    }
+
+    /// One line per fact, for the terminal.
+    public var summary: [String] {
+        var lines = notes
+        if skipped > 0 {
+            lines.append("skipped \(skipped) bad sample\(skipped == 1 ? "" : "s"); first: "
+                         + offenders.map(\.description).joined(separator: "; "))
+        }
+        return lines
+    }
+}
