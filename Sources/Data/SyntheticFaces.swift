@@ -1,0 +1,235 @@
+import Dispatch
+import Foundation
+
+/// Procedurally drawn 48x48 faces: facemine's built-in default data (DESIGN.md §5).
+///
+/// Each face belongs to an identity (face shape, skin and hair tone, eye spacing, mouth and
+/// brow size) and is drawn at a random pose (rotation, shift, scale) under a lighting gradient
+/// with pixel noise. The expression moves brows, eyes, mouth and nose by the class's pattern
+/// times a random intensity, so weak expressions look almost neutral: the task is learnable
+/// but not trivial. Generation is deterministic by seed, byte for byte, on any thread count.
+public struct SyntheticFaces: Sendable {
+    public var count: Int
+    public var seed: UInt64
+    public var identities: Int
+    /// Relative class frequencies, indexed by `Emotion.rawValue`.
+    public var classWeights: [Double]
+
+    /// FER-2013 (35,887 faces) and CK+ (`ckextended.csv`, 920) combined, per class: anger 4998,
+    /// disgust 606, fear 5146, happiness 9058, sadness 6105, surprise 4085, neutral 6791,
+    /// contempt 18. Contempt is raised from 0.05% to 0.5% so that a default-sized set has a few
+    /// dozen contempt faces for the imbalance tools to work on, instead of two.
+    public static let defaultClassWeights: [Double] = [4998, 606, 5146, 9058, 6105, 4085, 6791, 185]
+
+    public init(count: Int = 6000, seed: UInt64 = 0, identities: Int? = nil,
+                classWeights: [Double] = SyntheticFaces.defaultClassWeights) {
+        precondition(count > 0 && classWeights.count == Emotion.count && classWeights.allSatisfy { $0 >= 0 })
+        self.count = count
+        self.seed = seed
+        self.identities = identities ?? max(1, count / 30)
+        self.classWeights = classWeights
+    }
+
+    /// The labels, in order: class counts proportional to `classWeights` (largest remainders),
+    /// shuffled by seed.
+    public func labels() -> [Emotion] {
+        let total = classWeights.reduce(0, +)
+        let exact = classWeights.map { $0 / total * Double(count) }
+        var counts = exact.map { Int($0) }
+        let order = exact.indices.sorted { (exact[$0] - Double(counts[$0]), -$0) > (exact[$1] - Double(counts[$1]), -$1) }
+        for i in order.prefix(count - counts.reduce(0, +)) { counts[i] += 1 }
+        var labels = counts.enumerated().flatMap { [Emotion](repeating: Emotion(rawValue: $0.offset)!, count: $0.element) }
+        var rng = SeededGenerator(seed: seed, Stream.labels.rawValue)
+        labels.shuffle(using: &rng)
+        return labels
+    }
+
+    public func generate(threads: Int = ProcessInfo.processInfo.activeProcessorCount) -> FaceDataset {
+        let labels = labels()
+        let perImage = FaceDataset.pixelsPerImage
+        var pixels = [UInt8](repeating: 0, count: count * perImage)
+        var identityOf = [Int](repeating: 0, count: count)
+        pixels.withUnsafeMutableBufferPointer { buffer in
+            identityOf.withUnsafeMutableBufferPointer { ids in
+                let chunks = max(1, min(threads, count / 16))
+                DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
+                    for i in (chunk * count / chunks)..<((chunk + 1) * count / chunks) {
+                        var rng = SeededGenerator(seed: seed, Stream.face.rawValue, UInt64(i))
+                        let identity = Int(rng.next() % UInt64(identities))
+                        ids[i] = identity
+                        let face = FacePainter(identity: Identity(seed: seed, index: identity),
+                                               expression: Expression(labels[i], intensity: labels[i] == .neutral ? 0 : rng.uniform(0.25, 1)),
+                                               rng: &rng)
+                        face.draw(into: buffer.baseAddress! + i * perImage)
+                    }
+                }
+            }
+        }
+        let records = (0..<count).map { i in
+            FaceRecord(label: labels[i], source: .synthetic, group: "synthetic:\(identityOf[i])",
+                       origin: "synthetic face \(i) (seed \(seed))")
+        }
+        return FaceDataset(pixels: pixels, records: records)
+    }
+}
+
+/// What stays fixed for one synthetic person.
+struct Identity {
+    let faceWidth: Double, faceHeight: Double
+    let skin: Double, hair: Double, hairline: Double
+    let eyeSpacing: Double, eyeSize: Double, eyeHeight: Double
+    let browThickness: Double, mouthWidth: Double, mouthHeight: Double, noseLength: Double
+
+    init(seed: UInt64, index: Int) {
+        var r = SeededGenerator(seed: seed, Stream.identity.rawValue, UInt64(index))
+        faceWidth = r.uniform(13.5, 17)
+        faceHeight = r.uniform(17, 20.5)
+        skin = r.uniform(0.45, 0.8)
+        hair = r.uniform(0.05, 0.4)
+        hairline = r.uniform(-13.5, -10)
+        eyeSpacing = r.uniform(6, 8)
+        eyeSize = r.uniform(2.2, 3.2)
+        eyeHeight = r.uniform(-4.5, -2.5)
+        browThickness = r.uniform(0.9, 1.6)
+        mouthWidth = r.uniform(5, 7.5)
+        mouthHeight = r.uniform(8, 10)
+        noseLength = r.uniform(4, 6)
+    }
+}
+
+/// How far each facial feature moves from neutral, in rough pixel units at full intensity.
+struct Expression {
+    var browRaise = 0.0        // both brows up (+) or down (-)
+    var browInner = 0.0        // inner ends up (+, sadness/fear) or down (-, anger)
+    var eyeOpen = 0.0          // wider (+) or narrower (-), as a fraction of the eye's height
+    var mouthCurve = 0.0       // corners up (+, smile) or down (-)
+    var mouthOpen = 0.0        // jaw drop, pixels
+    var mouthStretch = 0.0     // wider (+) or narrower (-), as a fraction of the width
+    var cornerLift = 0.0       // one corner up only (contempt), pixels
+    var noseWrinkle = 0.0      // creases beside the nose (disgust), 0...1
+
+    init(_ emotion: Emotion, intensity k: Double) {
+        switch emotion {
+        case .neutral: break
+        case .happiness: mouthCurve = 2.2 * k; mouthStretch = 0.25 * k; eyeOpen = -0.35 * k
+        case .sadness: mouthCurve = -1.8 * k; browInner = 2.0 * k; eyeOpen = -0.2 * k
+        case .anger: browRaise = -1.5 * k; browInner = -2.2 * k; mouthStretch = -0.2 * k; eyeOpen = -0.15 * k
+        case .surprise: browRaise = 2.2 * k; eyeOpen = 0.7 * k; mouthOpen = 3.5 * k; mouthStretch = -0.35 * k
+        case .fear: browRaise = 1.2 * k; browInner = 1.4 * k; eyeOpen = 0.6 * k; mouthOpen = 1.4 * k; mouthStretch = 0.35 * k
+        case .disgust: noseWrinkle = k; mouthCurve = -0.8 * k; mouthOpen = 0.6 * k; eyeOpen = -0.4 * k; browRaise = -0.8 * k
+        case .contempt: cornerLift = 2.2 * k; eyeOpen = -0.1 * k
+        }
+    }
+}
+
+/// Draws one face: inverse-maps every output pixel through the pose into face coordinates,
+/// paints the features back to front with one-pixel soft edges, then adds light and noise.
+struct FacePainter {
+    let id: Identity
+    let e: Expression
+    let angle: Double, shiftX: Double, shiftY: Double, scale: Double
+    let background: Double, lightAngle: Double, lightStrength: Double, noise: Double, contrast: Double
+    let noiseSeed: UInt64
+
+    init(identity: Identity, expression: Expression, rng: inout SeededGenerator) {
+        id = identity
+        e = expression
+        angle = rng.uniform(-0.2, 0.2)
+        shiftX = rng.uniform(-2.5, 2.5)
+        shiftY = rng.uniform(-2.5, 2.5)
+        scale = rng.uniform(0.9, 1.1)
+        background = rng.uniform(0.15, 0.85)
+        lightAngle = rng.uniform(0, 2 * Double.pi)
+        lightStrength = rng.uniform(0, 0.3)
+        noise = rng.uniform(0.01, 0.05)
+        contrast = rng.uniform(0.75, 1.15)
+        noiseSeed = rng.next()
+    }
+
+    func draw(into out: UnsafeMutablePointer<UInt8>) {
+        let side = FaceDataset.side
+        let c = cos(angle), s = sin(angle)
+        var noiseRng = SeededGenerator(seed: noiseSeed)
+        for py in 0..<side {
+            for px in 0..<side {
+                // Output pixel centre -> face coordinates (origin at the face centre, y down).
+                let dx = (Double(px) + 0.5 - 24 - shiftX) / scale, dy = (Double(py) + 0.5 - 24 - shiftY) / scale
+                let x = c * dx + s * dy, y = -s * dx + c * dy
+                var v = shade(x, y)
+                let light = 1 + lightStrength * ((Double(px) - 24) * cos(lightAngle) + (Double(py) - 24) * sin(lightAngle)) / 24
+                v = 0.5 + (v * light - 0.5) * contrast + noise * noiseRng.normal()
+                out[py * side + px] = UInt8(max(0, min(255, (v * 255).rounded())))
+            }
+        }
+    }
+
+    /// The gray value at face coordinates (x, y) before lighting and noise.
+    func shade(_ x: Double, _ y: Double) -> Double {
+        var v = background
+        // Hair: a larger ellipse behind the face, visible above the hairline and at the sides.
+        v = paint(v, hairCover(x, y), id.hair)
+        v = paint(v, coverage(ellipseDistance(x, y, 0, 0, id.faceWidth, id.faceHeight)), id.skin)
+        v = paint(v, coverage(max(ellipseDistance(x, y, 0, -id.faceHeight * 0.55, id.faceWidth * 1.02, id.faceHeight * 0.6),
+                                  y - id.hairline)), id.hair)
+        for side in [-1.0, 1.0] {
+            let ex = side * id.eyeSpacing, ey = id.eyeHeight
+            // Eye: a dark ellipse whose height follows the expression's openness.
+            let openness = max(0.15, 1 + e.eyeOpen)
+            v = paint(v, coverage(ellipseDistance(x, y, ex, ey, id.eyeSize, id.eyeSize * 0.55 * openness)), id.skin * 0.25)
+            // Brow: a thick segment above the eye; inner end moves with browInner.
+            let by = ey - id.eyeSize - 1.8 - e.browRaise
+            let inner = (ex - side * id.eyeSize * 1.2, by - e.browInner * 0.8)
+            let outer = (ex + side * id.eyeSize * 1.3, by + e.browInner * 0.2)
+            v = paint(v, coverage(segmentDistance(x, y, inner, outer) - id.browThickness * 0.5), id.hair * 0.8)
+        }
+        // Nose: a short shaded ridge and nostrils; disgust adds creases beside it.
+        v = paint(v, 0.5 * coverage(segmentDistance(x, y, (0.6, -1), (0.9, id.noseLength - 1)) - 0.4), id.skin * 0.75)
+        for side in [-1.0, 1.0] {
+            v = paint(v, coverage(ellipseDistance(x, y, side * 1.3, id.noseLength, 0.8, 0.5)), id.skin * 0.4)
+            if e.noseWrinkle > 0 {
+                let crease = segmentDistance(x, y, (side * 2.2, id.noseLength - 3), (side * 3.6, id.noseLength + 0.5)) - 0.35
+                v = paint(v, e.noseWrinkle * coverage(crease), id.skin * 0.5)
+            }
+        }
+        return paint(v, mouthCover(x, y), id.skin * 0.3)
+    }
+
+    func hairCover(_ x: Double, _ y: Double) -> Double {
+        coverage(ellipseDistance(x, y, 0, -1.5, id.faceWidth + 2, id.faceHeight + 1.5)) * (y < id.faceHeight * 0.2 ? 1 : 0)
+    }
+
+    /// The mouth: a curved line (corners lifted by the smile, one corner by contempt) that
+    /// opens into a dark ellipse as the jaw drops.
+    func mouthCover(_ x: Double, _ y: Double) -> Double {
+        let halfWidth = id.mouthWidth * (1 + e.mouthStretch)
+        let u = x / halfWidth
+        var line = 0.0
+        if abs(u) <= 1.1 {
+            let t = min(abs(u), 1)
+            let centreY = id.mouthHeight - e.mouthCurve * (t * t) + e.mouthCurve * 0.35
+            let lift = e.cornerLift * max(0, u) * max(0, u)
+            line = coverage(abs(y - (centreY - lift)) - 0.6 - (abs(u) > 1 ? (abs(u) - 1) * 10 : 0))
+        }
+        guard e.mouthOpen > 0.2 else { return line }
+        let open = coverage(ellipseDistance(x, y, 0, id.mouthHeight + e.mouthOpen * 0.4, halfWidth * 0.8, e.mouthOpen * 0.55))
+        return max(line, open)
+    }
+
+    func paint(_ base: Double, _ amount: Double, _ colour: Double) -> Double { base + (colour - base) * amount }
+
+    /// Coverage of a pixel by a shape from the signed distance to its edge: a one-pixel ramp.
+    func coverage(_ distance: Double) -> Double { max(0, min(1, 0.5 - distance)) }
+
+    /// Approximate signed distance to an axis-aligned ellipse (negative inside).
+    func ellipseDistance(_ x: Double, _ y: Double, _ cx: Double, _ cy: Double, _ rx: Double, _ ry: Double) -> Double {
+        let nx = (x - cx) / rx, ny = (y - cy) / ry
+        return ((nx * nx + ny * ny).squareRoot() - 1) * min(rx, ry)
+    }
+
+    func segmentDistance(_ x: Double, _ y: Double, _ a: (Double, Double), _ b: (Double, Double)) -> Double {
+        let abx = b.0 - a.0, aby = b.1 - a.1
+        let t = max(0, min(1, ((x - a.0) * abx + (y - a.1) * aby) / (abx * abx + aby * aby)))
+        let dx = x - (a.0 + t * abx), dy = y - (a.1 + t * aby)
+        return (dx * dx + dy * dy).squareRoot()
+    }
+}
