@@ -1,0 +1,108 @@
+import Foundation
+
+/// Training-time augmentation, applied per face and deterministic given (seed, epoch, face):
+/// the same run always sees the same augmented images, on any number of threads.
+/// Each transform is switched off by setting its amount to 0 (or `flip` to false).
+public struct Augmentation: Codable, Equatable, Sendable {
+    /// Mirror left-right with probability 1/2 (expressions are symmetric, contempt aside:
+    /// a mirrored contempt face is still contempt, raised on the other side).
+    public var flip = true
+    /// Random crop after zero padding by this many pixels on each side (torchvision's
+    /// `RandomCrop(48, padding:)`): a shift of up to this many pixels.
+    public var cropPadding = 4
+    /// Rotation drawn from [-degrees, +degrees].
+    public var rotationDegrees = 10.0
+    /// Scale drawn from [1 - scale, 1 + scale].
+    public var scale = 0.1
+    /// Extra shift, as a fraction of the side, drawn from [-shift, +shift] on each axis.
+    public var shift = 0.0
+    /// Brightness multiplied by a factor from [1 - brightness, 1 + brightness].
+    public var brightness = 0.2
+    /// Contrast around the image mean scaled by a factor from [1 - contrast, 1 + contrast].
+    public var contrast = 0.2
+    /// Probability of erasing one random rectangle (2-33% of the face, aspect 0.3-3.3) to the
+    /// mean gray, as torchvision's `RandomErasing`. Off by default.
+    public var erasing = 0.0
+
+    public init() {}
+
+    /// No augmentation at all (validation, evaluation).
+    public static let none: Augmentation = {
+        var a = Augmentation()
+        a.flip = false
+        a.cropPadding = 0
+        a.rotationDegrees = 0
+        a.scale = 0
+        a.brightness = 0
+        a.contrast = 0
+        return a
+    }()
+
+    var isGeometric: Bool { flip || cropPadding > 0 || rotationDegrees > 0 || scale > 0 || shift > 0 }
+
+    /// Writes the augmented face as floats in [0, 1].
+    public func apply(_ face: ArraySlice<UInt8>, seed: UInt64, epoch: Int, index: Int,
+                      into out: UnsafeMutablePointer<Float>) {
+        let side = FaceDataset.side, n = FaceDataset.pixelsPerImage
+        var rng = SeededGenerator(seed: seed, Stream.augmentation.rawValue, UInt64(epoch), UInt64(index))
+        let base = face.startIndex
+        // Draw every parameter in a fixed order, whether or not it is used, so switching one
+        // transform off leaves the others' draws unchanged.
+        let mirrored = rng.unit() < 0.5
+        let cropX = Double(Int(rng.next() % UInt64(2 * cropPadding + 1)) - cropPadding)
+        let cropY = Double(Int(rng.next() % UInt64(2 * cropPadding + 1)) - cropPadding)
+        let angle = rng.uniform(-rotationDegrees, rotationDegrees) * Double.pi / 180
+        let zoom = rng.uniform(1 - scale, 1 + scale)
+        let shiftX = rng.uniform(-shift, shift) * Double(side), shiftY = rng.uniform(-shift, shift) * Double(side)
+        let bright = rng.uniform(1 - brightness, 1 + brightness)
+        let contrastFactor = rng.uniform(1 - contrast, 1 + contrast)
+        let erase = rng.unit() < erasing
+        let eraseArea = rng.uniform(0.02, 0.33), eraseAspect = exp(rng.uniform(log(0.3), log(3.3)))
+        let eraseX = rng.unit(), eraseY = rng.unit()
+
+        if isGeometric {
+            // Inverse map: output pixel -> source position, bilinear, zeros outside (like padding).
+            let c = cos(angle) / zoom, s = sin(angle) / zoom
+            let centre = Double(side) / 2
+            let dx = cropX + shiftX, dy = cropY + shiftY
+            for y in 0..<side {
+                for x in 0..<side {
+                    var ox = Double(x) + 0.5 - centre - dx
+                    let oy = Double(y) + 0.5 - centre - dy
+                    if flip && mirrored { ox = -ox }
+                    let sx = c * ox + s * oy + centre - 0.5, sy = -s * ox + c * oy + centre - 0.5
+                    out[y * side + x] = Augmentation.bilinear(face, base, sx, sy) / 255
+                }
+            }
+        } else {
+            for i in 0..<n { out[i] = Float(face[base + i]) / 255 }
+        }
+        if brightness > 0 || contrast > 0 {
+            var mean: Float = 0
+            for i in 0..<n { mean += out[i] }
+            mean /= Float(n)
+            let b = Float(bright), k = Float(contrastFactor)
+            for i in 0..<n { out[i] = min(1, max(0, ((out[i] - mean) * k + mean) * b)) }
+        }
+        if erase {
+            let area = eraseArea * Double(n)
+            let h = min(side, max(1, Int((area * eraseAspect).squareRoot())))
+            let w = min(side, max(1, Int((area / eraseAspect).squareRoot())))
+            let top = Int(eraseY * Double(side - h + 1)), left = Int(eraseX * Double(side - w + 1))
+            var mean: Float = 0
+            for i in 0..<n { mean += out[i] }
+            mean /= Float(n)
+            for y in top..<min(side, top + h) { for x in left..<min(side, left + w) { out[y * side + x] = mean } }
+        }
+    }
+
+    static func bilinear(_ face: ArraySlice<UInt8>, _ base: Int, _ x: Double, _ y: Double) -> Float {
+        let side = FaceDataset.side
+        let x0 = Int(floor(x)), y0 = Int(floor(y))
+        let ax = Float(x - Double(x0)), ay = Float(y - Double(y0))
+        func p(_ xx: Int, _ yy: Int) -> Float {
+            xx < 0 || yy < 0 || xx >= side || yy >= side ? 0 : Float(face[base + yy * side + xx])
+        }
+        return (p(x0, y0) * (1 - ax) + p(x0 + 1, y0) * ax) * (1 - ay) + (p(x0, y0 + 1) * (1 - ax) + p(x0 + 1, y0 + 1) * ax) * ay
+    }
+}
