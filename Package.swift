@@ -23,6 +23,7 @@ let package = Package(
     products: [
         .executable(name: "facemine", targets: ["FacemineCLI"]),
         .executable(name: "facemine-opbench", targets: ["OpBench"]),
+        .executable(name: "facemine-csvbench", targets: ["CSVBench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -66,7 +67,7 @@ let package = Package(
         .executableTarget(
             name: "FacemineCLI",
             dependencies: [
-                "FacemineDevice", "FacemineBackends",
+                "FacemineDevice", "FacemineBackends", "FacemineData",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Sources/CLI"),
@@ -77,6 +78,11 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Sources/Tools/OpBench"),
+
+        .executableTarget(
+            name: "CSVBench",
+            dependencies: ["FacemineData", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            path: "Sources/Tools/CSVBench"),
 
         // MARK: tests
         .testTarget(

@@ -53,3 +53,13 @@ public struct LoadReport: Sendable, Equatable {
         return lines
     }
 }
+
+import Foundation
+
+extension DataError: LocalizedError {
+    public var errorDescription: String? { description }
+}
+
+extension CodecError: LocalizedError {
+    public var errorDescription: String? { message }
+}
