@@ -55,6 +55,12 @@ let package = Package(
         // MARK: data (no backend: it feeds whichever one trains)
         .target(name: "FacemineData", dependencies: ["CImageCodecs"], path: "Sources/Data", swiftSettings: kernelFlags),
 
+        // MARK: models (on the device abstraction only)
+        .target(name: "FacemineNN", dependencies: ["FacemineDevice"], path: "Sources/NN"),
+
+        // MARK: training (models + data, on whichever backend the CLI picked)
+        .target(name: "FacemineTraining", dependencies: ["FacemineNN", "FacemineData", "FacemineDevice"], path: "Sources/Training"),
+
         // MARK: backends
         .target(
             name: "FacemineCPU", dependencies: ["FacemineDevice", "CBLAS"],
@@ -67,7 +73,7 @@ let package = Package(
         .executableTarget(
             name: "FacemineCLI",
             dependencies: [
-                "FacemineDevice", "FacemineBackends", "FacemineData",
+                "FacemineDevice", "FacemineBackends", "FacemineData", "FacemineNN", "FacemineTraining",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Sources/CLI"),
@@ -91,6 +97,12 @@ let package = Package(
         .testTarget(
             name: "CPUBackendTests", dependencies: ["FacemineDevice", "FacemineCPU"],
             path: "Tests/CPUBackendTests"),
+        .testTarget(
+            name: "NNTests", dependencies: ["FacemineNN", "FacemineDevice", "FacemineBackends"], path: "Tests/NNTests"),
+        .testTarget(
+            name: "TrainingTests",
+            dependencies: ["FacemineTraining", "FacemineNN", "FacemineData", "FacemineDevice", "FacemineBackends"],
+            path: "Tests/TrainingTests"),
         .testTarget(
             name: "DataTests", dependencies: ["FacemineData"], path: "Tests/DataTests"),
         .testTarget(

@@ -85,8 +85,10 @@ public protocol Backend: AnyObject {
 
     // MARK: elementwise
 
+    /// `output` may be `x` itself (in place, as torchvision's ResNet runs it).
     func reluForward(_ x: Tensor, output: Tensor)
-    /// gradInput = gradOutput where the forward *output* was positive, else 0.
+    /// gradInput = gradOutput where the forward *output* was positive, else 0; `gradInput` may
+    /// be `gradOutput` itself.
     func reluBackward(gradOutput: Tensor, output: Tensor, gradInput: Tensor)
     /// output = a + b (residual connections); `output` may alias `a` or `b`.
     func add(_ a: Tensor, _ b: Tensor, output: Tensor)

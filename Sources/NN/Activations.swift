@@ -1,0 +1,77 @@
+import FacemineDevice
+
+/// ReLU in place (as `nn.ReLU(inplace=True)` in torchvision's ResNet): the output overwrites
+/// the input, and the gradient overwrites the incoming gradient, saving a tensor per layer.
+public final class ReLU: Layer {
+    let backend: any Backend
+    private var output: Tensor?
+
+    public init(_ backend: any Backend) { self.backend = backend }
+
+    public func forward(_ input: Tensor, _ context: StepContext) throws -> Tensor {
+        backend.reluForward(input, output: input)
+        output = input
+        return input
+    }
+
+    public func backward(_ gradOutput: Tensor) throws -> Tensor? {
+        guard let output else { preconditionFailure("backward before forward") }
+        backend.reluBackward(gradOutput: gradOutput, output: output, gradInput: gradOutput)
+        return gradOutput
+    }
+
+    public var parameters: [Parameter] { [] }
+}
+
+/// Inverted dropout whose mask is a pure function of (seed, step, element): the same on every
+/// backend, and redrawn in the backward pass instead of stored.
+public final class Dropout: Layer {
+    public let probability: Float
+    let backend: any Backend
+    let salt: UInt64
+    private let cache: TensorCache
+    private var active: (seed: UInt64, step: UInt64)?
+
+    public init(_ backend: any Backend, name: String, probability: Float) {
+        self.backend = backend
+        self.probability = probability
+        salt = Initialization.hash(name)
+        cache = TensorCache(backend)
+    }
+
+    public func forward(_ input: Tensor, _ context: StepContext) throws -> Tensor {
+        guard context.training && probability > 0 else {
+            active = nil
+            return input
+        }
+        let output = try cache.tensor("output", input.shape)
+        let seed = context.seed ^ salt
+        backend.dropoutForward(input, output: output, probability: probability, seed: seed, step: context.step)
+        active = (seed, context.step)
+        return output
+    }
+
+    public func backward(_ gradOutput: Tensor) throws -> Tensor? {
+        guard let active else { return gradOutput }
+        let gradInput = try cache.tensor("gradInput", gradOutput.shape)
+        backend.dropoutBackward(gradOutput: gradOutput, gradInput: gradInput, probability: probability,
+                                seed: active.seed, step: active.step)
+        return gradInput
+    }
+
+    public var parameters: [Parameter] { [] }
+}
+
+/// [N, C, H, W] -> [N, C*H*W] as a view: no copy either way.
+public final class Flatten: Layer {
+    private var shape: [Int] = []
+    public init() {}
+
+    public func forward(_ input: Tensor, _ context: StepContext) throws -> Tensor {
+        shape = input.shape
+        return input.reshaped([input.shape[0], input.count / input.shape[0]])
+    }
+
+    public func backward(_ gradOutput: Tensor) throws -> Tensor? { gradOutput.reshaped(shape) }
+    public var parameters: [Parameter] { [] }
+}

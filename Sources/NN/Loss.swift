@@ -1,0 +1,26 @@
+import FacemineDevice
+
+/// Softmax cross-entropy over a batch, with optional class weights and label smoothing
+/// (PyTorch's `CrossEntropyLoss(weight:, label_smoothing:)`, mean reduction).
+public final class CrossEntropyLoss {
+    let backend: any Backend
+    let classWeights: Tensor?
+    public let labelSmoothing: Float
+    private let cache: TensorCache
+
+    public init(_ backend: any Backend, classWeights: [Float]? = nil, labelSmoothing: Float = 0) throws {
+        self.backend = backend
+        self.classWeights = try classWeights.map { try backend.makeTensor([$0.count], values: $0) }
+        self.labelSmoothing = labelSmoothing
+        cache = TensorCache(backend)
+    }
+
+    /// Enqueues the loss and its gradient; returns (loss [1], dLoss/dLogits [N, C]).
+    public func compute(logits: Tensor, labels: Tensor) throws -> (loss: Tensor, gradient: Tensor) {
+        let loss = try cache.tensor("loss", [1])
+        let gradient = try cache.tensor("gradient", logits.shape)
+        backend.softmaxCrossEntropy(logits: logits, labels: labels, classWeights: classWeights,
+                                    labelSmoothing: labelSmoothing, loss: loss, gradLogits: gradient)
+        return (loss, gradient)
+    }
+}

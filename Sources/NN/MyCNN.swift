@@ -1,0 +1,48 @@
+import FacemineDevice
+
+/// The seed project's small CNN (DESIGN.md §3): two conv-BN-ReLU-pool stages, then
+/// dropout, 9216->128, ReLU, dropout, 128->classes. Parameter names follow the PyTorch module.
+public final class MyCNN: Classifier {
+    public let name = "MyCNN"
+    let body: Sequential
+    /// Kept to report how many of its 128 units still fire (`--verbose`).
+    let fc1: Linear
+
+    public init(_ backend: any Backend, classes: Int = 8, dropout: Float = 0.5, seed: UInt64) throws {
+        // fc1 sees only non-negative inputs (pooled ReLUs). With PyTorch's default uniform init
+        // and Adam, its units are pushed the same way early and stop firing; a zero-mean
+        // Kaiming normal init on fan_in keeps half of each unit's weights negative.
+        fc1 = try Linear(backend, name: "fc1", inFeatures: 64 * 12 * 12, outFeatures: 128,
+                         initialization: .kaimingNormalFanIn, seed: seed)
+        body = Sequential([
+            try Conv2d(backend, name: "conv1", inChannels: 1, outChannels: 32, kernel: 3, padding: 1, bias: true,
+                       initialization: .kaimingNormalFanOut, seed: seed, computesInputGradient: false),
+            try BatchNorm2d(backend, name: "bn1", channels: 32),
+            ReLU(backend),
+            MaxPool2d(backend, kernel: 2, stride: 2),
+            try Conv2d(backend, name: "conv2", inChannels: 32, outChannels: 64, kernel: 3, padding: 1, bias: true,
+                       initialization: .kaimingNormalFanOut, seed: seed),
+            try BatchNorm2d(backend, name: "bn2", channels: 64),
+            ReLU(backend),
+            MaxPool2d(backend, kernel: 2, stride: 2),
+            Flatten(),
+            Dropout(backend, name: "dropout1", probability: dropout),
+            fc1,
+            ReLU(backend),
+            Dropout(backend, name: "dropout2", probability: dropout),
+            try Linear(backend, name: "fc2", inFeatures: 128, outFeatures: classes, initialization: .pytorchDefault, seed: seed),
+        ])
+    }
+
+    public func forward(_ images: Tensor, _ context: StepContext) throws -> Tensor {
+        try body.forward(images, context)
+    }
+
+    public func backward(_ gradLogits: Tensor) throws { _ = try body.backward(gradLogits) }
+
+    public var parameters: [Parameter] { body.parameters }
+    public var buffers: [Buffer] { body.buffers }
+
+    /// The fc1 activations (after ReLU) of the last forward pass, [N, 128].
+    public var hiddenActivations: Tensor? { fc1.lastOutput }
+}

@@ -1,0 +1,48 @@
+import FacemineDevice
+
+/// Which optimizer, with torch.optim's defaults and names.
+public enum OptimizerKind: String, CaseIterable, Codable, Sendable {
+    case sgd, adam, adamw
+}
+
+/// Updates parameters from their gradients; state (momentum, moments) lives on the parameters,
+/// created on the first step, so checkpoints can save it with them.
+public final class Optimizer {
+    public let kind: OptimizerKind
+    public let momentum: Float
+    public let nesterov: Bool
+    public let weightDecay: Float
+    let backend: any Backend
+    /// Steps taken, counting from 1 after the first; sets Adam's bias correction.
+    public var stepCount = 0
+
+    public init(_ backend: any Backend, kind: OptimizerKind, momentum: Float = 0.9, nesterov: Bool = false,
+                weightDecay: Float = 0) {
+        self.backend = backend
+        self.kind = kind
+        self.momentum = momentum
+        self.nesterov = nesterov
+        self.weightDecay = weightDecay
+    }
+
+    public func step(_ parameters: [Parameter], learningRate: Float) throws {
+        stepCount += 1
+        for p in parameters {
+            let decay = p.decays ? weightDecay : 0
+            switch kind {
+            case .sgd:
+                if p.state.isEmpty && momentum != 0 { p.state = [try backend.makeTensor(p.value.shape)] }
+                backend.sgdStep(parameter: p.value, gradient: p.gradient, momentumBuffer: p.state.first,
+                                settings: SGDSettings(learningRate: learningRate, momentum: momentum, nesterov: nesterov,
+                                                      weightDecay: decay),
+                                step: stepCount)
+            case .adam, .adamw:
+                if p.state.isEmpty { p.state = [try backend.makeTensor(p.value.shape), try backend.makeTensor(p.value.shape)] }
+                backend.adamStep(parameter: p.value, gradient: p.gradient, firstMoment: p.state[0], secondMoment: p.state[1],
+                                 settings: AdamSettings(learningRate: learningRate, weightDecay: decay,
+                                                        decoupledWeightDecay: kind == .adamw),
+                                 step: stepCount)
+            }
+        }
+    }
+}

@@ -1,0 +1,112 @@
+import FacemineDevice
+
+/// Where a ResNet-18 first looks at the image.
+public enum ResNetStem: String, CaseIterable, Codable, Sendable {
+    /// torchvision's stem: 7x7 stride-2 conv and a 3x3 stride-2 max pool (48x48 -> 12x12).
+    case imagenet
+    /// 3x3 stride-1 conv, no pool: keeps 48x48 resolution, the usual choice for small images.
+    case small
+}
+
+/// torchvision's BasicBlock: two 3x3 conv-BN stages, a 1x1 stride-s projection shortcut when the
+/// shape changes, the sum through ReLU.
+public final class BasicBlock: Layer {
+    let conv1: Conv2d, bn1: BatchNorm2d, relu1: ReLU, conv2: Conv2d, bn2: BatchNorm2d
+    let downsample: Sequential?
+    let relu: ReLU
+    let backend: any Backend
+    private let cache: TensorCache
+
+    public init(_ backend: any Backend, name: String, inChannels: Int, outChannels: Int, stride: Int, seed: UInt64) throws {
+        self.backend = backend
+        cache = TensorCache(backend)
+        conv1 = try Conv2d(backend, name: "\(name).conv1", inChannels: inChannels, outChannels: outChannels, kernel: 3,
+                           stride: stride, padding: 1, bias: false, initialization: .kaimingNormalFanOut, seed: seed)
+        bn1 = try BatchNorm2d(backend, name: "\(name).bn1", channels: outChannels)
+        relu1 = ReLU(backend)
+        conv2 = try Conv2d(backend, name: "\(name).conv2", inChannels: outChannels, outChannels: outChannels, kernel: 3,
+                           padding: 1, bias: false, initialization: .kaimingNormalFanOut, seed: seed)
+        bn2 = try BatchNorm2d(backend, name: "\(name).bn2", channels: outChannels)
+        relu = ReLU(backend)
+        downsample = stride != 1 || inChannels != outChannels ? Sequential([
+            try Conv2d(backend, name: "\(name).downsample.0", inChannels: inChannels, outChannels: outChannels, kernel: 1,
+                       stride: stride, bias: false, initialization: .kaimingNormalFanOut, seed: seed),
+            try BatchNorm2d(backend, name: "\(name).downsample.1", channels: outChannels),
+        ]) : nil
+    }
+
+    public func forward(_ input: Tensor, _ context: StepContext) throws -> Tensor {
+        var x = try conv1.forward(input, context)
+        x = try relu1.forward(try bn1.forward(x, context), context)
+        x = try bn2.forward(try conv2.forward(x, context), context)
+        let shortcut = try downsample?.forward(input, context) ?? input
+        let sum = try cache.tensor("sum", x.shape)
+        backend.add(x, shortcut, output: sum)
+        return try relu.forward(sum, context)
+    }
+
+    public func backward(_ gradOutput: Tensor) throws -> Tensor? {
+        let g = try relu.backward(gradOutput)!
+        var main = try bn2.backward(g)!
+        main = try conv2.backward(main)!
+        main = try bn1.backward(try relu1.backward(main)!)!
+        main = try conv1.backward(main)!
+        let shortcut = try downsample?.backward(g) ?? g
+        backend.add(main, shortcut, output: main)
+        return main
+    }
+
+    public var parameters: [Parameter] {
+        conv1.parameters + bn1.parameters + conv2.parameters + bn2.parameters + (downsample?.parameters ?? [])
+    }
+
+    public var buffers: [Buffer] { bn1.buffers + bn2.buffers + (downsample?.buffers ?? []) }
+}
+
+/// ResNet-18 with torchvision's layout and names (BasicBlock x [2, 2, 2, 2], widths
+/// 64/128/256/512), a one-channel stem and an 8-class head. Convolutions start Kaiming-normal
+/// (fan_out, ReLU), batch norms at weight 1, bias 0, as torchvision initialises them.
+///
+/// Parameters: 11,171,784 with the small stem, 11,174,344 with the imagenet stem
+/// (torchvision's 11,689,512 less the 3-channel 7x7 conv's extra weights and the 1000-class head).
+public final class ResNet18: Classifier {
+    public let name: String
+    let network: Sequential
+
+    public init(_ backend: any Backend, classes: Int = 8, stem: ResNetStem, seed: UInt64) throws {
+        name = "ResNet-18 (\(stem.rawValue) stem)"
+        var layers: [any Layer] = []
+        switch stem {
+        case .imagenet:
+            layers += [
+                try Conv2d(backend, name: "conv1", inChannels: 1, outChannels: 64, kernel: 7, stride: 2, padding: 3, bias: false,
+                           initialization: .kaimingNormalFanOut, seed: seed, computesInputGradient: false),
+                try BatchNorm2d(backend, name: "bn1", channels: 64), ReLU(backend),
+                MaxPool2d(backend, kernel: 3, stride: 2, padding: 1),
+            ]
+        case .small:
+            layers += [
+                try Conv2d(backend, name: "conv1", inChannels: 1, outChannels: 64, kernel: 3, stride: 1, padding: 1, bias: false,
+                           initialization: .kaimingNormalFanOut, seed: seed, computesInputGradient: false),
+                try BatchNorm2d(backend, name: "bn1", channels: 64), ReLU(backend),
+            ]
+        }
+        var channels = 64
+        for (stage, width) in [64, 128, 256, 512].enumerated() {
+            for block in 0..<2 {
+                let stride = stage > 0 && block == 0 ? 2 : 1
+                layers.append(try BasicBlock(backend, name: "layer\(stage + 1).\(block)", inChannels: channels,
+                                             outChannels: width, stride: stride, seed: seed))
+                channels = width
+            }
+        }
+        layers.append(GlobalAvgPool(backend))
+        layers.append(try Linear(backend, name: "fc", inFeatures: 512, outFeatures: classes, initialization: .pytorchDefault, seed: seed))
+        network = Sequential(layers)
+    }
+
+    public func forward(_ images: Tensor, _ context: StepContext) throws -> Tensor { try network.forward(images, context) }
+    public func backward(_ gradLogits: Tensor) throws { _ = try network.backward(gradLogits) }
+    public var parameters: [Parameter] { network.parameters }
+    public var buffers: [Buffer] { network.buffers }
+}

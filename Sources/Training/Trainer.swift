@@ -1,0 +1,158 @@
+import FacemineData
+import FacemineDevice
+import FacemineNN
+import Foundation
+
+/// One epoch's numbers, as kept in metrics.json's history.
+public struct EpochRecord: Codable, Equatable, Sendable {
+    public var epoch: Int
+    public var learningRate: Double
+    public var trainLoss: Double
+    public var trainAccuracy: Double
+    public var validation: EvaluationReport?
+    public var imagesPerSecond: Double
+    public var seconds: Double
+    /// MyCNN only: the share of fc1's 128 units that fire for at least one validation face.
+    public var liveHiddenUnits: Double?
+}
+
+/// What the trainer reports while it runs.
+public enum TrainingEvent {
+    case batch(epoch: Int, batch: Int, of: Int, loss: Double, accuracy: Double, imagesPerSecond: Double)
+    case epoch(EpochRecord)
+}
+
+/// The training loop: sampler -> prefetching batcher -> forward, loss, backward, optimizer
+/// step on the backend -> validation each epoch. It knows nothing of which backend runs.
+public final class Trainer {
+    public let configuration: TrainingConfiguration
+    public let backend: any Backend
+    public let model: any Classifier
+    let dataset: FaceDataset
+    public let trainIndices: [Int]
+    public let validationIndices: [Int]
+    let loss: CrossEntropyLoss
+    let optimizer: Optimizer
+    let schedule: LearningRateSchedule
+    private var inputs: [Int: (images: Tensor, labels: Tensor, predictions: Tensor)] = [:]
+
+    public init(configuration c: TrainingConfiguration, backend: any Backend, dataset: FaceDataset,
+                trainIndices: [Int], validationIndices: [Int]) throws {
+        precondition(!trainIndices.isEmpty, "nothing to train on")
+        configuration = c
+        self.backend = backend
+        self.dataset = dataset
+        self.trainIndices = trainIndices
+        self.validationIndices = validationIndices
+        model = try c.model.make(backend, stem: c.stem, dropout: c.dropout, seed: c.seed)
+        let trainLabels = trainIndices.map { dataset.records[$0].label }
+        loss = try CrossEntropyLoss(backend, classWeights: c.classWeightedLoss ? ClassBalance.inverseFrequencyLossWeights(trainLabels) : nil,
+                                    labelSmoothing: c.labelSmoothing)
+        optimizer = Optimizer(backend, kind: c.optimizer, momentum: c.momentum, nesterov: c.nesterov, weightDecay: c.weightDecay)
+        let stepsPerEpoch = Trainer.stepsPerEpoch(trainIndices.count, c.batchSize)
+        schedule = LearningRateSchedule(kind: c.schedule, baseRate: c.learningRate, epochs: c.epochs,
+                                        warmupSteps: Int(c.warmupEpochs * Double(stepsPerEpoch)))
+    }
+
+    /// Full batches only when there is more than one batch: batch norm needs more than one face,
+    /// and a ragged last batch would weigh its few faces as much as a whole batch.
+    static func stepsPerEpoch(_ count: Int, _ batchSize: Int) -> Int { max(1, count / batchSize) }
+
+    public var stepsPerEpoch: Int { Trainer.stepsPerEpoch(trainIndices.count, configuration.batchSize) }
+
+    /// Trains for `configuration.epochs` epochs, reporting progress; returns the history.
+    public func run(_ observe: (TrainingEvent) -> Void) throws -> [EpochRecord] {
+        let c = configuration
+        let sampler: any Sampler = c.weightedSampler
+            ? WeightedRandomSampler(balancing: trainIndices.map { dataset.records[$0].label }, seed: c.seed)
+            : ShuffledSampler(count: trainIndices.count, seed: c.seed)
+        var history: [EpochRecord] = []
+        var step = 0
+        for epoch in 0..<c.epochs {
+            let start = DispatchTime.now().uptimeNanoseconds
+            let order = sampler.indices(epoch: epoch).map { trainIndices[$0] }
+            let batcher = PrefetchingBatcher(dataset: dataset, order: order, batchSize: c.batchSize,
+                                             augmentation: c.augmentation, seed: c.seed, epoch: epoch,
+                                             dropLast: order.count > c.batchSize)
+            var lossSum = 0.0, correct = 0, seen = 0
+            var rate: Float = c.learningRate
+            for (b, batch) in batcher.enumerated() {
+                rate = schedule.rate(step: step, epoch: epoch, stepsPerEpoch: stepsPerEpoch)
+                let (batchLoss, batchCorrect) = try trainStep(batch, step: step, learningRate: rate)
+                lossSum += batchLoss * Double(batch.count)
+                correct += batchCorrect
+                seen += batch.count
+                step += 1
+                let elapsed = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+                observe(.batch(epoch: epoch, batch: b + 1, of: batcher.count, loss: lossSum / Double(seen),
+                               accuracy: Double(correct) / Double(seen), imagesPerSecond: Double(seen) / elapsed))
+            }
+            let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+            var record = EpochRecord(epoch: epoch + 1, learningRate: Double(rate), trainLoss: lossSum / Double(max(seen, 1)),
+                                     trainAccuracy: Double(correct) / Double(max(seen, 1)), validation: nil,
+                                     imagesPerSecond: Double(seen) / seconds, seconds: seconds)
+            if !validationIndices.isEmpty {
+                let (report, live) = try evaluate(validationIndices)
+                record.validation = report
+                record.liveHiddenUnits = live
+                schedule.observe(validationScore: Float(report.macroF1))
+            }
+            history.append(record)
+            observe(.epoch(record))
+        }
+        return history
+    }
+
+    /// One optimisation step; returns the batch's mean loss and correct predictions.
+    func trainStep(_ batch: Batch, step: Int, learningRate: Float) throws -> (Double, Int) {
+        let t = try tensors(for: batch)
+        let context = StepContext(training: true, seed: configuration.seed, step: UInt64(step))
+        let logits = try model.forward(t.images, context)
+        let (lossValue, gradient) = try loss.compute(logits: logits, labels: t.labels)
+        backend.argmaxRows(logits, into: t.predictions)
+        try model.backward(gradient)
+        try optimizer.step(model.parameters, learningRate: learningRate)
+        // The one synchronisation of the step: the loss and predictions for progress output.
+        let value = Double(try backend.floats(lossValue)[0])
+        let predictions = try backend.int32s(t.predictions)
+        return (value, zip(predictions, batch.labels).filter { $0 == $1 }.count)
+    }
+
+    /// Scores the model in evaluation mode on `indices`; for MyCNN also how many fc1 units fire.
+    public func evaluate(_ indices: [Int]) throws -> (EvaluationReport, Double?) {
+        var confusion = ConfusionMatrix()
+        var lossSum = 0.0
+        var fired: [Bool]? = (model as? MyCNN).map { _ in [Bool](repeating: false, count: 128) }
+        let batcher = PrefetchingBatcher(dataset: dataset, order: indices, batchSize: configuration.batchSize,
+                                         seed: configuration.seed, epoch: 0)
+        for batch in batcher {
+            let t = try tensors(for: batch)
+            let logits = try model.forward(t.images, StepContext(training: false))
+            let (lossValue, _) = try loss.compute(logits: logits, labels: t.labels)
+            backend.argmaxRows(logits, into: t.predictions)
+            lossSum += Double(try backend.floats(lossValue)[0]) * Double(batch.count)
+            for (truth, prediction) in zip(batch.labels, try backend.int32s(t.predictions)) {
+                confusion.add(truth: Int(truth), prediction: Int(prediction))
+            }
+            if let hidden = (model as? MyCNN)?.hiddenActivations, fired != nil {
+                let values = try backend.floats(hidden)
+                for (i, v) in values.enumerated() where v > 0 { fired![i % 128] = true }
+            }
+        }
+        let live = fired.map { Double($0.filter { $0 }.count) / 128 }
+        return (EvaluationReport(loss: lossSum / Double(max(indices.count, 1)), confusion: confusion), live)
+    }
+
+    /// Device tensors for a batch of this size, reused across steps.
+    private func tensors(for batch: Batch) throws -> (images: Tensor, labels: Tensor, predictions: Tensor) {
+        let n = batch.count
+        if inputs[n] == nil {
+            inputs[n] = (try backend.makeTensor([n, 1, FaceDataset.side, FaceDataset.side]),
+                         try backend.makeTensor([n], dtype: .int32), try backend.makeTensor([n], dtype: .int32))
+        }
+        let t = inputs[n]!
+        batch.images.withUnsafeBufferPointer { backend.upload($0, to: t.images) }
+        batch.labels.withUnsafeBufferPointer { backend.upload($0, to: t.labels) }
+        return t
+    }
+}

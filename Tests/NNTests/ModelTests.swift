@@ -1,0 +1,56 @@
+import FacemineBackends
+import FacemineDevice
+import FacemineNN
+import Testing
+
+@Suite struct ModelTests {
+    let backend = try! BackendChoice.cpu.makeBackend(threads: 2).backend
+
+    /// Counted from the architecture: MyCNN's layers one by one; ResNet-18 as torchvision's
+    /// 11,689,512 less the 3-channel stem's extra weights and the 1000-class head.
+    @Test func parameterCountsMatchTheArchitectures() throws {
+        let mycnn = 32 * 9 + 32 + 64 + 32 * 64 * 9 + 64 + 128 + 9216 * 128 + 128 + 128 * 8 + 8
+        #expect(try MyCNN(backend, seed: 0).parameterCount == mycnn)
+        #expect(mycnn == 1_199_816)
+        let torchvision = 11_689_512
+        let imagenet = torchvision - 64 * 2 * 49 - (512 * 1000 + 1000) + (512 * 8 + 8)
+        #expect(try ResNet18(backend, stem: .imagenet, seed: 0).parameterCount == imagenet)
+        #expect(try ResNet18(backend, stem: .small, seed: 0).parameterCount == imagenet - 64 * (49 - 9))
+        #expect(imagenet == 11_174_344)
+    }
+
+    @Test func parameterNamesFollowPyTorch() throws {
+        let names = try ResNet18(backend, stem: .imagenet, seed: 0).parameters.map(\.name)
+        #expect(names.prefix(3) == ["conv1.weight", "bn1.weight", "bn1.bias"])
+        #expect(names.contains("layer2.0.downsample.0.weight") && names.contains("layer4.1.bn2.bias"))
+        #expect(names.last == "fc.bias")
+        let buffers = try ResNet18(backend, stem: .small, seed: 0).buffers.map(\.name)
+        #expect(buffers.contains("layer3.0.downsample.1.running_var"))
+        #expect(try MyCNN(backend, seed: 0).parameters.map(\.name) == [
+            "conv1.weight", "conv1.bias", "bn1.weight", "bn1.bias", "conv2.weight", "conv2.bias", "bn2.weight", "bn2.bias",
+            "fc1.weight", "fc1.bias", "fc2.weight", "fc2.bias"])
+    }
+
+    @Test func logitsHaveTheRightShapeInBothModes() throws {
+        var values = [Float](repeating: 0, count: 3 * 2304)
+        for i in values.indices { values[i] = Float((i * 37) % 101) / 50 - 1 }
+        let images = try backend.makeTensor([3, 1, 48, 48], values: values)
+        for model in [try MyCNN(backend, seed: 1) as any Classifier, try ResNet18(backend, stem: .imagenet, seed: 1)] {
+            for training in [true, false] {
+                let logits = try model.forward(images, StepContext(training: training, seed: 1, step: 0))
+                #expect(logits.shape == [3, 8])
+                #expect(try backend.floats(logits).allSatisfy(\.isFinite))
+            }
+        }
+    }
+
+    @Test func initialisationIsDeterministicAndSeeded() throws {
+        let a = try MyCNN(backend, seed: 5), b = try MyCNN(backend, seed: 5), c = try MyCNN(backend, seed: 6)
+        #expect(try backend.floats(a.parameters[0].value) == backend.floats(b.parameters[0].value))
+        #expect(try backend.floats(a.parameters[0].value) != backend.floats(c.parameters[0].value))
+        // Kaiming normal, fan_out = 64 * 9 for a ResNet 3x3 conv: std sqrt(2 / 576).
+        let w = try backend.floats(ResNet18(backend, stem: .small, seed: 0).parameters[3].value)
+        let std = (w.map { Double($0 * $0) }.reduce(0, +) / Double(w.count)).squareRoot()
+        #expect(abs(std - (2.0 / 576).squareRoot()) < 0.003, "std \(std)")
+    }
+}

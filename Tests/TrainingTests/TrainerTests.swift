@@ -1,0 +1,101 @@
+import FacemineBackends
+import FacemineData
+import FacemineDevice
+import FacemineNN
+import FacemineTraining
+import Foundation
+import Testing
+
+@Suite struct MetricsTests {
+    @Test func scoresFollowScikitLearnDefinitions() {
+        // truth:      0 0 0 1 1 2
+        // prediction: 0 0 1 1 2 2
+        var m = ConfusionMatrix(classes: 3)
+        for (t, p) in [(0, 0), (0, 0), (0, 1), (1, 1), (1, 2), (2, 2)] { m.add(truth: t, prediction: p) }
+        #expect(abs(m.accuracy - 4.0 / 6) < 1e-12)
+        #expect(abs(m.precision(0) - 1) < 1e-12 && abs(m.recall(0) - 2.0 / 3) < 1e-12)
+        #expect(abs(m.precision(1) - 0.5) < 1e-12 && abs(m.recall(1) - 0.5) < 1e-12)
+        #expect(abs(m.precision(2) - 0.5) < 1e-12 && abs(m.recall(2) - 1) < 1e-12)
+        let f1 = [0.8, 0.5, 2.0 / 3]
+        #expect(abs(m.macroF1 - f1.reduce(0, +) / 3) < 1e-12)
+        #expect(abs(m.weightedF1 - (3 * f1[0] + 2 * f1[1] + 1 * f1[2]) / 6) < 1e-12)
+        #expect(abs(m.worstRecall - 0.5) < 1e-12)
+    }
+
+    @Test func absentClassesDoNotCountInMacroF1() {
+        var m = ConfusionMatrix(classes: 8)
+        m.add(truth: 0, prediction: 0)
+        m.add(truth: 1, prediction: 1)
+        #expect(m.macroF1 == 1)
+    }
+}
+
+@Suite struct TrainerTests {
+    func makeTrainer(_ configure: (inout TrainingConfiguration) -> Void = { _ in }) throws -> Trainer {
+        var c = TrainingConfiguration()
+        c.epochs = 3
+        c.batchSize = 16
+        c.augmentation = .none
+        c.dropout = 0
+        c.schedule = .constant
+        c.warmupEpochs = 0
+        configure(&c)
+        let faces = SyntheticFaces(count: 160, seed: 1).generate(threads: 2)
+        let split = Splits.holdOut(faces.records, fraction: 0.2, seed: 1)
+        return try Trainer(configuration: c, backend: BackendChoice.cpu.makeBackend(threads: 2).backend, dataset: faces,
+                           trainIndices: split.train, validationIndices: split.validation)
+    }
+
+    @Test func trainingLowersTheLossAndReportsEveryEpoch() throws {
+        let trainer = try makeTrainer { $0.epochs = 6 }
+        var batches = 0
+        let history = try trainer.run { event in if case .batch = event { batches += 1 } }
+        #expect(history.count == 6)
+        #expect(batches == 6 * trainer.stepsPerEpoch)
+        #expect(history.last!.trainLoss < history.first!.trainLoss * 0.8, "loss \(history.map(\.trainLoss))")
+        #expect(history.allSatisfy { $0.validation != nil && $0.liveHiddenUnits != nil })
+        #expect(history.last!.validation!.confusion.total == trainer.validationIndices.count)
+    }
+
+    /// Same seed and thread count, same result, to the last bit.
+    @Test func deterministicOnTheCPUBackend() throws {
+        let a = try makeTrainer { $0.dropout = 0.3; $0.augmentation = Augmentation() }
+        let b = try makeTrainer { $0.dropout = 0.3; $0.augmentation = Augmentation() }
+        let ha = try a.run { _ in }, hb = try b.run { _ in }
+        #expect(ha.map(\.trainLoss) == hb.map(\.trainLoss))
+        for (p, q) in zip(a.model.parameters, b.model.parameters) {
+            #expect(try a.backend.floats(p.value) == b.backend.floats(q.value), "\(p.name) differs")
+        }
+    }
+
+    @Test(arguments: [OptimizerKind.sgd, .adam, .adamw])
+    func everyOptimizerAndAResNetTrain(_ kind: OptimizerKind) throws {
+        let trainer = try makeTrainer {
+            $0.optimizer = kind
+            $0.learningRate = kind == .sgd ? 0.05 : 1e-3
+            $0.epochs = 2
+            $0.schedule = .cosine
+            $0.weightedSampler = kind == .adamw
+            $0.classWeightedLoss = kind == .sgd
+            $0.labelSmoothing = 0.1
+            if kind == .adam { $0.model = .resnet18; $0.stem = .imagenet }
+        }
+        let history = try trainer.run { _ in }
+        #expect(history.allSatisfy { $0.trainLoss.isFinite && $0.validation!.loss.isFinite })
+    }
+
+    @Test func metricsFileIsValidJSON() throws {
+        let trainer = try makeTrainer { $0.epochs = 1 }
+        let history = try trainer.run { _ in }
+        let summary = RunSummary(model: trainer.model.name, parameters: trainer.model.parameterCount,
+                                 configuration: trainer.configuration, backend: "cpu", device: trainer.backend.deviceDescription,
+                                 threads: 2, data: .init(description: "test", faces: 160, classCounts: [], trainFaces: 128, validationFaces: 32),
+                                 history: history, final: history.last?.validation, wallSeconds: 1, trainImagesPerSecond: 1)
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("facemine-\(UUID().uuidString)/metrics.json")
+        try RunFiles.writeJSON(summary, to: url)
+        let decoded = try JSONDecoder().decode(RunSummary.self, from: Data(contentsOf: url))
+        #expect(decoded.history == history)
+        #expect(decoded.configuration == trainer.configuration)
+        try? FileManager.default.removeItem(at: url.deletingLastPathComponent())
+    }
+}
