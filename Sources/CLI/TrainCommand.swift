@@ -11,6 +11,7 @@ extension ResNetStem: ExpressibleByArgument {}
 extension OptimizerKind: ExpressibleByArgument {}
 extension ScheduleKind: ExpressibleByArgument {}
 extension BackendChoice: ExpressibleByArgument {}
+extension Augmentation.Strength: ExpressibleByArgument {}
 
 struct TrainCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -23,7 +24,7 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "mycnn or resnet18.") var model: Architecture = .mycnn
     @Option(help: "ResNet-18 stem: small (3x3, keeps 48x48) or imagenet (7x7 stride 2 + max pool).") var stem: ResNetStem = .small
     @Option(name: [.customLong("batch-size"), .customLong("batch_size")], help: "Faces per step.") var batchSize = 64
-    @Option(help: "Passes over the training faces.") var epochs = 10
+    @Option(help: "Passes over the training faces.") var epochs = 15
     @Option(help: "Peak learning rate (after warm-up).") var lr: Float = 1e-3
     @Option(help: "Weight decay on weights (L2 for sgd and adam, decoupled for adamw).") var weightDecay: Float = 1e-4
     @Option(help: "Dropout probability (MyCNN).") var dropout: Float = 0.5
@@ -37,7 +38,8 @@ struct TrainCommand: ParsableCommand {
     var useWeightedSampler = false
     @Flag(help: "Weight the loss by inverse class frequency.") var classWeightedLoss = false
     @Option(help: "Label smoothing.") var labelSmoothing: Float = 0
-    @Flag(help: "Train without augmentation.") var noAugmentation = false
+    @Option(help: "Augmentation: none, light (mirror, 2-pixel shift) or standard (also rotation, scale, brightness, contrast).")
+    var augmentation: Augmentation.Strength = .light
     @Option(help: "Share of faces held out for validation.") var valSplit = 0.1
     @Flag(help: "Use FER-2013's official split (Training / PublicTest) instead of --val-split.") var officialSplit = false
     @Option(help: "auto, cpu or opencl.") var backend: BackendChoice = .auto
@@ -75,7 +77,7 @@ struct TrainCommand: ParsableCommand {
         c.weightedSampler = useWeightedSampler
         c.classWeightedLoss = classWeightedLoss
         c.labelSmoothing = labelSmoothing
-        c.augmentation = noAugmentation ? .none : Augmentation()
+        c.augmentation = Augmentation(augmentation)
         c.validationFraction = valSplit
         c.officialSplit = officialSplit
         return c

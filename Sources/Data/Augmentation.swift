@@ -26,6 +26,28 @@ public struct Augmentation: Codable, Equatable, Sendable {
 
     public init() {}
 
+    /// Named strengths for the command line.
+    public enum Strength: String, CaseIterable, Codable, Sendable {
+        /// Nothing (as validation and evaluation always run).
+        case none
+        /// Mirror and shift by up to 2 pixels: label-preserving, cheap, and enough on the
+        /// synthetic faces, which vary pose and light already. The default.
+        case light
+        /// Every geometric and photometric transform at the values above: for real photos.
+        case standard
+    }
+
+    public init(_ strength: Strength) {
+        switch strength {
+        case .none: self = .none
+        case .standard: self.init()
+        case .light:
+            self = .none
+            flip = true
+            cropPadding = 2
+        }
+    }
+
     /// No augmentation at all (validation, evaluation).
     public static let none: Augmentation = {
         var a = Augmentation()
@@ -61,7 +83,10 @@ public struct Augmentation: Codable, Equatable, Sendable {
         let eraseX = rng.unit(), eraseY = rng.unit()
 
         if isGeometric {
-            // Inverse map: output pixel -> source position, bilinear, zeros outside (like padding).
+            // Inverse map: output pixel -> nearest source pixel, zeros outside (like padding).
+            // Nearest, as torchvision's RandomRotation and RandomAffine default to: bilinear
+            // sampling would blur the pixel noise of training faces only, and the model would
+            // learn on smoother images than it is evaluated on.
             let c = cos(angle) / zoom, s = sin(angle) / zoom
             let centre = Double(side) / 2
             let dx = cropX + shiftX, dy = cropY + shiftY
@@ -71,7 +96,7 @@ public struct Augmentation: Codable, Equatable, Sendable {
                     let oy = Double(y) + 0.5 - centre - dy
                     if flip && mirrored { ox = -ox }
                     let sx = c * ox + s * oy + centre - 0.5, sy = -s * ox + c * oy + centre - 0.5
-                    out[y * side + x] = Augmentation.bilinear(face, base, sx, sy) / 255
+                    out[y * side + x] = Augmentation.nearest(face, base, sx, sy) / 255
                 }
             }
         } else {
@@ -96,13 +121,9 @@ public struct Augmentation: Codable, Equatable, Sendable {
         }
     }
 
-    static func bilinear(_ face: ArraySlice<UInt8>, _ base: Int, _ x: Double, _ y: Double) -> Float {
+    static func nearest(_ face: ArraySlice<UInt8>, _ base: Int, _ x: Double, _ y: Double) -> Float {
         let side = FaceDataset.side
-        let x0 = Int(floor(x)), y0 = Int(floor(y))
-        let ax = Float(x - Double(x0)), ay = Float(y - Double(y0))
-        func p(_ xx: Int, _ yy: Int) -> Float {
-            xx < 0 || yy < 0 || xx >= side || yy >= side ? 0 : Float(face[base + yy * side + xx])
-        }
-        return (p(x0, y0) * (1 - ax) + p(x0 + 1, y0) * ax) * (1 - ay) + (p(x0, y0 + 1) * (1 - ax) + p(x0 + 1, y0 + 1) * ax) * ay
+        let xx = Int((x).rounded()), yy = Int((y).rounded())
+        return xx < 0 || yy < 0 || xx >= side || yy >= side ? 0 : Float(face[base + yy * side + xx])
     }
 }

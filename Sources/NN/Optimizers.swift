@@ -29,6 +29,7 @@ public final class Optimizer {
         stepCount += 1
         for p in parameters {
             let decay = p.decays ? weightDecay : 0
+            let learningRate = learningRate * p.learningRateScale
             switch kind {
             case .sgd:
                 if p.state.isEmpty && momentum != 0 { p.state = [try backend.makeTensor(p.value.shape)] }

@@ -11,6 +11,8 @@ public final class Parameter {
     /// Weight decay applies to weights, not to biases and batch-norm parameters (the common
     /// PyTorch recipe); layers say which is which.
     public let decays: Bool
+    /// This parameter's learning rate as a multiple of the optimizer's (see MyCNN's fc1).
+    public var learningRateScale: Float = 1
 
     public init(name: String, value: Tensor, gradient: Tensor, decays: Bool) {
         self.name = name

@@ -41,7 +41,7 @@ public final class LearningRateSchedule {
     /// `step` counts from 0 over the whole run; `epoch` from 0.
     public func rate(step: Int, epoch: Int, stepsPerEpoch: Int) -> Float {
         if step < warmupSteps {
-            return baseRate * (0.1 + 0.9 * Float(step + 1) / Float(warmupSteps))
+            return baseRate * Float(step + 1) / Float(warmupSteps)
         }
         switch kind {
         case .constant: return baseRate

@@ -7,7 +7,7 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
     public var model: Architecture = .mycnn
     public var stem: ResNetStem = .small
     public var batchSize = 64
-    public var epochs = 10
+    public var epochs = 15
     public var learningRate: Float = 1e-3
     public var weightDecay: Float = 1e-4
     public var dropout: Float = 0.5
@@ -23,7 +23,7 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
     /// Weight the loss by inverse class frequency instead.
     public var classWeightedLoss = false
     public var labelSmoothing: Float = 0
-    public var augmentation = Augmentation()
+    public var augmentation = Augmentation(.light)
     /// Share of the faces held out for validation (stratified, groups kept whole), unless
     /// `officialSplit` uses FER-2013's Training / PublicTest split.
     public var validationFraction = 0.1
