@@ -24,7 +24,7 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "mycnn or resnet18.") var model: Architecture = .mycnn
     @Option(help: "ResNet-18 stem: small (3x3, keeps 48x48) or imagenet (7x7 stride 2 + max pool).") var stem: ResNetStem = .small
     @Option(name: [.customLong("batch-size"), .customLong("batch_size")], help: "Faces per step.") var batchSize = 64
-    @Option(help: "Passes over the training faces.") var epochs = 15
+    @Option(help: "Passes over the training faces (default 15; with --resume, the total to reach).") var epochs: Int?
     @Option(help: "Peak learning rate (after warm-up).") var lr: Float = 1e-3
     @Option(help: "Weight decay on weights (L2 for sgd and adam, decoupled for adamw).") var weightDecay: Float = 1e-4
     @Option(help: "Dropout probability (MyCNN).") var dropout: Float = 0.5
@@ -46,13 +46,18 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "OpenCL device index (see facemine devices).") var device: Int?
     @Option(help: "CPU threads (default: FACEMINE_THREADS or all cores).") var threads: Int?
     @Option(help: "Run folder name under runs/ (default: model and time).") var name: String?
+    @Flag(help: "Continue the run named by --name from its last checkpoint (runs/NAME/last.safetensors).") var resume = false
+    @Option(help: ArgumentHelp("Start from these weights: a torchvision-named state dict as safetensors (e.g. ResNet-18 ImageNet weights; RGB conv1 is folded to gray).", valueName: "file"))
+    var initWeights: String?
     @Flag(help: "No progress output.") var quiet = false
     @Flag(help: "Print the final metrics as JSON on stdout instead of tables.") var json = false
     @Flag(help: "Per-epoch details, e.g. the share of MyCNN's fc1 units still firing.") var verbose = false
 
     func validate() throws {
         guard batchSize >= 2 else { throw ValidationError("--batch-size must be at least 2 (batch norm needs two faces)") }
-        guard epochs >= 1 else { throw ValidationError("--epochs must be at least 1") }
+        guard (epochs ?? 1) >= 1 else { throw ValidationError("--epochs must be at least 1") }
+        guard !resume || name != nil else { throw ValidationError("--resume needs --name of the run to continue") }
+        guard !(resume && initWeights != nil) else { throw ValidationError("--resume and --init-weights cannot be combined") }
         guard lr > 0 else { throw ValidationError("--lr must be positive") }
         guard dropout >= 0 && dropout < 1 else { throw ValidationError("--dropout must be in [0, 1)") }
         guard valSplit > 0 && valSplit <= 0.5 else { throw ValidationError("--val-split must be in (0, 0.5]") }
@@ -64,7 +69,7 @@ struct TrainCommand: ParsableCommand {
         c.model = model
         c.stem = stem
         c.batchSize = batchSize
-        c.epochs = epochs
+        c.epochs = epochs ?? 15
         c.learningRate = lr
         c.weightDecay = weightDecay
         c.dropout = dropout
@@ -85,20 +90,40 @@ struct TrainCommand: ParsableCommand {
 
     func run() throws {
         let started = Date()
+        let runName = name ?? "\(model.rawValue)-\(Self.timestamp(started))"
+        let folder = URL(fileURLWithPath: "runs").appendingPathComponent(runName)
+        var config = trainingConfiguration
+        var checkpoint: SafeTensors?
+        let lastURL = folder.appendingPathComponent("last.safetensors")
+        if resume {
+            // The run continues with the configuration it started with; only --epochs may grow.
+            let file = try SafeTensors(contentsOf: lastURL)
+            let (saved, _) = try Checkpoint.describe(file, location: lastURL.path)
+            config = saved
+            if let epochs { config.epochs = max(epochs, saved.epochs) }
+            checkpoint = file
+        }
         let faces = try dataOptions.load()
         let (backendInstance, reason) = try backend.makeBackend(device: device, threads: threads)
-        let config = trainingConfiguration
         let (train, validation) = split(faces, config)
         let trainer = try Trainer(configuration: config, backend: backendInstance, dataset: faces,
                                   trainIndices: train, validationIndices: validation)
-        let progress = Progress(quiet: quiet || json, verbose: verbose, epochs: epochs, batchSize: batchSize)
+        let progress = Progress(quiet: quiet || json, verbose: verbose, epochs: config.epochs, batchSize: config.batchSize)
+        if let checkpoint {
+            try trainer.resume(from: checkpoint, location: lastURL.path)
+            progress.say("resuming \(runName) after epoch \(trainer.state.epochsDone) of \(config.epochs)")
+        }
+        if let initWeights {
+            let file = try SafeTensors(contentsOf: URL(fileURLWithPath: initWeights))
+            for line in try PretrainedWeights.load(file, into: trainer.model, backend: backendInstance, location: initWeights) {
+                progress.say(line)
+            }
+        }
         progress.say("backend: \(backendInstance.deviceDescription) (\(reason))")
         progress.say("model: \(trainer.model.name), \(trainer.model.parameterCount.formatted()) parameters; "
                      + "\(train.count) training and \(validation.count) validation faces; \(trainer.stepsPerEpoch) steps per epoch")
-        let history = try trainer.run(progress.handle)
+        let history = try trainer.run(checkpoints: folder, progress.handle)
         let wall = Date().timeIntervalSince(started)
-        let runName = name ?? "\(model.rawValue)-\(Self.timestamp(started))"
-        let folder = URL(fileURLWithPath: "runs").appendingPathComponent(runName)
         let trainSeconds = history.reduce(0) { $0 + $1.seconds }
         let summary = RunSummary(
             model: trainer.model.name, parameters: trainer.model.parameterCount, configuration: config,
@@ -106,7 +131,7 @@ struct TrainCommand: ParsableCommand {
             data: .init(description: dataOptions.usesRealData ? "real data" : "synthetic faces (seed \(dataOptions.seed))",
                         faces: faces.count, classCounts: faces.classCounts, trainFaces: train.count, validationFaces: validation.count),
             history: history, final: history.last?.validation, wallSeconds: wall,
-            trainImagesPerSecond: Double(history.count * trainer.stepsPerEpoch * batchSize) / max(trainSeconds, 1e-9))
+            trainImagesPerSecond: Double(history.count * trainer.stepsPerEpoch * config.batchSize) / max(trainSeconds, 1e-9))
         try RunFiles.writeJSON(summary, to: folder.appendingPathComponent("metrics.json"))
         if json {
             let encoder = JSONEncoder()
@@ -117,7 +142,7 @@ struct TrainCommand: ParsableCommand {
             print(ReportTables.perClass(report))
             print(ReportTables.confusion(report.confusion))
         }
-        progress.say("wrote \(folder.appendingPathComponent("metrics.json").path) (\(String(format: "%.0f", wall)) s)")
+        progress.say("wrote \(folder.path)/metrics.json, last.safetensors and best.safetensors (\(String(format: "%.0f", wall)) s)")
     }
 
     func split(_ faces: FaceDataset, _ c: TrainingConfiguration) -> ([Int], [Int]) {

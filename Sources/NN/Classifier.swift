@@ -10,6 +10,7 @@ public protocol Classifier: AnyObject {
     func backward(_ gradLogits: Tensor) throws
     var parameters: [Parameter] { get }
     var buffers: [Buffer] { get }
+    var batchNorms: [BatchNorm2d] { get }
 }
 
 extension Classifier {

@@ -8,10 +8,13 @@ public protocol Layer: AnyObject {
     func backward(_ gradOutput: Tensor) throws -> Tensor?
     var parameters: [Parameter] { get }
     var buffers: [Buffer] { get }
+    /// The batch-norm layers inside, whose batch counters checkpoints keep.
+    var batchNorms: [BatchNorm2d] { get }
 }
 
 extension Layer {
     public var buffers: [Buffer] { [] }
+    public var batchNorms: [BatchNorm2d] { [] }
 }
 
 /// Layers applied in order.
@@ -37,4 +40,5 @@ public final class Sequential: Layer {
 
     public var parameters: [Parameter] { layers.flatMap(\.parameters) }
     public var buffers: [Buffer] { layers.flatMap(\.buffers) }
+    public var batchNorms: [BatchNorm2d] { layers.flatMap(\.batchNorms) }
 }

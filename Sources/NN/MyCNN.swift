@@ -48,6 +48,7 @@ public final class MyCNN: Classifier {
 
     public var parameters: [Parameter] { body.parameters }
     public var buffers: [Buffer] { body.buffers }
+    public var batchNorms: [BatchNorm2d] { body.batchNorms }
 
     /// The fc1 activations (after ReLU) of the last forward pass, [N, 128].
     public var hiddenActivations: Tensor? { fc1.lastOutput }

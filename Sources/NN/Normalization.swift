@@ -8,8 +8,8 @@ public final class BatchNorm2d: Layer {
     public let runningMean: Tensor
     public let runningVariance: Tensor
     /// PyTorch counts the training batches seen; kept for state-dict compatibility.
-    public private(set) var batchesTracked = 0
-    let name: String
+    public var batchesTracked = 0
+    public let name: String
     let backend: any Backend
     let settings = BatchNormSettings()
     private let cache: TensorCache
@@ -54,6 +54,7 @@ public final class BatchNorm2d: Layer {
     }
 
     public var parameters: [Parameter] { [gamma, beta] }
+    public var batchNorms: [BatchNorm2d] { [self] }
     public var buffers: [Buffer] {
         [Buffer(name: "\(name).running_mean", value: runningMean), Buffer(name: "\(name).running_var", value: runningVariance)]
     }

@@ -61,6 +61,7 @@ public final class BasicBlock: Layer {
     }
 
     public var buffers: [Buffer] { bn1.buffers + bn2.buffers + (downsample?.buffers ?? []) }
+    public var batchNorms: [BatchNorm2d] { [bn1, bn2] + (downsample?.batchNorms ?? []) }
 }
 
 /// ResNet-18 with torchvision's layout and names (BasicBlock x [2, 2, 2, 2], widths
@@ -109,4 +110,5 @@ public final class ResNet18: Classifier {
     public func backward(_ gradLogits: Tensor) throws { _ = try network.backward(gradLogits) }
     public var parameters: [Parameter] { network.parameters }
     public var buffers: [Buffer] { network.buffers }
+    public var batchNorms: [BatchNorm2d] { network.batchNorms }
 }

@@ -23,9 +23,15 @@ public final class LearningRateSchedule {
     public let stepEpochs: Int
     public let gamma: Float
     public let patience: Int
-    private var plateauFactor: Float = 1
-    private var best = -Float.infinity
-    private var badEpochs = 0
+    /// What the plateau schedule has learned so far; saved in checkpoints.
+    public struct State: Codable, Equatable, Sendable {
+        public var factor: Float = 1
+        public var best = -Float.greatestFiniteMagnitude
+        public var badEpochs = 0
+        public init() {}
+    }
+
+    public var state = State()
 
     public init(kind: ScheduleKind, baseRate: Float, epochs: Int, warmupSteps: Int = 0,
                 stepEpochs: Int = 10, gamma: Float = 0.1, patience: Int = 3) {
@@ -46,7 +52,7 @@ public final class LearningRateSchedule {
         switch kind {
         case .constant: return baseRate
         case .step: return baseRate * pow(gamma, Float(epoch / stepEpochs))
-        case .plateau: return baseRate * plateauFactor
+        case .plateau: return baseRate * state.factor
         case .cosine:
             let total = Float(max(epochs * stepsPerEpoch - warmupSteps, 1))
             let progress = Float(step - warmupSteps) / total
@@ -57,14 +63,14 @@ public final class LearningRateSchedule {
     /// Tells the plateau schedule an epoch's validation score; other schedules ignore it.
     public func observe(validationScore score: Float) {
         guard kind == .plateau else { return }
-        if score > best + 1e-4 {
-            best = score
-            badEpochs = 0
+        if score > state.best + 1e-4 {
+            state.best = score
+            state.badEpochs = 0
         } else {
-            badEpochs += 1
-            if badEpochs > patience {
-                plateauFactor *= gamma
-                badEpochs = 0
+            state.badEpochs += 1
+            if state.badEpochs > patience {
+                state.factor *= gamma
+                state.badEpochs = 0
             }
         }
     }

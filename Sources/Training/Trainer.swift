@@ -32,7 +32,7 @@ public final class Trainer {
     public let trainIndices: [Int]
     public let validationIndices: [Int]
     let loss: CrossEntropyLoss
-    let optimizer: Optimizer
+    public let optimizer: Optimizer
     let schedule: LearningRateSchedule
     private var inputs: [Int: (images: Tensor, labels: Tensor, predictions: Tensor)] = [:]
 
@@ -60,15 +60,33 @@ public final class Trainer {
 
     public var stepsPerEpoch: Int { Trainer.stepsPerEpoch(trainIndices.count, configuration.batchSize) }
 
-    /// Trains for `configuration.epochs` epochs, reporting progress; returns the history.
-    public func run(_ observe: (TrainingEvent) -> Void) throws -> [EpochRecord] {
+    /// Where training stands; saved with every checkpoint.
+    public private(set) var state = TrainingState()
+
+    /// Continues from a checkpoint written by `run`: weights, optimizer state and where the
+    /// run stood. The run then goes on exactly as it would have without the interruption.
+    public func resume(from file: SafeTensors, location: String) throws {
+        let (_, saved) = try Checkpoint.describe(file, location: location)
+        guard saved.dataFaces == dataset.count else {
+            throw CheckpointError(location, "was trained on \(saved.dataFaces) faces, but \(dataset.count) are loaded now: pass the same data")
+        }
+        try Checkpoint.loadWeights(file, into: model, backend: backend, location: location)
+        try Checkpoint.loadOptimizer(file, into: optimizer, model: model, steps: saved.optimizerSteps, backend: backend, location: location)
+        schedule.state = saved.schedule
+        state = saved
+    }
+
+    /// Trains until `configuration.epochs` epochs are done, reporting progress. With a
+    /// `checkpoints` folder, writes `last.safetensors` after every epoch and `best.safetensors`
+    /// whenever validation macro-F1 improves (each atomically). Returns the whole history.
+    public func run(checkpoints: URL? = nil, _ observe: (TrainingEvent) -> Void) throws -> [EpochRecord] {
         let c = configuration
         let sampler: any Sampler = c.weightedSampler
             ? WeightedRandomSampler(balancing: trainIndices.map { dataset.records[$0].label }, seed: c.seed)
             : ShuffledSampler(count: trainIndices.count, seed: c.seed)
-        var history: [EpochRecord] = []
-        var step = 0
-        for epoch in 0..<c.epochs {
+        state.dataFaces = dataset.count
+        var step = state.step
+        for epoch in state.epochsDone..<c.epochs {
             let start = DispatchTime.now().uptimeNanoseconds
             let order = sampler.indices(epoch: epoch).map { trainIndices[$0] }
             let batcher = PrefetchingBatcher(dataset: dataset, order: order, batchSize: c.batchSize,
@@ -97,10 +115,23 @@ public final class Trainer {
                 record.liveHiddenUnits = live
                 schedule.observe(validationScore: Float(report.macroF1))
             }
-            history.append(record)
+            state.history.append(record)
+            state.epochsDone = epoch + 1
+            state.step = step
+            state.optimizerSteps = optimizer.stepCount
+            state.schedule = schedule.state
+            if let checkpoints {
+                try Checkpoint.save(model: model, optimizer: optimizer, configuration: c, state: state, backend: backend,
+                                    to: checkpoints.appendingPathComponent("last.safetensors"))
+                if let score = record.validation?.macroF1, score > (state.bestMacroF1 ?? -1) {
+                    state.bestMacroF1 = score
+                    try Checkpoint.save(model: model, optimizer: nil, configuration: c, state: state, backend: backend,
+                                        to: checkpoints.appendingPathComponent("best.safetensors"))
+                }
+            }
             observe(.epoch(record))
         }
-        return history
+        return state.history
     }
 
     /// One optimisation step; returns the batch's mean loss and correct predictions.

@@ -29,6 +29,7 @@ import Testing
         func backward(_ gradLogits: Tensor) throws { _ = try network.backward(gradLogits) }
         var parameters: [Parameter] { network.parameters }
         var buffers: [Buffer] { network.buffers }
+        var batchNorms: [BatchNorm2d] { network.batchNorms }
     }
 
     func check(_ model: any Classifier, imageSide: Int, batch: Int, classes: Int, samplesPerParameter: Int) throws {
