@@ -80,7 +80,7 @@ let package = Package(
         .executableTarget(
             name: "OpBench",
             dependencies: [
-                "FacemineDevice", "FacemineCPU", "CBLAS",
+                "FacemineDevice", "FacemineCPU", "FacemineNN", "CBLAS",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Sources/Tools/OpBench"),

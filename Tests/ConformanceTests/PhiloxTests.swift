@@ -13,6 +13,17 @@ import Testing
                 == SIMD4(0xD16C_FE09, 0x94FD_CCEB, 0x5001_E420, 0x2412_6EA1))
     }
 
+    @Test func eightLaneBlocksEqualSingleBlocks() {
+        let c0 = SIMD8<UInt32>(0, 1, 2, 3, 0xFFFF_FFFF, 77, 1 << 31, 5)
+        let c1 = SIMD8<UInt32>(9, 8, 7, 6, 5, 4, 3, 2), c2 = SIMD8<UInt32>(repeating: 12), c3 = SIMD8<UInt32>(repeating: 0xABCD)
+        let key = SIMD2<UInt32>(0xDEAD_BEEF, 42)
+        let (w0, w1, w2, w3) = Philox.blocks(c0, c1, c2, c3, key: key)
+        for lane in 0..<8 {
+            #expect(Philox.block(SIMD4(c0[lane], c1[lane], c2[lane], c3[lane]), key: key)
+                    == SIMD4(w0[lane], w1[lane], w2[lane], w3[lane]))
+        }
+    }
+
     @Test func uniformIsInUnitIntervalAndRoughlyUniform() {
         var histogram = [Int](repeating: 0, count: 10)
         for i in 0..<100_000 {

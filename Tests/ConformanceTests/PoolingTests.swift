@@ -7,6 +7,8 @@ import Testing
         PoolGeometry(batch: 1, channels: 2, height: 7, width: 9, kernel: 3, stride: 2, padding: 1),
         PoolGeometry(batch: 2, channels: 2, height: 5, width: 5, kernel: 3, stride: 1, padding: 1),
         PoolGeometry(batch: 1, channels: 1, height: 7, width: 7, kernel: 2, stride: 2),
+        // Wide enough for vectorised 2x2 paths (17 outputs per row: 2 vectors and a tail).
+        PoolGeometry(batch: 2, channels: 3, height: 12, width: 35, kernel: 2, stride: 2),
     ]
 
     @Test(arguments: BackendUnderTest.all, cases)
@@ -36,6 +38,14 @@ import Testing
         let output = try backend.makeTensor(g.outputShape), indices = try backend.makeTensor(g.outputShape, dtype: .int32)
         backend.maxPoolForward(g, input: try backend.makeTensor(g.inputShape), output: output, indices: indices)
         #expect(try backend.int32s(indices) == [0, 2, 8, 10])
+        // The same on a row long enough for vector code, with a NaN that must win its window.
+        let wide = PoolGeometry(batch: 1, channels: 1, height: 2, width: 20, kernel: 2, stride: 2)
+        var values = [Float](repeating: 1, count: 40)
+        values[23] = .nan  // second row, window 1 (columns 2-3)
+        let out = try backend.makeTensor(wide.outputShape), at = try backend.makeTensor(wide.outputShape, dtype: .int32)
+        backend.maxPoolForward(wide, input: try backend.makeTensor(wide.inputShape, values: values), output: out, indices: at)
+        #expect(try backend.int32s(at) == [0, 23, 4, 6, 8, 10, 12, 14, 16, 18])
+        #expect(try backend.floats(out)[1].isNaN)
     }
 
     @Test(arguments: BackendUnderTest.all)

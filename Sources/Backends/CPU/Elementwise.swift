@@ -8,7 +8,13 @@ extension CPUBackend {
         precondition(x.count == output.count, "relu \(x.shape) -> \(output.shape)")
         let src = x.floats, dst = output.floats
         parallel.forRanges(x.count, grain: elementwiseGrain) { r in
-            for i in r { dst[i] = Swift.max(src[i], 0) }
+            var i = r.lowerBound
+            while i + 8 <= r.upperBound {
+                let v = UnsafeRawPointer(src + i).loadUnaligned(as: SIMD8<Float>.self)
+                UnsafeMutableRawPointer(dst + i).storeBytes(of: v.replacing(with: 0, where: v .< 0), as: SIMD8<Float>.self)
+                i += 8
+            }
+            while i < r.upperBound { dst[i] = Swift.max(src[i], 0); i += 1 }
         }
     }
 
@@ -17,7 +23,15 @@ extension CPUBackend {
                      "relu backward on \(gradOutput.shape), \(output.shape), \(gradInput.shape)")
         let dy = gradOutput.floats, y = output.floats, dx = gradInput.floats
         parallel.forRanges(output.count, grain: elementwiseGrain) { r in
-            for i in r { dx[i] = y[i] > 0 ? dy[i] : 0 }
+            // Explicit vectors: dx may alias dy, which stops the compiler from vectorising.
+            var i = r.lowerBound
+            while i + 8 <= r.upperBound {
+                let yv = UnsafeRawPointer(y + i).loadUnaligned(as: SIMD8<Float>.self)
+                let g = UnsafeRawPointer(dy + i).loadUnaligned(as: SIMD8<Float>.self)
+                UnsafeMutableRawPointer(dx + i).storeBytes(of: g.replacing(with: 0, where: yv .<= 0), as: SIMD8<Float>.self)
+                i += 8
+            }
+            while i < r.upperBound { dx[i] = y[i] > 0 ? dy[i] : 0; i += 1 }
         }
     }
 
@@ -79,13 +93,25 @@ extension CPUBackend {
         precondition(p >= 0 && p < 1, "dropout probability must be in [0, 1), got \(p)")
         let scale = 1 / (1 - p)
         let groups = (count + 3) / 4
-        parallel.forRanges(groups, grain: 1 << 12) { r in
-            for group in r {
-                let words = Philox.words(seed: seed, step: step, group: UInt64(group))
-                for lane in 0..<4 {
-                    let i = group * 4 + lane
-                    if i >= count { break }
-                    dst[i] = Philox.unitFloat(words[lane]) >= p ? src[i] * scale : 0
+        let key = SIMD2(UInt32(truncatingIfNeeded: seed), UInt32(truncatingIfNeeded: seed >> 32))
+        let stepLo = SIMD8<UInt32>(repeating: UInt32(truncatingIfNeeded: step))
+        let stepHi = SIMD8<UInt32>(repeating: UInt32(truncatingIfNeeded: step >> 32))
+        let lanes = SIMD8<UInt32>(0, 1, 2, 3, 4, 5, 6, 7)
+        let threshold = SIMD8<Float>(repeating: p), scaleVector = SIMD8<Float>(repeating: scale)
+        // Eight Philox blocks (32 elements) per iteration; word w of group g covers element 4g + w.
+        parallel.forRanges((groups + 7) / 8, grain: 1 << 9) { r in
+            for block in r {
+                let first = block * 8
+                let g = SIMD8<UInt64>(repeating: UInt64(first)) &+ SIMD8<UInt64>(truncatingIfNeeded: lanes)
+                let (w0, w1, w2, w3) = Philox.blocks(SIMD8<UInt32>(truncatingIfNeeded: g), SIMD8<UInt32>(truncatingIfNeeded: g &>> 32),
+                                                     stepLo, stepHi, key: key)
+                for (w, words) in [w0, w1, w2, w3].enumerated() {
+                    let u = SIMD8<Float>(words &>> 8) * (1.0 / 16_777_216.0)
+                    let keep = u .>= threshold
+                    for lane in 0..<8 {
+                        let i = (first + lane) * 4 + w
+                        if i < count { dst[i] = keep[lane] ? src[i] * scaleVector[lane] : 0 }
+                    }
                 }
             }
         }
