@@ -24,6 +24,7 @@ let package = Package(
         .executable(name: "facemine", targets: ["FacemineCLI"]),
         .executable(name: "facemine-opbench", targets: ["OpBench"]),
         .executable(name: "facemine-csvbench", targets: ["CSVBench"]),
+        .executable(name: "facemine-parity", targets: ["Parity"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -89,6 +90,12 @@ let package = Package(
             name: "CSVBench",
             dependencies: ["FacemineData", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             path: "Sources/Tools/CSVBench"),
+
+        .executableTarget(
+            name: "Parity",
+            dependencies: ["FacemineBackends", "FacemineData", "FacemineDevice", "FacemineNN", "FacemineTraining",
+                           .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            path: "Sources/Tools/Parity"),
 
         // MARK: tests
         .testTarget(
