@@ -1,4 +1,5 @@
-/// A problem with input data, pinned to a file and (for CSV) a line, in one line of text:
+/// A problem with an input file (a dataset, an image, a checkpoint), pinned to the file and,
+/// for CSV, the line, in one line of text:
 /// `fer2013.csv line 17: expected 2304 pixel values, found 2303`.
 public struct DataError: Error, CustomStringConvertible, Equatable, Sendable {
     public let location: String

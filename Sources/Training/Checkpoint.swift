@@ -53,13 +53,13 @@ public enum Checkpoint {
     public static func describe(_ file: SafeTensors, location: String) throws -> (TrainingConfiguration, TrainingState) {
         guard file.metadata["format"] == format,
               let configuration = file.metadata["configuration"], let state = file.metadata["state"] else {
-            throw CheckpointError(location, "not a facemine checkpoint (no facemine configuration in its metadata)")
+            throw DataError(location, "not a facemine checkpoint (no facemine configuration in its metadata)")
         }
         do {
             return (try JSONDecoder().decode(TrainingConfiguration.self, from: Data(configuration.utf8)),
                     try JSONDecoder().decode(TrainingState.self, from: Data(state.utf8)))
         } catch {
-            throw CheckpointError(location, "its configuration or training state cannot be read (\(error))")
+            throw DataError(location, "its configuration or training state cannot be read (\(error))")
         }
     }
 
@@ -68,12 +68,12 @@ public enum Checkpoint {
     public static func loadWeights(_ file: SafeTensors, into model: any Classifier, backend: any Backend, location: String) throws {
         var updates: [(Tensor, [Float])] = []
         for (name, tensor) in model.parameters.map({ ($0.name, $0.value) }) + model.buffers.map({ ($0.name, $0.value) }) {
-            guard let e = file.tensors[name] else { throw CheckpointError(location, "has no tensor \(name) (a checkpoint of another model?)") }
+            guard let e = file.tensors[name] else { throw DataError(location, "has no tensor \(name) (a checkpoint of another model?)") }
             guard e.shape == tensor.shape else {
-                throw CheckpointError(location, "tensor \(name) has shape \(e.shape), the model needs \(tensor.shape)")
+                throw DataError(location, "tensor \(name) has shape \(e.shape), the model needs \(tensor.shape)")
             }
             let values = e.floats
-            guard values.allSatisfy(\.isFinite) else { throw CheckpointError(location, "tensor \(name) holds NaN or infinity") }
+            guard values.allSatisfy(\.isFinite) else { throw DataError(location, "tensor \(name) holds NaN or infinity") }
             updates.append((tensor, values))
         }
         for (tensor, values) in updates { values.withUnsafeBufferPointer { backend.upload($0, to: tensor) } }
@@ -91,7 +91,7 @@ public enum Checkpoint {
         for p in model.parameters {
             p.state = try slots.compactMap { slot -> Tensor? in
                 guard let e = file.tensors["optimizer.\(p.name).\(slot)"] else { return nil }
-                guard e.shape == p.value.shape else { throw CheckpointError(location, "optimizer state of \(p.name) has shape \(e.shape)") }
+                guard e.shape == p.value.shape else { throw DataError(location, "optimizer state of \(p.name) has shape \(e.shape)") }
                 return try backend.makeTensor(e.shape, values: e.floats)
             }
         }
@@ -134,11 +134,11 @@ public enum PretrainedWeights {
                     return (0..<3).reduce(Float(0)) { $0 + values[(o * 3 + $1) * plane + k] }
                 }
             }
-            guard values.allSatisfy(\.isFinite) else { throw CheckpointError(location, "tensor \(name) holds NaN or infinity") }
+            guard values.allSatisfy(\.isFinite) else { throw DataError(location, "tensor \(name) holds NaN or infinity") }
             updates.append((tensor, values))
             loaded += 1
         }
-        guard loaded > 0 else { throw CheckpointError(location, "no tensor matches \(model.name)'s names (expected torchvision names such as conv1.weight)") }
+        guard loaded > 0 else { throw DataError(location, "no tensor matches \(model.name)'s names (expected torchvision names such as conv1.weight)") }
         for (tensor, values) in updates { values.withUnsafeBufferPointer { backend.upload($0, to: tensor) } }
         var notes = ["initialised \(loaded) tensors from \(location)"]
         if !kept.isEmpty { notes.append("kept initial values for \(kept.count): " + kept.prefix(6).joined(separator: ", ") + (kept.count > 6 ? ", ..." : "")) }

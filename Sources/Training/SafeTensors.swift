@@ -1,3 +1,4 @@
+import FacemineData
 import Foundation
 
 /// The safetensors format (the format of Hugging Face's `safetensors` package): an 8-byte
@@ -5,7 +6,7 @@ import Foundation
 /// an optional `__metadata__` map of strings, then the raw little-endian data.
 ///
 /// Reading treats the file as hostile: sizes are bounded, every offset and shape is checked
-/// against the data, and any inconsistency is a one-line error naming the file.
+/// against the data, and any inconsistency is a one-line `DataError` naming the file.
 public struct SafeTensors: Equatable, Sendable {
     public enum DType: String, Sendable {
         case f32 = "F32"
@@ -13,12 +14,14 @@ public struct SafeTensors: Equatable, Sendable {
         case f64 = "F64"
         case f16 = "F16"
         case bf16 = "BF16"
+        case u8 = "U8"
 
         var byteSize: Int {
             switch self {
             case .f32: 4
             case .i64, .f64: 8
             case .f16, .bf16: 2
+            case .u8: 1
             }
         }
     }
@@ -42,7 +45,11 @@ public struct SafeTensors: Equatable, Sendable {
         }
 
         public init(int64: Int64) {
-            self.init(dtype: .i64, shape: [], bytes: withUnsafeBytes(of: int64.littleEndian) { Array($0) })
+            self.init(int64s: [int64], shape: [])
+        }
+
+        public init(int64s: [Int64], shape: [Int]) {
+            self.init(dtype: .i64, shape: shape, bytes: int64s.flatMap { v in withUnsafeBytes(of: v.littleEndian) { Array($0) } })
         }
 
         /// The values as Float32, converting from F64/F16/BF16 (torchvision weights may be any).
@@ -51,6 +58,7 @@ public struct SafeTensors: Equatable, Sendable {
             case .f32: return bytes.withUnsafeBytes { Array($0.bindMemory(to: Float.self)) }
             case .f64: return bytes.withUnsafeBytes { $0.bindMemory(to: Double.self).map(Float.init) }
             case .i64: return bytes.withUnsafeBytes { $0.bindMemory(to: Int64.self).map { Float($0) } }
+            case .u8: return bytes.map(Float.init)
             case .f16:
                 return stride(from: 0, to: bytes.count, by: 2).map { i in
                     Float(Float16(bitPattern: UInt16(bytes[i]) | UInt16(bytes[i + 1]) << 8))
@@ -104,7 +112,7 @@ public struct SafeTensors: Equatable, Sendable {
             try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
             try Data(bytes).write(to: url, options: .atomic)
         } catch {
-            throw CheckpointError(url.path, "cannot write the file (\(error.localizedDescription)); the previous version is untouched")
+            throw DataError(url.path, "cannot write the file (\(error.localizedDescription)); the previous version is untouched")
         }
     }
 
@@ -115,13 +123,13 @@ public struct SafeTensors: Equatable, Sendable {
         do {
             data = try Data(contentsOf: url, options: .alwaysMapped)
         } catch {
-            throw CheckpointError(url.path, "cannot read the file (\(error.localizedDescription))")
+            throw DataError(url.path, "cannot read the file (\(error.localizedDescription))")
         }
         try self.init(bytes: [UInt8](data), name: url.path)
     }
 
     public init(bytes: [UInt8], name: String) throws {
-        func fail(_ problem: String) -> CheckpointError { CheckpointError(name, "not a valid safetensors file: \(problem)") }
+        func fail(_ problem: String) -> DataError { DataError(name, "not a valid safetensors file: \(problem)") }
         guard bytes.count >= 8 else { throw fail("shorter than its 8-byte header length") }
         let headerLength = bytes[0..<8].enumerated().reduce(UInt64(0)) { $0 | UInt64($1.element) << (8 * UInt64($1.offset)) }
         guard headerLength <= UInt64(min(SafeTensors.maximumHeaderBytes, bytes.count - 8)) else {
@@ -169,16 +177,4 @@ public struct SafeTensors: Equatable, Sendable {
             tensors[key] = Entry(dtype: dtype, shape: shape, bytes: Array(bytes[(dataStart + begin)..<(dataStart + end)]))
         }
     }
-}
-
-/// A checkpoint or weights file that cannot be used, and why, in one line.
-public struct CheckpointError: Error, CustomStringConvertible, LocalizedError, Equatable {
-    public let location: String
-    public let problem: String
-    public init(_ location: String, _ problem: String) {
-        self.location = location
-        self.problem = problem
-    }
-    public var description: String { "\(location): \(problem)" }
-    public var errorDescription: String? { description }
 }

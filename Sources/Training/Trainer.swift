@@ -68,7 +68,7 @@ public final class Trainer {
     public func resume(from file: SafeTensors, location: String) throws {
         let (_, saved) = try Checkpoint.describe(file, location: location)
         guard saved.dataFaces == dataset.count else {
-            throw CheckpointError(location, "was trained on \(saved.dataFaces) faces, but \(dataset.count) are loaded now: pass the same data")
+            throw DataError(location, "was trained on \(saved.dataFaces) faces, but \(dataset.count) are loaded now: pass the same data")
         }
         try Checkpoint.loadWeights(file, into: model, backend: backend, location: location)
         try Checkpoint.loadOptimizer(file, into: optimizer, model: model, steps: saved.optimizerSteps, backend: backend, location: location)

@@ -19,7 +19,7 @@ import Testing
         #expect(read.tensors["a.weight"]!.floats == [1, -2.5, 3, 4, 5, 6])
     }
 
-    /// Broken files of every kind end in a CheckpointError, never a crash.
+    /// Broken files of every kind end in a DataError, never a crash.
     @Test func hostileBytesAreRefusedClearly() throws {
         var file = SafeTensors()
         file.tensors["w"] = .init(floats: [1, 2, 3, 4], shape: [4])
@@ -39,7 +39,7 @@ import Testing
         for bytes in cases {
             do {
                 _ = try SafeTensors(bytes: bytes, name: "fuzz")
-            } catch is CheckpointError {
+            } catch is DataError {
                 refused += 1
             }
         }
@@ -101,12 +101,12 @@ import Testing
         let file = try SafeTensors(contentsOf: dir.appendingPathComponent("last.safetensors"))
         let backend = try BackendChoice.cpu.makeBackend(threads: 1).backend
         let resnet = try ResNet18(backend, stem: .small, seed: 0)
-        #expect(throws: CheckpointError("ck", "tensor conv1.weight has shape [32, 1, 3, 3], the model needs [64, 1, 3, 3]")) {
+        #expect(throws: DataError("ck", "tensor conv1.weight has shape [32, 1, 3, 3], the model needs [64, 1, 3, 3]")) {
             try Checkpoint.loadWeights(file, into: resnet, backend: backend, location: "ck")
         }
         var wrong = file
         wrong.tensors["fc2.weight"] = .init(floats: [Float](repeating: 0, count: 7 * 128), shape: [7, 128])
-        #expect(throws: CheckpointError("ck", "tensor fc2.weight has shape [7, 128], the model needs [8, 128]")) {
+        #expect(throws: DataError("ck", "tensor fc2.weight has shape [7, 128], the model needs [8, 128]")) {
             try Checkpoint.loadWeights(wrong, into: MyCNN(backend, seed: 0), backend: backend, location: "ck")
         }
     }
@@ -128,7 +128,7 @@ import Testing
         #expect(abs(conv1[0] - (rgb[0] + rgb[49] + rgb[98])) < 1e-6, "RGB summed into one channel")
         let layer = model.parameters.firstIndex { $0.name == "layer3.1.conv2.weight" }!
         #expect(try backend.floats(model.parameters[layer].value) == backend.floats(source.parameters[layer].value))
-        #expect(throws: CheckpointError.self) {
+        #expect(throws: DataError.self) {
             try PretrainedWeights.load(SafeTensors(tensors: ["other": .init(floats: [1], shape: [1])]),
                                        into: model, backend: backend, location: "x")
         }

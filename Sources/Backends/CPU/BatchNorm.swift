@@ -63,14 +63,14 @@ extension CPUBackend {
         let count = Float(n * plane)
         parallel.forEach(c) { ch in
             let mean = sm[ch], invStd = si[ch]
-            var sumDy = 0.0, sumDyX = 0.0
+            var sumDy = 0.0, sumDyCentred = 0.0
             for i in 0..<n {
                 let off = (i * c + ch) * plane
                 sumDy += Double(sumFloats(dy + off, plane))
-                sumDyX += Double(dotFloats(dy + off, x + off, plane))
+                sumDyCentred += Double(centredDotFloats(dy + off, x + off, plane, mean: mean))
             }
-            // sum(dy * xhat) = invStd * (sum(dy * x) - mean * sum(dy))
-            let sumDyXhat = Float(sumDyX - Double(mean) * sumDy) * invStd
+            // sum(dy * xhat) = invStd * sum(dy * (x - mean))
+            let sumDyXhat = Float(sumDyCentred) * invStd
             dg[ch] = sumDyXhat
             db[ch] = Float(sumDy)
             // dx = gamma * invStd * (dy - mean(dy) - xhat * mean(dy * xhat))

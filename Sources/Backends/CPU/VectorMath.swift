@@ -15,22 +15,6 @@ func sumFloats(_ p: UnsafePointer<Float>, _ n: Int) -> Float {
     return total
 }
 
-@inline(__always)
-func dotFloats(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ n: Int) -> Float {
-    var acc0 = SIMD8<Float>(), acc1 = SIMD8<Float>()
-    var i = 0
-    while i + 16 <= n {
-        acc0 += UnsafeRawPointer(a + i).loadUnaligned(as: SIMD8<Float>.self)
-            * UnsafeRawPointer(b + i).loadUnaligned(as: SIMD8<Float>.self)
-        acc1 += UnsafeRawPointer(a + i + 8).loadUnaligned(as: SIMD8<Float>.self)
-            * UnsafeRawPointer(b + i + 8).loadUnaligned(as: SIMD8<Float>.self)
-        i += 16
-    }
-    var total = (acc0 + acc1).sum()
-    while i < n { total += a[i] * b[i]; i += 1 }
-    return total
-}
-
 /// Sum of (x - mean)^2, the second pass of a two-pass variance.
 @inline(__always)
 func squaredDeviationSum(_ p: UnsafePointer<Float>, _ n: Int, mean: Float) -> Float {
@@ -46,5 +30,24 @@ func squaredDeviationSum(_ p: UnsafePointer<Float>, _ n: Int, mean: Float) -> Fl
     }
     var total = (acc0 + acc1).sum()
     while i < n { let d = p[i] - mean; total += d * d; i += 1 }
+    return total
+}
+
+/// Sum of dy * (x - mean): batch norm's backward statistic, taken around the mean so no
+/// digits cancel when |mean| is large next to the spread.
+@inline(__always)
+func centredDotFloats(_ dy: UnsafePointer<Float>, _ x: UnsafePointer<Float>, _ n: Int, mean: Float) -> Float {
+    var acc0 = SIMD8<Float>(), acc1 = SIMD8<Float>()
+    let m = SIMD8<Float>(repeating: mean)
+    var i = 0
+    while i + 16 <= n {
+        acc0 += UnsafeRawPointer(dy + i).loadUnaligned(as: SIMD8<Float>.self)
+            * (UnsafeRawPointer(x + i).loadUnaligned(as: SIMD8<Float>.self) - m)
+        acc1 += UnsafeRawPointer(dy + i + 8).loadUnaligned(as: SIMD8<Float>.self)
+            * (UnsafeRawPointer(x + i + 8).loadUnaligned(as: SIMD8<Float>.self) - m)
+        i += 16
+    }
+    var total = (acc0 + acc1).sum()
+    while i < n { total += dy[i] * (x[i] - mean); i += 1 }
     return total
 }

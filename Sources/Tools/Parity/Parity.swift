@@ -21,8 +21,23 @@ struct Parity: ParsableCommand {
     @Option(help: "Faces in the batch.") var batch = 8
     @Option(help: "Output file.") var out = "parity.safetensors"
     @Option(help: "Seed of the weights and faces.") var seed: UInt64 = 0
+    @Option(help: ArgumentHelp("Instead: write the synthetic faces and the train/validation split `facemine train --seed S` uses (for benchmarks/pytorch/train_synthetic.py).", valueName: "file"))
+    var exportData: String?
+    @Option(help: "Synthetic faces to export.") var count = 6000
 
     func run() throws {
+        if let exportData {
+            let faces = SyntheticFaces(count: count, seed: seed).generate()
+            let split = Splits.holdOut(faces.records, fraction: TrainingConfiguration().validationFraction, seed: seed)
+            var file = SafeTensors(metadata: ["seed": String(seed)])
+            file.tensors["images"] = .init(dtype: .u8, shape: [faces.count, 48, 48], bytes: faces.pixels)
+            file.tensors["labels"] = .init(int64s: faces.records.map { Int64($0.label.rawValue) }, shape: [faces.count])
+            file.tensors["train"] = .init(int64s: split.train.map(Int64.init), shape: [split.train.count])
+            file.tensors["validation"] = .init(int64s: split.validation.map(Int64.init), shape: [split.validation.count])
+            try file.write(to: URL(fileURLWithPath: exportData))
+            print("wrote \(exportData): \(faces.count) faces, \(split.train.count) train / \(split.validation.count) validation")
+            return
+        }
         let backend = try BackendChoice.cpu.makeBackend(threads: 2).backend
         guard let architecture = Architecture(rawValue: model), let resnetStem = ResNetStem(rawValue: stem) else {
             throw ValidationError("unknown model or stem")
