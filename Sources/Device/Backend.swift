@@ -96,6 +96,7 @@ public protocol Backend: AnyObject {
     /// `Philox.uniform(seed:step:index: i) >= p`, else zeroed. The backward pass draws the same
     /// mask again from (seed, step) instead of storing it.
     func dropoutForward(_ x: Tensor, output: Tensor, probability: Float, seed: UInt64, step: UInt64)
+    /// `gradInput` may be `gradOutput` itself.
     func dropoutBackward(gradOutput: Tensor, gradInput: Tensor, probability: Float,
                          seed: UInt64, step: UInt64)
 

@@ -30,6 +30,7 @@ public final class Dropout: Layer {
     let backend: any Backend
     let salt: UInt64
     private let cache: TensorCache
+    private let gradients: GradientPool
     private var active: (seed: UInt64, step: UInt64)?
 
     public init(_ backend: any Backend, name: String, probability: Float) {
@@ -37,6 +38,7 @@ public final class Dropout: Layer {
         self.probability = probability
         salt = Initialization.hash(name)
         cache = TensorCache(backend)
+        gradients = GradientPool.shared(backend)
     }
 
     public func forward(_ input: Tensor, _ context: StepContext) throws -> Tensor {
@@ -53,10 +55,10 @@ public final class Dropout: Layer {
 
     public func backward(_ gradOutput: Tensor) throws -> Tensor? {
         guard let active else { return gradOutput }
-        let gradInput = try cache.tensor("gradInput", gradOutput.shape)
-        backend.dropoutBackward(gradOutput: gradOutput, gradInput: gradInput, probability: probability,
+        // The mask is the same function of (seed, step, element) either way: apply it in place.
+        backend.dropoutBackward(gradOutput: gradOutput, gradInput: gradOutput, probability: probability,
                                 seed: active.seed, step: active.step)
-        return gradInput
+        return gradOutput
     }
 
     public var parameters: [Parameter] { [] }

@@ -9,6 +9,7 @@ public final class Conv2d: Layer {
     /// False for a network's first layer: nothing upstream needs dLoss/dImage.
     let computesInputGradient: Bool
     private let cache: TensorCache
+    private let gradients: GradientPool
     private var input: Tensor?
     private var geometry: ConvGeometry?
 
@@ -22,6 +23,7 @@ public final class Conv2d: Layer {
         self.padding = padding
         self.computesInputGradient = computesInputGradient
         cache = TensorCache(backend)
+        gradients = GradientPool.shared(backend)
         weight = try makeParameter(backend, name: "\(name).weight", shape: [outChannels, inChannels, kernel, kernel],
                                    initialization: initialization, seed: seed, decays: true)
         // PyTorch's default bias: U(-1/sqrt(fan_in), 1/sqrt(fan_in)), fan_in of the weight.
@@ -43,9 +45,10 @@ public final class Conv2d: Layer {
 
     public func backward(_ gradOutput: Tensor) throws -> Tensor? {
         guard let input, let g = geometry else { preconditionFailure("backward before forward") }
-        let gradInput = computesInputGradient ? try cache.tensor("gradInput", g.inputShape) : nil
+        let gradInput = computesInputGradient ? try gradients.take(g.inputShape) : nil
         backend.conv2dBackward(g, input: input, weight: weight.value, gradOutput: gradOutput, gradInput: gradInput,
                                gradWeight: weight.gradient, gradBias: bias?.gradient)
+        gradients.release(gradOutput)
         return gradInput
     }
 
@@ -59,6 +62,7 @@ public final class Linear: Layer {
     let backend: any Backend
     let inFeatures: Int, outFeatures: Int
     private let cache: TensorCache
+    private let gradients: GradientPool
     private var input: Tensor?
     /// The output of the last forward pass (a following in-place ReLU leaves its result here).
     public private(set) var lastOutput: Tensor?
@@ -69,6 +73,7 @@ public final class Linear: Layer {
         self.inFeatures = inFeatures
         self.outFeatures = outFeatures
         cache = TensorCache(backend)
+        gradients = GradientPool.shared(backend)
         weight = try makeParameter(backend, name: "\(name).weight", shape: [outFeatures, inFeatures],
                                    initialization: initialization, seed: seed, decays: true)
         bias = try makeParameter(backend, name: "\(name).bias", shape: [outFeatures],
@@ -92,8 +97,9 @@ public final class Linear: Layer {
         // dW = dY^T X, db = column sums of dY, dX = dY W.
         backend.gemm(GEMM(m: outFeatures, n: inFeatures, k: n, transposeA: true), a: gradOutput, b: input, c: weight.gradient)
         backend.biasGradient(gradOutput, into: bias.gradient)
-        let gradInput = try cache.tensor("gradInput", input.shape)
+        let gradInput = try gradients.take(input.shape)
         backend.gemm(GEMM(m: n, n: inFeatures, k: outFeatures), a: gradOutput, b: weight.value, c: gradInput)
+        gradients.release(gradOutput)
         return gradInput
     }
 

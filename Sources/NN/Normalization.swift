@@ -13,6 +13,7 @@ public final class BatchNorm2d: Layer {
     let backend: any Backend
     let settings = BatchNormSettings()
     private let cache: TensorCache
+    private let gradients: GradientPool
     private let savedMean: Tensor, savedInvStd: Tensor
     private var input: Tensor?
 
@@ -20,6 +21,7 @@ public final class BatchNorm2d: Layer {
         self.backend = backend
         self.name = name
         cache = TensorCache(backend)
+        gradients = GradientPool.shared(backend)
         gamma = Parameter(name: "\(name).weight", value: try backend.makeTensor([channels], values: [Float](repeating: 1, count: channels)),
                           gradient: try backend.makeTensor([channels]), decays: false)
         beta = Parameter(name: "\(name).bias", value: try backend.makeTensor([channels]),
@@ -47,9 +49,10 @@ public final class BatchNorm2d: Layer {
 
     public func backward(_ gradOutput: Tensor) throws -> Tensor? {
         guard let input else { preconditionFailure("backward before forward") }
-        let gradInput = try cache.tensor("gradInput", input.shape)
+        let gradInput = try gradients.take(input.shape)
         backend.batchNormBackward(gradOutput: gradOutput, input: input, gamma: gamma.value, savedMean: savedMean,
                                   savedInvStd: savedInvStd, gradInput: gradInput, gradGamma: gamma.gradient, gradBeta: beta.gradient)
+        gradients.release(gradOutput)
         return gradInput
     }
 

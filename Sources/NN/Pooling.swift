@@ -5,6 +5,7 @@ public final class MaxPool2d: Layer {
     let backend: any Backend
     let kernel: Int, stride: Int, padding: Int
     private let cache: TensorCache
+    private let gradients: GradientPool
     private var geometry: PoolGeometry?
     private var indices: Tensor?
 
@@ -14,6 +15,7 @@ public final class MaxPool2d: Layer {
         self.stride = stride
         self.padding = padding
         cache = TensorCache(backend)
+        gradients = GradientPool.shared(backend)
     }
 
     public func forward(_ input: Tensor, _ context: StepContext) throws -> Tensor {
@@ -29,8 +31,9 @@ public final class MaxPool2d: Layer {
 
     public func backward(_ gradOutput: Tensor) throws -> Tensor? {
         guard let g = geometry, let indices else { preconditionFailure("backward before forward") }
-        let gradInput = try cache.tensor("gradInput", g.inputShape)
+        let gradInput = try gradients.take(g.inputShape)
         backend.maxPoolBackward(g, gradOutput: gradOutput, indices: indices, gradInput: gradInput)
+        gradients.release(gradOutput)
         return gradInput
     }
 
@@ -41,11 +44,13 @@ public final class MaxPool2d: Layer {
 public final class GlobalAvgPool: Layer {
     let backend: any Backend
     private let cache: TensorCache
+    private let gradients: GradientPool
     private var inputShape: [Int] = []
 
     public init(_ backend: any Backend) {
         self.backend = backend
         cache = TensorCache(backend)
+        gradients = GradientPool.shared(backend)
     }
 
     public func forward(_ input: Tensor, _ context: StepContext) throws -> Tensor {
@@ -56,8 +61,9 @@ public final class GlobalAvgPool: Layer {
     }
 
     public func backward(_ gradOutput: Tensor) throws -> Tensor? {
-        let gradInput = try cache.tensor("gradInput", inputShape)
+        let gradInput = try gradients.take(inputShape)
         backend.globalAvgPoolBackward(gradOutput, gradInput: gradInput)
+        gradients.release(gradOutput)
         return gradInput
     }
 

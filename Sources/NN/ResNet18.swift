@@ -16,10 +16,12 @@ public final class BasicBlock: Layer {
     let relu: ReLU
     let backend: any Backend
     private let cache: TensorCache
+    private let gradients: GradientPool
 
     public init(_ backend: any Backend, name: String, inChannels: Int, outChannels: Int, stride: Int, seed: UInt64) throws {
         self.backend = backend
         cache = TensorCache(backend)
+        gradients = GradientPool.shared(backend)
         conv1 = try Conv2d(backend, name: "\(name).conv1", inChannels: inChannels, outChannels: outChannels, kernel: 3,
                            stride: stride, padding: 1, bias: false, initialization: .kaimingNormalFanOut, seed: seed)
         bn1 = try BatchNorm2d(backend, name: "\(name).bn1", channels: outChannels)
@@ -47,12 +49,14 @@ public final class BasicBlock: Layer {
 
     public func backward(_ gradOutput: Tensor) throws -> Tensor? {
         let g = try relu.backward(gradOutput)!
+        gradients.retain(g)  // both branches consume it
         var main = try bn2.backward(g)!
         main = try conv2.backward(main)!
         main = try bn1.backward(try relu1.backward(main)!)!
         main = try conv1.backward(main)!
         let shortcut = try downsample?.backward(g) ?? g
         backend.add(main, shortcut, output: main)
+        gradients.release(shortcut)
         return main
     }
 
@@ -107,6 +111,7 @@ public final class ResNet18: Classifier {
     }
 
     public func forward(_ images: Tensor, _ context: StepContext) throws -> Tensor { try network.forward(images, context) }
+    /// The first convolution computes no input gradient, so nothing is left over to return.
     public func backward(_ gradLogits: Tensor) throws { _ = try network.backward(gradLogits) }
     public var parameters: [Parameter] { network.parameters }
     public var buffers: [Buffer] { network.buffers }
