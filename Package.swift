@@ -111,6 +111,10 @@ let package = Package(
             dependencies: ["FacemineTraining", "FacemineNN", "FacemineData", "FacemineDevice", "FacemineBackends"],
             path: "Tests/TrainingTests"),
         .testTarget(
+            name: "ReliabilityTests",
+            dependencies: ["FacemineTraining", "FacemineNN", "FacemineData", "FacemineDevice", "FacemineBackends", "FacemineCLI"],
+            path: "Tests/ReliabilityTests"),
+        .testTarget(
             name: "DataTests", dependencies: ["FacemineData"], path: "Tests/DataTests"),
         .testTarget(
             name: "SystemLibraryTests", dependencies: ["COpenCL", "CCLBlast", "CBLAS"],

@@ -12,6 +12,7 @@ extension OptimizerKind: ExpressibleByArgument {}
 extension ScheduleKind: ExpressibleByArgument {}
 extension BackendChoice: ExpressibleByArgument {}
 extension Augmentation.Strength: ExpressibleByArgument {}
+extension NonFinitePolicy: ExpressibleByArgument {}
 
 struct TrainCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -52,6 +53,8 @@ struct TrainCommand: ParsableCommand {
     @Flag(help: "No progress output.") var quiet = false
     @Flag(help: "Print the final metrics as JSON on stdout instead of tables.") var json = false
     @Flag(help: "Per-epoch details, e.g. the share of MyCNN's fc1 units still firing.") var verbose = false
+    @Option(help: "On a NaN or infinite loss or gradient: stop (naming the step and layer) or skip the step.")
+    var onNan: NonFinitePolicy = .stop
 
     func validate() throws {
         guard batchSize >= 2 else { throw ValidationError("--batch-size must be at least 2 (batch norm needs two faces)") }
@@ -85,6 +88,7 @@ struct TrainCommand: ParsableCommand {
         c.augmentation = Augmentation(augmentation)
         c.validationFraction = valSplit
         c.officialSplit = officialSplit
+        c.onNonFinite = onNan
         return c
     }
 
@@ -122,7 +126,19 @@ struct TrainCommand: ParsableCommand {
         progress.say("backend: \(backendInstance.deviceDescription) (\(reason))")
         progress.say("model: \(trainer.model.name), \(trainer.model.parameterCount.formatted()) parameters; "
                      + "\(train.count) training and \(validation.count) validation faces; \(trainer.stepsPerEpoch) steps per epoch")
-        let history = try trainer.run(checkpoints: folder, progress.handle)
+        // Ctrl-C or SIGTERM: finish the current step, save where the run stands, and say how to go on.
+        let stop = StopSignal.install()
+        trainer.shouldStop = { stop.received }
+        let history: [EpochRecord]
+        do {
+            history = try trainer.run(checkpoints: folder, progress.handle)
+        } catch let interrupted as TrainingInterrupted {
+            note("\(interrupted) of \(config.epochs * trainer.stepsPerEpoch); saved \(lastURL.path); "
+                 + "continue with: facemine train --name \(runName) --resume (and the same data options)")
+            throw ExitCode(130)
+        } catch let bad as NonFiniteStep {
+            throw CommandFailure("\(bad); the last checkpoint in \(folder.path) is intact")
+        }
         let wall = Date().timeIntervalSince(started)
         let trainSeconds = history.reduce(0) { $0 + $1.seconds }
         let summary = RunSummary(

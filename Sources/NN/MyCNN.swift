@@ -14,7 +14,7 @@ public final class MyCNN: Classifier {
         // error has one sign across the batch, shifting its input by ~lr x 9216 x mean input per
         // step: at 1e-3 most units are pushed below zero for every face within an epoch and
         // never fire again (measured on synthetic faces: 4% of units still firing after 10
-        // epochs; with the scale below 38% after 10 and 51% after 15, and better accuracy).
+        // epochs; with the scale below about half still fire after 15, and accuracy is higher).
         // So fc1's weights learn at a tenth of the network's rate, and start Kaiming-normal
         // (zero mean) rather than PyTorch's uniform default.
         fc1 = try Linear(backend, name: "fc1", inFeatures: 64 * 12 * 12, outFeatures: 128,

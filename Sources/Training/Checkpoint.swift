@@ -14,8 +14,20 @@ public struct TrainingState: Codable, Equatable, Sendable {
     public var history: [EpochRecord] = []
     public var bestMacroF1: Double?
     public var dataFaces = 0
+    /// Set when a run was stopped inside an epoch (Ctrl-C, SIGTERM): how far it got, so
+    /// `--resume` skips those batches and the epoch's numbers come out as if never stopped.
+    public var partialEpoch: PartialEpoch?
+    /// Steps whose update was skipped for a NaN or infinite loss or gradient (`--on-nan skip`).
+    public var skippedSteps = 0
 
     public init() {}
+}
+
+public struct PartialEpoch: Codable, Equatable, Sendable {
+    public var batchesDone: Int
+    public var lossSum: Double
+    public var correct: Int
+    public var seen: Int
 }
 
 /// Checkpoints as safetensors files that Python's `safetensors` package reads: tensors named as

@@ -20,6 +20,29 @@ public struct EpochRecord: Codable, Equatable, Sendable {
 public enum TrainingEvent {
     case batch(epoch: Int, batch: Int, of: Int, loss: Double, accuracy: Double, imagesPerSecond: Double)
     case epoch(EpochRecord)
+    /// A step's update was left out (`--on-nan skip`).
+    case skipped(NonFiniteStep)
+}
+
+/// A step whose loss or gradients were not finite, with the first parameter (in network order)
+/// where it shows: where a blow-up starts.
+public struct NonFiniteStep: Error, CustomStringConvertible, Equatable, Sendable {
+    public var step: Int
+    public var epoch: Int
+    public var loss: Double
+    public var firstParameter: String?
+
+    public var description: String {
+        let place = firstParameter.map { " first in \($0)" } ?? ""
+        return "step \(step + 1) (epoch \(epoch + 1)): the loss is \(loss) and the gradients are not finite\(place); "
+            + "lower --lr, add --warmup-epochs, or pass --on-nan skip to leave such steps out"
+    }
+}
+
+/// The run was asked to stop (SIGINT, SIGTERM) and saved where it stood.
+public struct TrainingInterrupted: Error, CustomStringConvertible, Sendable {
+    public var step: Int
+    public var description: String { "stopped after step \(step)" }
 }
 
 /// The training loop: sampler -> prefetching batcher -> forward, loss, backward, optimizer
@@ -52,7 +75,11 @@ public final class Trainer {
         let stepsPerEpoch = Trainer.stepsPerEpoch(trainIndices.count, c.batchSize)
         schedule = LearningRateSchedule(kind: c.schedule, baseRate: c.learningRate, epochs: c.epochs,
                                         warmupSteps: Int(c.warmupEpochs * Double(stepsPerEpoch)))
+        gradientSums = try model.parameters.map { _ in try backend.makeTensor([1]) }
     }
+
+    /// One [1] tensor per parameter for the non-finite check.
+    private let gradientSums: [Tensor]
 
     /// Full batches only when there is more than one batch: batch norm needs more than one face,
     /// and a ragged last batch would weigh its few faces as much as a whole batch.
@@ -62,6 +89,10 @@ public final class Trainer {
 
     /// Where training stands; saved with every checkpoint.
     public private(set) var state = TrainingState()
+
+    /// Checked after every step; when it returns true the trainer saves `last.safetensors`
+    /// (mid-epoch) and throws `TrainingInterrupted`.
+    public var shouldStop: () -> Bool = { false }
 
     /// Continues from a checkpoint written by `run`: weights, optimizer state and where the
     /// run stood. The run then goes on exactly as it would have without the interruption.
@@ -89,21 +120,46 @@ public final class Trainer {
         for epoch in state.epochsDone..<c.epochs {
             let start = DispatchTime.now().uptimeNanoseconds
             let order = sampler.indices(epoch: epoch).map { trainIndices[$0] }
-            let batcher = PrefetchingBatcher(dataset: dataset, order: order, batchSize: c.batchSize,
-                                             augmentation: c.augmentation, seed: c.seed, epoch: epoch,
-                                             dropLast: order.count > c.batchSize)
-            var lossSum = 0.0, correct = 0, seen = 0
+            let usable = order.count > c.batchSize ? order.count / c.batchSize * c.batchSize : order.count
+            // A run stopped inside this epoch continues after the batches it finished.
+            let resumed = state.partialEpoch
+            state.partialEpoch = nil
+            let skip = (resumed?.batchesDone ?? 0) * c.batchSize
+            let batcher = PrefetchingBatcher(dataset: dataset, order: Array(order[skip..<usable]), batchSize: c.batchSize,
+                                             augmentation: c.augmentation, seed: c.seed, epoch: epoch)
+            var lossSum = resumed?.lossSum ?? 0, correct = resumed?.correct ?? 0, seen = resumed?.seen ?? 0
+            var batchesDone = resumed?.batchesDone ?? 0
+            let totalBatches = batchesDone + batcher.count
             var rate: Float = c.learningRate
-            for (b, batch) in batcher.enumerated() {
+            for batch in batcher {
                 rate = schedule.rate(step: step, epoch: epoch, stepsPerEpoch: stepsPerEpoch)
-                let (batchLoss, batchCorrect) = try trainStep(batch, step: step, learningRate: rate)
-                lossSum += batchLoss * Double(batch.count)
-                correct += batchCorrect
-                seen += batch.count
+                do {
+                    let (batchLoss, batchCorrect) = try trainStep(batch, step: step, epoch: epoch, learningRate: rate)
+                    lossSum += batchLoss * Double(batch.count)
+                    correct += batchCorrect
+                    seen += batch.count
+                } catch let bad as NonFiniteStep where c.onNonFinite == .skip {
+                    state.skippedSteps += 1
+                    observe(.skipped(bad))
+                }
                 step += 1
+                batchesDone += 1
                 let elapsed = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-                observe(.batch(epoch: epoch, batch: b + 1, of: batcher.count, loss: lossSum / Double(seen),
-                               accuracy: Double(correct) / Double(seen), imagesPerSecond: Double(seen) / elapsed))
+                observe(.batch(epoch: epoch, batch: batchesDone, of: totalBatches, loss: lossSum / Double(max(seen, 1)),
+                               accuracy: Double(correct) / Double(max(seen, 1)), imagesPerSecond: Double(seen) / elapsed))
+                if shouldStop() && batchesDone < totalBatches {
+                    batcher.stop()
+                    state.partialEpoch = PartialEpoch(batchesDone: batchesDone, lossSum: lossSum, correct: correct, seen: seen)
+                    state.epochsDone = epoch
+                    state.step = step
+                    state.optimizerSteps = optimizer.stepCount
+                    state.schedule = schedule.state
+                    if let checkpoints {
+                        try Checkpoint.save(model: model, optimizer: optimizer, configuration: c, state: state, backend: backend,
+                                            to: checkpoints.appendingPathComponent("last.safetensors"))
+                    }
+                    throw TrainingInterrupted(step: step)
+                }
             }
             let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
             var record = EpochRecord(epoch: epoch + 1, learningRate: Double(rate), trainLoss: lossSum / Double(max(seen, 1)),
@@ -130,21 +186,36 @@ public final class Trainer {
                 }
             }
             observe(.epoch(record))
+            if shouldStop() && epoch + 1 < c.epochs { throw TrainingInterrupted(step: step) }
         }
         return state.history
     }
 
-    /// One optimisation step; returns the batch's mean loss and correct predictions.
-    func trainStep(_ batch: Batch, step: Int, learningRate: Float) throws -> (Double, Int) {
+    /// One optimisation step; returns the batch's mean loss and correct predictions. A NaN or
+    /// infinite loss or gradient throws `NonFiniteStep` before the update touches the weights,
+    /// so the weights (and every checkpoint) stay as they were.
+    func trainStep(_ batch: Batch, step: Int, epoch: Int, learningRate: Float) throws -> (Double, Int) {
         let t = try tensors(for: batch)
         let context = StepContext(training: true, seed: configuration.seed, step: UInt64(step))
         let logits = try model.forward(t.images, context)
         let (lossValue, gradient) = try loss.compute(logits: logits, labels: t.labels)
         backend.argmaxRows(logits, into: t.predictions)
         try model.backward(gradient)
-        try optimizer.step(model.parameters, learningRate: learningRate)
-        // The one synchronisation of the step: the loss and predictions for progress output.
+        // Each gradient's sum is NaN or infinite exactly when some element is (or when it
+        // overflows, which is as bad): one pass over the gradients finds a blow-up at once.
+        let parameters = model.parameters
+        for (p, sum) in zip(parameters, gradientSums) { backend.sum(p.gradient, into: sum) }
+        // The step's one synchronisation: the loss, the predictions and the gradient sums.
         let value = Double(try backend.floats(lossValue)[0])
+        var firstBad: String?
+        for (p, sum) in zip(parameters, gradientSums) where !(try backend.floats(sum)[0]).isFinite {
+            firstBad = p.name
+            break
+        }
+        if !value.isFinite || firstBad != nil {
+            throw NonFiniteStep(step: step, epoch: epoch, loss: value, firstParameter: firstBad)
+        }
+        try optimizer.step(parameters, learningRate: learningRate)
         let predictions = try backend.int32s(t.predictions)
         return (value, zip(predictions, batch.labels).filter { $0 == $1 }.count)
     }

@@ -1,6 +1,13 @@
 import FacemineData
 import FacemineNN
 
+/// `--on-nan`: stop with a message naming the step and the first layer affected (the default),
+/// or skip the step's update and go on (for a rare bad batch).
+public enum NonFinitePolicy: String, Codable, CaseIterable, Sendable {
+    case stop
+    case skip
+}
+
 /// Everything that decides what a training run computes. Written into metrics.json, so a run
 /// can be repeated from its results.
 public struct TrainingConfiguration: Codable, Equatable, Sendable {
@@ -28,6 +35,8 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
     /// `officialSplit` uses FER-2013's Training / PublicTest split.
     public var validationFraction = 0.1
     public var officialSplit = false
+    /// What a step with a NaN or infinite loss or gradient does.
+    public var onNonFinite: NonFinitePolicy = .stop
 
     public init() {}
 }

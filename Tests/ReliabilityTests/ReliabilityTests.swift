@@ -1,0 +1,152 @@
+import FacemineBackends
+import FacemineData
+import FacemineDevice
+import FacemineNN
+import FacemineTraining
+import Foundation
+import Testing
+
+/// Faults a long training run meets: blow-ups, stop requests, and SIGKILL at any moment.
+@Suite struct ReliabilityTests {
+    static func trainer(epochs: Int = 2, learningRate: Float = 1e-3, optimizer: OptimizerKind = .adam,
+                        onNonFinite: NonFinitePolicy = .stop) throws -> Trainer {
+        var c = TrainingConfiguration()
+        c.epochs = epochs
+        c.batchSize = 16
+        c.learningRate = learningRate
+        c.optimizer = optimizer
+        c.onNonFinite = onNonFinite
+        c.dropout = 0.3
+        let faces = SyntheticFaces(count: 140, seed: 6).generate(threads: 2)
+        let split = Splits.holdOut(faces.records, fraction: 0.2, seed: 6)
+        return try Trainer(configuration: c, backend: BackendChoice.cpu.makeBackend(threads: 2).backend, dataset: faces,
+                           trainIndices: split.train, validationIndices: split.validation)
+    }
+
+    static func folder() -> URL {
+        FileManager.default.temporaryDirectory.appendingPathComponent("facemine-reliability-\(UUID().uuidString)")
+    }
+
+    /// A learning rate of 1e30 blows the weights up in one step. The next step is caught before
+    /// its update, named, and the last checkpoint is left as it was.
+    @Test func aBlowUpStopsWithinOneStepAndKeepsTheLastCheckpoint() throws {
+        let dir = Self.folder()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let good = try Self.trainer(epochs: 1)
+        _ = try good.run(checkpoints: dir) { _ in }
+        let checkpoint = dir.appendingPathComponent("last.safetensors")
+        let before = try Data(contentsOf: checkpoint)
+
+        let exploding = try Self.trainer(epochs: 2, learningRate: 1e30, optimizer: .sgd)
+        try exploding.resume(from: SafeTensors(contentsOf: checkpoint), location: "last")
+        do {
+            _ = try exploding.run(checkpoints: dir) { _ in }
+            Issue.record("a NaN loss must stop the run")
+        } catch let bad as NonFiniteStep {
+            #expect(bad.step <= exploding.stepsPerEpoch + 1, "caught at step \(bad.step), within one step of the blow-up")
+            #expect(bad.firstParameter != nil || !bad.loss.isFinite)
+            #expect(bad.description.contains("step \(bad.step + 1)"))
+        }
+        #expect(try Data(contentsOf: checkpoint) == before, "the last good checkpoint is untouched")
+    }
+
+    @Test func skippingNonFiniteStepsLeavesTheWeightsAlone() throws {
+        let t = try Self.trainer(epochs: 1, learningRate: 1e30, optimizer: .sgd, onNonFinite: .skip)
+        var skipped = 0
+        _ = try t.run { if case .skipped = $0 { skipped += 1 } }
+        #expect(skipped > 0 && skipped == t.state.skippedSteps)
+        #expect(try t.model.parameters.allSatisfy { try t.backend.floats($0.value).allSatisfy(\.isFinite) },
+                "no non-finite update was applied")
+    }
+
+    /// A stop request (what SIGINT and SIGTERM set) inside an epoch saves a mid-epoch checkpoint;
+    /// resuming from it ends with exactly the weights of an uninterrupted run.
+    @Test func stoppingMidEpochAndResumingIsExact() throws {
+        let whole = try Self.trainer(epochs: 2)
+        _ = try whole.run { _ in }
+        let dir = Self.folder()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        var stops = 0
+        var done = false
+        var steps = 0
+        while !done {
+            let t = try Self.trainer(epochs: 2)
+            let last = dir.appendingPathComponent("last.safetensors")
+            if FileManager.default.fileExists(atPath: last.path) { try t.resume(from: SafeTensors(contentsOf: last), location: "last") }
+            var local = 0
+            t.shouldStop = { local += 1; return local >= 2 }  // stop after every second step
+            do {
+                _ = try t.run(checkpoints: dir) { _ in }
+                done = true
+                #expect(try t.model.parameters.map { try t.backend.floats($0.value) }
+                        == whole.model.parameters.map { try whole.backend.floats($0.value) })
+                #expect(t.state.history.map(\.trainLoss) == whole.state.history.map(\.trainLoss))
+            } catch is TrainingInterrupted {
+                stops += 1
+            }
+            steps += 1
+            #expect(steps < 100, "no progress")
+            if steps >= 100 { return }
+        }
+        #expect(stops >= 5)
+    }
+
+    /// The real thing: `facemine train` killed with SIGKILL at random moments, at least 20 times,
+    /// and restarted with --resume until it finishes. After every kill each file in the run
+    /// folder is either absent or whole, and the final weights equal those of a run never killed.
+    @Test(.timeLimit(.minutes(10)))
+    func sigkillAtRandomMomentsLosesNothing() throws {
+        let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("facemine")
+        #expect(FileManager.default.isExecutableFile(atPath: binary.path), "facemine must be built next to the tests: \(binary.path)")
+        let work = Self.folder()
+        try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: work) }
+        let common = ["train", "--synthetic-count", "240", "--epochs", "5", "--batch-size", "16", "--threads", "2", "--quiet"]
+
+        func launch(_ arguments: [String]) throws -> Process {
+            let p = Process()
+            p.executableURL = binary
+            p.arguments = arguments
+            p.currentDirectoryURL = work
+            p.standardOutput = FileHandle.nullDevice
+            p.standardError = FileHandle.nullDevice
+            try p.run()
+            return p
+        }
+        let reference = try launch(common + ["--name", "reference"])
+        reference.waitUntilExit()
+        #expect(reference.terminationStatus == 0)
+
+        var kills = 0, attempts = 0
+        var rng = SystemRandomNumberGenerator()
+        let run = work.appendingPathComponent("runs/killed")
+        while attempts < 400 {
+            attempts += 1
+            let resume = FileManager.default.fileExists(atPath: run.appendingPathComponent("last.safetensors").path)
+            let p = try launch(common + ["--name", "killed"] + (resume ? ["--resume"] : []))
+            // Most kills land early; some let an epoch or two finish, so the run moves on.
+            let delay = kills < 20 ? Double.random(in: 0.05...1.5, using: &rng) : 30
+            let deadline = Date().addingTimeInterval(delay)
+            while p.isRunning && Date() < deadline { usleep(10_000) }
+            if p.isRunning {
+                kill(p.processIdentifier, SIGKILL)
+                p.waitUntilExit()
+                kills += 1
+                for name in ["last.safetensors", "best.safetensors"] where FileManager.default.fileExists(atPath: run.appendingPathComponent(name).path) {
+                    #expect(throws: Never.self, "\(name) is whole after a kill") { _ = try SafeTensors(contentsOf: run.appendingPathComponent(name)) }
+                }
+                continue
+            }
+            #expect(p.terminationStatus == 0)
+            break
+        }
+        #expect(kills >= 20, "only \(kills) kills")
+        let a = try SafeTensors(contentsOf: work.appendingPathComponent("runs/reference/last.safetensors"))
+        let b = try SafeTensors(contentsOf: run.appendingPathComponent("last.safetensors"))
+        let weights = a.tensors.keys.filter { !$0.hasPrefix("optimizer.") }
+        #expect(!weights.isEmpty)
+        for name in weights { #expect(a.tensors[name] == b.tensors[name], "\(name) differs after \(kills) kills") }
+        let metrics = try JSONSerialization.jsonObject(with: Data(contentsOf: run.appendingPathComponent("metrics.json")))
+        #expect(metrics is [String: Any])
+    }
+}
