@@ -9,8 +9,8 @@
 //   Sources/Tools     release-mode tools (op benchmark)
 import PackageDescription
 
-/// Compute kernels are compiled optimised even in debug builds: the conformance suite and every
-/// later training test run them, and -Onone Swift loops are 20-50x slower than -O ones.
+/// Compute kernels, data pipeline, layers and the training loop are compiled optimised even in
+/// debug builds: the test suite trains real models, and -Onone Swift loops are 20-50x slower.
 /// `haswell` (AVX2 + FMA) is the baseline of every x86-64 machine we expect to run on.
 var kernelFlags: [SwiftSetting] = [.unsafeFlags(["-O"])]
 #if arch(x86_64)
@@ -25,6 +25,7 @@ let package = Package(
         .executable(name: "facemine-opbench", targets: ["OpBench"]),
         .executable(name: "facemine-csvbench", targets: ["CSVBench"]),
         .executable(name: "facemine-parity", targets: ["Parity"]),
+        .executable(name: "facemine-fuzz", targets: ["Fuzz"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -51,16 +52,18 @@ let package = Package(
             providers: [.apt(["libclblast-dev"])]),
 
         // MARK: device abstraction
-        .target(name: "FacemineDevice", path: "Sources/Device"),
+        .target(name: "FacemineDevice", path: "Sources/Device", swiftSettings: kernelFlags),
 
         // MARK: data (no backend: it feeds whichever one trains)
         .target(name: "FacemineData", dependencies: ["CImageCodecs"], path: "Sources/Data", swiftSettings: kernelFlags),
 
         // MARK: models (on the device abstraction only)
-        .target(name: "FacemineNN", dependencies: ["FacemineDevice"], path: "Sources/NN"),
+        .target(name: "FacemineNN", dependencies: ["FacemineDevice"], path: "Sources/NN", swiftSettings: kernelFlags),
 
         // MARK: training (models + data, on whichever backend the CLI picked)
-        .target(name: "FacemineTraining", dependencies: ["FacemineNN", "FacemineData", "FacemineDevice"], path: "Sources/Training"),
+        .target(
+            name: "FacemineTraining", dependencies: ["FacemineNN", "FacemineData", "FacemineDevice"], path: "Sources/Training",
+            swiftSettings: kernelFlags),
 
         // MARK: backends
         .target(
@@ -97,6 +100,14 @@ let package = Package(
                            .product(name: "ArgumentParser", package: "swift-argument-parser")],
             path: "Sources/Tools/Parity"),
 
+        .target(
+            name: "FacemineFuzzSupport", dependencies: ["FacemineData", "FacemineTraining"],
+            path: "Sources/Tools/FuzzSupport"),
+        .executableTarget(
+            name: "Fuzz",
+            dependencies: ["FacemineFuzzSupport", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            path: "Sources/Tools/Fuzz"),
+
         // MARK: tests
         .testTarget(
             name: "ConformanceTests", dependencies: ["FacemineDevice", "FacemineBackends"],
@@ -112,7 +123,8 @@ let package = Package(
             path: "Tests/TrainingTests"),
         .testTarget(
             name: "ReliabilityTests",
-            dependencies: ["FacemineTraining", "FacemineNN", "FacemineData", "FacemineDevice", "FacemineBackends", "FacemineCLI"],
+            dependencies: ["FacemineTraining", "FacemineNN", "FacemineData", "FacemineDevice", "FacemineBackends", "FacemineCLI",
+                           "FacemineFuzzSupport"],
             path: "Tests/ReliabilityTests"),
         .testTarget(
             name: "DataTests", dependencies: ["FacemineData"], path: "Tests/DataTests"),

@@ -64,3 +64,29 @@ extension DataError: LocalizedError {
 extension CodecError: LocalizedError {
     public var errorDescription: String? { message }
 }
+
+/// The operating system's own words for a file error ("No space left on device", "Not a
+/// directory"), which Foundation's messages on Linux often hide behind a generic sentence.
+public func systemReason(_ error: Error) -> String {
+    var current: NSError? = error as NSError
+    while let e = current {
+        if e.domain == NSPOSIXErrorDomain { return String(cString: strerror(Int32(e.code))) }
+        current = e.userInfo[NSUnderlyingErrorKey] as? NSError
+    }
+    return error.localizedDescription
+}
+
+/// Why a folder cannot be created, in words: Foundation on Linux reports only "error 512".
+public func folderCreationReason(_ folder: URL, _ error: Error) -> String {
+    var ancestor = folder
+    while ancestor.path != "/" {
+        var isDirectory: ObjCBool = false
+        if FileManager.default.fileExists(atPath: ancestor.path, isDirectory: &isDirectory) {
+            if !isDirectory.boolValue { return "\(ancestor.path) is a file, not a folder" }
+            if !FileManager.default.isWritableFile(atPath: ancestor.path) { return "no permission to write in \(ancestor.path)" }
+            break
+        }
+        ancestor = ancestor.deletingLastPathComponent()
+    }
+    return systemReason(error)
+}

@@ -11,7 +11,7 @@ public enum ExploratoryReport {
         do {
             try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         } catch {
-            throw DataError(folder.path, "cannot create the output folder (\(error.localizedDescription))")
+            throw DataError(folder.path, "cannot create the output folder (\(folderCreationReason(folder, error)))")
         }
         var written: [URL] = []
         func save(_ name: String, _ bytes: [UInt8]) throws {
@@ -19,7 +19,7 @@ public enum ExploratoryReport {
             do {
                 try Data(bytes).write(to: url, options: .atomic)
             } catch {
-                throw DataError(url.path, "cannot write the file (\(error.localizedDescription))")
+                throw DataError(url.path, "cannot write the file (\(systemReason(error)))")
             }
             written.append(url)
         }

@@ -1,3 +1,4 @@
+import FacemineData
 import Foundation
 
 /// Everything `runs/<name>/metrics.json` holds: the full configuration, where it ran, the data,
@@ -56,7 +57,11 @@ public enum RunFiles {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         let data = try encoder.encode(value)
-        try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
-        try data.write(to: url, options: .atomic)
+        do {
+            try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+            try data.write(to: url, options: .atomic)
+        } catch {
+            throw DataError(url.path, "cannot write the file (\(systemReason(error))); the previous version is untouched")
+        }
     }
 }

@@ -108,11 +108,16 @@ public struct SafeTensors: Equatable, Sendable {
     /// leaves the previous file intact.
     public func write(to url: URL) throws {
         let bytes = try encoded()
+        let folder = url.deletingLastPathComponent()
         do {
-            try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        } catch {
+            throw DataError(folder.path, "cannot write the folder (\(folderCreationReason(folder, error))); any earlier file there is untouched")
+        }
+        do {
             try Data(bytes).write(to: url, options: .atomic)
         } catch {
-            throw DataError(url.path, "cannot write the file (\(error.localizedDescription)); the previous version is untouched")
+            throw DataError(url.path, "cannot write the file (\(systemReason(error))); the previous version is untouched")
         }
     }
 

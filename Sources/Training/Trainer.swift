@@ -61,7 +61,12 @@ public final class Trainer {
 
     public init(configuration c: TrainingConfiguration, backend: any Backend, dataset: FaceDataset,
                 trainIndices: [Int], validationIndices: [Int]) throws {
-        precondition(!trainIndices.isEmpty, "nothing to train on")
+        guard !trainIndices.isEmpty else {
+            let groups = Set(dataset.records.compactMap(\.group)).count
+            throw DataError("training split", "no faces left: the held-out share took all \(dataset.count)"
+                            + (groups > 0 ? " (they form \(groups) group\(groups == 1 ? "" : "s"), each kept whole)" : "")
+                            + "; give more faces or a smaller validation share")
+        }
         configuration = c
         self.backend = backend
         self.dataset = dataset

@@ -4,6 +4,7 @@ import FacemineDevice
 import FacemineNN
 import FacemineTraining
 import Foundation
+import FacemineFuzzSupport
 import Testing
 
 /// Faults a long training run meets: blow-ups, stop requests, and SIGKILL at any moment.
@@ -101,7 +102,9 @@ import Testing
         let work = Self.folder()
         try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: work) }
-        let common = ["train", "--synthetic-count", "240", "--epochs", "5", "--batch-size", "16", "--threads", "2", "--quiet"]
+        // 40 short epochs: each process gets through a few before its kill, so the run both
+        // advances and is killed many times.
+        let common = ["train", "--synthetic-count", "240", "--epochs", "40", "--batch-size", "16", "--threads", "2", "--quiet"]
 
         func launch(_ arguments: [String]) throws -> Process {
             let p = Process()
@@ -125,7 +128,7 @@ import Testing
             let resume = FileManager.default.fileExists(atPath: run.appendingPathComponent("last.safetensors").path)
             let p = try launch(common + ["--name", "killed"] + (resume ? ["--resume"] : []))
             // Most kills land early; some let an epoch or two finish, so the run moves on.
-            let delay = kills < 20 ? Double.random(in: 0.05...1.5, using: &rng) : 30
+            let delay = kills < 25 ? Double.random(in: 0.05...0.6, using: &rng) : 120
             let deadline = Date().addingTimeInterval(delay)
             while p.isRunning && Date() < deadline { usleep(10_000) }
             if p.isRunning {
@@ -148,5 +151,94 @@ import Testing
         for name in weights { #expect(a.tensors[name] == b.tensors[name], "\(name) differs after \(kills) kills") }
         let metrics = try JSONSerialization.jsonObject(with: Data(contentsOf: run.appendingPathComponent("metrics.json")))
         #expect(metrics is [String: Any])
+    }
+}
+
+/// Saving when the disk is full or the run folder cannot be written.
+@Suite struct ResourceFaultTests {
+    static let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("facemine")
+
+    static func run(_ arguments: [String], in folder: URL, fileSizeLimitBlocks: Int? = nil) throws -> (Int32, String) {
+        let p = Process()
+        // `ulimit -f` caps the size of any file the process writes: a full disk, as far as the
+        // writer can tell (EFBIG instead of ENOSPC), without touching the machine's disks.
+        p.executableURL = URL(fileURLWithPath: "/bin/sh")
+        let quoted = ([binary.path] + arguments).map { "'\($0)'" }.joined(separator: " ")
+        p.arguments = ["-c", (fileSizeLimitBlocks.map { "ulimit -f \($0); " } ?? "") + "exec " + quoted]
+        p.currentDirectoryURL = folder
+        let pipe = Pipe()
+        p.standardError = pipe
+        p.standardOutput = FileHandle.nullDevice
+        try p.run()
+        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        p.waitUntilExit()
+        return (p.terminationStatus, output)
+    }
+
+    @Test func aFullDiskWhileSavingKeepsThePreviousCheckpointAndSaysSo() throws {
+        let work = ReliabilityTests.folder()
+        try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: work) }
+        let common = ["train", "--synthetic-count", "120", "--batch-size", "16", "--threads", "2", "--quiet", "--name", "full"]
+        let (first, _) = try Self.run(common + ["--epochs", "1"], in: work)
+        #expect(first == 0)
+        let last = work.appendingPathComponent("runs/full/last.safetensors")
+        let before = try Data(contentsOf: last)
+        // 1,000 blocks of 512 bytes: far less than a MyCNN checkpoint (about 14 MB).
+        let (status, message) = try Self.run(common + ["--epochs", "2", "--resume"], in: work, fileSizeLimitBlocks: 1000)
+        #expect(status != 0)
+        #expect(message.contains("last.safetensors") && message.contains("previous version is untouched"), "message: \(message)")
+        #expect(try Data(contentsOf: last) == before, "the previous checkpoint is intact")
+        #expect(throws: Never.self) { _ = try SafeTensors(contentsOf: last) }
+    }
+
+    @Test func anUnwritableRunFolderIsReportedClearly() throws {
+        let work = ReliabilityTests.folder()
+        try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: work) }
+        // A file where the runs folder should be: no permission bits can stop root, this can.
+        try Data("not a folder".utf8).write(to: work.appendingPathComponent("runs"))
+        let (status, message) = try Self.run(["train", "--synthetic-count", "60", "--batch-size", "16", "--epochs", "1", "--quiet"], in: work)
+        #expect(status != 0)
+        #expect(message.contains("runs/") && message.contains("cannot write"), "message: \(message)")
+        #expect(message.split(separator: "\n").count <= 3, "a short, clear error, not a trace")
+    }
+}
+
+@Suite struct HostileInputTests {
+    /// 300 mutated files per reader on every CI run; `facemine-fuzz --seconds N` runs longer.
+    @Test(arguments: InputFuzzer.Target.allCases)
+    func mutatedInputsEndInAnErrorOrAValidResult(_ target: InputFuzzer.Target) throws {
+        var fuzzer = try InputFuzzer(seed: 2026)
+        var tally = InputFuzzer.Tally()
+        fuzzer.run(target, cases: 300, tally: &tally)
+        #expect(tally.cases == 300)
+        #expect(tally.refused > 0, "the mutations must break some inputs, or the test tests nothing")
+    }
+}
+
+@Suite struct SoakTests {
+    /// Thousands of small steps: after the first epoch no device memory is allocated again
+    /// (tensor caches, the gradient pool and workspaces are all reused).
+    @Test func twoThousandStepsAllocateNothingAfterWarmUp() throws {
+        var c = TrainingConfiguration()
+        c.epochs = 125
+        c.batchSize = 2
+        c.dropout = 0.3
+        let faces = SyntheticFaces(count: 32, seed: 9).generate(threads: 2)
+        let backend = try BackendChoice.cpu.makeBackend(threads: 2).backend
+        let trainer = try Trainer(configuration: c, backend: backend, dataset: faces,
+                                  trainIndices: Array(0..<32), validationIndices: [])
+        var afterWarmUp: MemoryStatistics?
+        var steps = 0
+        _ = try trainer.run { event in
+            switch event {
+            case .batch: steps += 1
+            case .epoch(let r) where r.epoch == 1: afterWarmUp = backend.memoryStatistics
+            default: break
+            }
+        }
+        #expect(steps == 2000)
+        #expect(backend.memoryStatistics == afterWarmUp, "memory grew: \(afterWarmUp!) -> \(backend.memoryStatistics)")
     }
 }
