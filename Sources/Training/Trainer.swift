@@ -155,14 +155,7 @@ public final class Trainer {
                 if shouldStop() && batchesDone < totalBatches {
                     batcher.stop()
                     state.partialEpoch = PartialEpoch(batchesDone: batchesDone, lossSum: lossSum, correct: correct, seen: seen)
-                    state.epochsDone = epoch
-                    state.step = step
-                    state.optimizerSteps = optimizer.stepCount
-                    state.schedule = schedule.state
-                    if let checkpoints {
-                        try Checkpoint.save(model: model, optimizer: optimizer, configuration: c, state: state, backend: backend,
-                                            to: checkpoints.appendingPathComponent("last.safetensors"))
-                    }
+                    try saveLast(epochsDone: epoch, step: step, into: checkpoints)
                     throw TrainingInterrupted(step: step)
                 }
             }
@@ -177,13 +170,8 @@ public final class Trainer {
                 schedule.observe(validationScore: Float(report.macroF1))
             }
             state.history.append(record)
-            state.epochsDone = epoch + 1
-            state.step = step
-            state.optimizerSteps = optimizer.stepCount
-            state.schedule = schedule.state
+            try saveLast(epochsDone: epoch + 1, step: step, into: checkpoints)
             if let checkpoints {
-                try Checkpoint.save(model: model, optimizer: optimizer, configuration: c, state: state, backend: backend,
-                                    to: checkpoints.appendingPathComponent("last.safetensors"))
                 if let score = record.validation?.macroF1, score > (state.bestMacroF1 ?? -1) {
                     state.bestMacroF1 = score
                     try Checkpoint.save(model: model, optimizer: nil, configuration: c, state: state, backend: backend,
@@ -194,6 +182,17 @@ public final class Trainer {
             if shouldStop() && epoch + 1 < c.epochs { throw TrainingInterrupted(step: step) }
         }
         return state.history
+    }
+
+    /// Records where the run stands and, given a folder, writes it to `last.safetensors`.
+    private func saveLast(epochsDone: Int, step: Int, into folder: URL?) throws {
+        state.epochsDone = epochsDone
+        state.step = step
+        state.optimizerSteps = optimizer.stepCount
+        state.schedule = schedule.state
+        guard let folder else { return }
+        try Checkpoint.save(model: model, optimizer: optimizer, configuration: configuration, state: state, backend: backend,
+                            to: folder.appendingPathComponent("last.safetensors"))
     }
 
     /// One optimisation step; returns the batch's mean loss and correct predictions. A NaN or
