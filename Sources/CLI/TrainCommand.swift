@@ -55,6 +55,7 @@ struct TrainCommand: ParsableCommand {
     @Flag(help: "Per-epoch details, e.g. the share of MyCNN's fc1 units still firing.") var verbose = false
     @Option(help: "On a NaN or infinite loss or gradient: stop (naming the step and layer) or skip the step.")
     var onNan: NonFinitePolicy = .stop
+    @Option(help: "Scale gradients down to this global L2 norm when larger (0: off).") var clipGradNorm: Float = 0
 
     func validate() throws {
         guard batchSize >= 2 else { throw ValidationError("--batch-size must be at least 2 (batch norm needs two faces)") }
@@ -65,6 +66,7 @@ struct TrainCommand: ParsableCommand {
         guard dropout >= 0 && dropout < 1 else { throw ValidationError("--dropout must be in [0, 1)") }
         guard valSplit > 0 && valSplit <= 0.5 else { throw ValidationError("--val-split must be in (0, 0.5]") }
         guard labelSmoothing >= 0 && labelSmoothing < 1 else { throw ValidationError("--label-smoothing must be in [0, 1)") }
+        guard clipGradNorm >= 0 else { throw ValidationError("--clip-grad-norm must be 0 (off) or positive") }
     }
 
     var trainingConfiguration: TrainingConfiguration {
@@ -89,6 +91,7 @@ struct TrainCommand: ParsableCommand {
         c.validationFraction = valSplit
         c.officialSplit = officialSplit
         c.onNonFinite = onNan
+        c.clipGradientNorm = clipGradNorm
         return c
     }
 

@@ -18,6 +18,8 @@ public struct SGDSettings: Equatable, Sendable {
     public var dampening: Float
     public var nesterov: Bool
     public var weightDecay: Float
+    /// The gradient is multiplied by this before anything else (gradient-norm clipping).
+    public var gradientScale: Float = 1
     public init(learningRate: Float, momentum: Float = 0, dampening: Float = 0,
                 nesterov: Bool = false, weightDecay: Float = 0) {
         precondition(!nesterov || (momentum > 0 && dampening == 0),
@@ -39,6 +41,8 @@ public struct AdamSettings: Equatable, Sendable {
     public var epsilon: Float
     public var weightDecay: Float
     public var decoupledWeightDecay: Bool
+    /// The gradient is multiplied by this before anything else (gradient-norm clipping).
+    public var gradientScale: Float = 1
     public init(learningRate: Float, beta1: Float = 0.9, beta2: Float = 0.999,
                 epsilon: Float = 1e-8, weightDecay: Float = 0, decoupledWeightDecay: Bool = false) {
         self.learningRate = learningRate

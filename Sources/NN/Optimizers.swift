@@ -25,7 +25,8 @@ public final class Optimizer {
         self.weightDecay = weightDecay
     }
 
-    public func step(_ parameters: [Parameter], learningRate: Float) throws {
+    /// `gradientScale` multiplies every gradient first (gradient-norm clipping).
+    public func step(_ parameters: [Parameter], learningRate: Float, gradientScale: Float = 1) throws {
         stepCount += 1
         for p in parameters {
             let decay = p.decays ? weightDecay : 0
@@ -33,16 +34,16 @@ public final class Optimizer {
             switch kind {
             case .sgd:
                 if p.state.isEmpty && momentum != 0 { p.state = [try backend.makeTensor(p.value.shape)] }
+                var settings = SGDSettings(learningRate: learningRate, momentum: momentum, nesterov: nesterov, weightDecay: decay)
+                settings.gradientScale = gradientScale
                 backend.sgdStep(parameter: p.value, gradient: p.gradient, momentumBuffer: p.state.first,
-                                settings: SGDSettings(learningRate: learningRate, momentum: momentum, nesterov: nesterov,
-                                                      weightDecay: decay),
-                                step: stepCount)
+                                settings: settings, step: stepCount)
             case .adam, .adamw:
                 if p.state.isEmpty { p.state = [try backend.makeTensor(p.value.shape), try backend.makeTensor(p.value.shape)] }
+                var settings = AdamSettings(learningRate: learningRate, weightDecay: decay, decoupledWeightDecay: kind == .adamw)
+                settings.gradientScale = gradientScale
                 backend.adamStep(parameter: p.value, gradient: p.gradient, firstMoment: p.state[0], secondMoment: p.state[1],
-                                 settings: AdamSettings(learningRate: learningRate, weightDecay: decay,
-                                                        decoupledWeightDecay: kind == .adamw),
-                                 step: stepCount)
+                                 settings: settings, step: stepCount)
             }
         }
     }

@@ -80,11 +80,11 @@ public final class Trainer {
         let stepsPerEpoch = Trainer.stepsPerEpoch(trainIndices.count, c.batchSize)
         schedule = LearningRateSchedule(kind: c.schedule, baseRate: c.learningRate, epochs: c.epochs,
                                         warmupSteps: Int(c.warmupEpochs * Double(stepsPerEpoch)))
-        gradientSums = try model.parameters.map { _ in try backend.makeTensor([1]) }
+        gradientSquares = try model.parameters.map { _ in try backend.makeTensor([1]) }
     }
 
-    /// One [1] tensor per parameter for the non-finite check.
-    private let gradientSums: [Tensor]
+    /// One [1] tensor per parameter: its gradient's squared norm, for the non-finite check and clipping.
+    private let gradientSquares: [Tensor]
 
     /// Full batches only when there is more than one batch: batch norm needs more than one face,
     /// and a ragged last batch would weigh its few faces as much as a whole batch.
@@ -205,21 +205,30 @@ public final class Trainer {
         let (lossValue, gradient) = try loss.compute(logits: logits, labels: t.labels)
         backend.argmaxRows(logits, into: t.predictions)
         try model.backward(gradient)
-        // Each gradient's sum is NaN or infinite exactly when some element is (or when it
-        // overflows, which is as bad): one pass over the gradients finds a blow-up at once.
+        // Each gradient's sum of squares (a 1x1 product of the gradient with itself) is NaN or
+        // infinite exactly when some element is, or the norm overflows, which is as bad; the
+        // same numbers give the global norm for clipping. One pass over the gradients.
         let parameters = model.parameters
-        for (p, sum) in zip(parameters, gradientSums) { backend.sum(p.gradient, into: sum) }
-        // The step's one synchronisation: the loss, the predictions and the gradient sums.
+        for (p, square) in zip(parameters, gradientSquares) {
+            backend.gemm(GEMM(m: 1, n: 1, k: p.count), a: p.gradient.reshaped([1, p.count]),
+                         b: p.gradient.reshaped([p.count, 1]), c: square)
+        }
+        // The step's one synchronisation: the loss, the predictions and the squared norms.
         let value = Double(try backend.floats(lossValue)[0])
         var firstBad: String?
-        for (p, sum) in zip(parameters, gradientSums) where !(try backend.floats(sum)[0]).isFinite {
-            firstBad = p.name
-            break
+        var squaredNorm = 0.0
+        for (p, square) in zip(parameters, gradientSquares) {
+            let s = Double(try backend.floats(square)[0])
+            if !s.isFinite && firstBad == nil { firstBad = p.name }
+            squaredNorm += s
         }
         if !value.isFinite || firstBad != nil {
             throw NonFiniteStep(step: step, epoch: epoch, loss: value, firstParameter: firstBad)
         }
-        try optimizer.step(parameters, learningRate: learningRate)
+        let maxNorm = Double(configuration.clipGradientNorm)
+        let norm = squaredNorm.squareRoot()
+        let scale = maxNorm > 0 && norm > maxNorm ? Float(maxNorm / (norm + 1e-6)) : 1
+        try optimizer.step(parameters, learningRate: learningRate, gradientScale: scale)
         let predictions = try backend.int32s(t.predictions)
         return (value, zip(predictions, batch.labels).filter { $0 == $1 }.count)
     }

@@ -37,6 +37,9 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
     public var officialSplit = false
     /// What a step with a NaN or infinite loss or gradient does.
     public var onNonFinite: NonFinitePolicy = .stop
+    /// When positive, gradients are scaled down so their global L2 norm is at most this
+    /// (`torch.nn.utils.clip_grad_norm_`).
+    public var clipGradientNorm: Float = 0
 
     public init() {}
 }

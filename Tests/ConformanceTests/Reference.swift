@@ -221,7 +221,7 @@ enum Reference {
         -> (parameter: [Double], buffer: [Double]) {
         var p = p, buf = buffer
         for i in p.indices {
-            var d = g[i] + Double(s.weightDecay) * p[i]
+            var d = Double(s.gradientScale) * g[i] + Double(s.weightDecay) * p[i]
             if s.momentum != 0 {
                 buf[i] = step == 1 ? d : Double(s.momentum) * buf[i] + (1 - Double(s.dampening)) * d
                 d = s.nesterov ? d + Double(s.momentum) * buf[i] : buf[i]
@@ -236,7 +236,7 @@ enum Reference {
         var p = p, m = m, v = v
         let lr = Double(s.learningRate), b1 = Double(s.beta1), b2 = Double(s.beta2)
         for i in p.indices {
-            var d = g[i]
+            var d = Double(s.gradientScale) * g[i]
             if s.decoupledWeightDecay {
                 p[i] *= 1 - lr * Double(s.weightDecay)
             } else {

@@ -99,3 +99,42 @@ import Testing
         try? FileManager.default.removeItem(at: url.deletingLastPathComponent())
     }
 }
+
+@Suite struct ClippingTests {
+    /// With SGD (no momentum, no decay, rate 1) one step moves the weights by exactly the applied
+    /// gradient, so its norm shows the clipping: at most the limit with it, far more without.
+    @Test func gradientNormClippingBoundsTheUpdate() throws {
+        func stepNorm(clip: Float) throws -> Double {
+            var c = TrainingConfiguration()
+            c.epochs = 1
+            c.batchSize = 32
+            c.optimizer = .sgd
+            c.momentum = 0
+            c.weightDecay = 0
+            c.learningRate = 1
+            c.schedule = .constant
+            c.warmupEpochs = 0
+            c.dropout = 0
+            c.clipGradientNorm = clip
+            let faces = SyntheticFaces(count: 32, seed: 2).generate(threads: 2)
+            let t = try Trainer(configuration: c, backend: BackendChoice.cpu.makeBackend(threads: 2).backend,
+                                dataset: faces, trainIndices: Array(0..<32), validationIndices: [])
+            // fc1's weights learn at a tenth of the rate: leave them out of the sum.
+            let watched = t.model.parameters.filter { $0.learningRateScale == 1 }
+            let before = try watched.map { try t.backend.floats($0.value) }
+            _ = try t.run { _ in }
+            let after = try watched.map { try t.backend.floats($0.value) }
+            var total = 0.0
+            for (b, a) in zip(before, after) {
+                for (x, y) in zip(b, a) {
+                    let d = Double(y) - Double(x)
+                    total += d * d
+                }
+            }
+            return total.squareRoot()
+        }
+        let clipped = try stepNorm(clip: 0.01)
+        #expect(clipped <= 0.01 * 1.001 && clipped > 0.001, "clipped step norm \(clipped)")
+        #expect(try stepNorm(clip: 0) > 0.05, "without clipping the step is larger")
+    }
+}

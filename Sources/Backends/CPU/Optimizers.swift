@@ -9,10 +9,10 @@ extension CPUBackend {
         precondition(parameter.count == gradient.count, "SGD parameter \(parameter.shape) vs gradient \(gradient.shape)")
         precondition(step >= 1, "optimizer steps count from 1")
         let p = parameter.floats, g = gradient.floats
-        let lr = s.learningRate, wd = s.weightDecay, mu = s.momentum, damp = 1 - s.dampening
+        let lr = s.learningRate, wd = s.weightDecay, mu = s.momentum, damp = 1 - s.dampening, k = s.gradientScale
         guard s.momentum != 0 else {
             parallel.forRanges(parameter.count, grain: elementwiseGrain) { r in
-                for i in r { p[i] -= lr * (g[i] + wd * p[i]) }
+                for i in r { p[i] -= lr * (k * g[i] + wd * p[i]) }
             }
             return
         }
@@ -22,7 +22,7 @@ extension CPUBackend {
         let first = step == 1, nesterov = s.nesterov
         parallel.forRanges(parameter.count, grain: elementwiseGrain) { r in
             for i in r {
-                let d = g[i] + wd * p[i]
+                let d = k * g[i] + wd * p[i]
                 let buf = first ? d : mu * m[i] + damp * d
                 m[i] = buf
                 p[i] -= lr * (nesterov ? d + mu * buf : buf)
@@ -36,7 +36,7 @@ extension CPUBackend {
                      && parameter.count == secondMoment.count, "Adam tensors differ in size")
         precondition(step >= 1, "optimizer steps count from 1")
         let p = parameter.floats, g = gradient.floats, m = firstMoment.floats, v = secondMoment.floats
-        let b1 = s.beta1, b2 = s.beta2, eps = s.epsilon
+        let b1 = s.beta1, b2 = s.beta2, eps = s.epsilon, k = s.gradientScale
         let correction1 = 1 - Float(pow(Double(b1), Double(step)))
         let correction2Root = Float((1 - pow(Double(b2), Double(step))).squareRoot())
         let stepSize = s.learningRate / correction1
@@ -44,7 +44,7 @@ extension CPUBackend {
         let shrink = s.decoupledWeightDecay ? 1 - s.learningRate * s.weightDecay : 1
         parallel.forRanges(parameter.count, grain: elementwiseGrain) { r in
             for i in r {
-                let d = g[i] + coupledDecay * p[i]
+                let d = k * g[i] + coupledDecay * p[i]
                 let mi = b1 * m[i] + (1 - b1) * d
                 let vi = b2 * v[i] + (1 - b2) * d * d
                 m[i] = mi
