@@ -43,13 +43,32 @@ extension CPUBackend {
         let coupledDecay = s.decoupledWeightDecay ? 0 : s.weightDecay
         let shrink = s.decoupledWeightDecay ? 1 - s.learningRate * s.weightDecay : 1
         parallel.forRanges(parameter.count, grain: elementwiseGrain) { r in
-            for i in r {
+            // Eight lanes at a time: written out, because the compiler keeps sqrt and division
+            // scalar here (one parameter at a time was 8% of a ResNet-18 step).
+            let kv = SIMD8<Float>(repeating: k), decay = SIMD8<Float>(repeating: coupledDecay)
+            let b1v = SIMD8<Float>(repeating: b1), b2v = SIMD8<Float>(repeating: b2)
+            let shrinkV = SIMD8<Float>(repeating: shrink), stepV = SIMD8<Float>(repeating: stepSize)
+            let rootV = SIMD8<Float>(repeating: correction2Root), epsV = SIMD8<Float>(repeating: eps)
+            var i = r.lowerBound
+            while i + 8 <= r.upperBound {
+                let pv = UnsafeRawPointer(p + i).loadUnaligned(as: SIMD8<Float>.self)
+                let d = kv * UnsafeRawPointer(g + i).loadUnaligned(as: SIMD8<Float>.self) + decay * pv
+                let mi = b1v * UnsafeRawPointer(m + i).loadUnaligned(as: SIMD8<Float>.self) + (1 - b1v) * d
+                let vi = b2v * UnsafeRawPointer(v + i).loadUnaligned(as: SIMD8<Float>.self) + (1 - b2v) * d * d
+                UnsafeMutableRawPointer(m + i).storeBytes(of: mi, as: SIMD8<Float>.self)
+                UnsafeMutableRawPointer(v + i).storeBytes(of: vi, as: SIMD8<Float>.self)
+                let updated = pv * shrinkV - stepV * mi / (vi.squareRoot() / rootV + epsV)
+                UnsafeMutableRawPointer(p + i).storeBytes(of: updated, as: SIMD8<Float>.self)
+                i += 8
+            }
+            while i < r.upperBound {
                 let d = k * g[i] + coupledDecay * p[i]
                 let mi = b1 * m[i] + (1 - b1) * d
                 let vi = b2 * v[i] + (1 - b2) * d * d
                 m[i] = mi
                 v[i] = vi
                 p[i] = p[i] * shrink - stepSize * mi / (vi.squareRoot() / correction2Root + eps)
+                i += 1
             }
         }
     }
