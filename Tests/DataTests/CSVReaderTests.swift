@@ -31,6 +31,8 @@ import Testing
         let (data, _) = try CSVReader.read(url, source: .ckplus, policy: .stop)
         #expect(data.labels == [.contempt])
         #expect(data.records[0].source == .ckplus)
+        #expect(data.records[0].split == .training)
+        #expect(data.records[0].origin == "ckextended.csv line 2")
         #expect(Array(data.image(0)) == Fixtures.face(5))
         // The same label is out of range for FER-2013, which has no contempt.
         let fer = try f.write("fer2013.csv", "emotion,pixels,Usage\n7,\(pixels),Training\n")
