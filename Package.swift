@@ -70,7 +70,10 @@ let package = Package(
             name: "FacemineCPU", dependencies: ["FacemineDevice", "CBLAS"],
             path: "Sources/Backends/CPU", swiftSettings: kernelFlags),
         .target(
-            name: "FacemineBackends", dependencies: ["FacemineDevice", "FacemineCPU"],
+            name: "FacemineOpenCL", dependencies: ["FacemineDevice", "COpenCL"],
+            path: "Sources/Backends/OpenCL"),
+        .target(
+            name: "FacemineBackends", dependencies: ["FacemineDevice", "FacemineCPU", "FacemineOpenCL"],
             path: "Sources/Backends/Selection"),
 
         // MARK: executables
@@ -128,6 +131,8 @@ let package = Package(
             path: "Tests/ReliabilityTests"),
         .testTarget(
             name: "DataTests", dependencies: ["FacemineData"], path: "Tests/DataTests"),
+        .testTarget(
+            name: "OpenCLTests", dependencies: ["FacemineOpenCL", "FacemineBackends"], path: "Tests/OpenCLTests"),
         .testTarget(
             name: "SystemLibraryTests", dependencies: ["COpenCL", "CCLBlast", "CBLAS"],
             path: "Tests/SystemLibraryTests"),

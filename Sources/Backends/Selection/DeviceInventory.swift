@@ -1,5 +1,6 @@
 import FacemineCPU
 import FacemineDevice
+import FacemineOpenCL
 import Foundation
 
 /// What `facemine devices` shows: every backend this build has and the devices it can drive.
@@ -11,14 +12,35 @@ public struct DeviceListing: Sendable {
 }
 
 public enum DeviceInventory {
-    /// Every device this machine offers, CPU first.
+    /// Every device this machine offers, CPU first, then each OpenCL device.
     public static func list() -> [DeviceListing] {
-        [cpuListing()]
+        [cpuListing()] + ((try? OpenCLDevices.all()) ?? []).map(openCLListing)
     }
 
-    /// Backends this build knows of but cannot use, with the reason.
+    /// Backends this build cannot use here, with the reason.
     public static func unavailable() -> [(BackendKind, String)] {
-        [(.opencl, "not built into this version of facemine yet")]
+        var notes: [(BackendKind, String)] = []
+        do {
+            _ = try OpenCLDevices.all()
+        } catch {
+            notes.append((.opencl, "\(error)"))
+        }
+        notes.append((.opencl, "the OpenCL training backend is not built into this version yet: devices are listed, training runs on the CPU"))
+        return notes
+    }
+
+    static func openCLListing(_ d: OpenCLDeviceInfo) -> DeviceListing {
+        DeviceListing(
+            backend: .opencl, index: d.index, name: d.name,
+            details: [
+                ("type", d.kind.rawValue),
+                ("platform", d.platform),
+                ("vendor", d.vendor),
+                ("driver", "\(d.driverVersion) (\(d.openCLVersion))"),
+                ("units", "\(d.computeUnits) compute units at \(d.clockMHz) MHz"),
+                ("memory", String(format: "%.1f GiB", Double(d.globalMemoryBytes) / 1_073_741_824)),
+                ("fp16", d.supportsFP16 ? "yes" : "no"),
+            ])
     }
 
     static func cpuListing() -> DeviceListing {
