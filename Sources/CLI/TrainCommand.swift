@@ -74,7 +74,7 @@ struct TrainCommand: ParsableCommand {
         c.model = model
         c.stem = stem
         c.batchSize = batchSize
-        c.epochs = epochs ?? 15
+        if let epochs { c.epochs = epochs }
         c.learningRate = lr
         c.weightDecay = weightDecay
         c.dropout = dropout

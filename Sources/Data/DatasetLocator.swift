@@ -14,12 +14,6 @@ public enum DatasetFile: Equatable, Sendable, CustomStringConvertible {
         }
     }
 
-    public var url: URL {
-        switch self {
-        case .ferCSV(let u), .ferFolders(let u), .ckCSV(let u), .ck48Folders(let u): u
-        }
-    }
-
     public var description: String {
         switch self {
         case .ferCSV(let u): "FER-2013 CSV \(u.path)"

@@ -12,7 +12,6 @@ public enum Initialization {
     case pytorchDefault
     /// U(-bound, bound): PyTorch's bias default, with bound = 1/sqrt(fan_in of the weight).
     case uniform(Float)
-    case constant(Float)
 
     public func values(shape: [Int], name: String, seed: UInt64) -> [Float] {
         let count = Tensor.elementCount(shape)
@@ -21,8 +20,6 @@ public enum Initialization {
         let fanOut = shape[0] * receptive
         let key = Initialization.hash(name) ^ seed
         switch self {
-        case .constant(let v):
-            return [Float](repeating: v, count: count)
         case .pytorchDefault:
             return Initialization.uniform(1 / Float(fanIn).squareRoot()).values(shape: shape, name: name, seed: seed)
         case .uniform(let bound):

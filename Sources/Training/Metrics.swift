@@ -16,10 +16,6 @@ public struct ConfusionMatrix: Codable, Equatable, Sendable {
 
     public mutating func add(truth: Int, prediction: Int) { counts[truth][prediction] += 1 }
 
-    public mutating func add(_ other: ConfusionMatrix) {
-        for t in 0..<classes { for p in 0..<classes { counts[t][p] += other.counts[t][p] } }
-    }
-
     public var accuracy: Double {
         total == 0 ? 0 : Double((0..<classes).reduce(0) { $0 + counts[$1][$1] }) / Double(total)
     }

@@ -82,18 +82,19 @@ public enum OpenCLDevices {
     }
 
     static func platformString(_ platform: cl_platform_id, _ info: cl_platform_info) -> String {
-        var size = 0
-        guard clGetPlatformInfo(platform, info, 0, nil, &size) == CL_SUCCESS, size > 0 else { return "" }
-        var bytes = [CChar](repeating: 0, count: size)
-        guard clGetPlatformInfo(platform, info, size, &bytes, nil) == CL_SUCCESS else { return "" }
-        return String(cString: bytes).trimmingCharacters(in: .whitespaces)
+        string { clGetPlatformInfo(platform, info, $0, $1, $2) }
     }
 
     static func deviceString(_ device: cl_device_id, _ info: cl_device_info) -> String {
+        string { clGetDeviceInfo(device, info, $0, $1, $2) }
+    }
+
+    /// OpenCL's two-call pattern for strings: ask the size, then fill a buffer of that size.
+    static func string(_ query: (Int, UnsafeMutableRawPointer?, UnsafeMutablePointer<Int>?) -> cl_int) -> String {
         var size = 0
-        guard clGetDeviceInfo(device, info, 0, nil, &size) == CL_SUCCESS, size > 0 else { return "" }
+        guard query(0, nil, &size) == CL_SUCCESS, size > 0 else { return "" }
         var bytes = [CChar](repeating: 0, count: size)
-        guard clGetDeviceInfo(device, info, size, &bytes, nil) == CL_SUCCESS else { return "" }
+        guard bytes.withUnsafeMutableBytes({ query(size, $0.baseAddress, nil) }) == CL_SUCCESS else { return "" }
         return String(cString: bytes).trimmingCharacters(in: .whitespaces)
     }
 
