@@ -70,8 +70,11 @@ let package = Package(
             name: "FacemineCPU", dependencies: ["FacemineDevice", "CBLAS"],
             path: "Sources/Backends/CPU", swiftSettings: kernelFlags),
         .target(
-            name: "FacemineOpenCL", dependencies: ["FacemineDevice", "COpenCL"],
-            path: "Sources/Backends/OpenCL"),
+            name: "FacemineOpenCL", dependencies: ["FacemineDevice", "COpenCL", "CCLBlast"],
+            path: "Sources/Backends/OpenCL", plugins: ["EmbedKernels"]),
+        /// Kernels/*.cl become string constants inside FacemineOpenCL (no run-time file lookup).
+        .plugin(name: "EmbedKernels", capability: .buildTool(), dependencies: ["KernelEmbedder"]),
+        .executableTarget(name: "KernelEmbedder", path: "Sources/Tools/KernelEmbedder"),
         .target(
             name: "FacemineBackends", dependencies: ["FacemineDevice", "FacemineCPU", "FacemineOpenCL"],
             path: "Sources/Backends/Selection"),

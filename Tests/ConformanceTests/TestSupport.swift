@@ -3,9 +3,10 @@ import FacemineDevice
 import Foundation
 import Testing
 
-/// The backends the conformance suite runs on. The OpenCL backend joins with one line here
-/// (`BackendUnderTest(.opencl)`); `FACEMINE_TEST_BACKENDS=cpu,opencl` picks a list at run time.
-/// A backend that is asked for and cannot be created fails every test it was meant for.
+/// The backends the conformance suite runs on: the CPU backend with one and three threads and
+/// the default OpenCL device (PoCL in CI). `FACEMINE_TEST_BACKENDS=cpu,opencl` picks a list at
+/// run time. A backend that is asked for and cannot be created fails every test it was meant
+/// for: a machine without an OpenCL device goes red, it never skips into green.
 struct BackendUnderTest: CustomTestStringConvertible, Sendable {
     let choice: BackendChoice
     let threads: Int?
@@ -20,6 +21,7 @@ struct BackendUnderTest: CustomTestStringConvertible, Sendable {
     static let defaults: [BackendUnderTest] = [
         BackendUnderTest(.cpu, threads: 1),
         BackendUnderTest(.cpu, threads: 3),
+        BackendUnderTest(.opencl),
     ]
 
     static var all: [BackendUnderTest] {

@@ -24,6 +24,14 @@ public struct OpenCLDeviceInfo: Sendable, Equatable {
 public enum OpenCLDevices {
     private static let lock = NSLock()
     nonisolated(unsafe) private static var discovered: Result<[OpenCLDeviceInfo], Error>?
+    nonisolated(unsafe) private static var ids: [cl_device_id] = []
+
+    /// The driver's handle for device `index` of `all()`.
+    static func deviceID(index: Int) -> cl_device_id? {
+        lock.lock()
+        defer { lock.unlock() }
+        return ids.indices.contains(index) ? ids[index] : nil
+    }
 
     /// Every device of every platform, platforms in the loader's order. Throws a one-line
     /// `DeviceError.unavailable` when no ICD or no platform is installed.
@@ -57,6 +65,7 @@ public enum OpenCLDevices {
             var ids = [cl_device_id?](repeating: nil, count: Int(count))
             guard clGetDeviceIDs(platform, cl_device_type(CL_DEVICE_TYPE_ALL), count, &ids, nil) == CL_SUCCESS else { continue }
             for device in ids.compactMap({ $0 }) {
+                Self.ids.append(device)
                 let type: cl_device_type = value(device, cl_device_info(CL_DEVICE_TYPE))
                 let kind: OpenCLDeviceInfo.Kind = type & cl_device_type(CL_DEVICE_TYPE_GPU) != 0 ? .gpu
                     : type & cl_device_type(CL_DEVICE_TYPE_CPU) != 0 ? .cpu

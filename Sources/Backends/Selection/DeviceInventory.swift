@@ -25,7 +25,6 @@ public enum DeviceInventory {
         } catch {
             notes.append((.opencl, "\(error)"))
         }
-        notes.append((.opencl, "the OpenCL training backend is not built into this version yet: devices are listed, training runs on the CPU"))
         return notes
     }
 

@@ -1,0 +1,20 @@
+// Reductions for metrics.
+
+// indices[r] = the first column holding the row's maximum.
+__kernel void argmax_rows(__global const float* x, __global int* indices, const int rows, const int columns) {
+    const int r = get_global_id(0);
+    if (r >= rows) return;
+    __global const float* row = x + r * columns;
+    int best = 0;
+    for (int c = 1; c < columns; c++) if (row[c] > row[best]) best = c;
+    indices[r] = best;
+}
+
+// result[0] = sum of x, in one work-group (fixed order: the same total every run).
+__kernel void sum_all(__global const float* x, __global float* result, const int n) {
+    __local float scratch[FM_GROUP];
+    float s = 0.0f;
+    for (int i = get_local_id(0); i < n; i += FM_GROUP) s += x[i];
+    s = fm_group_sum(s, scratch);
+    if (get_local_id(0) == 0) result[0] = s;
+}

@@ -1,0 +1,50 @@
+import COpenCL
+import FacemineDevice
+
+/// Batch normalisation: per-channel statistics as work-group reductions on the device (no host
+/// round trip), then an elementwise pass.
+extension OpenCLBackend {
+    public func batchNormTrainingForward(_ x: Tensor, gamma: Tensor, beta: Tensor,
+                                         runningMean: Tensor, runningVariance: Tensor,
+                                         settings: BatchNormSettings, output: Tensor,
+                                         savedMean: Tensor, savedInvStd: Tensor) {
+        let (n, c, plane) = checkBatchNorm(x, output: output, perChannel: [gamma, beta, runningMean, runningVariance, savedMean, savedInvStd])
+        launch("bn_statistics", groups: c,
+               [.tensor(x), .int(n), .int(c), .int(plane), .float(settings.momentum), .float(settings.epsilon),
+                .tensor(runningMean), .tensor(runningVariance), .tensor(savedMean), .tensor(savedInvStd)])
+        launch("bn_apply", global: x.count,
+               [.tensor(x), .tensor(output), .tensor(gamma), .tensor(beta), .tensor(savedMean), .tensor(savedInvStd),
+                .int(c), .int(plane), .int(x.count)])
+    }
+
+    public func batchNormInferenceForward(_ x: Tensor, gamma: Tensor, beta: Tensor,
+                                          runningMean: Tensor, runningVariance: Tensor,
+                                          epsilon: Float, output: Tensor) {
+        let (_, c, plane) = checkBatchNorm(x, output: output, perChannel: [gamma, beta, runningMean, runningVariance])
+        launch("bn_inference", global: x.count,
+               [.tensor(x), .tensor(output), .tensor(gamma), .tensor(beta), .tensor(runningMean), .tensor(runningVariance),
+                .float(epsilon), .int(c), .int(plane), .int(x.count)])
+    }
+
+    public func batchNormBackward(gradOutput: Tensor, input: Tensor, gamma: Tensor,
+                                  savedMean: Tensor, savedInvStd: Tensor,
+                                  gradInput: Tensor, gradGamma: Tensor, gradBeta: Tensor) {
+        let (n, c, plane) = checkBatchNorm(input, output: gradOutput, perChannel: [gamma, savedMean, savedInvStd, gradGamma, gradBeta])
+        precondition(gradInput.shape == input.shape, "gradInput \(gradInput.shape) for input \(input.shape)")
+        launch("bn_backward_reduce", groups: c,
+               [.tensor(gradOutput), .tensor(input), .tensor(savedMean), .tensor(savedInvStd),
+                .int(n), .int(c), .int(plane), .tensor(gradGamma), .tensor(gradBeta)])
+        launch("bn_backward_apply", global: input.count,
+               [.tensor(gradOutput), .tensor(input), .tensor(gamma), .tensor(savedMean), .tensor(savedInvStd),
+                .tensor(gradGamma), .tensor(gradBeta), .tensor(gradInput),
+                .int(c), .int(plane), .float(Float(n * plane)), .int(input.count)])
+    }
+
+    private func checkBatchNorm(_ x: Tensor, output: Tensor, perChannel: [Tensor]) -> (Int, Int, Int) {
+        precondition(x.shape.count >= 2, "batch norm needs [N, C, ...], got \(x.shape)")
+        precondition(output.shape == x.shape, "batch norm output \(output.shape) for input \(x.shape)")
+        let n = x.shape[0], c = x.shape[1]
+        for t in perChannel { precondition(t.shape == [c], "per-channel tensor \(t.shape) for \(c) channels") }
+        return (n, c, x.count / Swift.max(n * c, 1))
+    }
+}

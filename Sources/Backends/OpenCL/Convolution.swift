@@ -1,0 +1,78 @@
+import COpenCL
+import FacemineDevice
+
+/// Convolution as im2col + one CLBlast GEMM per chunk of images. The chunk is as many images
+/// as fit the column budget, so small layers run as one GEMM over the whole batch (what keeps a
+/// GPU busy) and large ones stay within a bounded scratch size.
+extension OpenCLBackend {
+    /// Scratch bytes each column matrix may use; three are live in the backward pass.
+    static let columnBudgetBytes = 64 << 20
+
+    private func chunkSize(_ g: ConvGeometry) -> Int {
+        let perImage = Swift.max(g.gemmK, g.outChannels) * g.outHeight * g.outWidth * 4
+        return Swift.max(1, Swift.min(g.batch, Self.columnBudgetBytes / Swift.max(perImage, 1)))
+    }
+
+    private func geometryArguments(_ g: ConvGeometry, first: Int, count: Int) -> [Argument] {
+        [.int(g.inChannels), .int(g.height), .int(g.width), .int(g.kernel), .int(g.stride), .int(g.padding),
+         .int(g.outHeight), .int(g.outWidth), .int(first), .int(count)]
+    }
+
+    public func conv2dForward(_ g: ConvGeometry, input: Tensor, weight: Tensor, bias: Tensor?, output: Tensor) {
+        precondition(input.shape == g.inputShape && weight.shape == g.weightShape && output.shape == g.outputShape,
+                     "conv forward shapes \(input.shape), \(weight.shape) -> \(output.shape) for \(g)")
+        if let bias { precondition(bias.shape == [g.outChannels], "conv bias \(bias.shape)") }
+        let chunk = chunkSize(g), plane = g.outHeight * g.outWidth
+        do {
+            let columns = try scratch(0, bytes: g.gemmK * chunk * plane * 4)
+            let product = try scratch(1, bytes: g.outChannels * chunk * plane * 4)
+            for first in stride(from: 0, to: g.batch, by: chunk) {
+                let count = Swift.min(chunk, g.batch - first)
+                launch("im2col", global: g.gemmK * count * plane,
+                       [.tensor(input), .buffer(columns)] + geometryArguments(g, first: first, count: count))
+                gemm(transposeA: false, transposeB: false, m: g.outChannels, n: count * plane, k: g.gemmK, alpha: 1,
+                     a: weight.clBuffer, aOffset: 0, b: columns, bOffset: 0, beta: 0, c: product, cOffset: 0)
+                launch("columns_to_images", global: count * g.outChannels * plane,
+                       [.buffer(product), .tensor(output), .buffer(bias?.clBuffer ?? product), .int(bias == nil ? 0 : 1),
+                        .int(g.outChannels), .int(plane), .int(first), .int(count)])
+            }
+        } catch {
+            if pendingError == nil { pendingError = error as? DeviceError }
+        }
+    }
+
+    public func conv2dBackward(_ g: ConvGeometry, input: Tensor, weight: Tensor, gradOutput: Tensor,
+                               gradInput: Tensor?, gradWeight: Tensor, gradBias: Tensor?) {
+        precondition(input.shape == g.inputShape && weight.shape == g.weightShape && gradOutput.shape == g.outputShape
+                     && gradWeight.shape == g.weightShape, "conv backward shapes for \(g)")
+        if let gradInput { precondition(gradInput.shape == g.inputShape, "conv gradInput \(gradInput.shape)") }
+        if let gradBias { precondition(gradBias.shape == [g.outChannels], "conv gradBias \(gradBias.shape)") }
+        let chunk = chunkSize(g), plane = g.outHeight * g.outWidth
+        do {
+            let columns = try scratch(0, bytes: g.gemmK * chunk * plane * 4)
+            let gradColumns = try scratch(1, bytes: g.outChannels * chunk * plane * 4)
+            let inputColumns = gradInput == nil ? columns : try scratch(2, bytes: g.gemmK * chunk * plane * 4)
+            for first in stride(from: 0, to: g.batch, by: chunk) {
+                let count = Swift.min(chunk, g.batch - first)
+                let geometry = geometryArguments(g, first: first, count: count)
+                launch("im2col", global: g.gemmK * count * plane, [.tensor(input), .buffer(columns)] + geometry)
+                launch("images_to_columns", global: g.outChannels * count * plane,
+                       [.tensor(gradOutput), .buffer(gradColumns), .int(g.outChannels), .int(plane), .int(first), .int(count)])
+                // gradWeight (+)= dY[O, cn*P] * columns[K, cn*P]^T
+                gemm(transposeA: false, transposeB: true, m: g.outChannels, n: g.gemmK, k: count * plane, alpha: 1,
+                     a: gradColumns, aOffset: 0, b: columns, bOffset: 0, beta: first == 0 ? 0 : 1,
+                     c: gradWeight.clBuffer, cOffset: 0)
+                if let gradInput {
+                    // dColumns[K, cn*P] = W[O, K]^T * dY, then scattered back (gathered) into the images.
+                    gemm(transposeA: true, transposeB: false, m: g.gemmK, n: count * plane, k: g.outChannels, alpha: 1,
+                         a: weight.clBuffer, aOffset: 0, b: gradColumns, bOffset: 0, beta: 0, c: inputColumns, cOffset: 0)
+                    launch("col2im", global: count * g.inChannels * g.height * g.width,
+                           [.buffer(inputColumns), .tensor(gradInput)] + geometry)
+                }
+            }
+        } catch {
+            if pendingError == nil { pendingError = error as? DeviceError }
+        }
+        if let gradBias { biasGradient(gradOutput, into: gradBias) }
+    }
+}

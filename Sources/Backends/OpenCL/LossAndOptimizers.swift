@@ -1,0 +1,63 @@
+import COpenCL
+import FacemineDevice
+import Foundation
+
+extension OpenCLBackend {
+    public func softmaxCrossEntropy(logits: Tensor, labels: Tensor, classWeights: Tensor?,
+                                    labelSmoothing: Float, loss: Tensor, gradLogits: Tensor?) {
+        precondition(logits.shape.count == 2, "logits must be [N, classes], got \(logits.shape)")
+        let n = logits.shape[0], classes = logits.shape[1]
+        precondition(labels.shape == [n] && labels.dtype == .int32, "labels \(labels.shape) for logits \(logits.shape)")
+        precondition(loss.count == 1, "loss must hold one value")
+        precondition(labelSmoothing >= 0 && labelSmoothing <= 1, "label smoothing must be in [0, 1]")
+        if let classWeights { precondition(classWeights.shape == [classes], "class weights \(classWeights.shape) for \(classes) classes") }
+        if let gradLogits { precondition(gradLogits.shape == logits.shape, "gradLogits \(gradLogits.shape)") }
+        launch("softmax_cross_entropy", groups: 1,
+               [.tensor(logits), .tensor(labels), .tensor(classWeights ?? logits), .int(classWeights == nil ? 0 : 1),
+                .int(n), .int(classes), .float(labelSmoothing), .tensor(loss), .tensor(gradLogits ?? loss),
+                .int(gradLogits == nil ? 0 : 1)])
+    }
+
+    public func sgdStep(parameter: Tensor, gradient: Tensor, momentumBuffer: Tensor?, settings s: SGDSettings, step: Int) {
+        precondition(parameter.count == gradient.count, "SGD parameter \(parameter.shape) vs gradient \(gradient.shape)")
+        precondition(step >= 1, "optimizer steps count from 1")
+        let n = parameter.count
+        guard s.momentum != 0 else {
+            launch("sgd_step", global: n, [.tensor(parameter), .tensor(gradient), .int(n),
+                                           .float(s.learningRate), .float(s.weightDecay), .float(s.gradientScale)])
+            return
+        }
+        guard let momentumBuffer else { preconditionFailure("SGD with momentum needs a momentum buffer") }
+        precondition(momentumBuffer.count == n, "momentum buffer \(momentumBuffer.shape)")
+        launch("sgd_momentum_step", global: n,
+               [.tensor(parameter), .tensor(gradient), .tensor(momentumBuffer), .int(n),
+                .float(s.learningRate), .float(s.weightDecay), .float(s.gradientScale),
+                .float(s.momentum), .float(1 - s.dampening), .int(step == 1 ? 1 : 0), .int(s.nesterov ? 1 : 0)])
+    }
+
+    public func adamStep(parameter: Tensor, gradient: Tensor, firstMoment: Tensor, secondMoment: Tensor,
+                         settings s: AdamSettings, step: Int) {
+        precondition(parameter.count == gradient.count && parameter.count == firstMoment.count
+                     && parameter.count == secondMoment.count, "Adam tensors differ in size")
+        precondition(step >= 1, "optimizer steps count from 1")
+        let correction1 = 1 - Float(pow(Double(s.beta1), Double(step)))
+        let correction2Root = Float((1 - pow(Double(s.beta2), Double(step))).squareRoot())
+        let n = parameter.count
+        launch("adam_step", global: n,
+               [.tensor(parameter), .tensor(gradient), .tensor(firstMoment), .tensor(secondMoment), .int(n),
+                .float(s.beta1), .float(s.beta2), .float(s.epsilon), .float(s.gradientScale),
+                .float(s.decoupledWeightDecay ? 0 : s.weightDecay),
+                .float(s.decoupledWeightDecay ? 1 - s.learningRate * s.weightDecay : 1),
+                .float(s.learningRate / correction1), .float(correction2Root)])
+    }
+
+    public func argmaxRows(_ x: Tensor, into indices: Tensor) {
+        precondition(x.shape.count == 2 && indices.shape == [x.shape[0]], "argmax of \(x.shape) into \(indices.shape)")
+        launch("argmax_rows", global: x.shape[0], [.tensor(x), .tensor(indices), .int(x.shape[0]), .int(x.shape[1])])
+    }
+
+    public func sum(_ x: Tensor, into result: Tensor) {
+        precondition(result.count == 1, "sum writes one value")
+        launch("sum_all", groups: 1, [.tensor(x), .tensor(result), .int(x.count)])
+    }
+}
