@@ -135,7 +135,9 @@ let package = Package(
         .testTarget(
             name: "DataTests", dependencies: ["FacemineData"], path: "Tests/DataTests"),
         .testTarget(
-            name: "OpenCLTests", dependencies: ["FacemineOpenCL", "FacemineBackends"], path: "Tests/OpenCLTests"),
+            name: "OpenCLTests",
+            dependencies: ["FacemineOpenCL", "FacemineBackends", "FacemineDevice", "FacemineNN", "FacemineTraining", "FacemineData", "COpenCL"],
+            path: "Tests/OpenCLTests"),
         .testTarget(
             name: "SystemLibraryTests", dependencies: ["COpenCL", "CCLBlast", "CBLAS"],
             path: "Tests/SystemLibraryTests"),

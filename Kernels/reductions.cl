@@ -18,3 +18,22 @@ __kernel void sum_all(__global const float* x, __global float* result, const int
     s = fm_group_sum(s, scratch);
     if (get_local_id(0) == 0) result[0] = s;
 }
+
+// Partial sums of squares: work-group g of the launch writes partials[first + g]; the groups
+// stride through x together.
+__kernel void squared_norm_partial(__global const float* x, const int n, __global float* partials, const int first) {
+    __local float scratch[FM_GROUP];
+    float s = 0.0f;
+    for (int i = get_global_id(0); i < n; i += get_global_size(0)) s += x[i] * x[i];
+    s = fm_group_sum(s, scratch);
+    if (get_local_id(0) == 0) partials[first + get_group_id(0)] = s;
+}
+
+// result[r] = sum of row r of partials [rows, columns].
+__kernel void sum_rows(__global const float* partials, __global float* result, const int rows, const int columns) {
+    const int r = get_global_id(0);
+    if (r >= rows) return;
+    float s = 0.0f;
+    for (int c = 0; c < columns; c++) s += partials[r * columns + c];
+    result[r] = s;
+}

@@ -125,6 +125,10 @@ public protocol Backend: AnyObject {
     func argmaxRows(_ x: Tensor, into indices: Tensor)
     /// result[0] = sum of every element of x.
     func sum(_ x: Tensor, into result: Tensor)
+    /// result[i] = the sum of squares of tensors[i]. The trainer's guard and gradient-norm
+    /// clipping read every gradient's norm each step: one op and one transfer for all of them,
+    /// and non-finite exactly when some element is (or the sum overflows, which is as bad).
+    func squaredNorms(_ tensors: [Tensor], into result: Tensor)
 }
 
 /// Failures a device reports at a synchronisation point or allocation. Each message is one

@@ -80,11 +80,11 @@ public final class Trainer {
         let stepsPerEpoch = Trainer.stepsPerEpoch(trainIndices.count, c.batchSize)
         schedule = LearningRateSchedule(kind: c.schedule, baseRate: c.learningRate, epochs: c.epochs,
                                         warmupSteps: Int(c.warmupEpochs * Double(stepsPerEpoch)))
-        gradientSquares = try model.parameters.map { _ in try backend.makeTensor([1]) }
+        gradientSquares = try backend.makeTensor([model.parameters.count])
     }
 
-    /// One [1] tensor per parameter: its gradient's squared norm, for the non-finite check and clipping.
-    private let gradientSquares: [Tensor]
+    /// Each parameter's gradient's squared norm, for the non-finite check and clipping.
+    private let gradientSquares: Tensor
 
     /// Full batches only when there is more than one batch: batch norm needs more than one face,
     /// and a ragged last batch would weigh its few faces as much as a whole batch.
@@ -205,20 +205,15 @@ public final class Trainer {
         let (lossValue, gradient) = try loss.compute(logits: logits, labels: t.labels)
         backend.argmaxRows(logits, into: t.predictions)
         try model.backward(gradient)
-        // Each gradient's sum of squares (a 1x1 product of the gradient with itself) is NaN or
-        // infinite exactly when some element is, or the norm overflows, which is as bad; the
-        // same numbers give the global norm for clipping. One pass over the gradients.
+        // Each gradient's sum of squares is NaN or infinite exactly when some element is, or the
+        // norm overflows, which is as bad; the same numbers give the global norm for clipping.
         let parameters = model.parameters
-        for (p, square) in zip(parameters, gradientSquares) {
-            backend.gemm(GEMM(m: 1, n: 1, k: p.count), a: p.gradient.reshaped([1, p.count]),
-                         b: p.gradient.reshaped([p.count, 1]), c: square)
-        }
-        // The step's one synchronisation: the loss, the predictions and the squared norms.
+        backend.squaredNorms(parameters.map(\.gradient), into: gradientSquares)
+        // The step's synchronisation: the loss, the squared norms, then the predictions.
         let value = Double(try backend.floats(lossValue)[0])
         var firstBad: String?
         var squaredNorm = 0.0
-        for (p, square) in zip(parameters, gradientSquares) {
-            let s = Double(try backend.floats(square)[0])
+        for (p, s) in zip(parameters, try backend.floats(gradientSquares).map(Double.init)) {
             if !s.isFinite && firstBad == nil { firstBad = p.name }
             squaredNorm += s
         }

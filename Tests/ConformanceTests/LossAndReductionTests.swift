@@ -49,4 +49,25 @@ import Testing
         let exact = big.reduce(0, +)
         #expect(abs(Double(try backend.floats(total)[0]) - exact) < 1e-3, "sum of 100,003 values")
     }
+
+    @Test(arguments: BackendUnderTest.all)
+    func squaredNormsOfManyTensorsAndTheirNonFiniteCases(_ target: BackendUnderTest) throws {
+        let backend = try target.make()
+        var rng = SeededRandom(seed: 9)
+        // Sizes around the OpenCL launch's partial-sum layout and the CPU's thread split.
+        let sizes = [1, 7, 256, 8191, 70_001]
+        let values = sizes.map { rng.values($0, scale: 2) }
+        var tensors = try values.map { try backend.makeTensor([$0.count], values: $0.floats) }
+        tensors.append(try backend.makeTensor([3], values: [1, .nan, 2]))
+        tensors.append(try backend.makeTensor([2], values: [.infinity, 0]))
+        let norms = try backend.makeTensor([tensors.count])
+        backend.squaredNorms(tensors, into: norms)
+        let result = try backend.floats(norms)
+        for (i, v) in values.enumerated() {
+            let exact = v.reduce(0) { $0 + $1 * $1 }
+            #expect(abs(Double(result[i]) - exact) <= 1e-5 * exact, "tensor \(i) of \(v.count): \(result[i]) vs \(exact)")
+        }
+        #expect(result[sizes.count].isNaN, "a NaN element makes its norm NaN")
+        #expect(result[sizes.count + 1] == .infinity, "an infinite element makes its norm infinite")
+    }
 }

@@ -1,3 +1,4 @@
+import CBLAS
 import FacemineDevice
 
 extension CPUBackend {
@@ -10,6 +11,17 @@ extension CPUBackend {
             var best = 0
             for c in 1..<columns where row[c] > row[best] { best = c }
             dst[r] = Int32(best)
+        }
+    }
+
+    public func squaredNorms(_ tensors: [Tensor], into result: Tensor) {
+        precondition(result.count == tensors.count, "\(tensors.count) norms into \(result.shape)")
+        let dst = result.floats
+        let sources = tensors.map { ($0.floats, $0.count) }
+        parallel.forEach(sources.count) { i in
+            let (x, n) = sources[i]
+            // OpenBLAS is single-threaded here; each of our threads takes whole tensors.
+            dst[i] = n == 0 ? 0 : cblas_sdot(Int32(n), x, 1, x, 1)
         }
     }
 

@@ -26,23 +26,25 @@ enum KernelProgram {
     /// Builds the program for one device, loading the compiled binary from the disk cache when
     /// an identical build (same platform, device, driver, source and options) was cached, and
     /// caching it otherwise. A stale or corrupt cache entry is rebuilt from source, never fatal.
-    static func build(context: cl_context, device: cl_device_id, info: OpenCLDeviceInfo) throws -> (cl_program, BuildReport) {
+    static func build(context: cl_context, device: cl_device_id, info: OpenCLDeviceInfo,
+                      source: String = KernelProgram.source,
+                      cacheDirectory: URL? = ProgramCache.directory) throws -> (cl_program, BuildReport) {
         let start = DispatchTime.now().uptimeNanoseconds
         func seconds() -> Double { Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9 }
-        let cacheFile = ProgramCache.file(for: [
+        let cacheFile = cacheDirectory.map { ProgramCache.file(in: $0, for: [
             info.platform, info.name, info.vendor, info.driverVersion, info.openCLVersion,
             String(ProgramCache.hash(source), radix: 16), buildOptions,
-        ])
+        ]) }
         if let cacheFile, let binary = ProgramCache.read(cacheFile),
            let program = fromBinary(binary, context: context, device: device) {
             return (program, BuildReport(seconds: seconds(), fromDiskCache: true, cacheFile: cacheFile.path))
         }
-        let program = try fromSource(context: context, device: device, info: info)
+        let program = try fromSource(source, context: context, device: device, info: info)
         if let cacheFile, let binary = binary(of: program) { ProgramCache.write(binary, to: cacheFile) }
         return (program, BuildReport(seconds: seconds(), fromDiskCache: false, cacheFile: cacheFile?.path))
     }
 
-    private static func fromSource(context: cl_context, device: cl_device_id, info: OpenCLDeviceInfo) throws -> cl_program {
+    private static func fromSource(_ source: String, context: cl_context, device: cl_device_id, info: OpenCLDeviceInfo) throws -> cl_program {
         var status: cl_int = CL_SUCCESS
         let program: cl_program? = source.withCString { text in
             var pointer: UnsafePointer<CChar>? = text
@@ -114,10 +116,10 @@ enum ProgramCache {
         return nil
     }
 
-    static func file(for keyParts: [String]) -> URL? {
+    static func file(in directory: URL, for keyParts: [String]) -> URL {
         let key = keyParts.joined(separator: "\u{1f}")
         let name = String(hash(key), radix: 16) + "-" + String(hash(key, basis: 0x84222325CBF29CE4), radix: 16)
-        return directory?.appendingPathComponent("\(name).bin")
+        return directory.appendingPathComponent("\(name).bin")
     }
 
     /// FNV-1a, 64 bits: a cache key, not a security boundary (two bases give 128 bits).

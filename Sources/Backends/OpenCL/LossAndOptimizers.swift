@@ -56,6 +56,25 @@ extension OpenCLBackend {
         launch("argmax_rows", global: x.shape[0], [.tensor(x), .tensor(indices), .int(x.shape[0]), .int(x.shape[1])])
     }
 
+    /// Two passes: `normGroups` work-groups per tensor write partial sums, then one work-item
+    /// per tensor adds its partials, so a large gradient keeps many compute units busy.
+    public func squaredNorms(_ tensors: [Tensor], into result: Tensor) {
+        precondition(result.count == tensors.count, "\(tensors.count) norms into \(result.shape)")
+        guard !tensors.isEmpty else { return }
+        do {
+            let partials = try scratch(3, bytes: tensors.count * Self.normGroups * 4)
+            for (i, t) in tensors.enumerated() {
+                launch("squared_norm_partial", groups: Self.normGroups,
+                       [.tensor(t), .int(t.count), .buffer(partials), .int(i * Self.normGroups)])
+            }
+            launch("sum_rows", global: tensors.count, [.buffer(partials), .tensor(result), .int(tensors.count), .int(Self.normGroups)])
+        } catch {
+            if pendingError == nil { pendingError = error as? DeviceError }
+        }
+    }
+
+    static let normGroups = 32
+
     public func sum(_ x: Tensor, into result: Tensor) {
         precondition(result.count == 1, "sum writes one value")
         launch("sum_all", groups: 1, [.tensor(x), .tensor(result), .int(x.count)])

@@ -17,7 +17,7 @@ public final class OpenCLBackend: Backend {
     private var kernels: [String: cl_kernel] = [:]
     let pool: BufferPool
     /// Scratch buffers of the convolution (column matrices), grown on demand and kept.
-    var workspace: [OpenCLStorage?] = [nil, nil, nil]
+    var workspace: [OpenCLStorage?] = [nil, nil, nil, nil]
     /// The first failure since the last synchronisation point.
     var pendingError: DeviceError?
 

@@ -24,6 +24,8 @@ struct Parity: ParsableCommand {
     @Option(help: ArgumentHelp("Instead: write the synthetic faces and the train/validation split `facemine train --seed S` uses (for benchmarks/pytorch/train_synthetic.py).", valueName: "file"))
     var exportData: String?
     @Option(help: "Synthetic faces to export.") var count = 6000
+    @Option(help: "Backend: cpu or opencl.") var backend = "cpu"
+    @Option(help: "CPU threads.") var threads = 2
 
     func run() throws {
         if let exportData {
@@ -38,7 +40,8 @@ struct Parity: ParsableCommand {
             print("wrote \(exportData): \(faces.count) faces, \(split.train.count) train / \(split.validation.count) validation")
             return
         }
-        let backend = try BackendChoice.cpu.makeBackend(threads: 2).backend
+        guard let choice = BackendChoice(rawValue: self.backend) else { throw ValidationError("unknown backend \(self.backend)") }
+        let backend = try choice.makeBackend(threads: threads).backend
         guard let architecture = Architecture(rawValue: model), let resnetStem = ResNetStem(rawValue: stem) else {
             throw ValidationError("unknown model or stem")
         }
