@@ -141,6 +141,9 @@ struct TrainCommand: ParsableCommand {
             throw ExitCode(130)
         } catch let bad as NonFiniteStep {
             throw CommandFailure("\(bad); the last checkpoint in \(folder.path) is intact")
+        } catch let failure as DeviceError {
+            throw CommandFailure(Self.advice(failure, batchSize: config.batchSize, runName: runName,
+                                             epochsSaved: trainer.state.epochsDone, lastURL: lastURL))
         }
         let wall = Date().timeIntervalSince(started)
         let trainSeconds = history.reduce(0) { $0 + $1.seconds }
@@ -162,6 +165,25 @@ struct TrainCommand: ParsableCommand {
             print(ReportTables.confusion(report.confusion))
         }
         progress.say("wrote \(folder.path)/metrics.json, last.safetensors and best.safetensors (\(String(format: "%.0f", wall)) s)")
+    }
+
+    /// What a device failure mid-run means for the user: which file is intact and what to run
+    /// next. Checkpoints hold no backend state, so a run a GPU could not finish goes on on the CPU.
+    static func advice(_ failure: DeviceError, batchSize: Int, runName: String, epochsSaved: Int, lastURL: URL) -> String {
+        let saved = FileManager.default.fileExists(atPath: lastURL.path)
+            ? "\(lastURL.path) (after epoch \(epochsSaved)) is intact"
+            : "no epoch had finished, so there is no checkpoint yet"
+        switch failure {
+        case .outOfMemory:
+            let smaller = max(batchSize / 2, 1)
+            return "\(failure) at batch size \(batchSize); \(saved); try --batch-size \(smaller)"
+                + (smaller == batchSize ? "" : " (half the memory for activations)")
+        default:
+            let resume = FileManager.default.fileExists(atPath: lastURL.path)
+                ? "; continue on the CPU with: facemine train --name \(runName) --resume --backend cpu (and the same data options)"
+                : ""
+            return "\(failure); \(saved)\(resume)"
+        }
     }
 
     func split(_ faces: FaceDataset, _ c: TrainingConfiguration) -> ([Int], [Int]) {

@@ -142,7 +142,7 @@ public enum DeviceError: Error, CustomStringConvertible, Equatable {
     public var description: String {
         switch self {
         case .outOfMemory(let bytes, let detail):
-            return "out of device memory allocating \(bytes) bytes: \(detail)"
+            return bytes > 0 ? "out of device memory allocating \(bytes) bytes: \(detail)" : "out of device memory: \(detail)"
         case .deviceLost(let detail): return "device lost: \(detail)"
         case .unavailable(let detail): return detail
         case .failed(let detail): return detail

@@ -158,8 +158,10 @@ import Testing
 @Suite struct ResourceFaultTests {
     static let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("facemine")
 
-    static func run(_ arguments: [String], in folder: URL, fileSizeLimitBlocks: Int? = nil) throws -> (Int32, String) {
+    static func run(_ arguments: [String], in folder: URL, fileSizeLimitBlocks: Int? = nil,
+                    environment: [String: String] = [:]) throws -> (Int32, String) {
         let p = Process()
+        p.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         // `ulimit -f` caps the size of any file the process writes: a full disk, as far as the
         // writer can tell (EFBIG instead of ENOSPC), without touching the machine's disks.
         p.executableURL = URL(fileURLWithPath: "/bin/sh")
@@ -190,6 +192,32 @@ import Testing
         #expect(message.contains("last.safetensors") && message.contains("previous version is untouched"), "message: \(message)")
         #expect(try Data(contentsOf: last) == before, "the previous checkpoint is intact")
         #expect(throws: Never.self) { _ = try SafeTensors(contentsOf: last) }
+    }
+
+    /// An OpenCL device that fails mid-run (injected: every kernel launch from the 1500th on
+    /// reports CL_DEVICE_NOT_AVAILABLE, in epoch 2 of this run) stops the run with one line that
+    /// names the intact checkpoint, and that checkpoint finishes the run on the CPU backend.
+    /// Out of memory says which batch size to try instead.
+    @Test func aLostOpenCLDeviceLeavesACheckpointTheCPUBackendFinishes() throws {
+        let work = ReliabilityTests.folder()
+        try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: work) }
+        let common = ["train", "--synthetic-count", "240", "--batch-size", "16", "--epochs", "3", "--quiet", "--name", "gpu"]
+        let (status, message) = try Self.run(common + ["--backend", "opencl"], in: work, environment: ["FACEMINE_OPENCL_FAULT": "lost@1500"])
+        #expect(status != 0)
+        let line = message.split(separator: "\n").last.map(String.init) ?? ""
+        #expect(line.contains("device lost") && line.contains("last.safetensors (after epoch 1) is intact")
+                && line.contains("--resume --backend cpu"), "message: \(message)")
+        let (resumed, output) = try Self.run(common + ["--resume", "--backend", "cpu", "--threads", "2"], in: work)
+        #expect(resumed == 0, "\(output)")
+        let last = try SafeTensors(contentsOf: work.appendingPathComponent("runs/gpu/last.safetensors"))
+        let (_, state) = try Checkpoint.describe(last, location: "last.safetensors")
+        #expect(state.epochsDone == 3, "the run finished on the CPU")
+
+        let (oom, advice) = try Self.run(common + ["--backend", "opencl", "--name", "oom"], in: work,
+                                         environment: ["FACEMINE_OPENCL_FAULT": "oom@100"])
+        #expect(oom != 0)
+        #expect(advice.contains("out of device memory") && advice.contains("try --batch-size 8"), "message: \(advice)")
     }
 
     @Test func anUnwritableRunFolderIsReportedClearly() throws {

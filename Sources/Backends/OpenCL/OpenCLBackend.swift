@@ -20,6 +20,9 @@ public final class OpenCLBackend: Backend {
     var workspace: [OpenCLStorage?] = [nil, nil, nil, nil]
     /// The first failure since the last synchronisation point.
     var pendingError: DeviceError?
+    /// Kernels launched so far, and the injected fault (FACEMINE_OPENCL_FAULT) if any.
+    private var launches = 0
+    private let fault = InjectedFault.fromEnvironment()
 
     /// The device `index` of `OpenCLDevices.all()`, or the first GPU (else device 0) when nil.
     public init(device index: Int? = nil) throws {
@@ -57,7 +60,11 @@ public final class OpenCLBackend: Backend {
     public var programBuild: (seconds: Double, fromDiskCache: Bool) { (shared.build.seconds, shared.build.fromDiskCache) }
 
     public var deviceDescription: String {
-        "OpenCL: \(shared.info.name) (\(shared.info.platform), driver \(shared.info.driverVersion)), GEMM by CLBlast"
+        let build = shared.build
+        let kernels = build.fromDiskCache
+            ? String(format: "kernels from the disk cache in %.2f s", build.seconds)
+            : String(format: "kernels compiled in %.1f s", build.seconds)
+        return "OpenCL: \(shared.info.name) (\(shared.info.platform), driver \(shared.info.driverVersion)), GEMM by CLBlast, \(kernels)"
     }
 
     public var memoryStatistics: MemoryStatistics {
@@ -161,6 +168,11 @@ public final class OpenCLBackend: Backend {
     /// whole work-groups instead (the reduction kernels).
     func launch(_ name: String, global: Int? = nil, groups: Int? = nil, _ arguments: [Argument]) {
         guard let kernel = kernels[name] else { preconditionFailure("no OpenCL kernel named \(name)") }
+        launches += 1
+        if let fault, launches >= fault.afterLaunches {
+            record(fault.status, "running kernel \(name) (fault injected by FACEMINE_OPENCL_FAULT)")
+            return
+        }
         for (i, argument) in arguments.enumerated() {
             let index = cl_uint(i)
             let status: cl_int
