@@ -79,18 +79,23 @@ let package = Package(
             name: "FacemineBackends", dependencies: ["FacemineDevice", "FacemineCPU", "FacemineOpenCL"],
             path: "Sources/Backends/Selection"),
 
+        // MARK: benchmarking (any backend, through the abstraction)
+        .target(
+            name: "FacemineBench", dependencies: ["FacemineDevice", "FacemineNN", "FacemineBackends"],
+            path: "Sources/Bench"),
+
         // MARK: executables
         .executableTarget(
             name: "FacemineCLI",
             dependencies: [
-                "FacemineDevice", "FacemineBackends", "FacemineData", "FacemineNN", "FacemineTraining",
+                "FacemineDevice", "FacemineBackends", "FacemineData", "FacemineNN", "FacemineTraining", "FacemineBench",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Sources/CLI"),
         .executableTarget(
             name: "OpBench",
             dependencies: [
-                "FacemineDevice", "FacemineCPU", "FacemineNN", "CBLAS",
+                "FacemineDevice", "FacemineCPU", "FacemineNN", "FacemineBench", "CBLAS",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Sources/Tools/OpBench"),
@@ -132,6 +137,8 @@ let package = Package(
             dependencies: ["FacemineTraining", "FacemineNN", "FacemineData", "FacemineDevice", "FacemineBackends", "FacemineCLI",
                            "FacemineFuzzSupport"],
             path: "Tests/ReliabilityTests"),
+        .testTarget(
+            name: "BenchTests", dependencies: ["FacemineBench", "FacemineBackends"], path: "Tests/BenchTests"),
         .testTarget(
             name: "DataTests", dependencies: ["FacemineData"], path: "Tests/DataTests"),
         .testTarget(

@@ -151,3 +151,19 @@ enum ProgramCache {
         }
     }
 }
+
+extension OpenCLBackend {
+    /// Seconds to build the kernel program for device `index` with an empty disk cache
+    /// (compiling from source) and then again from the cache it filled (what a second run pays),
+    /// in a temporary cache folder that is removed afterwards.
+    public static func measureKernelBuild(device index: Int) throws -> (compile: Double, cachedLoad: Double) {
+        let shared = try OpenCLContext.shared(device: index)
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("facemine-kernel-cache-\(getpid())")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let (cold, coldReport) = try KernelProgram.build(context: shared.context, device: shared.device, info: shared.info, cacheDirectory: dir)
+        clReleaseProgram(cold)
+        let (warm, warmReport) = try KernelProgram.build(context: shared.context, device: shared.device, info: shared.info, cacheDirectory: dir)
+        clReleaseProgram(warm)
+        return (coldReport.seconds, warmReport.seconds)
+    }
+}

@@ -66,3 +66,34 @@ public enum DeviceInventory {
         return "CPU"
     }
 }
+
+/// What the benchmark needs to know about an OpenCL device, without importing OpenCL.
+public struct OpenCLDeviceSummary: Sendable {
+    public let index: Int
+    public let name: String
+    public let vendor: String
+    public let isCPU: Bool
+    public let isGPU: Bool
+    public let computeUnits: Int
+    public let clockMHz: Int
+}
+
+extension DeviceInventory {
+    public static func openCLDevices() -> [OpenCLDeviceSummary] {
+        ((try? OpenCLDevices.all()) ?? []).map {
+            OpenCLDeviceSummary(index: $0.index, name: $0.name, vendor: $0.vendor, isCPU: $0.kind == .cpu,
+                                isGPU: $0.kind == .gpu, computeUnits: $0.computeUnits, clockMHz: $0.clockMHz)
+        }
+    }
+
+    /// OpenCL kernel program build time on `device`: compiled from source (a first run) and
+    /// loaded from the disk cache (every later run).
+    public static func kernelBuildSeconds(device: Int) throws -> (compile: Double, cachedLoad: Double) {
+        try OpenCLBackend.measureKernelBuild(device: device)
+    }
+}
+
+extension DeviceInventory {
+    /// Threads the CPU backend runs with by default (FACEMINE_THREADS or all cores).
+    public static var cpuThreads: Int { CPUBackend.defaultThreadCount }
+}

@@ -1,6 +1,7 @@
 import ArgumentParser
 import CBLAS
 import FacemineCPU
+import FacemineBench
 import FacemineDevice
 import Foundation
 

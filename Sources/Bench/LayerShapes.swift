@@ -2,26 +2,26 @@ import FacemineDevice
 
 /// The distinct convolution, batch-norm and linear shapes of MyCNN and ResNet-18
 /// (DESIGN.md §3) at a given batch size: the shapes a training step spends its time in.
-struct LayerShapes {
-    struct Conv {
-        let model: String
-        let name: String
-        let geometry: ConvGeometry
+public struct LayerShapes {
+    public struct Conv {
+        public let model: String
+        public let name: String
+        public let geometry: ConvGeometry
     }
 
-    struct Linear {
-        let model: String
-        let name: String
-        let batch: Int
-        let inFeatures: Int
-        let outFeatures: Int
+    public struct Linear {
+        public let model: String
+        public let name: String
+        public let batch: Int
+        public let inFeatures: Int
+        public let outFeatures: Int
     }
 
-    let convs: [Conv]
-    let batchNorms: [(model: String, shape: [Int])]
-    let linears: [Linear]
+    public let convs: [Conv]
+    public let batchNorms: [(model: String, shape: [Int])]
+    public let linears: [Linear]
 
-    init(batch n: Int) {
+    public init(batch n: Int) {
         func conv(_ model: String, _ name: String, _ cin: Int, _ cout: Int, _ size: Int, k: Int, s: Int, p: Int) -> Conv {
             Conv(model: model, name: name, geometry: ConvGeometry(batch: n, inChannels: cin, height: size, width: size,
                                                                   outChannels: cout, kernel: k, stride: s, padding: p))

@@ -1,0 +1,84 @@
+import ArgumentParser
+import FacemineBackends
+import FacemineBench
+import FacemineTraining
+import Foundation
+
+struct BenchCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bench",
+        abstract: "Time the backends side by side: per-op rates on the models' layer shapes, training and inference images/s.",
+        discussion: """
+            Every backend and device runs in one process, one after the other: the CPU backend and each \
+            OpenCL device, or only those named by --backend / --device. Times are medians of --repeats runs \
+            after warm-up; start-up costs (kernel compile, first GEMM, first training step) are reported apart. \
+            Build with -c release for meaningful numbers.
+            """)
+
+    @Option(help: "all, cpu or opencl.") var backend = "all"
+    @Option(help: "With --backend opencl: only this OpenCL device (see `facemine devices`).") var device: Int?
+    @Option(help: "CPU backend threads (default: FACEMINE_THREADS or all cores).") var threads: Int?
+    @Option(help: "Batch size of the per-op shapes.") var batch = 64
+    @Option(help: "Batch sizes of the training and inference timings, comma-separated.") var batches = "32,128"
+    @Option(help: "Measured repeats per item (the median is reported).") var repeats = 5
+    @Option(help: "Only layer shapes and models whose name contains this text, e.g. MyCNN or imagenet.") var model: String?
+    @Flag(help: "Per-op timings only.") var opsOnly = false
+    @Flag(help: "Training and inference timings only.") var modelsOnly = false
+    @Flag(help: "A tiny configuration that proves every part runs (what CI does); its times mean nothing.") var quick = false
+    @Flag(help: "Print the report as JSON.") var json = false
+    @Flag(help: "Print the tables as Markdown (for docs/BENCHMARKS.md).") var markdown = false
+    @Option(help: ArgumentHelp("Also write the JSON report to this file.", valueName: "file")) var out: String?
+    @Option(help: ArgumentHelp("Show ratios against an earlier report (another commit, machine, or benchmarks/pytorch/bench.py).",
+                               valueName: "file")) var compare: String?
+
+    func validate() throws {
+        guard ["all", "cpu", "opencl"].contains(backend) else { throw ValidationError("--backend must be all, cpu or opencl") }
+        if device != nil && backend != "opencl" { throw ValidationError("--device needs --backend opencl") }
+        guard !(opsOnly && modelsOnly) else { throw ValidationError("--ops-only and --models-only exclude each other") }
+        guard repeats >= 1, batch >= 1 else { throw ValidationError("--repeats and --batch must be at least 1") }
+        guard !parsedBatches.isEmpty, parsedBatches.allSatisfy({ $0 >= 2 }) else {
+            throw ValidationError("--batches must list batch sizes of at least 2 (batch norm), e.g. 32,128")
+        }
+    }
+
+    var parsedBatches: [Int] { batches.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) } }
+
+    func run() throws {
+        var options = quick ? BenchOptions.quick : BenchOptions()
+        if !quick {
+            options.opBatch = batch
+            options.modelBatches = parsedBatches
+            options.repeats = repeats
+        }
+        options.threads = threads
+        options.modelFilter = model
+        options.includeOps = !modelsOnly
+        options.includeModels = !opsOnly
+        let other = try compare.map { try BenchReport.read(URL(fileURLWithPath: $0)) }
+
+        let targets: [Bench.Target]
+        switch backend {
+        case "cpu": targets = [Bench.Target(.cpu)]
+        case "opencl":
+            let devices = DeviceInventory.openCLDevices()
+            guard !devices.isEmpty else {
+                throw CommandFailure("--backend opencl: no OpenCL device here (see `facemine devices`)")
+            }
+            targets = device.map { [Bench.Target(.opencl, device: $0)] } ?? devices.map { Bench.Target(.opencl, device: $0.index) }
+        default: targets = Bench.allTargets()
+        }
+        let progress = Progress(quiet: json, verbose: false, epochs: 1, batchSize: 1)
+        let bench = Bench(options: options) { progress.say($0) }
+        let command = (["facemine"] + CommandLine.arguments.dropFirst()).joined(separator: " ")
+        let report = try bench.run(targets, command: command)
+
+        if let out { try RunFiles.writeJSON(report, to: URL(fileURLWithPath: out)) }
+        if json {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            print(String(decoding: try encoder.encode(report), as: UTF8.self))
+        } else {
+            print(BenchTables.render(report, compare: other, style: markdown ? .markdown : .terminal))
+        }
+    }
+}
