@@ -81,8 +81,10 @@ let package = Package(
 
         // MARK: benchmarking (any backend, through the abstraction)
         .target(
-            name: "FacemineBench", dependencies: ["FacemineDevice", "FacemineNN", "FacemineBackends"],
+            name: "FacemineBench", dependencies: ["FacemineDevice", "FacemineNN", "FacemineBackends", "CPeak"],
             path: "Sources/Bench"),
+        /// A measured FP32 peak (independent FMAs on the widest vectors), the denominator of "% of peak".
+        .target(name: "CPeak", path: "Sources/System/CPeak", cSettings: [.unsafeFlags(["-O2"])]),
 
         // MARK: executables
         .executableTarget(

@@ -269,4 +269,41 @@ import Testing
         #expect(steps == 2000)
         #expect(backend.memoryStatistics == afterWarmUp, "memory grew: \(afterWarmUp!) -> \(backend.memoryStatistics)")
     }
+
+    /// The whole process, not only the backend's own count: `facemine train` runs for over a
+    /// thousand small steps (and a checkpoint per epoch) while its resident memory is sampled;
+    /// after warm-up it stays flat. On OpenCL (PoCL: device memory is host memory) this also
+    /// covers the buffer pool.
+    @Test(arguments: [("cpu", 40), ("opencl", 10)])
+    func residentMemoryStaysFlat(_ backend: String, _ epochs: Int) throws {
+        let work = ReliabilityTests.folder()
+        try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: work) }
+        let p = Process()
+        p.executableURL = ResourceFaultTests.binary
+        p.arguments = ["train", "--synthetic-count", "90", "--batch-size", "2", "--epochs", "\(epochs)", "--quiet",
+                       "--backend", backend, "--threads", "2", "--name", "soak"]
+        p.currentDirectoryURL = work
+        p.standardOutput = FileHandle.nullDevice
+        p.standardError = FileHandle.nullDevice
+        try p.run()
+        var samples: [Int] = []
+        while p.isRunning {
+            if let status = try? String(contentsOfFile: "/proc/\(p.processIdentifier)/status", encoding: .utf8),
+               let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") }),
+               let kb = Int(line.split(separator: " ").dropFirst().first ?? "") {
+                samples.append(kb)
+            }
+            usleep(20_000)
+        }
+        #expect(p.terminationStatus == 0)
+        #expect(samples.count >= 40, "too few samples (\(samples.count)) to judge")
+        guard samples.count >= 40 else { return }
+        // Median of the second quarter (warmed up) against the median of the last quarter.
+        func median(_ part: ArraySlice<Int>) -> Int { part.sorted()[part.count / 2] }
+        let q = samples.count / 4
+        let warm = median(samples[q..<(2 * q)]), late = median(samples[(3 * q)...])
+        print("RSS \(backend): \(samples.count) samples, warm \(warm / 1024) MB, late \(late / 1024) MB, max \(samples.max()! / 1024) MB")
+        #expect(late - warm < 8 * 1024, "\(backend): resident memory grew from \(warm / 1024) MB to \(late / 1024) MB")
+    }
 }

@@ -20,17 +20,12 @@ struct OpBench: ParsableCommand {
     @Option(help: "Only shapes whose model name contains this text.") var model: String?
     @Flag(help: "Time every convolution algorithm on each shape, not only the one the backend picks.") var all = false
     @Option(help: "Bytes of im2col matrix per chunk of images in the batched algorithm (tuning).") var chunkBytes: Int?
-    @Flag(help: "Time whole training steps of MyCNN and both ResNet-18 stems instead of single ops.") var training = false
 
     func run() throws {
         let backend = CPUBackend(threads: threads ?? CPUBackend.defaultThreadCount)
         if let chunkBytes { backend.columnChunkBytes = chunkBytes }
         print("# facemine op benchmark")
         print("\(backend.deviceDescription); batch \(batch); median of \(repeats) after 2 warm-up runs\n")
-        if training {
-            try TrainingThroughput.run(backend, batch: batch, steps: repeats, only: model)
-            return
-        }
         let shapes = LayerShapes(batch: batch)
         try benchmarkConvolutions(shapes.convs.filter(selected), backend)
         try benchmarkLinears(shapes.linears.filter(selected), backend)

@@ -1,0 +1,9 @@
+#ifndef FACEMINE_PEAK_H
+#define FACEMINE_PEAK_H
+// The CPU's FP32 peak, measured: a loop of independent fused multiply-adds on the widest
+// vectors the CPU has, enough of them in flight to hide the FMA latency on every pipe.
+// Returns the FLOPs done (2 per lane per FMA); `sink` keeps the compiler from dropping work.
+double fm_fma_peak_loop(long iterations, float *sink);
+// Lanes per FMA the loop uses here: 16 (AVX-512), 8 (AVX2 + FMA) or 0 (neither: no measurement).
+int fm_fma_lanes(void);
+#endif
