@@ -79,6 +79,11 @@ let package = Package(
             name: "FacemineBackends", dependencies: ["FacemineDevice", "FacemineCPU", "FacemineOpenCL"],
             path: "Sources/Backends/Selection"),
 
+        // MARK: cross-validation, search and their reports (on the trainer, any backend)
+        .target(
+            name: "FacemineExperiments", dependencies: ["FacemineTraining", "FacemineData", "FacemineNN", "FacemineDevice"],
+            path: "Sources/Experiments"),
+
         // MARK: benchmarking (any backend, through the abstraction)
         .target(
             name: "FacemineBench", dependencies: ["FacemineDevice", "FacemineNN", "FacemineBackends", "CPeak"],
@@ -91,6 +96,7 @@ let package = Package(
             name: "FacemineCLI",
             dependencies: [
                 "FacemineDevice", "FacemineBackends", "FacemineData", "FacemineNN", "FacemineTraining", "FacemineBench",
+                "FacemineExperiments",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Sources/CLI"),
@@ -139,6 +145,10 @@ let package = Package(
             dependencies: ["FacemineTraining", "FacemineNN", "FacemineData", "FacemineDevice", "FacemineBackends", "FacemineCLI",
                            "FacemineFuzzSupport"],
             path: "Tests/ReliabilityTests"),
+        .testTarget(
+            name: "ExperimentTests",
+            dependencies: ["FacemineExperiments", "FacemineTraining", "FacemineData", "FacemineBackends", "FacemineCLI"],
+            path: "Tests/ExperimentTests"),
         .testTarget(
             name: "BenchTests", dependencies: ["FacemineBench", "FacemineBackends"], path: "Tests/BenchTests"),
         .testTarget(

@@ -7,7 +7,7 @@ struct Facemine: ParsableCommand {
         commandName: "facemine",
         abstract: "Train facial-emotion classifiers (48x48 faces, 8 classes) on OpenCL GPUs or the CPU.",
         subcommands: [TrainCommand.self, EvaluateCommand.self, PredictCommand.self, EDACommand.self, DevicesCommand.self,
-                      DataCommand.self, BenchCommand.self])
+                      CVCommand.self, TuneCommand.self, ReportCommand.self, DataCommand.self, BenchCommand.self])
 
     static func main() {
         // A file-size limit (or a quota) must surface as a write error that says what happened

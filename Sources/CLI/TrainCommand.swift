@@ -22,27 +22,7 @@ struct TrainCommand: ParsableCommand {
 
     @OptionGroup var dataOptions: DataOptions
 
-    @Option(help: "mycnn or resnet18.") var model: Architecture = .mycnn
-    @Option(help: "ResNet-18 stem: small (3x3, keeps 48x48) or imagenet (7x7 stride 2 + max pool).") var stem: ResNetStem = .small
-    @Option(name: [.customLong("batch-size"), .customLong("batch_size")], help: "Faces per step.") var batchSize = 64
-    @Option(help: "Passes over the training faces (default 15; with --resume, the total to reach).") var epochs: Int?
-    @Option(help: "Peak learning rate (after warm-up).") var lr: Float = 1e-3
-    @Option(help: "Weight decay on weights (L2 for sgd and adam, decoupled for adamw).") var weightDecay: Float = 1e-4
-    @Option(help: "Dropout probability (MyCNN).") var dropout: Float = 0.5
-    @Option(help: "sgd, adam or adamw.") var optimizer: OptimizerKind = .adam
-    @Option(help: "SGD momentum.") var momentum: Float = 0.9
-    @Flag(help: "Nesterov momentum (SGD).") var nesterov = false
-    @Option(help: "constant, step, cosine or plateau.") var schedule: ScheduleKind = .cosine
-    @Option(help: "Linear warm-up length in epochs.") var warmupEpochs = 1.0
-    @Flag(name: [.customLong("use-weighted-sampler"), .customLong("use_weighted_sampler")],
-          help: "Draw every class equally often (weights 1 / class count, with replacement).")
-    var useWeightedSampler = false
-    @Flag(help: "Weight the loss by inverse class frequency.") var classWeightedLoss = false
-    @Option(help: "Label smoothing.") var labelSmoothing: Float = 0
-    @Option(help: "Augmentation: none, light (mirror, 2-pixel shift) or standard (also rotation, scale, brightness, contrast).")
-    var augmentation: Augmentation.Strength = .light
-    @Option(help: "Share of faces held out for validation.") var valSplit = 0.1
-    @Flag(help: "Use FER-2013's official split (Training / PublicTest) instead of --val-split.") var officialSplit = false
+    @OptionGroup var training: TrainingOptions
     @Option(help: "auto, cpu or opencl.") var backend: BackendChoice = .auto
     @Option(help: "OpenCL device index (see facemine devices).") var device: Int?
     @Option(help: "CPU threads (default: FACEMINE_THREADS or all cores).") var threads: Int?
@@ -53,53 +33,17 @@ struct TrainCommand: ParsableCommand {
     @Flag(help: "No progress output.") var quiet = false
     @Flag(help: "Print the final metrics as JSON on stdout instead of tables.") var json = false
     @Flag(help: "Per-epoch details, e.g. the share of MyCNN's fc1 units still firing.") var verbose = false
-    @Option(help: "On a NaN or infinite loss or gradient: stop (naming the step and layer) or skip the step.")
-    var onNan: NonFinitePolicy = .stop
-    @Option(help: "Scale gradients down to this global L2 norm when larger (0: off).") var clipGradNorm: Float = 0
-
     func validate() throws {
-        guard batchSize >= 2 else { throw ValidationError("--batch-size must be at least 2 (batch norm needs two faces)") }
-        guard (epochs ?? 1) >= 1 else { throw ValidationError("--epochs must be at least 1") }
+        guard (try training.models?.count ?? 1) == 1 else { throw ValidationError("train takes one --model; `facemine cv` compares several") }
         guard !resume || name != nil else { throw ValidationError("--resume needs --name of the run to continue") }
         guard !(resume && initWeights != nil) else { throw ValidationError("--resume and --init-weights cannot be combined") }
-        guard lr > 0 else { throw ValidationError("--lr must be positive") }
-        guard dropout >= 0 && dropout < 1 else { throw ValidationError("--dropout must be in [0, 1)") }
-        guard valSplit > 0 && valSplit <= 0.5 else { throw ValidationError("--val-split must be in (0, 0.5]") }
-        guard labelSmoothing >= 0 && labelSmoothing < 1 else { throw ValidationError("--label-smoothing must be in [0, 1)") }
-        guard clipGradNorm >= 0 else { throw ValidationError("--clip-grad-norm must be 0 (off) or positive") }
-    }
-
-    var trainingConfiguration: TrainingConfiguration {
-        var c = TrainingConfiguration()
-        c.model = model
-        c.stem = stem
-        c.batchSize = batchSize
-        if let epochs { c.epochs = epochs }
-        c.learningRate = lr
-        c.weightDecay = weightDecay
-        c.dropout = dropout
-        c.optimizer = optimizer
-        c.momentum = momentum
-        c.nesterov = nesterov
-        c.schedule = schedule
-        c.warmupEpochs = warmupEpochs
-        c.seed = dataOptions.seed
-        c.weightedSampler = useWeightedSampler
-        c.classWeightedLoss = classWeightedLoss
-        c.labelSmoothing = labelSmoothing
-        c.augmentation = Augmentation(augmentation)
-        c.validationFraction = valSplit
-        c.officialSplit = officialSplit
-        c.onNonFinite = onNan
-        c.clipGradientNorm = clipGradNorm
-        return c
     }
 
     func run() throws {
         let started = Date()
-        let runName = name ?? "\(model.rawValue)-\(Self.timestamp(started))"
+        let runName = try name ?? "\(training.configuration(seed: dataOptions.seed).model.rawValue)-\(Self.timestamp(started))"
         let folder = URL(fileURLWithPath: "runs").appendingPathComponent(runName)
-        var config = trainingConfiguration
+        var config = try training.configuration(seed: dataOptions.seed)
         var checkpoint: SafeTensors?
         let lastURL = folder.appendingPathComponent("last.safetensors")
         if resume {
@@ -107,7 +51,7 @@ struct TrainCommand: ParsableCommand {
             let file = try SafeTensors(contentsOf: lastURL)
             let (saved, _) = try Checkpoint.describe(file, location: lastURL.path)
             config = saved
-            if let epochs { config.epochs = max(epochs, saved.epochs) }
+            if let epochs = training.epochs { config.epochs = max(epochs, saved.epochs) }
             checkpoint = file
         }
         let faces = try dataOptions.load()

@@ -26,6 +26,20 @@ public struct Augmentation: Codable, Equatable, Sendable {
 
     public init() {}
 
+    /// Fields missing from a configuration file keep the values above.
+    public init(from decoder: Decoder) throws {
+        self.init()
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        flip = try c.decodeIfPresent(Bool.self, forKey: .flip) ?? flip
+        cropPadding = try c.decodeIfPresent(Int.self, forKey: .cropPadding) ?? cropPadding
+        rotationDegrees = try c.decodeIfPresent(Double.self, forKey: .rotationDegrees) ?? rotationDegrees
+        scale = try c.decodeIfPresent(Double.self, forKey: .scale) ?? scale
+        shift = try c.decodeIfPresent(Double.self, forKey: .shift) ?? shift
+        brightness = try c.decodeIfPresent(Double.self, forKey: .brightness) ?? brightness
+        contrast = try c.decodeIfPresent(Double.self, forKey: .contrast) ?? contrast
+        erasing = try c.decodeIfPresent(Double.self, forKey: .erasing) ?? erasing
+    }
+
     /// Named strengths for the command line.
     public enum Strength: String, CaseIterable, Codable, Sendable {
         /// Nothing (as validation and evaluation always run).

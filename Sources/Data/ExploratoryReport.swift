@@ -145,7 +145,7 @@ public enum ExploratoryReport {
     }
 
     /// The simple pipe tables written above, as HTML tables.
-    static func markdownTableToHTML(_ markdown: String) -> String {
+    public static func markdownTableToHTML(_ markdown: String) -> String {
         let rows = markdown.split(separator: "\n").filter { $0.hasPrefix("|") && !$0.hasPrefix("|---") }
         let cells = rows.map { row in
             row.split(separator: "|", omittingEmptySubsequences: false).dropFirst().dropLast()

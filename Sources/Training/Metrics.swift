@@ -16,6 +16,12 @@ public struct ConfusionMatrix: Codable, Equatable, Sendable {
 
     public mutating func add(truth: Int, prediction: Int) { counts[truth][prediction] += 1 }
 
+    /// Adds another matrix's counts (folds of a cross-validation into one matrix).
+    public mutating func merge(_ other: ConfusionMatrix) {
+        precondition(other.classes == classes, "confusion matrices of \(classes) and \(other.classes) classes")
+        for t in 0..<classes { for p in 0..<classes { counts[t][p] += other.counts[t][p] } }
+    }
+
     public var accuracy: Double {
         total == 0 ? 0 : Double((0..<classes).reduce(0) { $0 + counts[$1][$1] }) / Double(total)
     }

@@ -180,8 +180,18 @@ public final class Trainer {
             }
             observe(.epoch(record))
             if shouldStop() && epoch + 1 < c.epochs { throw TrainingInterrupted(step: step) }
+            if c.earlyStoppingPatience > 0, let best = bestEpoch, epoch + 1 - best >= c.earlyStoppingPatience { break }
         }
         return state.history
+    }
+
+    /// The epoch (from 1) with the best validation macro-F1 so far, first one on ties.
+    public var bestEpoch: Int? {
+        var best: (epoch: Int, score: Double)?
+        for r in state.history {
+            if let score = r.validation?.macroF1, score > (best?.score ?? -1) { best = (r.epoch, score) }
+        }
+        return best?.epoch
     }
 
     /// Records where the run stands and, given a folder, writes it to `last.safetensors`.

@@ -40,6 +40,41 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
     /// When positive, gradients are scaled down so their global L2 norm is at most this
     /// (`torch.nn.utils.clip_grad_norm_`).
     public var clipGradientNorm: Float = 0
+    /// When positive, training stops after this many epochs without a better validation
+    /// macro-F1 (early stopping); `best.safetensors` holds the best epoch's weights.
+    public var earlyStoppingPatience = 0
 
     public init() {}
+
+    // Decoding fills fields missing from the JSON with their defaults, so a configuration file
+    // may name only what it changes, and files written before a field existed still load.
+    public init(from decoder: Decoder) throws {
+        self.init()
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        func take<T: Decodable>(_ key: CodingKeys, _ target: inout T) throws {
+            if let value = try c.decodeIfPresent(T.self, forKey: key) { target = value }
+        }
+        try take(.model, &model)
+        try take(.stem, &stem)
+        try take(.batchSize, &batchSize)
+        try take(.epochs, &epochs)
+        try take(.learningRate, &learningRate)
+        try take(.weightDecay, &weightDecay)
+        try take(.dropout, &dropout)
+        try take(.optimizer, &optimizer)
+        try take(.momentum, &momentum)
+        try take(.nesterov, &nesterov)
+        try take(.schedule, &schedule)
+        try take(.warmupEpochs, &warmupEpochs)
+        try take(.seed, &seed)
+        try take(.weightedSampler, &weightedSampler)
+        try take(.classWeightedLoss, &classWeightedLoss)
+        try take(.labelSmoothing, &labelSmoothing)
+        try take(.augmentation, &augmentation)
+        try take(.validationFraction, &validationFraction)
+        try take(.officialSplit, &officialSplit)
+        try take(.onNonFinite, &onNonFinite)
+        try take(.clipGradientNorm, &clipGradientNorm)
+        try take(.earlyStoppingPatience, &earlyStoppingPatience)
+    }
 }

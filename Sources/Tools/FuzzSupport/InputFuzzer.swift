@@ -2,14 +2,14 @@ import FacemineData
 import FacemineTraining
 import Foundation
 
-/// Feeds the readers (CSV rows, PNG, JPEG, safetensors checkpoints) with valid files mutated at
+/// Feeds the readers (CSV rows, PNG, JPEG, safetensors checkpoints, configuration files) with valid files mutated at
 /// random: bytes flipped, inserted, deleted, truncated, sizes rewritten. Every case must end in a
 /// clear error or a valid result: a crash, a hang or a runaway allocation fails the run itself.
 /// Used by the test suite (a bounded number of cases) and by `facemine-fuzz` (for as long as
 /// asked).
 public struct InputFuzzer {
     public enum Target: String, CaseIterable, Sendable {
-        case csv, png, jpeg, safetensors
+        case csv, png, jpeg, safetensors, config
     }
 
     public struct Tally: Sendable {
@@ -30,7 +30,14 @@ public struct InputFuzzer {
         var checkpoint = SafeTensors(metadata: ["format": "facemine-checkpoint-1", "configuration": "{}", "state": "{}"])
         checkpoint.tensors["conv1.weight"] = .init(floats: (0..<288).map { Float($0) / 288 }, shape: [32, 1, 3, 3])
         checkpoint.tensors["bn1.num_batches_tracked"] = .init(int64: 3)
+        var configuration = TrainingConfiguration()
+        configuration.model = .resnet18
+        configuration.augmentation = Augmentation(.standard)
+        configuration.earlyStoppingPatience = 3
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         seeds = [
+            .config: Array(try encoder.encode(configuration)),
             .csv: Array(csv.utf8),
             .png: try GrayImage.encodePNG(face, width: 48, height: 48),
             .jpeg: try GrayImage.encodeJPEG(face, width: 48, height: 48),
@@ -73,6 +80,9 @@ public struct InputFuzzer {
             case .safetensors:
                 let file = try SafeTensors(bytes: bytes, name: "fuzz.safetensors")
                 for entry in file.tensors.values { precondition(entry.floats.count == entry.count) }
+            case .config:
+                let c = try TrainingConfiguration.load(Data(bytes), name: "fuzz.json")
+                precondition(c.problem == nil && c.batchSize >= 2 && c.epochs >= 1)
             }
             return true
         } catch {

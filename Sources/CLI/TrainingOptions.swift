@@ -1,0 +1,95 @@
+import ArgumentParser
+import FacemineData
+import FacemineNN
+import FacemineTraining
+import Foundation
+
+/// The training recipe, shared by `train`, `cv` and `tune`. Every option is optional: a
+/// configuration file (`--config`, e.g. the `best-config.json` a search wrote) or the
+/// built-in defaults fill what is not given, and what is given wins.
+struct TrainingOptions: ParsableArguments {
+    @Option(help: ArgumentHelp("Start from this training configuration (JSON: TrainingConfiguration fields, any subset; "
+                               + "e.g. best-config.json from facemine tune). Options given here override it.", valueName: "file"))
+    var config: String?
+    @Option(help: "mycnn or resnet18 (default mycnn); `cv` takes a comma-separated list to compare, e.g. mycnn,resnet18.")
+    var model: String?
+    @Option(help: "ResNet-18 stem: small (3x3, keeps 48x48; default) or imagenet (7x7 stride 2 + max pool).") var stem: ResNetStem?
+    @Option(name: [.customLong("batch-size"), .customLong("batch_size")], help: "Faces per step (default 64).") var batchSize: Int?
+    @Option(help: "Passes over the training faces (default 15; with --resume, the total to reach).") var epochs: Int?
+    @Option(help: "Peak learning rate after warm-up (default 1e-3).") var lr: Float?
+    @Option(help: "Weight decay on weights: L2 for sgd and adam, decoupled for adamw (default 1e-4).") var weightDecay: Float?
+    @Option(help: "Dropout probability of MyCNN (default 0.5).") var dropout: Float?
+    @Option(help: "sgd, adam or adamw (default adam).") var optimizer: OptimizerKind?
+    @Option(help: "SGD momentum (default 0.9).") var momentum: Float?
+    @Flag(inversion: .prefixedNo, help: "Nesterov momentum (SGD; default off).") var nesterov: Bool?
+    @Option(help: "constant, step, cosine or plateau (default cosine).") var schedule: ScheduleKind?
+    @Option(help: "Linear warm-up length in epochs (default 1).") var warmupEpochs: Double?
+    @Flag(name: [.customLong("use-weighted-sampler"), .customLong("use_weighted_sampler")],
+          help: "Draw every class equally often (weights 1 / class count, with replacement).")
+    var useWeightedSampler = false
+    @Flag(help: "Weight the loss by inverse class frequency.") var classWeightedLoss = false
+    @Option(help: "Label smoothing (default 0).") var labelSmoothing: Float?
+    @Option(help: "Augmentation: none, light (mirror, 2-pixel shift; default) or standard (also rotation, scale, brightness, contrast).")
+    var augmentation: Augmentation.Strength?
+    @Option(help: "Share of faces held out for validation (default 0.1).") var valSplit: Double?
+    @Flag(help: "Use FER-2013's official split (Training / PublicTest) instead of --val-split.") var officialSplit = false
+    @Option(help: "On a NaN or infinite loss or gradient: stop (default; naming the step and layer) or skip the step.")
+    var onNan: NonFinitePolicy?
+    @Option(help: "Scale gradients down to this global L2 norm when larger (default 0: off).") var clipGradNorm: Float?
+    @Option(help: "Stop after this many epochs without a better validation macro-F1 (default 0: off).") var patience: Int?
+
+    /// The models named by --model (nil: not given).
+    var models: [Architecture]? {
+        get throws {
+            guard let model else { return nil }
+            let names = model.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+            return try names.map { name in
+                guard let a = Architecture(rawValue: name) else {
+                    throw ValidationError("--model: '\(name)' is not one of \(Architecture.allCases.map(\.rawValue).joined(separator: ", "))")
+                }
+                return a
+            }
+        }
+    }
+
+    func validate() throws {
+        _ = try models
+        if let batchSize { guard batchSize >= 2 else { throw ValidationError("--batch-size must be at least 2 (batch norm needs two faces)") } }
+        if let epochs { guard epochs >= 1 else { throw ValidationError("--epochs must be at least 1") } }
+        if let lr { guard lr > 0 else { throw ValidationError("--lr must be positive") } }
+        if let dropout { guard dropout >= 0 && dropout < 1 else { throw ValidationError("--dropout must be in [0, 1)") } }
+        if let valSplit { guard valSplit > 0 && valSplit <= 0.5 else { throw ValidationError("--val-split must be in (0, 0.5]") } }
+        if let labelSmoothing { guard labelSmoothing >= 0 && labelSmoothing < 1 else { throw ValidationError("--label-smoothing must be in [0, 1)") } }
+        if let clipGradNorm { guard clipGradNorm >= 0 else { throw ValidationError("--clip-grad-norm must be 0 (off) or positive") } }
+        if let patience { guard patience >= 0 else { throw ValidationError("--patience must be 0 (off) or positive") } }
+    }
+
+    /// The configuration file (or the defaults) with every given option applied.
+    func configuration(seed: UInt64) throws -> TrainingConfiguration {
+        var c = try config.map(TrainingConfiguration.load(contentsOf:)) ?? TrainingConfiguration()
+        if let first = try models?.first { c.model = first }
+        if let stem { c.stem = stem }
+        if let batchSize { c.batchSize = batchSize }
+        if let epochs { c.epochs = epochs }
+        if let lr { c.learningRate = lr }
+        if let weightDecay { c.weightDecay = weightDecay }
+        if let dropout { c.dropout = dropout }
+        if let optimizer { c.optimizer = optimizer }
+        if let momentum { c.momentum = momentum }
+        if let nesterov { c.nesterov = nesterov }
+        if let schedule { c.schedule = schedule }
+        if let warmupEpochs { c.warmupEpochs = warmupEpochs }
+        c.seed = seed
+        if useWeightedSampler { c.weightedSampler = true }
+        if classWeightedLoss { c.classWeightedLoss = true }
+        if let labelSmoothing { c.labelSmoothing = labelSmoothing }
+        if let augmentation { c.augmentation = Augmentation(augmentation) }
+        if let valSplit { c.validationFraction = valSplit }
+        if officialSplit { c.officialSplit = true }
+        if let onNan { c.onNonFinite = onNan }
+        if let clipGradNorm { c.clipGradientNorm = clipGradNorm }
+        if let patience { c.earlyStoppingPatience = patience }
+        if let problem = c.problem { throw ValidationError("the training options: \(problem)") }
+        return c
+    }
+}

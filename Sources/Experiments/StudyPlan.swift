@@ -1,0 +1,111 @@
+import FacemineData
+import FacemineTraining
+import Foundation
+
+/// What a cross-validation or a search will run: one or more training configurations
+/// ("trials": the models of `facemine cv`, the candidate settings of `facemine tune`), each on
+/// every fold. Written to `runs/<name>/study.json` before anything trains, so any machine that
+/// shares the run folder can run any unit of it, and a rerun of the same command knows what is
+/// done.
+public struct StudyPlan: Codable, Equatable, Sendable {
+    public enum Kind: String, Codable, Sendable { case crossValidation = "cv", tuning = "tune" }
+
+    public var kind: Kind
+    public var trials: [Trial]
+    /// Number of folds; 1 with `holdOut` means one fixed validation split (a fast search).
+    public var folds: Int
+    public var holdOut: Bool
+    /// The data every unit must see: a description and the face count, so units run on other
+    /// data are refused instead of mixed in.
+    public var data: String
+    public var faces: Int
+    /// Seed of the fold assignment (and of each trial's training).
+    public var seed: UInt64
+
+    public struct Trial: Codable, Equatable, Sendable {
+        public var label: String
+        public var configuration: TrainingConfiguration
+        public init(label: String, configuration: TrainingConfiguration) {
+            self.label = label
+            self.configuration = configuration
+        }
+    }
+
+    public init(kind: Kind, trials: [Trial], folds: Int, holdOut: Bool, data: String, faces: Int, seed: UInt64) {
+        self.kind = kind
+        self.trials = trials
+        self.folds = folds
+        self.holdOut = holdOut
+        self.data = data
+        self.faces = faces
+        self.seed = seed
+    }
+
+    /// Every unit of work, trial-major: trial 0 fold 0, trial 0 fold 1, ...
+    public var units: [Unit] {
+        trials.indices.flatMap { t in (0..<folds).map { Unit(trial: t, fold: $0) } }
+    }
+
+    public struct Unit: Hashable, Codable, Sendable, CustomStringConvertible {
+        public var trial: Int
+        public var fold: Int
+        public init(trial: Int, fold: Int) {
+            self.trial = trial
+            self.fold = fold
+        }
+        public var fileName: String { "trial-\(trial)-fold-\(fold).json" }
+        public var description: String { "trial \(trial) fold \(fold)" }
+    }
+}
+
+/// A study's folder: `study.json`, then one `units/trial-T-fold-K.json` per finished unit, each
+/// written atomically the moment it finishes. Nothing else is shared between processes, so
+/// units can run anywhere that sees the folder (a Slurm array, GNU parallel, Kubernetes jobs).
+public struct StudyFolder: Sendable {
+    public let url: URL
+    public init(_ url: URL) { self.url = url }
+
+    public var planURL: URL { url.appendingPathComponent("study.json") }
+    public var unitsURL: URL { url.appendingPathComponent("units") }
+    func unitURL(_ unit: StudyPlan.Unit) -> URL { unitsURL.appendingPathComponent(unit.fileName) }
+    /// Scratch checkpoints of a unit while it trains (deleted when it finishes).
+    func scratchURL(_ unit: StudyPlan.Unit) -> URL {
+        unitsURL.appendingPathComponent("trial-\(unit.trial)-fold-\(unit.fold)-checkpoints")
+    }
+
+    public func readPlan() throws -> StudyPlan? {
+        guard FileManager.default.fileExists(atPath: planURL.path) else { return nil }
+        do {
+            return try JSONDecoder().decode(StudyPlan.self, from: Data(contentsOf: planURL))
+        } catch {
+            throw DataError(planURL.path, "is not a readable study plan (\(error))")
+        }
+    }
+
+    /// Creates the folder with `plan`, or checks that the plan already there is the same one:
+    /// rerunning a command continues its study; a different command must use another name.
+    public func prepare(_ plan: StudyPlan) throws {
+        if let existing = try readPlan() {
+            guard existing == plan else {
+                throw DataError(url.path, "holds a different study (other models, settings, folds or data); "
+                                + "continue it with the command that made it, or pick another --name")
+            }
+            return
+        }
+        try RunFiles.writeJSON(plan, to: planURL)
+    }
+
+    public func result(_ unit: StudyPlan.Unit) throws -> UnitResult? {
+        let file = unitURL(unit)
+        guard FileManager.default.fileExists(atPath: file.path) else { return nil }
+        do {
+            return try JSONDecoder().decode(UnitResult.self, from: Data(contentsOf: file))
+        } catch {
+            throw DataError(file.path, "is not a readable unit result (\(error)); delete it to run the unit again")
+        }
+    }
+
+    public func results(_ plan: StudyPlan) throws -> [UnitResult] {
+        try plan.units.compactMap { try result($0) }
+    }
+}

@@ -1,0 +1,58 @@
+import FacemineData
+import Foundation
+
+/// Training configurations as files (`facemine train --config FILE`, the `best-config.json` of
+/// `facemine tune`): JSON with any subset of `TrainingConfiguration`'s fields. A file is
+/// untrusted input, so every value is checked here with a message naming the file and field,
+/// instead of surfacing later as a crash inside training.
+extension TrainingConfiguration {
+    public static func load(contentsOf path: String) throws -> TrainingConfiguration {
+        let data: Data
+        do { data = try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
+            throw DataError(path, "cannot be read (\(systemReason(error)))")
+        }
+        return try load(data, name: path)
+    }
+
+    public static func load(_ data: Data, name: String) throws -> TrainingConfiguration {
+        guard data.count <= 1 << 20 else { throw DataError(name, "is \(data.count) bytes; a configuration file is a few hundred") }
+        let c: TrainingConfiguration
+        do {
+            c = try JSONDecoder().decode(TrainingConfiguration.self, from: data)
+        } catch let DecodingError.dataCorrupted(context) where context.codingPath.isEmpty {
+            throw DataError(name, "is not valid JSON (\(context.debugDescription))")
+        } catch let DecodingError.typeMismatch(_, context), let DecodingError.valueNotFound(_, context),
+                let DecodingError.dataCorrupted(context), let DecodingError.keyNotFound(_, context) {
+            throw DataError(name, "field \(context.codingPath.map(\.stringValue).joined(separator: ".")): \(context.debugDescription)")
+        } catch {
+            throw DataError(name, "is not a training configuration (\(error))")
+        }
+        if let problem = c.problem { throw DataError(name, problem) }
+        return c
+    }
+
+    /// What is wrong with these values for training, if anything (one line).
+    public var problem: String? {
+        func finite(_ v: Float) -> Bool { v.isFinite }
+        if batchSize < 2 || batchSize > 1 << 16 { return "batchSize \(batchSize) must be in 2...65536" }
+        if epochs < 1 || epochs > 100_000 { return "epochs \(epochs) must be in 1...100000" }
+        if !(finite(learningRate) && learningRate > 0) { return "learningRate \(learningRate) must be positive" }
+        if !(finite(weightDecay) && weightDecay >= 0) { return "weightDecay \(weightDecay) must be 0 or positive" }
+        if !(dropout >= 0 && dropout < 1) { return "dropout \(dropout) must be in [0, 1)" }
+        if !(finite(momentum) && momentum >= 0 && momentum < 1) { return "momentum \(momentum) must be in [0, 1)" }
+        if nesterov && (optimizer != .sgd || momentum <= 0) { return "nesterov needs optimizer sgd and a positive momentum" }
+        if !(warmupEpochs >= 0 && warmupEpochs <= 1000) { return "warmupEpochs \(warmupEpochs) must be in 0...1000" }
+        if !(labelSmoothing >= 0 && labelSmoothing < 1) { return "labelSmoothing \(labelSmoothing) must be in [0, 1)" }
+        if !(validationFraction > 0 && validationFraction <= 0.5) { return "validationFraction \(validationFraction) must be in (0, 0.5]" }
+        if !(finite(clipGradientNorm) && clipGradientNorm >= 0) { return "clipGradientNorm \(clipGradientNorm) must be 0 (off) or positive" }
+        if earlyStoppingPatience < 0 { return "earlyStoppingPatience \(earlyStoppingPatience) must be 0 (off) or positive" }
+        let a = augmentation
+        if !(0...16).contains(a.cropPadding) { return "augmentation.cropPadding \(a.cropPadding) must be in 0...16" }
+        for (field, value, limit) in [("rotationDegrees", a.rotationDegrees, 180.0), ("scale", a.scale, 0.9), ("shift", a.shift, 0.5),
+                                      ("brightness", a.brightness, 1.0), ("contrast", a.contrast, 1.0), ("erasing", a.erasing, 1.0)]
+        where !(value >= 0 && value <= limit) {
+            return "augmentation.\(field) \(value) must be in 0...\(limit)"
+        }
+        return nil
+    }
+}

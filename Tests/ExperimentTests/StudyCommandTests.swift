@@ -1,0 +1,93 @@
+import FacemineExperiments
+import FacemineTraining
+import Foundation
+import Testing
+
+/// `facemine cv`, `tune` and `report` as a user (or a Slurm array) runs them: separate
+/// processes sharing one study folder.
+@Suite struct StudyCommandTests {
+    static let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("facemine")
+
+    static func launch(_ arguments: [String], in folder: URL) throws -> Process {
+        let p = Process()
+        p.executableURL = binary
+        p.arguments = arguments
+        p.currentDirectoryURL = folder
+        p.standardOutput = FileHandle.nullDevice
+        p.standardError = FileHandle.nullDevice
+        try p.run()
+        return p
+    }
+
+    static func run(_ arguments: [String], in folder: URL) throws -> (Int32, String) {
+        let p = Process()
+        p.executableURL = binary
+        p.arguments = arguments
+        p.currentDirectoryURL = folder
+        let pipe = Pipe()
+        p.standardOutput = pipe
+        p.standardError = pipe
+        try p.run()
+        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        p.waitUntilExit()
+        return (p.terminationStatus, output)
+    }
+
+    static let data = ["--synthetic-count", "240", "--epochs", "2", "--batch-size", "16", "--augmentation", "none", "--threads", "1"]
+
+    /// Folds 0 and 1 run at the same time in two processes, fold 2 in a third; `facemine report`
+    /// merges them. Rerunning the whole command then finds everything done and changes nothing.
+    @Test func foldsRunAsSeparateProcessesMergeIntoOneReport() throws {
+        let work = try temporaryFolder("cv-cli")
+        defer { try? FileManager.default.removeItem(at: work) }
+        let common = ["cv"] + Self.data + ["--folds", "3", "--name", "shared", "--quiet"]
+        let a = try Self.launch(common + ["--fold", "0"], in: work), b = try Self.launch(common + ["--fold", "1"], in: work)
+        a.waitUntilExit()
+        b.waitUntilExit()
+        #expect(a.terminationStatus == 0 && b.terminationStatus == 0)
+        let study = work.appendingPathComponent("runs/shared")
+        #expect(!FileManager.default.fileExists(atPath: study.appendingPathComponent("report.html").path), "incomplete: no report yet")
+        let (partial, partialOutput) = try Self.run(["report", study.path], in: work)
+        #expect(partial == 0 && partialOutput.contains("2 of 3 units"), "\(partialOutput)")
+        let c = try Self.launch(common + ["--fold", "2"], in: work)
+        c.waitUntilExit()
+        #expect(c.terminationStatus == 0)
+
+        let (status, output) = try Self.run(["report", study.path], in: work)
+        #expect(status == 0 && output.contains("| MyCNN | 3/3 |"), "\(output)")
+        let summary = try JSONDecoder().decode(StudySummary.self, from: Data(contentsOf: study.appendingPathComponent("results.json")))
+        #expect(summary.unitsDone == 3 && summary.trials[0].confusion.total == 240)
+
+        let unit = study.appendingPathComponent("units/trial-0-fold-1.json")
+        let before = try Data(contentsOf: unit)
+        let (again, againOutput) = try Self.run(Array(common.dropLast()), in: work)
+        #expect(again == 0 && againOutput.contains("done before"), "\(againOutput)")
+        #expect(try Data(contentsOf: unit) == before, "a finished unit is never run again")
+
+        let (refused, message) = try Self.run(["cv"] + Self.data + ["--folds", "4", "--name", "shared", "--quiet"], in: work)
+        #expect(refused != 0 && message.contains("holds a different study"), "\(message)")
+    }
+
+    /// A two-trial search on one validation split writes best-config.json, and training from it
+    /// uses the winning settings.
+    @Test func tuneWritesABestConfigurationThatTrainAccepts() throws {
+        let work = try temporaryFolder("tune-cli")
+        defer { try? FileManager.default.removeItem(at: work) }
+        let (status, output) = try Self.run(["tune"] + Self.data + ["--space", "lr=1e-3,1e-6", "--holdout", "--name", "search"], in: work)
+        #expect(status == 0, "\(output)")
+        let study = work.appendingPathComponent("runs/search")
+        let summary = try JSONDecoder().decode(StudySummary.self, from: Data(contentsOf: study.appendingPathComponent("results.json")))
+        #expect(summary.trials.count == 2 && summary.ranking.count == 2)
+        #expect(summary.trials[summary.ranking[0]].macroF1.mean >= summary.trials[summary.ranking[1]].macroF1.mean, "sorted by score")
+        let best = try TrainingConfiguration.load(contentsOf: study.appendingPathComponent("best-config.json").path)
+        #expect(best == summary.trials[summary.ranking[0]].configuration)
+
+        let (trained, trainOutput) = try Self.run(["train", "--config", study.appendingPathComponent("best-config.json").path,
+                                                   "--synthetic-count", "240", "--threads", "1", "--quiet", "--name", "final", "--json"], in: work)
+        #expect(trained == 0, "\(trainOutput)")
+        let metrics = try JSONSerialization.jsonObject(with: Data(contentsOf: work.appendingPathComponent("runs/final/metrics.json"))) as? [String: Any]
+        let configuration = metrics?["configuration"] as? [String: Any]
+        #expect((configuration?["learningRate"] as? Double).map { abs($0 - Double(best.learningRate)) < 1e-6 * Double(best.learningRate) } == true)
+        #expect(configuration?["epochs"] as? Int == 2, "the file's epochs, no flag overriding it")
+    }
+}

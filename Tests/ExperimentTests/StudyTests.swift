@@ -1,0 +1,148 @@
+import FacemineBackends
+import FacemineData
+import FacemineExperiments
+import FacemineTraining
+import Foundation
+#if canImport(FoundationXML)
+import FoundationXML
+#endif
+import Testing
+
+/// Reads every chart of a report back: each inline `<svg>` must parse as XML, and its marks
+/// (`class` attributes) are counted.
+final class SVGCensus: NSObject, XMLParserDelegate {
+    var marks: [String: Int] = [:]
+    var titles: [String] = []
+    private var inTitle = false, depth = 0
+
+    func parser(_ parser: XMLParser, didStartElement name: String, namespaceURI: String?, qualifiedName: String?,
+                attributes: [String: String] = [:]) {
+        if let c = attributes["class"] { marks[c, default: 0] += 1 }
+        if name == "title" { inTitle = true; titles.append("") }
+    }
+
+    func parser(_ parser: XMLParser, foundCharacters string: String) { if inTitle { titles[titles.count - 1] += string } }
+    func parser(_ parser: XMLParser, didEndElement name: String, namespaceURI: String?, qualifiedName: String?) {
+        if name == "title" { inTitle = false }
+    }
+
+    /// Parses every `<svg>...</svg>` in `html`; returns how many parsed.
+    static func read(_ html: String) throws -> (charts: Int, census: SVGCensus) {
+        let census = SVGCensus()
+        var charts = 0
+        var rest = html[...]
+        while let start = rest.range(of: "<svg"), let end = rest.range(of: "</svg>", range: start.upperBound..<rest.endIndex) {
+            let parser = XMLParser(data: Data(rest[start.lowerBound..<end.upperBound].utf8))
+            parser.delegate = census
+            #expect(parser.parse(), "chart \(charts) is not well-formed XML: \(parser.parserError.map { "\($0)" } ?? "")")
+            charts += 1
+            rest = rest[end.upperBound...]
+        }
+        return (charts, census)
+    }
+}
+
+func temporaryFolder(_ name: String) throws -> URL {
+    let url = FileManager.default.temporaryDirectory.appendingPathComponent("facemine-\(name)-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+    return url
+}
+
+@Suite struct StudyTests {
+    static func tinyConfiguration() -> TrainingConfiguration {
+        var c = TrainingConfiguration()
+        c.epochs = 2
+        c.batchSize = 16
+        c.augmentation = .none
+        c.earlyStoppingPatience = 3
+        return c
+    }
+
+    /// Cross-validation in process: three folds of MyCNN on 300 synthetic faces (ten
+    /// identities, each kept inside one fold), then the report, read back.
+    @Test func crossValidationScoresEveryFoldAndReportsThem() throws {
+        let work = try temporaryFolder("cv")
+        defer { try? FileManager.default.removeItem(at: work) }
+        let faces = SyntheticFaces(count: 300, seed: 4).generate(threads: 2)
+        let plan = StudyPlan(kind: .crossValidation, trials: [.init(label: "MyCNN", configuration: Self.tinyConfiguration())],
+                             folds: 3, holdOut: false, data: "synthetic", faces: faces.count, seed: 4)
+        let folder = StudyFolder(work)
+        try folder.prepare(plan)
+        let runner = StudyRunner(plan: plan, folder: folder, dataset: faces) { try BackendChoice.cpu.makeBackend(threads: 2).backend }
+        var tested = Set<Int>()
+        for unit in plan.units {
+            let (train, validation, test) = runner.split(unit)
+            #expect(Set(train).isDisjoint(with: test) && Set(validation).isDisjoint(with: test) && Set(train).isDisjoint(with: validation))
+            let groups = { (ids: [Int]) in Set(ids.compactMap { faces.records[$0].group }) }
+            #expect(groups(test).isDisjoint(with: groups(train)), "an identity is split between training and the scored fold")
+            tested.formUnion(test)
+            let result = try runner.run(unit)
+            #expect(result.testFaces == test.count && result.test.confusion.total == test.count)
+            #expect(FileManager.default.fileExists(atPath: folder.unitsURL.appendingPathComponent(unit.fileName).path))
+        }
+        #expect(tested.count == faces.count, "the folds together score every face once")
+        let results = try folder.results(plan)
+        let summary = try StudyReport.write(plan: plan, results: results, to: folder)
+        let trial = summary.trials[0]
+        #expect(trial.foldsDone == 3 && trial.confusion.total == faces.count)
+        let mean = results.map(\.test.macroF1).reduce(0, +) / 3
+        #expect(abs(trial.macroF1.mean - mean) < 1e-12 && trial.macroF1.values.count == 3)
+
+        let decoded = try JSONDecoder().decode(StudySummary.self, from: Data(contentsOf: work.appendingPathComponent("results.json")))
+        #expect(decoded == summary)
+        let html = try String(contentsOf: work.appendingPathComponent("report.html"), encoding: .utf8)
+        #expect(html.hasPrefix("<!DOCTYPE html>") && !html.contains("http://") || html.contains("http://www.w3.org/2000/svg"))
+        #expect(!html.contains("<script") && !html.contains("src=\"http"), "self-contained: no scripts, nothing fetched")
+        let (charts, census) = try SVGCensus.read(html)
+        #expect(charts == 7, "loss, accuracy, macro-F1, two heatmaps, per-class F1, class distribution")
+        #expect(census.marks["cell"] == 2 * 64, "two 8x8 heatmaps")
+        #expect(census.marks["series"] == 3 * 2 + 3 * 2 + 3, "train and validation per fold for loss and accuracy, macro-F1 per fold")
+        #expect(census.marks["bar"] == 8 + 8, "per-class F1 and class distribution")
+        #expect(census.titles.contains { $0.contains("confusion, rows normalised") })
+        let markdown = try String(contentsOf: work.appendingPathComponent("report.md"), encoding: .utf8)
+        #expect(markdown.contains("| MyCNN | 3/3 |") && markdown.contains("![per-class-f1](charts/per-class-f1.svg)"))
+    }
+
+    @Test func aStudyFolderRefusesADifferentPlan() throws {
+        let work = try temporaryFolder("plan")
+        defer { try? FileManager.default.removeItem(at: work) }
+        let plan = StudyPlan(kind: .crossValidation, trials: [.init(label: "MyCNN", configuration: Self.tinyConfiguration())],
+                             folds: 3, holdOut: false, data: "synthetic", faces: 300, seed: 4)
+        let folder = StudyFolder(work)
+        try folder.prepare(plan)
+        try folder.prepare(plan)  // the same plan continues
+        var other = plan
+        other.folds = 5
+        #expect(throws: DataError.self) { try folder.prepare(other) }
+    }
+
+    @Test func searchSpacesExpandToGridsAndRandomDraws() throws {
+        let space = try SearchSpace(parsing: ["lr=1e-3,3e-4", "optimizer=adam,sgd", "sampler=off,on"])
+        #expect(space.combinationCount == 8)
+        let grid = try space.trials(base: TrainingConfiguration(), random: nil, seed: 1)
+        #expect(grid.count == 8 && Set(grid.map(\.label)).count == 8)
+        #expect(grid.contains { $0.configuration.learningRate == 3e-4 && $0.configuration.optimizer == .sgd && $0.configuration.weightedSampler })
+        let draw = try space.trials(base: TrainingConfiguration(), random: 3, seed: 1)
+        #expect(draw.count == 3 && Set(draw.map(\.label)).count == 3 && draw.allSatisfy { t in grid.contains { $0.label == t.label } })
+        #expect(try space.trials(base: TrainingConfiguration(), random: 3, seed: 1).map(\.label) == draw.map(\.label), "deterministic by seed")
+        for bad in ["lr=fast", "momentum=0.9", "batch-size=1", "dropout=1.5", "sampler=maybe", "lr"] {
+            #expect(throws: DataError.self, "\(bad)") { try SearchSpace(parsing: [bad]) }
+        }
+    }
+
+    @Test func configurationFilesNameTheFieldThatIsWrong() throws {
+        func load(_ json: String) throws -> TrainingConfiguration { try TrainingConfiguration.load(Data(json.utf8), name: "c.json") }
+        let partial = try load(#"{"model": "resnet18", "learningRate": 0.0003}"#)
+        #expect(partial.model == .resnet18 && partial.learningRate == 3e-4 && partial.batchSize == 64, "missing fields keep their defaults")
+        for (json, words) in [(#"{"batchSize": 0}"#, "batchSize 0"), (#"{"learningRate": "fast"}"#, "field learningRate"),
+                              (#"{"model": "vgg"}"#, "field model"), (#"{"dropout": 1.5}"#, "dropout 1.5"),
+                              (#"{"augmentation": {"cropPadding": -3}}"#, "cropPadding -3"), ("{not json", "not valid JSON")] {
+            do {
+                _ = try load(json)
+                Issue.record("\(json) was accepted")
+            } catch {
+                #expect("\(error)".contains("c.json") && "\(error)".contains(words), "\(json): \(error)")
+            }
+        }
+    }
+}
