@@ -21,6 +21,10 @@ struct DataOptions: ParsableArguments {
     @Option(help: "Synthetic faces to draw when no dataset is given.")
     var syntheticCount = 6000
 
+    @Flag(help: ArgumentHelp("Synthetic faces from two sources instead of one: a large in-the-wild source and a small lab source "
+                             + "where alone contempt occurs (the rare-class benchmark; see docs/RESULTS.md)."))
+    var twoSources = false
+
     @Option(help: "Seed for synthetic faces, splits, sampling and augmentation.")
     var seed: UInt64 = 0
 
@@ -29,6 +33,12 @@ struct DataOptions: ParsableArguments {
     /// Loads the faces and says on stderr what was loaded and what was skipped.
     func load() throws -> FaceDataset {
         guard usesRealData else {
+            if twoSources {
+                let faces = TwoSourceFaces(count: syntheticCount, seed: seed).generate()
+                note("no dataset given: using \(faces.count) two-source synthetic faces (seed \(seed)): "
+                     + faces.sources.map { source in "\(source.rawValue) \(faces.records.filter { $0.source == source }.count)" }.joined(separator: ", "))
+                return faces
+            }
             let faces = SyntheticFaces(count: syntheticCount, seed: seed).generate()
             note("no dataset given: using \(faces.count) synthetic faces (seed \(seed)); see --data")
             return faces

@@ -9,6 +9,22 @@ enum ReportTables {
                r.accuracy, r.macroF1, r.weightedF1, r.worstRecall, r.loss)
     }
 
+    /// Each source alone, and where each source's faces went: the share predicted as each class
+    /// (a model that learned "lab look -> contempt" shows it in the lab row).
+    static func perSource(_ r: EvaluationReport) -> String {
+        guard let sources = r.perSource else { return "" }
+        var lines = ["source          faces  accuracy  macro-F1  worst recall   predicted as (share): "
+                     + Emotion.allCases.map { String($0.name.prefix(5)) }.joined(separator: " ")]
+        for s in sources {
+            let predicted = (0..<s.confusion.classes).map { p in (0..<s.confusion.classes).reduce(0) { $0 + s.confusion.counts[$1][p] } }
+            let shares = predicted.map { String(format: "%5.2f", Double($0) / Double(max(s.faces, 1))) }.joined(separator: " ")
+            lines.append(s.source.padding(toLength: 14, withPad: " ", startingAt: 0)
+                         + String(format: "  %5d  %8.3f  %8.3f  %12.3f   ", s.faces, s.accuracy, s.macroF1, s.worstRecall)
+                         + String(repeating: " ", count: 22) + shares)
+        }
+        return lines.joined(separator: "\n") + "\n"
+    }
+
     static func perClass(_ r: EvaluationReport) -> String {
         var lines = ["class       precision  recall    F1  support"]
         for c in r.perClass {

@@ -48,7 +48,8 @@ struct StudyExecution {
         progress.say("study \(folder.url.path): \(plan.trials.count) trial\(plan.trials.count == 1 ? "" : "s") x \(plan.folds) fold\(plan.folds == 1 ? "" : "s"); "
                      + "this process runs \(selected.count) unit\(selected.count == 1 ? "" : "s")")
         for unit in selected {
-            let label = "\(plan.trials[unit.trial].label), fold \(unit.fold + 1)/\(plan.folds)"
+            let label = "\(plan.trials[unit.trial].label), " + (plan.holdOut
+                ? "seed \(plan.seed + UInt64(unit.fold)) (\(unit.fold + 1)/\(plan.folds))" : "fold \(unit.fold + 1)/\(plan.folds)")
             if let done = try folder.result(unit) {
                 progress.say("\(label): done before (\(String(format: "macro-F1 %.3f", done.test.macroF1)))")
                 continue
@@ -78,7 +79,7 @@ struct StudyExecution {
     }
 
     static func describe(_ faces: FaceDataset, _ data: DataOptions) -> String {
-        data.usesRealData ? "real data" : "synthetic faces (seed \(data.seed))"
+        data.usesRealData ? "real data" : "\(data.twoSources ? "two-source " : "")synthetic faces (seed \(data.seed))"
     }
 
     static func defaultName(_ prefix: String) -> String { "\(prefix)-\(TrainCommand.timestamp(Date()))" }
@@ -108,7 +109,8 @@ struct CVCommand: ParsableCommand {
     }
 
     func run() throws {
-        let base = try training.configuration(seed: dataOptions.seed)
+        let faces = try dataOptions.load()
+        let base = try training.configuration(seed: dataOptions.seed, sources: faces.sources.count)
         let models = try training.models ?? [base.model]
         let trials = models.map { model -> StudyPlan.Trial in
             var c = base
@@ -117,7 +119,6 @@ struct CVCommand: ParsableCommand {
             return StudyPlan.Trial(label: label, configuration: c)
         }
         if let trial = study.trial { guard trials.indices.contains(trial) else { throw ValidationError("--trial must be in 0..<\(trials.count)") } }
-        let faces = try dataOptions.load()
         let plan = StudyPlan(kind: .crossValidation, trials: trials, folds: folds, holdOut: false,
                              data: StudyExecution.describe(faces, dataOptions), faces: faces.count, seed: dataOptions.seed)
         let folder = StudyFolder(URL(fileURLWithPath: "runs").appendingPathComponent(study.name ?? StudyExecution.defaultName("cv")))
@@ -148,21 +149,25 @@ struct TuneCommand: ParsableCommand {
     @Option(help: "Random search: this many distinct combinations (default: the whole grid).") var random: Int?
     @Option(help: "Folds of the cross-validation that scores each trial.") var folds = 3
     @Flag(help: "Score each trial on one fixed validation split (--val-split) instead: faster, noisier, optimistic.") var holdout = false
+    @Option(help: "With --holdout: train each trial this many times with seeds S, S+1, ... and report mean ± std over them.")
+    var repeats = 1
     @OptionGroup var study: StudyOptions
 
     func validate() throws {
         guard folds >= 2 else { throw ValidationError("--folds must be at least 2") }
         if let random { guard random >= 1 else { throw ValidationError("--random must be at least 1") } }
+        guard repeats >= 1 else { throw ValidationError("--repeats must be at least 1") }
+        guard repeats == 1 || holdout else { throw ValidationError("--repeats needs --holdout (cross-validation repeats over folds)") }
     }
 
     func run() throws {
-        let base = try training.configuration(seed: dataOptions.seed)
+        let faces = try dataOptions.load()
+        let base = try training.configuration(seed: dataOptions.seed, sources: faces.sources.count)
         let searchSpace = space.isEmpty ? SearchSpace.standard : try SearchSpace(parsing: space)
         let trials = try searchSpace.trials(base: base, random: random.map { min($0, searchSpace.combinationCount) }, seed: dataOptions.seed)
         if let trial = study.trial { guard trials.indices.contains(trial) else { throw ValidationError("--trial must be in 0..<\(trials.count)") } }
-        let foldCount = holdout ? 1 : folds
+        let foldCount = holdout ? repeats : folds
         if let fold = study.fold { guard (0..<foldCount).contains(fold) else { throw ValidationError("--fold must be in 0..<\(foldCount)") } }
-        let faces = try dataOptions.load()
         let plan = StudyPlan(kind: .tuning, trials: trials, folds: foldCount, holdOut: holdout,
                              data: StudyExecution.describe(faces, dataOptions), faces: faces.count, seed: dataOptions.seed)
         let folder = StudyFolder(URL(fileURLWithPath: "runs").appendingPathComponent(study.name ?? StudyExecution.defaultName("tune")))

@@ -41,9 +41,14 @@ struct TrainCommand: ParsableCommand {
 
     func run() throws {
         let started = Date()
-        let runName = try name ?? "\(training.configuration(seed: dataOptions.seed).model.rawValue)-\(Self.timestamp(started))"
+        let faces = try dataOptions.load()
+        var config = try training.configuration(seed: dataOptions.seed, sources: faces.sources.count)
+        let runName = name ?? "\(config.model.rawValue)-\(Self.timestamp(started))"
         let folder = URL(fileURLWithPath: "runs").appendingPathComponent(runName)
-        var config = try training.configuration(seed: dataOptions.seed)
+        if !resume, let recipe = try training.recipe(sources: faces.sources.count) {
+            note("imbalance recipe: \(recipe.rawValue)" + (training.recipe == nil
+                ? " (the faces come from \(faces.sources.count) sources; --recipe plain turns it off)" : ""))
+        }
         var checkpoint: SafeTensors?
         let lastURL = folder.appendingPathComponent("last.safetensors")
         if resume {
@@ -54,7 +59,6 @@ struct TrainCommand: ParsableCommand {
             if let epochs = training.epochs { config.epochs = max(epochs, saved.epochs) }
             checkpoint = file
         }
-        let faces = try dataOptions.load()
         let (backendInstance, reason) = try backend.makeBackend(device: device, threads: threads)
         let (train, validation) = split(faces, config)
         let trainer = try Trainer(configuration: config, backend: backendInstance, dataset: faces,
@@ -94,7 +98,7 @@ struct TrainCommand: ParsableCommand {
         let summary = RunSummary(
             model: trainer.model.name, parameters: trainer.model.parameterCount, configuration: config,
             backend: backendInstance.kind.rawValue, device: backendInstance.deviceDescription, threads: threads,
-            data: .init(description: dataOptions.usesRealData ? "real data" : "synthetic faces (seed \(dataOptions.seed))",
+            data: .init(description: StudyExecution.describe(faces, dataOptions),
                         faces: faces.count, classCounts: faces.classCounts, trainFaces: train.count, validationFaces: validation.count),
             history: history, final: history.last?.validation, wallSeconds: wall,
             trainImagesPerSecond: Double(history.count * trainer.stepsPerEpoch * config.batchSize) / max(trainSeconds, 1e-9))
@@ -106,6 +110,7 @@ struct TrainCommand: ParsableCommand {
         } else if let report = summary.final {
             print(ReportTables.scores(report))
             print(ReportTables.perClass(report))
+            if report.perSource != nil { print(ReportTables.perSource(report)) }
             print(ReportTables.confusion(report.confusion))
         }
         progress.say("wrote \(folder.path)/metrics.json, last.safetensors and best.safetensors (\(String(format: "%.0f", wall)) s)")

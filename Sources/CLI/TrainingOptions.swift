@@ -27,7 +27,20 @@ struct TrainingOptions: ParsableArguments {
     @Flag(name: [.customLong("use-weighted-sampler"), .customLong("use_weighted_sampler")],
           help: "Draw every class equally often (weights 1 / class count, with replacement).")
     var useWeightedSampler = false
+    @Option(help: "Tempered weighted sampler: weights class count^-alpha (1 = --use-weighted-sampler, 0 = off).") var samplerAlpha: Double?
+    @Flag(help: "Draw (source, class) cells equally often, within --cell-floor...--cell-cap times each cell's size per epoch.")
+    var cellBalancedSampler = false
+    @Option(help: "Cell sampler: least draws per epoch, as a multiple of the cell's size (default 0.5).") var cellFloor: Double?
+    @Option(help: "Cell sampler: most draws per epoch, as a multiple of the cell's size (default 8).") var cellCap: Double?
     @Flag(help: "Weight the loss by inverse class frequency.") var classWeightedLoss = false
+    @Flag(help: "Weight the loss by the effective number of samples (Cui et al. 2019, beta 0.999).") var effectiveNumberLoss = false
+    @Option(help: "Train-time logit adjustment: add tau x log class prior to the logits in the loss (default 0: off).") var logitAdjustment: Float?
+    @Option(help: "Post-hoc logit adjustment: subtract tau x log class prior before predicting (default 0: off).") var posthocAdjustment: Float?
+    @Flag(help: "Make lab-source faces (CK+) look in-the-wild in training: lower contrast, blur, noise.") var sourceAugmentation = false
+    @Option(help: ArgumentHelp("Imbalance recipe: auto (the multi-source recipe when the faces come from more than one source, else plain), "
+                               + ImbalanceRecipe.allCases.map(\.rawValue).joined(separator: ", ") + ". Options given here add to it.",
+                               valueName: "name"))
+    var recipe: String?
     @Option(help: "Label smoothing (default 0).") var labelSmoothing: Float?
     @Option(help: "Augmentation: none, light (mirror, 2-pixel shift; default) or standard (also rotation, scale, brightness, contrast).")
     var augmentation: Augmentation.Strength?
@@ -62,11 +75,26 @@ struct TrainingOptions: ParsableArguments {
         if let labelSmoothing { guard labelSmoothing >= 0 && labelSmoothing < 1 else { throw ValidationError("--label-smoothing must be in [0, 1)") } }
         if let clipGradNorm { guard clipGradNorm >= 0 else { throw ValidationError("--clip-grad-norm must be 0 (off) or positive") } }
         if let patience { guard patience >= 0 else { throw ValidationError("--patience must be 0 (off) or positive") } }
+        _ = try recipe(sources: 1)
     }
 
-    /// The configuration file (or the defaults) with every given option applied.
-    func configuration(seed: UInt64) throws -> TrainingConfiguration {
+    /// The recipe `--recipe` names for faces from `sources` data sources (nil: none).
+    func recipe(sources: Int) throws -> ImbalanceRecipe? {
+        switch recipe ?? "auto" {
+        case "auto": return sources > 1 && config == nil ? ImbalanceRecipe.multiSourceDefault : nil
+        case let name:
+            guard let r = ImbalanceRecipe(rawValue: name) else {
+                throw ValidationError("--recipe: '\(name)' is not auto or one of \(ImbalanceRecipe.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            return r
+        }
+    }
+
+    /// The configuration file (or the defaults), then the recipe for data of `sources` sources,
+    /// then every option given here.
+    func configuration(seed: UInt64, sources: Int = 1) throws -> TrainingConfiguration {
         var c = try config.map(TrainingConfiguration.load(contentsOf:)) ?? TrainingConfiguration()
+        try recipe(sources: sources)?.apply(to: &c)
         if let first = try models?.first { c.model = first }
         if let stem { c.stem = stem }
         if let batchSize { c.batchSize = batchSize }
@@ -83,7 +111,19 @@ struct TrainingOptions: ParsableArguments {
         if useWeightedSampler { c.weightedSampler = true }
         if classWeightedLoss { c.classWeightedLoss = true }
         if let labelSmoothing { c.labelSmoothing = labelSmoothing }
-        if let augmentation { c.augmentation = Augmentation(augmentation) }
+        if let augmentation {
+            let labToWild = c.augmentation.labToWild
+            c.augmentation = Augmentation(augmentation)
+            c.augmentation.labToWild = labToWild
+        }
+        if let samplerAlpha { c.weightedSampler = samplerAlpha > 0; c.samplerAlpha = samplerAlpha }
+        if cellBalancedSampler { c.cellBalancedSampler = true; c.weightedSampler = false }
+        if let cellFloor { c.cellFloor = cellFloor }
+        if let cellCap { c.cellCap = cellCap }
+        if effectiveNumberLoss { c.effectiveNumberLoss = true }
+        if let logitAdjustment { c.logitAdjustment = logitAdjustment }
+        if let posthocAdjustment { c.posthocAdjustment = posthocAdjustment }
+        if sourceAugmentation { c.augmentation.labToWild = true }
         if let valSplit { c.validationFraction = valSplit }
         if officialSplit { c.officialSplit = true }
         if let onNan { c.onNonFinite = onNan }

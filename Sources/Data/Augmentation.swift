@@ -23,6 +23,10 @@ public struct Augmentation: Codable, Equatable, Sendable {
     /// Probability of erasing one random rectangle (2-33% of the face, aspect 0.3-3.3) to the
     /// mean gray, as torchvision's `RandomErasing`. Off by default.
     public var erasing = 0.0
+    /// Source-aware: make lab-source faces (CK+, synthetic-lab) look like in-the-wild ones --
+    /// lower contrast, blur, sensor noise -- so the look of the source cannot stand in for the
+    /// class (the rare-class trap: contempt exists only in lab photos). Off by default.
+    public var labToWild = false
 
     public init() {}
 
@@ -38,6 +42,7 @@ public struct Augmentation: Codable, Equatable, Sendable {
         brightness = try c.decodeIfPresent(Double.self, forKey: .brightness) ?? brightness
         contrast = try c.decodeIfPresent(Double.self, forKey: .contrast) ?? contrast
         erasing = try c.decodeIfPresent(Double.self, forKey: .erasing) ?? erasing
+        labToWild = try c.decodeIfPresent(Bool.self, forKey: .labToWild) ?? labToWild
     }
 
     /// Named strengths for the command line.
@@ -75,6 +80,36 @@ public struct Augmentation: Codable, Equatable, Sendable {
     }()
 
     var isGeometric: Bool { flip || cropPadding > 0 || rotationDegrees > 0 || scale > 0 || shift > 0 }
+
+    /// Writes the augmented face of a face from `source` as floats in [0, 1].
+    public func apply(_ face: ArraySlice<UInt8>, source: DataSource, seed: UInt64, epoch: Int, index: Int,
+                      into out: UnsafeMutablePointer<Float>) {
+        apply(face, seed: seed, epoch: epoch, index: index, into: out)
+        if labToWild && source.isLab { Augmentation.wildLook(out, seed: seed, epoch: epoch, index: index) }
+    }
+
+    /// In-the-wild degradations for a lab photo: contrast down to 55-100% around the mean, a
+    /// 3x3 blur half of the time, and sensor noise of 2-7% (each drawn per face and epoch).
+    static func wildLook(_ out: UnsafeMutablePointer<Float>, seed: UInt64, epoch: Int, index: Int) {
+        let side = FaceDataset.side, n = FaceDataset.pixelsPerImage
+        var rng = SeededGenerator(seed: seed, Stream.augmentation.rawValue, UInt64(epoch), UInt64(index), 0x1AB)
+        let k = Float(rng.uniform(0.55, 1)), blur = rng.unit() < 0.5, sigma = rng.uniform(0.02, 0.07)
+        var mean: Float = 0
+        for i in 0..<n { mean += out[i] }
+        mean /= Float(n)
+        for i in 0..<n { out[i] = (out[i] - mean) * k + mean }
+        if blur {
+            let copy = Array(UnsafeBufferPointer(start: out, count: n))
+            for y in 0..<side {
+                for x in 0..<side {
+                    var total: Float = 0, count: Float = 0
+                    for yy in max(0, y - 1)...min(side - 1, y + 1) { for xx in max(0, x - 1)...min(side - 1, x + 1) { total += copy[yy * side + xx]; count += 1 } }
+                    out[y * side + x] = total / count
+                }
+            }
+        }
+        for i in 0..<n { out[i] = min(1, max(0, out[i] + Float(sigma * rng.normal()))) }
+    }
 
     /// Writes the augmented face as floats in [0, 1].
     public func apply(_ face: ArraySlice<UInt8>, seed: UInt64, epoch: Int, index: Int,

@@ -130,7 +130,8 @@ public final class PrefetchingBatcher: Sequence, IteratorProtocol {
             images.withUnsafeMutableBufferPointer { buffer in
                 for (slot, index) in indices.enumerated() {
                     let out = buffer.baseAddress! + slot * n
-                    augmentation.apply(dataset.image(index), seed: seed, epoch: epoch, index: index, into: out)
+                    augmentation.apply(dataset.image(index), source: dataset.records[index].source, seed: seed, epoch: epoch,
+                                       index: index, into: out)
                     for i in 0..<n { out[i] = (out[i] - PrefetchingBatcher.mean) / PrefetchingBatcher.std }
                 }
             }

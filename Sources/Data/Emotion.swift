@@ -39,6 +39,12 @@ public enum DataSource: String, CaseIterable, Sendable, Codable {
     case fer2013 = "FER-2013"
     case ckplus = "CK+"
     case synthetic
+    /// The two styles of the two-source synthetic benchmark (`TwoSourceFaces`).
+    case syntheticWild = "synthetic-wild"
+    case syntheticLab = "synthetic-lab"
+
+    /// Posed photos under controlled light (CK+ and its synthetic stand-in).
+    public var isLab: Bool { self == .ckplus || self == .syntheticLab }
 }
 
 /// The split a sample had in its original release (FER-2013's `Usage` column or file prefix,

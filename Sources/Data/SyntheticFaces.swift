@@ -14,6 +14,8 @@ public struct SyntheticFaces: Sendable {
     public var identities: Int
     /// Relative class frequencies, indexed by `Emotion.rawValue`.
     public var classWeights: [Double]
+    /// How the photos look: the default single-source faces, or one source of the two-source benchmark.
+    public var style: FaceStyle = .classic
 
     /// FER-2013 (35,887 faces) and CK+ (`ckextended.csv`, 920) combined, per class: anger 4998,
     /// disgust 606, fear 5146, happiness 9058, sadness 6105, surprise 4085, neutral 6791,
@@ -59,15 +61,16 @@ public struct SyntheticFaces: Sendable {
                         ids[i] = identity
                         let face = FacePainter(identity: Identity(seed: seed, index: identity),
                                                expression: Expression(labels[i], intensity: labels[i] == .neutral ? 0 : rng.uniform(0.25, 1)),
-                                               rng: &rng)
+                                               style: style, rng: &rng)
                         face.draw(into: buffer.baseAddress! + i * perImage)
                     }
                 }
             }
         }
+        let source = style.source
         let records = (0..<count).map { i in
-            FaceRecord(label: labels[i], source: .synthetic, group: "synthetic:\(identityOf[i])",
-                       origin: "synthetic face \(i) (seed \(seed))")
+            FaceRecord(label: labels[i], source: source, group: "\(source.rawValue):\(identityOf[i])",
+                       origin: "\(source.rawValue) face \(i) (seed \(seed))")
         }
         return FaceDataset(pixels: pixels, records: records)
     }
@@ -130,20 +133,31 @@ struct FacePainter {
     let angle: Double, shiftX: Double, shiftY: Double, scale: Double
     let background: Double, lightAngle: Double, lightStrength: Double, noise: Double, contrast: Double
     let noiseSeed: UInt64
+    /// Wild photos only: a box blur of this radius, and an occluding patch (x, y, side, gray).
+    var blur = 0
+    var occluder: (x: Int, y: Int, side: Int, gray: Double)?
 
-    init(identity: Identity, expression: Expression, rng: inout SeededGenerator) {
+    init(identity: Identity, expression: Expression, style: FaceStyle = .classic, rng: inout SeededGenerator) {
         id = identity
         e = expression
-        angle = rng.uniform(-0.2, 0.2)
-        shiftX = rng.uniform(-2.5, 2.5)
-        shiftY = rng.uniform(-2.5, 2.5)
-        scale = rng.uniform(0.9, 1.1)
-        background = rng.uniform(0.15, 0.85)
+        let r = style.ranges
+        angle = rng.uniform(-r.angle, r.angle)
+        shiftX = rng.uniform(-r.shift, r.shift)
+        shiftY = rng.uniform(-r.shift, r.shift)
+        scale = rng.uniform(r.scale.0, r.scale.1)
+        background = rng.uniform(r.background.0, r.background.1)
         lightAngle = rng.uniform(0, 2 * Double.pi)
-        lightStrength = rng.uniform(0, 0.3)
-        noise = rng.uniform(0.01, 0.05)
-        contrast = rng.uniform(0.75, 1.15)
+        lightStrength = rng.uniform(0, r.light)
+        noise = rng.uniform(r.noise.0, r.noise.1)
+        contrast = rng.uniform(r.contrast.0, r.contrast.1)
         noiseSeed = rng.next()
+        if style == .wild {
+            blur = Int(rng.next() % 2)
+            if rng.uniform(0, 1) < 0.25 {
+                let side = 8 + Int(rng.next() % 9)
+                occluder = (Int(rng.next() % UInt64(48 - side)), Int(rng.next() % UInt64(48 - side)), side, rng.uniform(0, 1))
+            }
+        }
     }
 
     func draw(into out: UnsafeMutablePointer<UInt8>) {
@@ -159,6 +173,25 @@ struct FacePainter {
                 let light = 1 + lightStrength * ((Double(px) - 24) * cos(lightAngle) + (Double(py) - 24) * sin(lightAngle)) / 24
                 v = 0.5 + (v * light - 0.5) * contrast + noise * noiseRng.normal()
                 out[py * side + px] = UInt8(max(0, min(255, (v * 255).rounded())))
+            }
+        }
+        if blur > 0 { boxBlur(out, radius: blur) }
+        if let o = occluder {
+            for y in o.y..<(o.y + o.side) { for x in o.x..<(o.x + o.side) { out[y * side + x] = UInt8((o.gray * 255).rounded()) } }
+        }
+    }
+
+    /// A (2r+1)^2 box blur, clamped at the borders: a camera out of focus.
+    func boxBlur(_ image: UnsafeMutablePointer<UInt8>, radius r: Int) {
+        let side = FaceDataset.side
+        let source = Array(UnsafeBufferPointer(start: image, count: side * side))
+        for y in 0..<side {
+            for x in 0..<side {
+                var total = 0, n = 0
+                for yy in max(0, y - r)...min(side - 1, y + r) {
+                    for xx in max(0, x - r)...min(side - 1, x + r) { total += Int(source[yy * side + xx]); n += 1 }
+                }
+                image[y * side + x] = UInt8((total + n / 2) / n)
             }
         }
     }
@@ -231,5 +264,74 @@ struct FacePainter {
         let t = max(0, min(1, ((x - a.0) * abx + (y - a.1) * aby) / (abx * abx + aby * aby)))
         let dx = x - (a.0 + t * abx), dy = y - (a.1 + t * aby)
         return (dx * dx + dy * dy).squareRoot()
+    }
+}
+
+/// How synthetic photos look. `classic` is the built-in default data; `wild` and `lab` are the
+/// two sources of the two-source benchmark, made to differ the way FER-2013 and CK+ do.
+public enum FaceStyle: String, Sendable, Codable {
+    case classic
+    /// In the wild (FER-2013-like): varied pose, uneven light, low contrast, blur on half the
+    /// faces, noise, and an occluding patch (a hand, hair, a watermark) on a quarter of them.
+    case wild
+    /// Lab (CK+-like): frontal, even light, tight crop, high contrast, clean.
+    case lab
+
+    var source: DataSource {
+        switch self {
+        case .classic: return .synthetic
+        case .wild: return .syntheticWild
+        case .lab: return .syntheticLab
+        }
+    }
+
+    /// Ranges of the per-photo draws: rotation (radians), shift (pixels), scale, background,
+    /// light strength, noise and contrast.
+    var ranges: (angle: Double, shift: Double, scale: (Double, Double), background: (Double, Double), light: Double,
+                 noise: (Double, Double), contrast: (Double, Double)) {
+        switch self {
+        case .classic: return (0.2, 2.5, (0.9, 1.1), (0.15, 0.85), 0.3, (0.01, 0.05), (0.75, 1.15))
+        case .wild: return (0.3, 3, (0.85, 1.05), (0.05, 0.95), 0.45, (0.02, 0.06), (0.65, 1.05))
+        case .lab: return (0.03, 0.5, (1.12, 1.2), (0.55, 0.65), 0.05, (0.005, 0.015), (1.25, 1.45))
+        }
+    }
+}
+
+/// The two-source benchmark (the rare-class trap of FER-2013 + CK+): a large in-the-wild source
+/// and a small lab source, where contempt exists only in the lab source and disgust is rare in
+/// both, as in the real data. A weighted sampler that balances classes alone then learns
+/// "looks like a lab photo -> contempt". Deterministic by seed.
+public struct TwoSourceFaces: Sendable {
+    public var count: Int
+    public var seed: UInt64
+    /// Share of the faces from the lab source.
+    public var labShare: Double
+    public var wildWeights: [Double]
+    public var labWeights: [Double]
+
+    /// FER-2013's class mix without contempt (which FER-2013 lacks).
+    public static let defaultWildWeights: [Double] = [4953, 547, 5121, 8989, 6077, 4002, 6198, 0]
+    /// A CK+-like lab mix: many neutral and posed surprise/happiness, contempt 8%, disgust 6%.
+    public static let defaultLabWeights: [Double] = [10, 6, 6, 15, 8, 18, 29, 8]
+
+    public init(count: Int = 6000, seed: UInt64 = 0, labShare: Double = 0.1,
+                wildWeights: [Double] = TwoSourceFaces.defaultWildWeights, labWeights: [Double] = TwoSourceFaces.defaultLabWeights) {
+        precondition(count >= 20 && labShare > 0 && labShare < 1)
+        self.count = count
+        self.seed = seed
+        self.labShare = labShare
+        self.wildWeights = wildWeights
+        self.labWeights = labWeights
+    }
+
+    public func generate(threads: Int = ProcessInfo.processInfo.activeProcessorCount) -> FaceDataset {
+        let labCount = max(1, Int((Double(count) * labShare).rounded()))
+        var wild = SyntheticFaces(count: count - labCount, seed: seed, classWeights: wildWeights)
+        wild.style = .wild
+        // Lab sessions: few subjects, many photos each (CK+ has 123 subjects for 920 photos).
+        var lab = SyntheticFaces(count: labCount, seed: seed &+ 0x1AB, identities: max(1, labCount / 8), classWeights: labWeights)
+        lab.style = .lab
+        let a = wild.generate(threads: threads), b = lab.generate(threads: threads)
+        return FaceDataset(pixels: a.pixels + b.pixels, records: a.records + b.records)
     }
 }

@@ -9,7 +9,7 @@ import FacemineTraining
 public struct SearchSpace: Equatable, Sendable {
     public var dimensions: [(name: String, values: [String])]
 
-    public static let names = ["lr", "weight-decay", "batch-size", "dropout", "optimizer", "sampler", "augmentation"]
+    public static let names = ["lr", "weight-decay", "batch-size", "dropout", "optimizer", "sampler", "augmentation", "model", "recipe"]
 
     public static let standard = try! SearchSpace(parsing: [
         "lr=1e-3,3e-4", "weight-decay=1e-4,0", "dropout=0.3,0.5", "sampler=off,on", "augmentation=light,standard",
@@ -84,7 +84,15 @@ public struct SearchSpace: Equatable, Sendable {
             c.weightedSampler = value == "on"
         case "augmentation":
             guard let v = Augmentation.Strength(rawValue: value) else { throw bad() }
+            let labToWild = c.augmentation.labToWild
             c.augmentation = Augmentation(v)
+            c.augmentation.labToWild = labToWild
+        case "model":
+            guard let v = Architecture(rawValue: value) else { throw bad() }
+            c.model = v
+        case "recipe":
+            guard let v = ImbalanceRecipe(rawValue: value) else { throw bad() }
+            v.apply(to: &c)
         default:
             throw bad()
         }

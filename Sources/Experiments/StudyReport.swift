@@ -103,7 +103,8 @@ public enum StudyReport {
     }
 
     static func markdown(_ s: StudySummary, _ results: [UnitResult], charts: [String]) -> String {
-        var md = ["# \(title(s))", "", header(s), "", "## Results", "", s.resultsTable, "## F1 per class", "", s.perClassTable]
+        var md = ["# \(title(s))", "", header(s), "", "## Results", "", s.resultsTable, "## F1 per class", "", s.perClassTable,
+                  "## Recall per class", "", s.perClassRecallTable]
         md += ["## Charts", ""] + charts.map { "![\($0)](charts/\($0).svg)" } + [""]
         md += ["## Units", "", unitTable(results)]
         md += ["## Configurations", ""]
@@ -114,7 +115,8 @@ public enum StudyReport {
     static func html(_ s: StudySummary, _ results: [UnitResult], charts: [(String, String)]) -> String {
         func table(_ markdown: String) -> String { ExploratoryReport.markdownTableToHTML(markdown) }
         var body = ["<h1>\(Charts.escape(title(s)))</h1>", "<p>\(Charts.escape(header(s)))</p>",
-                    "<h2>Results</h2>", table(s.resultsTable), "<h2>F1 per class</h2>", table(s.perClassTable)]
+                    "<h2>Results</h2>", table(s.resultsTable), "<h2>F1 per class</h2>", table(s.perClassTable),
+                    "<h2>Recall per class</h2>", table(s.perClassRecallTable)]
         body.append("<h2>Charts</h2>")
         var section = ""
         for (name, svg) in charts {

@@ -48,7 +48,9 @@ public struct StudyRunner {
         }
         let start = DispatchTime.now().uptimeNanoseconds
         let (train, validation, test) = split(unit)
-        let configuration = plan.trials[unit.trial].configuration
+        var configuration = plan.trials[unit.trial].configuration
+        // On one fixed split, the "folds" are repeats with their own training seeds.
+        if plan.holdOut { configuration.seed &+= UInt64(unit.fold) }
         let backend = try makeBackend()
         let trainer = try Trainer(configuration: configuration, backend: backend, dataset: dataset,
                                   trainIndices: train, validationIndices: validation)

@@ -35,6 +35,9 @@ public struct StudySummary: Codable, Equatable, Sendable {
         public var worstRecall: Spread
         /// One per class, in label order.
         public var perClassF1: [Spread]
+        public var perClassRecall: [Spread]
+        /// Macro-F1 on each data source's faces alone, when there is more than one source.
+        public var perSourceMacroF1: [String: Spread]
         public var confusion: ConfusionMatrix
         public var trainSeconds: Double
         public var complete: Bool { foldsDone == folds }
@@ -73,6 +76,8 @@ public struct StudySummary: Codable, Equatable, Sendable {
                 accuracy: Spread(mine.map(\.test.accuracy)), macroF1: Spread(mine.map(\.test.macroF1)),
                 weightedF1: Spread(mine.map(\.test.weightedF1)), worstRecall: Spread(mine.map(\.test.worstRecall)),
                 perClassF1: (0..<Emotion.count).map { c in Spread(mine.map { $0.test.perClass[c].f1 }) },
+                perClassRecall: (0..<Emotion.count).map { c in Spread(mine.map { $0.test.perClass[c].recall }) },
+                perSourceMacroF1: Dictionary(grouping: mine.flatMap { $0.test.perSource ?? [] }, by: \.source).mapValues { Spread($0.map(\.macroF1)) },
                 confusion: confusion, trainSeconds: mine.reduce(0) { $0 + $1.seconds })
         }
         ranking = trials.sorted { a, b in
@@ -82,23 +87,31 @@ public struct StudySummary: Codable, Equatable, Sendable {
 
     /// The seed project's results table: one row per trial with mean ± std over folds.
     public var resultsTable: String {
-        var lines = ["| \(kind == .tuning ? "trial" : "model") | folds | accuracy | macro-F1 | weighted-F1 | worst recall | minutes |",
-                     "|---|---:|---:|---:|---:|---:|---:|"]
+        let sources = Array(Set(trials.flatMap { $0.perSourceMacroF1.keys })).sorted()
+        let unit = holdOut ? (folds > 1 ? "seeds" : "runs") : "folds"
+        var lines = ["| \(kind == .tuning ? "trial" : "model") | \(unit) | accuracy | macro-F1 | weighted-F1 | worst recall | "
+                     + sources.map { "macro-F1 \($0)" }.joined(separator: " | ") + (sources.isEmpty ? "" : " | ") + "minutes |",
+                     "|---|---:|---:|---:|---:|---:|" + String(repeating: "---:|", count: sources.count) + "---:|"]
         for i in (kind == .tuning ? ranking : trials.map(\.index)) {
             let t = trials[i]
             lines.append("| \(t.label) | \(t.foldsDone)/\(t.folds) | \(t.accuracy.text) | \(t.macroF1.text) | \(t.weightedF1.text) | "
-                         + "\(t.worstRecall.text) | \(String(format: "%.1f", t.trainSeconds / 60)) |")
+                         + "\(t.worstRecall.text) | " + sources.map { (t.perSourceMacroF1[$0] ?? Spread([])).text }.joined(separator: " | ")
+                         + (sources.isEmpty ? "" : " | ") + "\(String(format: "%.1f", t.trainSeconds / 60)) |")
         }
         return lines.joined(separator: "\n") + "\n"
     }
 
     /// Per-class F1 (mean ± std over folds), one column per trial.
-    public var perClassTable: String {
+    public var perClassTable: String { perClass(\.perClassF1) }
+    /// Per-class recall (mean ± std over folds), one column per trial.
+    public var perClassRecallTable: String { perClass(\.perClassRecall) }
+
+    func perClass(_ scores: KeyPath<TrialSummary, [Spread]>) -> String {
         let shown = kind == .tuning ? Array(ranking.prefix(3)) : trials.map(\.index)
         var lines = ["| class | " + shown.map { trials[$0].label }.joined(separator: " | ") + " |",
                      "|---|" + shown.map { _ in "---:" }.joined(separator: "|") + "|"]
         for e in Emotion.allCases {
-            lines.append("| \(e.name) | " + shown.map { trials[$0].perClassF1[e.rawValue].text }.joined(separator: " | ") + " |")
+            lines.append("| \(e.name) | " + shown.map { trials[$0][keyPath: scores][e.rawValue].text }.joined(separator: " | ") + " |")
         }
         return lines.joined(separator: "\n") + "\n"
     }

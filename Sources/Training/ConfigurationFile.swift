@@ -45,6 +45,12 @@ extension TrainingConfiguration {
         if !(labelSmoothing >= 0 && labelSmoothing < 1) { return "labelSmoothing \(labelSmoothing) must be in [0, 1)" }
         if !(validationFraction > 0 && validationFraction <= 0.5) { return "validationFraction \(validationFraction) must be in (0, 0.5]" }
         if !(finite(clipGradientNorm) && clipGradientNorm >= 0) { return "clipGradientNorm \(clipGradientNorm) must be 0 (off) or positive" }
+        if !(samplerAlpha >= 0 && samplerAlpha <= 2) { return "samplerAlpha \(samplerAlpha) must be in 0...2" }
+        if !(cellFloor >= 0 && cellFloor <= cellCap && cellCap <= 1000) { return "cellFloor \(cellFloor) and cellCap \(cellCap) must satisfy 0 <= floor <= cap <= 1000" }
+        if weightedSampler && cellBalancedSampler { return "weightedSampler and cellBalancedSampler exclude each other" }
+        if classWeightedLoss && effectiveNumberLoss { return "classWeightedLoss and effectiveNumberLoss exclude each other" }
+        if !(logitAdjustment >= 0 && logitAdjustment <= 5) { return "logitAdjustment \(logitAdjustment) must be in 0...5" }
+        if !(posthocAdjustment >= 0 && posthocAdjustment <= 5) { return "posthocAdjustment \(posthocAdjustment) must be in 0...5" }
         if earlyStoppingPatience < 0 { return "earlyStoppingPatience \(earlyStoppingPatience) must be 0 (off) or positive" }
         let a = augmentation
         if !(0...16).contains(a.cropPadding) { return "augmentation.cropPadding \(a.cropPadding) must be in 0...16" }

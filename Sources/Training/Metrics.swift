@@ -71,8 +71,31 @@ public struct EvaluationReport: Codable, Equatable, Sendable {
     public var worstRecall: Double
     public var perClass: [ClassScores]
     public var confusion: ConfusionMatrix
+    /// The same scores for each data source alone (FER-2013 and CK+, or the two synthetic
+    /// sources), when the faces come from more than one: a model that leans on the look of a
+    /// source shows it here, as high scores on one source and poor ones on the other, or as one
+    /// source's faces all confused into the class only the other source has.
+    public var perSource: [SourceScores]?
 
-    public init(loss: Double, confusion: ConfusionMatrix) {
+    public struct SourceScores: Codable, Equatable, Sendable {
+        public var source: String
+        public var faces: Int
+        public var accuracy: Double
+        public var macroF1: Double
+        public var worstRecall: Double
+        public var confusion: ConfusionMatrix
+        public init(source: String, confusion: ConfusionMatrix) {
+            self.source = source
+            self.confusion = confusion
+            faces = confusion.total
+            accuracy = confusion.accuracy
+            macroF1 = confusion.macroF1
+            worstRecall = confusion.worstRecall
+        }
+    }
+
+    public init(loss: Double, confusion: ConfusionMatrix, perSource: [SourceScores]? = nil) {
+        self.perSource = perSource
         self.loss = loss
         self.confusion = confusion
         accuracy = confusion.accuracy

@@ -74,7 +74,12 @@ public final class Trainer {
         self.validationIndices = validationIndices
         model = try c.model.make(backend, stem: c.stem, dropout: c.dropout, seed: c.seed)
         let trainLabels = trainIndices.map { dataset.records[$0].label }
-        loss = try CrossEntropyLoss(backend, classWeights: c.classWeightedLoss ? ClassBalance.inverseFrequencyLossWeights(trainLabels) : nil,
+        let lossWeights = c.classWeightedLoss ? ClassBalance.inverseFrequencyLossWeights(trainLabels)
+            : c.effectiveNumberLoss ? ImbalanceWeights.effectiveNumber(trainLabels) : nil
+        let priors = ImbalanceWeights.logPriors(trainLabels)
+        trainAdjustment = c.logitAdjustment > 0 ? try backend.makeTensor([Emotion.count], values: priors.map { c.logitAdjustment * $0 }) : nil
+        posthocAdjustment = c.posthocAdjustment > 0 ? try backend.makeTensor([Emotion.count], values: priors.map { -c.posthocAdjustment * $0 }) : nil
+        loss = try CrossEntropyLoss(backend, classWeights: lossWeights,
                                     labelSmoothing: c.labelSmoothing)
         optimizer = Optimizer(backend, kind: c.optimizer, momentum: c.momentum, nesterov: c.nesterov, weightDecay: c.weightDecay)
         let stepsPerEpoch = Trainer.stepsPerEpoch(trainIndices.count, c.batchSize)
@@ -82,6 +87,10 @@ public final class Trainer {
                                         warmupSteps: Int(c.warmupEpochs * Double(stepsPerEpoch)))
         gradientSquares = try backend.makeTensor([model.parameters.count])
     }
+
+    /// tau x log prior, added to the logits before the loss (train-time logit adjustment), and
+    /// -tau x log prior, added before the argmax when scoring (post hoc).
+    private let trainAdjustment: Tensor?, posthocAdjustment: Tensor?
 
     /// Each parameter's gradient's squared norm, for the non-finite check and clipping.
     private let gradientSquares: Tensor
@@ -117,9 +126,19 @@ public final class Trainer {
     /// whenever validation macro-F1 improves (each atomically). Returns the whole history.
     public func run(checkpoints: URL? = nil, _ observe: (TrainingEvent) -> Void) throws -> [EpochRecord] {
         let c = configuration
-        let sampler: any Sampler = c.weightedSampler
-            ? WeightedRandomSampler(balancing: trainIndices.map { dataset.records[$0].label }, seed: c.seed)
-            : ShuffledSampler(count: trainIndices.count, seed: c.seed)
+        let labels = trainIndices.map { dataset.records[$0].label }
+        let sampler: any Sampler
+        if c.cellBalancedSampler {
+            sampler = WeightedRandomSampler(weights: ImbalanceWeights.cellBalanced(
+                labels, sources: trainIndices.map { dataset.records[$0].source }, floor: c.cellFloor, cap: c.cellCap), seed: c.seed)
+        } else if c.weightedSampler && c.samplerAlpha != 1 {
+            sampler = c.samplerAlpha == 0 ? ShuffledSampler(count: trainIndices.count, seed: c.seed)
+                : WeightedRandomSampler(weights: ImbalanceWeights.tempered(labels, alpha: c.samplerAlpha), seed: c.seed)
+        } else if c.weightedSampler {
+            sampler = WeightedRandomSampler(balancing: labels, seed: c.seed)
+        } else {
+            sampler = ShuffledSampler(count: trainIndices.count, seed: c.seed)
+        }
         state.dataFaces = dataset.count
         var step = state.step
         for epoch in state.epochsDone..<c.epochs {
@@ -212,6 +231,8 @@ public final class Trainer {
         let t = try tensors(for: batch)
         let context = StepContext(training: true, seed: configuration.seed, step: UInt64(step))
         let logits = try model.forward(t.images, context)
+        // Logit adjustment: the loss sees logits + tau log prior; the gradient is the same.
+        if let trainAdjustment { backend.addBias(logits, bias: trainAdjustment) }
         let (lossValue, gradient) = try loss.compute(logits: logits, labels: t.labels)
         backend.argmaxRows(logits, into: t.predictions)
         try model.backward(gradient)
@@ -241,6 +262,7 @@ public final class Trainer {
     /// Scores the model in evaluation mode on `indices`; for MyCNN also how many fc1 units fire.
     public func evaluate(_ indices: [Int]) throws -> (EvaluationReport, Double?) {
         var confusion = ConfusionMatrix()
+        var bySource: [DataSource: ConfusionMatrix] = [:]
         var lossSum = 0.0
         var fired: [Bool]? = (model as? MyCNN).map { _ in [Bool](repeating: false, count: 128) }
         let batcher = PrefetchingBatcher(dataset: dataset, order: indices, batchSize: configuration.batchSize,
@@ -249,10 +271,12 @@ public final class Trainer {
             let t = try tensors(for: batch)
             let logits = try model.forward(t.images, StepContext(training: false))
             let (lossValue, _) = try loss.compute(logits: logits, labels: t.labels)
+            if let posthocAdjustment { backend.addBias(logits, bias: posthocAdjustment) }
             backend.argmaxRows(logits, into: t.predictions)
             lossSum += Double(try backend.floats(lossValue)[0]) * Double(batch.count)
-            for (truth, prediction) in zip(batch.labels, try backend.int32s(t.predictions)) {
+            for (k, (truth, prediction)) in zip(batch.labels, try backend.int32s(t.predictions)).enumerated() {
                 confusion.add(truth: Int(truth), prediction: Int(prediction))
+                bySource[dataset.records[batch.indices[k]].source, default: ConfusionMatrix()].add(truth: Int(truth), prediction: Int(prediction))
             }
             if let hidden = (model as? MyCNN)?.hiddenActivations, fired != nil {
                 let values = try backend.floats(hidden)
@@ -260,7 +284,10 @@ public final class Trainer {
             }
         }
         let live = fired.map { Double($0.filter { $0 }.count) / 128 }
-        return (EvaluationReport(loss: lossSum / Double(max(indices.count, 1)), confusion: confusion), live)
+        let perSource = bySource.count > 1
+            ? bySource.keys.sorted { $0.rawValue < $1.rawValue }.map { EvaluationReport.SourceScores(source: $0.rawValue, confusion: bySource[$0]!) }
+            : nil
+        return (EvaluationReport(loss: lossSum / Double(max(indices.count, 1)), confusion: confusion, perSource: perSource), live)
     }
 
     /// Device tensors for a batch of this size, reused across steps.

@@ -25,10 +25,23 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
     /// Linear warm-up from a tenth of the rate, in epochs (fractions allowed).
     public var warmupEpochs = 1.0
     public var seed: UInt64 = 0
-    /// Draw classes equally often (PyTorch's WeightedRandomSampler with 1/class-count weights).
+    /// Draw classes equally often (PyTorch's WeightedRandomSampler with 1/class-count weights),
+    /// or, with `samplerAlpha` below 1, tempered: weights count^-alpha.
     public var weightedSampler = false
+    public var samplerAlpha = 1.0
+    /// Draw (source, class) cells equally often instead, within `cellFloor`...`cellCap` times
+    /// each cell's size per epoch.
+    public var cellBalancedSampler = false
+    public var cellFloor = 0.5
+    public var cellCap = 8.0
     /// Weight the loss by inverse class frequency instead.
     public var classWeightedLoss = false
+    /// Weight the loss by the "effective number of samples" (beta 0.999) instead.
+    public var effectiveNumberLoss = false
+    /// Logit adjustment by tau x log class prior: added to the logits in training (the loss
+    /// then favours rare classes), and/or subtracted before the argmax when scoring (post hoc).
+    public var logitAdjustment: Float = 0
+    public var posthocAdjustment: Float = 0
     public var labelSmoothing: Float = 0
     public var augmentation = Augmentation(.light)
     /// Share of the faces held out for validation (stratified, groups kept whole), unless
@@ -69,6 +82,14 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
         try take(.seed, &seed)
         try take(.weightedSampler, &weightedSampler)
         try take(.classWeightedLoss, &classWeightedLoss)
+        try take(.samplerAlpha, &samplerAlpha)
+        try take(.cellBalancedSampler, &cellBalancedSampler)
+        try take(.cellFloor, &cellFloor)
+        try take(.cellCap, &cellCap)
+        try take(.effectiveNumberLoss, &effectiveNumberLoss)
+        try take(.logitAdjustment, &logitAdjustment)
+        try take(.posthocAdjustment, &posthocAdjustment)
+
         try take(.labelSmoothing, &labelSmoothing)
         try take(.augmentation, &augmentation)
         try take(.validationFraction, &validationFraction)

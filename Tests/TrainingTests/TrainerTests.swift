@@ -138,3 +138,39 @@ import Testing
         #expect(try stepNorm(clip: 0) > 0.05, "without clipping the step is larger")
     }
 }
+
+@Suite struct MultiSourceTrainingTests {
+    /// On two-source data the evaluation reports each source alone, the sources' confusion
+    /// matrices add up to the whole, and post-hoc logit adjustment moves predictions toward the
+    /// rare classes (it subtracts tau x log prior, which is largest for the common classes).
+    @Test func evaluationsReportEachSourceAndPosthocAdjustmentFavoursRareClasses() throws {
+        let faces = TwoSourceFaces(count: 400, seed: 2).generate(threads: 2)
+        var c = TrainingConfiguration()
+        c.epochs = 2
+        c.batchSize = 16
+        c.augmentation = .none
+        let split = Splits.holdOut(faces.records, fraction: 0.2, seed: 2)
+        func scored(_ posthoc: Float) throws -> EvaluationReport {
+            var config = c
+            config.posthocAdjustment = posthoc
+            let trainer = try Trainer(configuration: config, backend: BackendChoice.cpu.makeBackend(threads: 2).backend, dataset: faces,
+                                      trainIndices: split.train, validationIndices: split.validation)
+            _ = try trainer.run { _ in }
+            return try trainer.evaluate(split.validation).0
+        }
+        let plain = try scored(0), adjusted = try scored(2)
+        let sources = try #require(plain.perSource)
+        #expect(Set(sources.map(\.source)) == ["synthetic-lab", "synthetic-wild"])
+        #expect(sources.map(\.faces).reduce(0, +) == split.validation.count)
+        var merged = ConfusionMatrix()
+        for s in sources { merged.merge(s.confusion) }
+        #expect(merged == plain.confusion)
+        // Same weights (same seed), different read-out: the common class loses predictions.
+        func predicted(_ r: EvaluationReport, _ e: Emotion) -> Int { (0..<8).reduce(0) { $0 + r.confusion.counts[$1][e.rawValue] } }
+        #expect(predicted(plain, .happiness) > 0 && predicted(adjusted, .happiness) < predicted(plain, .happiness),
+                "happiness predicted \(predicted(plain, .happiness)) times, \(predicted(adjusted, .happiness)) after adjustment")
+        #expect(adjusted.confusion.total == plain.confusion.total)
+        let json = String(decoding: try JSONEncoder().encode(plain), as: UTF8.self)
+        #expect(json.contains("\"perSource\""))
+    }
+}
