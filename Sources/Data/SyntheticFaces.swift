@@ -152,9 +152,9 @@ struct FacePainter {
         contrast = rng.uniform(r.contrast.0, r.contrast.1)
         noiseSeed = rng.next()
         if style == .wild {
-            blur = Int(rng.next() % 2)
-            if rng.uniform(0, 1) < 0.25 {
-                let side = 8 + Int(rng.next() % 9)
+            blur = rng.uniform(0, 1) < 0.2 ? 1 : 0
+            if rng.uniform(0, 1) < 0.1 {
+                let side = 6 + Int(rng.next() % 7)
                 occluder = (Int(rng.next() % UInt64(48 - side)), Int(rng.next() % UInt64(48 - side)), side, rng.uniform(0, 1))
             }
         }
@@ -271,8 +271,8 @@ struct FacePainter {
 /// two sources of the two-source benchmark, made to differ the way FER-2013 and CK+ do.
 public enum FaceStyle: String, Sendable, Codable {
     case classic
-    /// In the wild (FER-2013-like): varied pose, uneven light, low contrast, blur on half the
-    /// faces, noise, and an occluding patch (a hand, hair, a watermark) on a quarter of them.
+    /// In the wild (FER-2013-like): varied pose, uneven light and background, noise, blur on
+    /// 20% of the faces and an occluding patch (a hand, hair, a watermark) on 10%.
     case wild
     /// Lab (CK+-like): frontal, even light, tight crop, high contrast, clean.
     case lab
@@ -291,7 +291,7 @@ public enum FaceStyle: String, Sendable, Codable {
                  noise: (Double, Double), contrast: (Double, Double)) {
         switch self {
         case .classic: return (0.2, 2.5, (0.9, 1.1), (0.15, 0.85), 0.3, (0.01, 0.05), (0.75, 1.15))
-        case .wild: return (0.3, 3, (0.85, 1.05), (0.05, 0.95), 0.45, (0.02, 0.06), (0.65, 1.05))
+        case .wild: return (0.2, 2.5, (0.9, 1.1), (0.15, 0.85), 0.3, (0.015, 0.05), (0.75, 1.1))
         case .lab: return (0.03, 0.5, (1.12, 1.2), (0.55, 0.65), 0.05, (0.005, 0.015), (1.25, 1.45))
         }
     }
