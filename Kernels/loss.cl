@@ -41,3 +41,44 @@ __kernel void softmax_cross_entropy(__global const float* logits, __global const
     total = fm_group_sum(total, scratch);
     if (lid == 0) loss[0] = total * inverse;
 }
+
+// Focal loss (Lin et al. 2017): row i contributes -w_y (1 - p_y)^gamma log p_y, divided by the
+// total weight of the rows' true classes. dL/dz_j = w [gamma (1-p)^(gamma-1) p log p - (1-p)^gamma]
+// (delta_jy - p_j) / total weight. One work-group, as the cross-entropy kernel.
+__kernel void softmax_focal_loss(__global const float* logits, __global const int* labels,
+                                 __global const float* weights, const int has_weights,
+                                 const int rows, const int classes, const float gamma,
+                                 __global float* loss, __global float* grad, const int has_grad) {
+    __local float scratch[FM_GROUP];
+    const int lid = get_local_id(0);
+    float d = 0.0f;
+    for (int i = lid; i < rows; i += FM_GROUP) {
+        const int label = labels[i];
+        d += (label < 0 || label >= classes) ? NAN : (has_weights ? weights[label] : 1.0f);
+    }
+    const float denominator = fm_group_sum(d, scratch);
+    const float inverse = denominator > 0.0f ? 1.0f / denominator : 0.0f;
+    float total = 0.0f;
+    for (int i = lid; i < rows; i += FM_GROUP) {
+        __global const float* row = logits + i * classes;
+        const int label = clamp(labels[i], 0, classes - 1);
+        const float w = has_weights ? weights[label] : 1.0f;
+        float top = row[0];
+        for (int c = 1; c < classes; c++) top = fmax(top, row[c]);
+        float exp_sum = 0.0f;
+        for (int c = 0; c < classes; c++) exp_sum += exp(row[c] - top);
+        const float log_p = row[label] - top - log(exp_sum), p = exp(log_p), rest = 1.0f - p;
+        const float modulation = gamma == 0.0f ? 1.0f : pow(rest, gamma);
+        total += -w * modulation * log_p;
+        if (has_grad) {
+            const float slope = (gamma == 0.0f || rest <= 0.0f) ? 0.0f : gamma * pow(rest, gamma - 1.0f) * p * log_p;
+            const float k = w * (slope - modulation) * inverse;
+            for (int c = 0; c < classes; c++) {
+                const float pc = exp(row[c] - top) / exp_sum;
+                grad[i * classes + c] = k * ((c == label ? 1.0f : 0.0f) - pc);
+            }
+        }
+    }
+    total = fm_group_sum(total, scratch);
+    if (lid == 0) loss[0] = total * inverse;
+}

@@ -36,6 +36,7 @@ struct TrainingOptions: ParsableArguments {
     @Flag(help: "Weight the loss by the effective number of samples (Cui et al. 2019, beta 0.999).") var effectiveNumberLoss = false
     @Option(help: "Train-time logit adjustment: add tau x log class prior to the logits in the loss (default 0: off).") var logitAdjustment: Float?
     @Option(help: "Post-hoc logit adjustment: subtract tau x log class prior before predicting (default 0: off).") var posthocAdjustment: Float?
+    @Option(help: "Focal loss with this gamma instead of cross-entropy (default 0: off; 2 is usual).") var focalGamma: Float?
     @Flag(help: "Make lab-source faces (CK+) look in-the-wild in training: lower contrast, blur, noise.") var sourceAugmentation = false
     @Option(help: ArgumentHelp("Imbalance recipe: auto (the multi-source recipe when the faces come from more than one source, else plain), "
                                + ImbalanceRecipe.allCases.map(\.rawValue).joined(separator: ", ") + ". Options given here add to it.",
@@ -124,6 +125,7 @@ struct TrainingOptions: ParsableArguments {
         if let logitAdjustment { c.logitAdjustment = logitAdjustment }
         if let posthocAdjustment { c.posthocAdjustment = posthocAdjustment }
         if sourceAugmentation { c.augmentation.labToWild = true }
+        if let focalGamma { c.focalGamma = focalGamma }
         if let valSplit { c.validationFraction = valSplit }
         if officialSplit { c.officialSplit = true }
         if let onNan { c.onNonFinite = onNan }

@@ -109,6 +109,12 @@ public protocol Backend: AnyObject {
     /// `loss` ([1]) and dLoss/dLogits into `gradLogits` when given.
     func softmaxCrossEntropy(logits: Tensor, labels: Tensor, classWeights: Tensor?,
                              labelSmoothing: Float, loss: Tensor, gradLogits: Tensor?)
+    /// Focal loss (Lin et al., 2017) over logits [N, C]: row i contributes
+    /// -w_y (1 - p_y)^gamma log p_y for its true class y, and the sum is divided by the total
+    /// weight of the rows' true classes, as cross-entropy's mean. gamma = 0 is weighted
+    /// cross-entropy; larger gamma lets well-classified faces count less.
+    func softmaxFocalLoss(logits: Tensor, labels: Tensor, classWeights: Tensor?, gamma: Float,
+                          loss: Tensor, gradLogits: Tensor?)
 
     // MARK: optimizers (in place on parameter and state)
 

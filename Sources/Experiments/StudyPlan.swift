@@ -84,8 +84,16 @@ public struct StudyFolder: Sendable {
 
     /// Creates the folder with `plan`, or checks that the plan already there is the same one:
     /// rerunning a command continues its study; a different command must use another name.
+    /// A plan that only appends trials (a search given more candidates) extends the study: the
+    /// finished units keep their meaning, since trial indices do not move.
     public func prepare(_ plan: StudyPlan) throws {
         if let existing = try readPlan() {
+            var prefix = plan
+            prefix.trials = Array(plan.trials.prefix(existing.trials.count))
+            if prefix == existing && plan.trials.count > existing.trials.count {
+                try RunFiles.writeJSON(plan, to: planURL)
+                return
+            }
             guard existing == plan else {
                 throw DataError(url.path, "holds a different study (other models, settings, folds or data); "
                                 + "continue it with the command that made it, or pick another --name")

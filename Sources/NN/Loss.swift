@@ -6,12 +6,15 @@ public final class CrossEntropyLoss {
     let backend: any Backend
     let classWeights: Tensor?
     public let labelSmoothing: Float
+    /// Above 0: focal loss with this gamma instead (label smoothing does not apply).
+    public let focalGamma: Float
     private let cache: TensorCache
 
-    public init(_ backend: any Backend, classWeights: [Float]? = nil, labelSmoothing: Float = 0) throws {
+    public init(_ backend: any Backend, classWeights: [Float]? = nil, labelSmoothing: Float = 0, focalGamma: Float = 0) throws {
         self.backend = backend
         self.classWeights = try classWeights.map { try backend.makeTensor([$0.count], values: $0) }
         self.labelSmoothing = labelSmoothing
+        self.focalGamma = focalGamma
         cache = TensorCache(backend)
     }
 
@@ -19,8 +22,13 @@ public final class CrossEntropyLoss {
     public func compute(logits: Tensor, labels: Tensor) throws -> (loss: Tensor, gradient: Tensor) {
         let loss = try cache.tensor("loss", [1])
         let gradient = try cache.tensor("gradient", logits.shape)
-        backend.softmaxCrossEntropy(logits: logits, labels: labels, classWeights: classWeights,
-                                    labelSmoothing: labelSmoothing, loss: loss, gradLogits: gradient)
+        if focalGamma > 0 {
+            backend.softmaxFocalLoss(logits: logits, labels: labels, classWeights: classWeights, gamma: focalGamma,
+                                     loss: loss, gradLogits: gradient)
+        } else {
+            backend.softmaxCrossEntropy(logits: logits, labels: labels, classWeights: classWeights,
+                                        labelSmoothing: labelSmoothing, loss: loss, gradLogits: gradient)
+        }
         return (loss, gradient)
     }
 }

@@ -51,6 +51,8 @@ extension TrainingConfiguration {
         if classWeightedLoss && effectiveNumberLoss { return "classWeightedLoss and effectiveNumberLoss exclude each other" }
         if !(logitAdjustment >= 0 && logitAdjustment <= 5) { return "logitAdjustment \(logitAdjustment) must be in 0...5" }
         if !(posthocAdjustment >= 0 && posthocAdjustment <= 5) { return "posthocAdjustment \(posthocAdjustment) must be in 0...5" }
+        if !(focalGamma >= 0 && focalGamma <= 10) { return "focalGamma \(focalGamma) must be in 0...10" }
+        if focalGamma > 0 && labelSmoothing > 0 { return "focal loss and label smoothing exclude each other" }
         if earlyStoppingPatience < 0 { return "earlyStoppingPatience \(earlyStoppingPatience) must be 0 (off) or positive" }
         let a = augmentation
         if !(0...16).contains(a.cropPadding) { return "augmentation.cropPadding \(a.cropPadding) must be in 0...16" }

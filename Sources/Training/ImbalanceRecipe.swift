@@ -17,6 +17,8 @@ public enum ImbalanceRecipe: String, CaseIterable, Sendable {
     case logitAdjust = "logit-adjust"
     /// Post-hoc logit adjustment, tau = 1.
     case posthoc
+    /// Focal loss, gamma = 2.
+    case focal
     /// Lab faces made to look like in-the-wild ones.
     case sourceAug = "source-aug"
     case cellsSourceAug = "cells+source-aug"
@@ -35,6 +37,7 @@ public enum ImbalanceRecipe: String, CaseIterable, Sendable {
         if parts.contains("cb-loss") { c.effectiveNumberLoss = true }
         if parts.contains("logit-adjust") { c.logitAdjustment = 1 }
         if parts.contains("posthoc") { c.posthocAdjustment = 1 }
+        if parts.contains("focal") { c.focalGamma = 2 }
         if parts.contains("source-aug") { c.augmentation.labToWild = true }
     }
 }

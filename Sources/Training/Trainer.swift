@@ -80,7 +80,7 @@ public final class Trainer {
         trainAdjustment = c.logitAdjustment > 0 ? try backend.makeTensor([Emotion.count], values: priors.map { c.logitAdjustment * $0 }) : nil
         posthocAdjustment = c.posthocAdjustment > 0 ? try backend.makeTensor([Emotion.count], values: priors.map { -c.posthocAdjustment * $0 }) : nil
         loss = try CrossEntropyLoss(backend, classWeights: lossWeights,
-                                    labelSmoothing: c.labelSmoothing)
+                                    labelSmoothing: c.labelSmoothing, focalGamma: c.focalGamma)
         optimizer = Optimizer(backend, kind: c.optimizer, momentum: c.momentum, nesterov: c.nesterov, weightDecay: c.weightDecay)
         let stepsPerEpoch = Trainer.stepsPerEpoch(trainIndices.count, c.batchSize)
         schedule = LearningRateSchedule(kind: c.schedule, baseRate: c.learningRate, epochs: c.epochs,

@@ -42,6 +42,8 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
     /// then favours rare classes), and/or subtracted before the argmax when scoring (post hoc).
     public var logitAdjustment: Float = 0
     public var posthocAdjustment: Float = 0
+    /// Above 0: focal loss with this gamma instead of cross-entropy.
+    public var focalGamma: Float = 0
     public var labelSmoothing: Float = 0
     public var augmentation = Augmentation(.light)
     /// Share of the faces held out for validation (stratified, groups kept whole), unless
@@ -89,6 +91,7 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
         try take(.effectiveNumberLoss, &effectiveNumberLoss)
         try take(.logitAdjustment, &logitAdjustment)
         try take(.posthocAdjustment, &posthocAdjustment)
+        try take(.focalGamma, &focalGamma)
 
         try take(.labelSmoothing, &labelSmoothing)
         try take(.augmentation, &augmentation)

@@ -34,6 +34,29 @@ import Testing
         expectClose(try backend.floats(grad), expected.grad, "cross-entropy gradient")
     }
 
+    @Test(arguments: BackendUnderTest.all, [(0.0, false), (2.0, false), (0.5, true), (5.0, true)])
+    func focalLossMatchesItsDefinition(_ target: BackendUnderTest, _ c: (gamma: Double, weighted: Bool)) throws {
+        let backend = try target.make()
+        var rng = SeededRandom(seed: 77)
+        let rows = 9, classes = 8
+        let logits = rng.values(rows * classes, scale: 4)
+        let labels = (0..<rows).map { _ in Int32.random(in: 0..<Int32(classes), using: &rng) }
+        let weights = c.weighted ? rng.values(classes).map { abs($0) + 0.25 } : nil
+        let loss = try backend.makeTensor([1]), grad = try backend.makeTensor([rows, classes])
+        let z = try backend.makeTensor([rows, classes], values: logits.floats), y = try backend.makeTensor([rows], labels: labels)
+        let w = try weights.map { try backend.makeTensor([classes], values: $0.floats) }
+        backend.softmaxFocalLoss(logits: z, labels: y, classWeights: w, gamma: Float(c.gamma), loss: loss, gradLogits: grad)
+        let expected = Reference.focal(logits: logits, labels: labels, classes: classes, weights: weights, gamma: c.gamma)
+        expectClose(try backend.floats(loss), [expected.loss], "focal loss gamma \(c.gamma)")
+        expectClose(try backend.floats(grad), expected.grad, tolerance: 1e-4, "focal gradient gamma \(c.gamma)")
+        if c.gamma == 0 {
+            // gamma 0 is cross-entropy without smoothing.
+            let ce = try backend.makeTensor([1])
+            backend.softmaxCrossEntropy(logits: z, labels: y, classWeights: w, labelSmoothing: 0, loss: ce, gradLogits: nil)
+            expectClose(try backend.floats(loss), [Double(try backend.floats(ce)[0])], tolerance: 1e-6, "focal(0) = cross-entropy")
+        }
+    }
+
     @Test(arguments: BackendUnderTest.all)
     func argmaxAndSum(_ target: BackendUnderTest) throws {
         let backend = try target.make()

@@ -215,6 +215,29 @@ enum Reference {
         return (loss / denominator, grad)
     }
 
+    /// Focal loss by its definition; the gradient by central differences of the loss itself.
+    static func focal(logits: [Double], labels: [Int32], classes: Int, weights: [Double]?, gamma: Double) -> (loss: Double, grad: [Double]) {
+        let w = weights ?? [Double](repeating: 1, count: classes)
+        func value(_ z: [Double]) -> Double {
+            var total = 0.0
+            for i in labels.indices {
+                let row = Array(z[(i * classes)..<((i + 1) * classes)]), y = Int(labels[i])
+                let top = row.max()!
+                let logP = row[y] - top - log(row.map { exp($0 - top) }.reduce(0, +))
+                total += -w[y] * pow(1 - exp(logP), gamma) * logP
+            }
+            return total / labels.map { w[Int($0)] }.reduce(0, +)
+        }
+        let h = 1e-6
+        let grad = logits.indices.map { j -> Double in
+            var up = logits, down = logits
+            up[j] += h
+            down[j] -= h
+            return (value(up) - value(down)) / (2 * h)
+        }
+        return (value(logits), grad)
+    }
+
     // MARK: optimizers, exactly as torch.optim writes them
 
     static func sgd(_ p: [Double], _ g: [Double], buffer: [Double], s: SGDSettings, step: Int)

@@ -146,3 +146,25 @@ func temporaryFolder(_ name: String) throws -> URL {
         }
     }
 }
+
+@Suite struct StudyExtensionTests {
+    @Test func appendingTrialsExtendsAStudyAndAnythingElseIsRefused() throws {
+        let work = try temporaryFolder("extend")
+        defer { try? FileManager.default.removeItem(at: work) }
+        let one = StudyPlan.Trial(label: "a", configuration: TrainingConfiguration())
+        var other = TrainingConfiguration()
+        other.learningRate = 3e-4
+        let two = StudyPlan.Trial(label: "b", configuration: other)
+        let plan = StudyPlan(kind: .tuning, trials: [one], folds: 2, holdOut: true, data: "d", faces: 10, seed: 0)
+        let folder = StudyFolder(work)
+        try folder.prepare(plan)
+        var longer = plan
+        longer.trials = [one, two]
+        try folder.prepare(longer)
+        #expect(try folder.readPlan() == longer)
+        var reordered = plan
+        reordered.trials = [two, one]
+        #expect(throws: DataError.self) { try folder.prepare(reordered) }
+        #expect(throws: DataError.self) { try folder.prepare(plan) }  // dropping a trial is not extending
+    }
+}

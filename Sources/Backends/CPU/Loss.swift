@@ -53,4 +53,39 @@ extension CPUBackend {
         }
         loss.floats[0] = Float(total * inverse)
     }
+
+    public func softmaxFocalLoss(logits: Tensor, labels: Tensor, classWeights: Tensor?, gamma: Float,
+                                 loss: Tensor, gradLogits: Tensor?) {
+        precondition(logits.shape.count == 2, "logits must be [N, classes], got \(logits.shape)")
+        let n = logits.shape[0], classes = logits.shape[1]
+        precondition(labels.shape == [n] && loss.count == 1 && gamma >= 0, "focal loss arguments")
+        if let gradLogits { precondition(gradLogits.shape == logits.shape, "gradLogits \(gradLogits.shape)") }
+        let z = logits.floats, y = labels.int32s, w = classWeights?.floats, dz = gradLogits?.floats
+        var denominator = 0.0
+        for i in 0..<n {
+            precondition(y[i] >= 0 && Int(y[i]) < classes, "label \(y[i]) out of range 0..<\(classes) in row \(i)")
+            denominator += Double(w?[Int(y[i])] ?? 1)
+        }
+        let inverse = denominator > 0 ? 1 / denominator : 0
+        var total = 0.0
+        for i in 0..<n {
+            let row = z + i * classes, label = Int(y[i]), weight = Double(w?[label] ?? 1)
+            var top = row[0]
+            for c in 1..<classes { top = Swift.max(top, row[c]) }
+            var expSum = 0.0
+            for c in 0..<classes { expSum += exp(Double(row[c] - top)) }
+            let logP = Double(row[label] - top) - log(expSum), p = exp(logP), rest = 1 - p
+            let modulation = gamma == 0 ? 1 : pow(rest, Double(gamma))
+            total += -weight * modulation * logP
+            guard let dz else { continue }
+            // dL/dz_j = w [gamma (1-p)^(gamma-1) p log p - (1-p)^gamma] (delta_jy - p_j)
+            let slope = gamma == 0 || rest <= 0 ? 0 : Double(gamma) * pow(rest, Double(gamma) - 1) * p * logP
+            let k = weight * (slope - modulation) * inverse
+            for c in 0..<classes {
+                let pc = exp(Double(row[c] - top)) / expSum
+                dz[i * classes + c] = Float(k * ((c == label ? 1 : 0) - pc))
+            }
+        }
+        loss.floats[0] = Float(total * inverse)
+    }
 }

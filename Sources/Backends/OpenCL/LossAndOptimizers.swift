@@ -18,6 +18,18 @@ extension OpenCLBackend {
                 .int(gradLogits == nil ? 0 : 1)])
     }
 
+    public func softmaxFocalLoss(logits: Tensor, labels: Tensor, classWeights: Tensor?, gamma: Float,
+                                 loss: Tensor, gradLogits: Tensor?) {
+        precondition(logits.shape.count == 2, "logits must be [N, classes], got \(logits.shape)")
+        let n = logits.shape[0], classes = logits.shape[1]
+        precondition(labels.shape == [n] && labels.dtype == .int32 && loss.count == 1 && gamma >= 0, "focal loss arguments")
+        if let classWeights { precondition(classWeights.shape == [classes], "class weights \(classWeights.shape) for \(classes) classes") }
+        if let gradLogits { precondition(gradLogits.shape == logits.shape, "gradLogits \(gradLogits.shape)") }
+        launch("softmax_focal_loss", groups: 1,
+               [.tensor(logits), .tensor(labels), .tensor(classWeights ?? logits), .int(classWeights == nil ? 0 : 1),
+                .int(n), .int(classes), .float(gamma), .tensor(loss), .tensor(gradLogits ?? loss), .int(gradLogits == nil ? 0 : 1)])
+    }
+
     public func sgdStep(parameter: Tensor, gradient: Tensor, momentumBuffer: Tensor?, settings s: SGDSettings, step: Int) {
         precondition(parameter.count == gradient.count, "SGD parameter \(parameter.shape) vs gradient \(gradient.shape)")
         precondition(step >= 1, "optimizer steps count from 1")
