@@ -66,6 +66,38 @@ import Testing
 
         let (refused, message) = try Self.run(["cv"] + Self.data + ["--folds", "4", "--name", "shared", "--quiet"], in: work)
         #expect(refused != 0 && message.contains("holds a different study"), "\(message)")
+
+        // The same study in one process gives the same scores, fold for fold.
+        let (whole, wholeOutput) = try Self.run(["cv"] + Self.data + ["--folds", "3", "--name", "whole", "--quiet"], in: work)
+        #expect(whole == 0, "\(wholeOutput)")
+        let one = try JSONDecoder().decode(StudySummary.self, from: Data(contentsOf: work.appendingPathComponent("runs/whole/results.json")))
+        #expect(one.trials[0].accuracy.values == summary.trials[0].accuracy.values)
+        #expect(one.trials[0].macroF1.values == summary.trials[0].macroF1.values)
+        #expect(one.trials[0].confusion == summary.trials[0].confusion)
+    }
+
+    /// Killed (SIGKILL) after its first fold finished, a cv run is rerun and finishes without
+    /// redoing that fold.
+    @Test func aKilledStudyResumesWithoutRedoingFinishedFolds() throws {
+        let work = try temporaryFolder("cv-kill")
+        defer { try? FileManager.default.removeItem(at: work) }
+        let command = ["cv"] + Self.data + ["--folds", "3", "--name", "killed", "--quiet"]
+        let p = try Self.launch(command, in: work)
+        let first = work.appendingPathComponent("runs/killed/units/trial-0-fold-0.json")
+        let deadline = Date().addingTimeInterval(120)
+        while p.isRunning && !FileManager.default.fileExists(atPath: first.path) && Date() < deadline { usleep(20_000) }
+        #expect(p.isRunning, "the run ended before it could be killed")
+        kill(p.processIdentifier, SIGKILL)
+        p.waitUntilExit()
+        let saved = try Data(contentsOf: first)
+        #expect(!FileManager.default.fileExists(atPath: work.appendingPathComponent("runs/killed/results.json").path))
+        let (status, output) = try Self.run(Array(command.dropLast()), in: work)
+        #expect(status == 0 && output.contains("MyCNN, fold 1/3: done before"), "\(output)")
+        #expect(try Data(contentsOf: first) == saved, "the finished fold was not run again")
+        let summary = try JSONDecoder().decode(StudySummary.self, from: Data(contentsOf: work.appendingPathComponent("runs/killed/results.json")))
+        #expect(summary.unitsDone == 3)
+        let leftovers = try FileManager.default.contentsOfDirectory(atPath: work.appendingPathComponent("runs/killed/units").path)
+        #expect(leftovers.filter { $0.hasSuffix(".json") }.count == 3)
     }
 
     /// A two-trial search on one validation split writes best-config.json, and training from it
