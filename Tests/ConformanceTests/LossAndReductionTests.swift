@@ -49,6 +49,17 @@ import Testing
         let expected = Reference.focal(logits: logits, labels: labels, classes: classes, weights: weights, gamma: c.gamma)
         expectClose(try backend.floats(loss), [expected.loss], "focal loss gamma \(c.gamma)")
         expectClose(try backend.floats(grad), expected.grad, tolerance: 1e-4, "focal gradient gamma \(c.gamma)")
+        if c.gamma >= 2 {
+            // What focal loss is for: a confidently right row (the one whose true-class logit
+            // leads most) pulls less than under cross-entropy.
+            let ce = try backend.makeTensor([rows, classes]), scratch = try backend.makeTensor([1])
+            backend.softmaxCrossEntropy(logits: z, labels: y, classWeights: w, labelSmoothing: 0, loss: scratch, gradLogits: ce)
+            let margin = (0..<rows).map { i in logits[i * classes + Int(labels[i])] - (0..<classes).filter { $0 != Int(labels[i]) }.map { logits[i * classes + $0] }.max()! }
+            let easy = margin.indices.max { margin[$0] < margin[$1] }!
+            let f = try backend.floats(grad), g = try backend.floats(ce)
+            let norm = { (v: [Float]) in (0..<classes).map { abs(v[easy * classes + $0]) }.reduce(0, +) }
+            #expect(norm(f) < norm(g), "focal \(norm(f)) vs cross-entropy \(norm(g)) on the easiest row")
+        }
         if c.gamma == 0 {
             // gamma 0 is cross-entropy without smoothing.
             let ce = try backend.makeTensor([1])

@@ -150,9 +150,10 @@ import Testing
         c.batchSize = 16
         c.augmentation = .none
         let split = Splits.holdOut(faces.records, fraction: 0.2, seed: 2)
-        func scored(_ posthoc: Float) throws -> EvaluationReport {
+        func scored(_ posthoc: Float, trainTime: Float = 0) throws -> EvaluationReport {
             var config = c
             config.posthocAdjustment = posthoc
+            config.logitAdjustment = trainTime
             let trainer = try Trainer(configuration: config, backend: BackendChoice.cpu.makeBackend(threads: 2).backend, dataset: faces,
                                       trainIndices: split.train, validationIndices: split.validation)
             _ = try trainer.run { _ in }
@@ -170,6 +171,11 @@ import Testing
         #expect(predicted(plain, .happiness) > 0 && predicted(adjusted, .happiness) < predicted(plain, .happiness),
                 "happiness predicted \(predicted(plain, .happiness)) times, \(predicted(adjusted, .happiness)) after adjustment")
         #expect(adjusted.confusion.total == plain.confusion.total)
+        // Train-time adjustment: the loss sees logits + log prior, so the raw logits the model
+        // learns lean less toward the common class.
+        let trained = try scored(0, trainTime: 1)
+        #expect(predicted(trained, .happiness) < predicted(plain, .happiness),
+                "happiness predicted \(predicted(plain, .happiness)) times plain, \(predicted(trained, .happiness)) with train-time adjustment")
         let json = String(decoding: try JSONEncoder().encode(plain), as: UTF8.self)
         #expect(json.contains("\"perSource\""))
     }
