@@ -1,7 +1,7 @@
 """Five training steps of ResNet-18 (small stem) at batch 64 in PyTorch, for peak-memory
 comparison with facemine. Run under /usr/bin/time -v and read "Maximum resident set size":
   /usr/bin/time -v python3 peak_memory.py
-  /usr/bin/time -v facemine-opbench --training --repeats 3 --model small
+  /usr/bin/time -v facemine bench --backend cpu --models-only --model small --batches 64 --repeats 3
 """
 import torch
 
