@@ -56,8 +56,6 @@ public final class OpenCLBackend: Backend {
     }
 
     public var device: OpenCLDeviceInfo { shared.info }
-    /// How the kernel program was obtained: compile time, or loaded from the disk cache.
-    public var programBuild: (seconds: Double, fromDiskCache: Bool) { (shared.build.seconds, shared.build.fromDiskCache) }
 
     public var deviceDescription: String {
         let build = shared.build
@@ -70,9 +68,6 @@ public final class OpenCLBackend: Backend {
     public var memoryStatistics: MemoryStatistics {
         MemoryStatistics(liveBytes: pool.liveBytes, allocations: pool.allocations)
     }
-
-    /// Bytes parked in the buffer pool for reuse (not held by any tensor).
-    public var pooledBytes: Int { pool.pooledBytes }
 
     // MARK: failures
 

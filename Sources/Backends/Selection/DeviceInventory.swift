@@ -73,7 +73,6 @@ public struct OpenCLDeviceSummary: Sendable {
     public let name: String
     public let vendor: String
     public let isCPU: Bool
-    public let isGPU: Bool
     public let computeUnits: Int
     public let clockMHz: Int
 }
@@ -82,7 +81,7 @@ extension DeviceInventory {
     public static func openCLDevices() -> [OpenCLDeviceSummary] {
         ((try? OpenCLDevices.all()) ?? []).map {
             OpenCLDeviceSummary(index: $0.index, name: $0.name, vendor: $0.vendor, isCPU: $0.kind == .cpu,
-                                isGPU: $0.kind == .gpu, computeUnits: $0.computeUnits, clockMHz: $0.clockMHz)
+                                computeUnits: $0.computeUnits, clockMHz: $0.clockMHz)
         }
     }
 
