@@ -37,3 +37,14 @@ __kernel void sum_rows(__global const float* partials, __global float* result, c
     for (int c = 0; c < columns; c++) s += partials[r * columns + c];
     result[r] = s;
 }
+
+// out[i] = beta * out[i] + the sum over s of slices[s * n + i]: the last step of a product
+// split along its inner dimension (the convolution's weight gradient).
+__kernel void sum_slices(__global const float* slices, __global float* out, const int n, const int count,
+                         const float beta) {
+    const int i = get_global_id(0);
+    if (i >= n) return;
+    float s = beta == 0.0f ? 0.0f : beta * out[i];
+    for (int k = 0; k < count; k++) s += slices[k * n + i];
+    out[i] = s;
+}

@@ -127,13 +127,15 @@ import Testing
     /// batch-norm ResNet at initialisation amplifies them (PyTorch's own float32 gradients of the
     /// small-stem ResNet differ from float64 by 8e-4; facemine's CPU and OpenCL backends are
     /// within that, see benchmarks/pytorch/parity.py). So the bar is the CPU backend against
-    /// itself with another thread count: OpenCL must stay as close to the CPU backend as the
-    /// CPU backend's own one-thread and two-thread runs stay to each other (with a floor of 1e-5).
-    /// MyCNN trains with the default recipe (Adam) and agrees to 1e-5 over all 20 steps. The
-    /// ResNet (SGD; Adam would turn gradients that are pure rounding noise into full-size steps)
-    /// agrees to 1e-4 for the first steps, then rounding differences grow about fivefold per
-    /// step on *any* two summation orders: seen 1e-4 at step 5 and 8% by step 20 between the
-    /// CPU backend's own one- and two-thread runs, and the same between OpenCL and CPU.
+    /// itself with other thread counts (other summation orders): OpenCL must stay as close to
+    /// the two-thread CPU run as the CPU backend's own one- and three-thread runs do (with a
+    /// floor of 1e-5). MyCNN (Adam) agrees to 1e-5 for the first six steps; then a choice that
+    /// a rounding difference can flip (a ReLU or max-pool at its threshold) makes some orders
+    /// drift: the CPU backend's three-thread run differs from its two-thread run by 2.5e-3 by
+    /// step 20, its one-thread run by 1.6e-5, OpenCL by 2.8e-3. The ResNet (SGD; Adam would turn
+    /// gradients that are pure rounding noise into full-size steps) agrees to 1e-4 for the first
+    /// steps, then rounding differences grow about fivefold per step on *any* two summation
+    /// orders: 8-11% by step 20 between the CPU backend's own runs, 7% between OpenCL and CPU.
     @Test(arguments: [(Architecture.mycnn, ResNetStem.small, 16, OptimizerKind.adam),
                       (Architecture.resnet18, ResNetStem.imagenet, 16, OptimizerKind.sgd)])
     func twentyTrainingStepsGiveTheSameLosses(_ model: Architecture, _ stem: ResNetStem, _ batch: Int,
@@ -161,15 +163,15 @@ import Testing
             return running.indices.map { i in i == 0 ? running[0] : running[i] * Double(i + 1) - running[i - 1] * Double(i) }
         }
         let reference = try losses(cpu)
-        let oneThread = try losses(try BackendChoice.cpu.makeBackend(threads: 1).backend)
+        let otherThreads = try [1, 3].map { try losses(try BackendChoice.cpu.makeBackend(threads: $0).backend) }
         let opencl = try losses(gpu)
         #expect(reference.count == 20 && opencl.count == 20)
         var worstCPU = 0.0, worstOpenCL = 0.0
         for i in reference.indices {
-            worstCPU = max(worstCPU, abs(oneThread[i] - reference[i]) / reference[i])
+            for other in otherThreads { worstCPU = max(worstCPU, abs(other[i] - reference[i]) / reference[i]) }
             worstOpenCL = max(worstOpenCL, abs(opencl[i] - reference[i]) / reference[i])
         }
-        print("\(model) 20 steps: CPU 1 vs 2 threads differ by \(worstCPU), OpenCL vs CPU by \(worstOpenCL) (relative, worst step)")
+        print("\(model) 20 steps: CPU 1 or 3 vs 2 threads differ by \(worstCPU), OpenCL vs CPU by \(worstOpenCL) (relative, worst step)")
         #expect(worstOpenCL <= max(2 * worstCPU, 1e-5),
                 "OpenCL vs CPU \(worstOpenCL) against CPU vs CPU \(worstCPU): CPU \(reference) OpenCL \(opencl)")
         // Before rounding differences have been amplified, the backends agree to five digits.

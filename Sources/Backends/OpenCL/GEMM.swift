@@ -32,7 +32,7 @@ extension OpenCLBackend {
         recordCLBlast(status, "SGEMM \(m)x\(n)x\(k)")
     }
 
-    private func recordCLBlast(_ status: CLBlastStatusCode, _ what: String) {
+    func recordCLBlast(_ status: CLBlastStatusCode, _ what: String) {
         let code = status.rawValue
         guard code != 0, pendingError == nil else { return }
         if code > -1000 {
