@@ -67,7 +67,7 @@ let package = Package(
 
         // MARK: backends
         .target(
-            name: "FacemineCPU", dependencies: ["FacemineDevice", "CBLAS"],
+            name: "FacemineCPU", dependencies: ["FacemineDevice", "CBLAS", "CPeak"],
             path: "Sources/Backends/CPU", swiftSettings: kernelFlags),
         .target(
             name: "FacemineOpenCL", dependencies: ["FacemineDevice", "COpenCL", "CCLBlast"],
@@ -95,7 +95,7 @@ let package = Package(
         .executableTarget(
             name: "FacemineCLI",
             dependencies: [
-                "FacemineDevice", "FacemineBackends", "FacemineData", "FacemineNN", "FacemineTraining", "FacemineBench",
+                "FacemineDevice", "FacemineCPU", "FacemineBackends", "FacemineData", "FacemineNN", "FacemineTraining", "FacemineBench",
                 "FacemineExperiments",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],

@@ -1,4 +1,5 @@
 import ArgumentParser
+import FacemineCPU
 import Foundation
 
 @main
@@ -10,6 +11,7 @@ struct Facemine: ParsableCommand {
                       CVCommand.self, TuneCommand.self, ReportCommand.self, DataCommand.self, BenchCommand.self])
 
     static func main() {
+        OpenBLASCore.restartWithBetterKernelIfNeeded()
         // A file-size limit (or a quota) must surface as a write error that says what happened
         // and keeps the previous checkpoint, not as a signal that kills the process mid-write.
         signal(SIGXFSZ, SIG_IGN)

@@ -4,8 +4,13 @@ cross-entropy, backward and an Adam step with the loss read back; inference is a
 evaluation-mode forward with the predictions read back), written in facemine's bench JSON
 schema so that `facemine bench --compare pytorch.json` prints facemine / PyTorch ratios.
 
+On a GPU (`--device cuda`) the model and batch live on the GPU; reading the loss and the
+predictions back synchronises, as facemine's timings do. TF32 is off unless `--tf32`, so both
+sides compute in FP32 (PyTorch's own default lets cuDNN convolutions use TF32).
+
 Setup (not part of CI):  python3 -m venv .venv && .venv/bin/pip install torch
 Usage:  python3 bench.py --threads 2 --batches 32,128 --repeats 5 --out pytorch.json
+        python3 bench.py --device cuda --batches 32,128 --out pytorch-cuda.json
 """
 import argparse
 import datetime
@@ -40,9 +45,18 @@ def main():
     p.add_argument("--repeats", type=int, default=5)
     p.add_argument("--warm-up", type=int, default=2)
     p.add_argument("--model", default=None, help="only models whose name contains this text")
+    p.add_argument("--device", default="cpu", help="cpu or cuda")
+    p.add_argument("--tf32", action="store_true", help="let cuDNN and cuBLAS use TF32 (PyTorch's conv default)")
     p.add_argument("--out", default=None)
     args = p.parse_args()
     torch.set_num_threads(args.threads)
+    device = torch.device(args.device)
+    torch.backends.cudnn.allow_tf32 = args.tf32
+    torch.backends.cuda.matmul.allow_tf32 = args.tf32
+    if device.type == "cuda":
+        where = f"{torch.cuda.get_device_name(device)} (CUDA {torch.version.cuda}, TF32 {'on' if args.tf32 else 'off'})"
+    else:
+        where = f"the CPU, {args.threads} threads"
     torch.manual_seed(0)
     entries = []
     for label, name, stem in MODELS:
@@ -50,10 +64,10 @@ def main():
             continue
         for batch in [int(b) for b in args.batches.split(",")]:
             print(f"pytorch: {label}, batch {batch}", file=sys.stderr)
-            model = make(name, stem=stem)
+            model = make(name, stem=stem).to(device)
             optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
-            x = torch.rand(batch, 1, 48, 48) * 2 - 1
-            y = torch.arange(batch) % 8
+            x = (torch.rand(batch, 1, 48, 48) * 2 - 1).to(device)
+            y = (torch.arange(batch) % 8).to(device)
             loss_fn = torch.nn.CrossEntropyLoss()
 
             def train_step():
@@ -87,7 +101,7 @@ def main():
         "created": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "command": "benchmarks/pytorch/bench.py " + " ".join(sys.argv[1:]),
         "devices": [{"backend": "pytorch",
-                     "description": f"PyTorch {torch.__version__} on the CPU, {args.threads} threads"}],
+                     "description": f"PyTorch {torch.__version__} on {where}"}],
         "entries": entries,
     }
     text = json.dumps(report, indent=2, sort_keys=True)

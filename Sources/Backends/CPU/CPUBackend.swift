@@ -42,7 +42,7 @@ public final class CPUBackend: Backend {
     public static var blasDescription: String {
         let config = String(cString: openblas_get_config()).split(separator: " ")
         let version = config.count > 1 ? " " + config[1] : ""
-        return "OpenBLAS\(version) (\(String(cString: openblas_get_corename())) kernel)"
+        return "OpenBLAS\(version) (\(String(cString: openblas_get_corename())) kernel\(OpenBLASCore.note))"
     }
 
     public var deviceDescription: String {
