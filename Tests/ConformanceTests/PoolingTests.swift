@@ -9,6 +9,9 @@ import Testing
         PoolGeometry(batch: 1, channels: 1, height: 7, width: 7, kernel: 2, stride: 2),
         // Wide enough for vectorised 2x2 paths (17 outputs per row: 2 vectors and a tail).
         PoolGeometry(batch: 2, channels: 3, height: 12, width: 35, kernel: 2, stride: 2),
+        // The ResNet stem's pool on its 24x24 maps, and a row with two 8-output vectors and edges.
+        PoolGeometry(batch: 2, channels: 3, height: 24, width: 24, kernel: 3, stride: 2, padding: 1),
+        PoolGeometry(batch: 1, channels: 2, height: 5, width: 40, kernel: 3, stride: 2, padding: 1),
     ]
 
     @Test(arguments: BackendUnderTest.all, cases)
@@ -46,6 +49,23 @@ import Testing
         backend.maxPoolForward(wide, input: try backend.makeTensor(wide.inputShape, values: values), output: out, indices: at)
         #expect(try backend.int32s(at) == [0, 23, 4, 6, 8, 10, 12, 14, 16, 18])
         #expect(try backend.floats(out)[1].isNaN)
+
+        // 3x3 / stride 2 / padding 1 on a constant row (vector path for outputs 1-8): every
+        // window's first in-image position wins; then two NaNs in one window: the later wins.
+        let stem = PoolGeometry(batch: 1, channels: 1, height: 2, width: 24, kernel: 3, stride: 2, padding: 1)
+        let flat = try backend.makeTensor(stem.outputShape), flatAt = try backend.makeTensor(stem.outputShape, dtype: .int32)
+        backend.maxPoolForward(stem, input: try backend.makeTensor(stem.inputShape), output: flat, indices: flatAt)
+        #expect(try backend.int32s(flatAt) == [0] + (1..<12).map { Int32(2 * $0 - 1) })
+        var rows = [Float](repeating: 1, count: 48)
+        rows[6] = .nan        // output 3's window (columns 5-7), top row
+        rows[24 + 5] = .nan   // the same window, bottom row: read later
+        rows[10] = 5          // output 5's window (columns 9-11): a tie between columns 10 and 11
+        rows[11] = 5
+        let nanOut = try backend.makeTensor(stem.outputShape), nanAt = try backend.makeTensor(stem.outputShape, dtype: .int32)
+        backend.maxPoolForward(stem, input: try backend.makeTensor(stem.inputShape, values: rows), output: nanOut, indices: nanAt)
+        #expect(try backend.int32s(nanAt)[3] == 29)
+        #expect(try backend.int32s(nanAt)[5] == 10)
+        #expect(try backend.floats(nanOut)[3].isNaN)
     }
 
     @Test(arguments: BackendUnderTest.all)

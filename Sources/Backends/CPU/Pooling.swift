@@ -49,9 +49,20 @@ extension CPUBackend {
                 }
                 return
             }
+            // The ResNet stem's 3x3 / stride 2 / padding 1 window: eight outputs at a time where
+            // the window's columns are inside the image (the last eight overlapping the ones
+            // before), the general loop for the edges.
+            let interior = k == 3 && s == 2 && p == 1 ? Self.maxPool3x3InteriorColumns(width: w, outWidth: ow) : 1..<1
             for oy in 0..<oh {
                 let y0 = Swift.max(oy * s - p, 0), y1 = Swift.min(oy * s - p + k, h)
-                for ox in 0..<ow {
+                var ox = interior.lowerBound
+                while ox < interior.upperBound {
+                    let start = Swift.min(ox, interior.upperBound - 8)
+                    Self.maxPool3x3Eight(x, width: w, rows: y0..<y1, outX: start,
+                                         into: y + oy * ow + start, indices: yi + oy * ow + start)
+                    ox = start + 8
+                }
+                for ox in 0..<ow where !interior.contains(ox) {
                     let x0 = Swift.max(ox * s - p, 0), x1 = Swift.min(ox * s - p + k, w)
                     var best = -Float.infinity
                     var bestIndex = y0 * w + x0
@@ -70,6 +81,43 @@ extension CPUBackend {
                 }
             }
         }
+    }
+
+    /// Output columns whose 3x3 / stride-2 window (input columns 2ox-1 ... 2ox+1) lies inside
+    /// the row; empty when fewer than eight, which the vector code needs.
+    static func maxPool3x3InteriorColumns(width w: Int, outWidth ow: Int) -> Range<Int> {
+        let interior = 1..<Swift.min(ow, (w - 2) / 2 + 1)
+        return interior.count >= 8 ? interior : 1..<1
+    }
+
+    /// Outputs outX ..< outX + 8 of one output row: over the window's rows, top to bottom, the
+    /// columns 2ox-1, 2ox, 2ox+1 as the even and odd halves of 16-float loads from columns
+    /// 2outX-1 and 2outX (whose last float is the last lane's right column). The candidates
+    /// come in the general loop's order with its rule (strictly greater, or NaN, wins), so ties
+    /// and NaNs pick the same index.
+    @inline(__always)
+    static func maxPool3x3Eight(_ x: UnsafeMutablePointer<Float>, width w: Int, rows: Range<Int>, outX: Int,
+                                into y: UnsafeMutablePointer<Float>, indices yi: UnsafeMutablePointer<Int32>) {
+        let lanes = SIMD8<Int32>(0, 2, 4, 6, 8, 10, 12, 14)
+        var best = SIMD8<Float>(repeating: 0), at = SIMD8<Int32>(repeating: 0)
+        var first = true
+        for iy in rows {
+            let left = 2 * outX - 1, row = x + iy * w
+            let a = UnsafeRawPointer(row + left).loadUnaligned(as: SIMD16<Float>.self)
+            let b = UnsafeRawPointer(row + left + 1).loadUnaligned(as: SIMD16<Float>.self)
+            let base = SIMD8<Int32>(repeating: Int32(iy * w + left)) &+ lanes
+            for (candidate, offset) in [(a.evenHalf, Int32(0)), (a.oddHalf, Int32(1)), (b.oddHalf, Int32(2))] {
+                if first {
+                    (best, at, first) = (candidate, base &+ offset, false)
+                    continue
+                }
+                let wins = (candidate .> best) .| (candidate .!= candidate)
+                best.replace(with: candidate, where: wins)
+                at.replace(with: base &+ offset, where: wins)
+            }
+        }
+        UnsafeMutableRawPointer(y).storeBytes(of: best, as: SIMD8<Float>.self)
+        UnsafeMutableRawPointer(yi).storeBytes(of: at, as: SIMD8<Int32>.self)
     }
 
     public func maxPoolBackward(_ g: PoolGeometry, gradOutput: Tensor, indices: Tensor, gradInput: Tensor) {
