@@ -31,7 +31,8 @@ public enum BackendChoice: String, CaseIterable, Sendable {
             }
             let pick = device.flatMap { i in devices.first { $0.index == i } } ?? devices.first { $0.kind == .gpu }
             guard let pick else {
-                return (cpu(), "no OpenCL GPU found, so the CPU backend runs")
+                let hint = UnregisteredDriver.find().map { "; " + UnregisteredDriver.hint($0) } ?? ""
+                return (cpu(), "no OpenCL GPU found, so the CPU backend runs\(hint)")
             }
             do {
                 return (try OpenCLBackend(device: pick.index), "picked the OpenCL GPU \(pick.name)")

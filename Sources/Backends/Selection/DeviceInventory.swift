@@ -25,6 +25,7 @@ public enum DeviceInventory {
         } catch {
             notes.append((.opencl, "\(error)"))
         }
+        if let library = UnregisteredDriver.find() { notes.append((.opencl, UnregisteredDriver.hint(library))) }
         return notes
     }
 
