@@ -21,7 +21,9 @@ import Testing
         #expect(found == lib.appendingPathComponent("libnvidia-opencl.so.1").path)
         #expect(UnregisteredDriver.hint(found ?? "").contains("OCL_ICD_VENDORS"))
 
-        try "\(found ?? "")\n".write(to: vendors.appendingPathComponent("nvidia.icd"), atomically: true, encoding: .utf8)
+        let icd = vendors.appendingPathComponent("nvidia.icd")
+        try "\(found ?? "")\n".write(to: icd, atomically: true, encoding: .utf8)
         #expect(UnregisteredDriver.find(in: [lib.path], vendors: vendors.path) == nil)
+        #expect(UnregisteredDriver.find(in: [lib.path], vendors: icd.path) == nil)  // OCL_ICD_VENDORS may name one file
     }
 }

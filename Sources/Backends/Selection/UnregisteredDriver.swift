@@ -8,21 +8,20 @@ import Foundation
 public enum UnregisteredDriver {
     static let libraryPrefixes = ["libnvidia-opencl.so"]
     public static let searchFolders = ["/usr/local/nvidia/lib64", "/usr/local/nvidia/lib", "/usr/lib/x86_64-linux-gnu",
-                                "/usr/lib/aarch64-linux-gnu", "/usr/lib64", "/usr/lib"]
+                                       "/usr/lib/aarch64-linux-gnu", "/usr/lib64", "/usr/lib"]
 
-    /// The ICD folder the loader reads: OCL_ICD_VENDORS when it names a folder, else the system's.
+    /// Where the loader reads ICD files: OCL_ICD_VENDORS (a folder or one .icd file), else the system's folder.
     public static var vendorsFolder: String {
         if let custom = ProcessInfo.processInfo.environment["OCL_ICD_VENDORS"] { return custom }
         return "/etc/OpenCL/vendors"
     }
 
-    /// A GPU OpenCL library in `folders` that no `.icd` file in `vendors` names, or nil.
+    /// A GPU OpenCL library in `folders` that no ICD file in `vendors` (a folder, or one file) names, or nil.
     public static func find(in folders: [String] = searchFolders, vendors: String = vendorsFolder) -> String? {
         let files = FileManager.default
-        let registered = ((try? files.contentsOfDirectory(atPath: vendors)) ?? [])
-            .filter { $0.hasSuffix(".icd") }
-            .compactMap { try? String(contentsOfFile: vendors + "/" + $0, encoding: .utf8) }
-            .joined(separator: "\n")
+        let icdFiles = (try? files.contentsOfDirectory(atPath: vendors))
+            .map { $0.filter { $0.hasSuffix(".icd") }.map { vendors + "/" + $0 } } ?? [vendors]
+        let registered = icdFiles.compactMap { try? String(contentsOfFile: $0, encoding: .utf8) }.joined(separator: "\n")
         for folder in folders {
             let names = ((try? files.contentsOfDirectory(atPath: folder)) ?? []).sorted()
             guard let library = names.first(where: { name in libraryPrefixes.contains { name.hasPrefix($0) } }) else { continue }
