@@ -9,6 +9,7 @@ public final class ReLU: Layer {
     public init(_ backend: any Backend) { self.backend = backend }
 
     public func forward(_ input: Tensor, _ context: StepContext) throws -> Tensor {
+        try context.reluInputObserver?(input)
         backend.reluForward(input, output: input)
         output = input
         return input

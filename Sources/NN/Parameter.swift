@@ -37,6 +37,10 @@ public struct StepContext: Sendable {
     /// Seed and step number key the dropout masks (Philox), identical on every backend.
     public var seed: UInt64
     public var step: UInt64
+    /// Sees every ReLU's input before the ReLU overwrites it, in forward order. The parity
+    /// export uses it: an input within float32 rounding of zero decides the gradient's path, so
+    /// PyTorch must take the same decisions to compare the arithmetic (benchmarks/pytorch/parity.py).
+    public var reluInputObserver: (@Sendable (Tensor) throws -> Void)?
 
     public init(training: Bool, seed: UInt64 = 0, step: UInt64 = 0) {
         self.training = training

@@ -44,6 +44,24 @@ import Testing
         }
     }
 
+    /// The parity export relies on seeing every ReLU's input, in forward order, before the
+    /// in-place ReLU overwrites it.
+    @Test func reluObserverSeesEveryReLUInputBeforeTheReLU() throws {
+        final class Seen: @unchecked Sendable { var inputs: [[Float]] = [], shapes: [[Int]] = [] }
+        var values = [Float](repeating: 0, count: 2 * 2304)
+        for i in values.indices { values[i] = Float((i * 37) % 101) / 50 - 1 }
+        let images = try backend.makeTensor([2, 1, 48, 48], values: values)
+        let model = try ResNet18(backend, stem: .imagenet, seed: 1)
+        let seen = Seen(), backend = self.backend
+        var context = StepContext(training: true, seed: 1, step: 0)
+        context.reluInputObserver = { tensor in seen.inputs.append(try backend.floats(tensor)); seen.shapes.append(tensor.shape) }
+        _ = try model.forward(images, context)
+        // The stem's ReLU, then two per basic block (after bn1, after the residual sum).
+        #expect(seen.inputs.count == 1 + 8 * 2)
+        #expect(seen.shapes.first == [2, 64, 24, 24] && seen.shapes.last == [2, 512, 2, 2])
+        #expect(seen.inputs.allSatisfy { input in input.contains { $0 < 0 } && input.contains { $0 > 0 } })
+    }
+
     @Test func initialisationIsDeterministicAndSeeded() throws {
         let a = try MyCNN(backend, seed: 5), b = try MyCNN(backend, seed: 5), c = try MyCNN(backend, seed: 6)
         #expect(try backend.floats(a.parameters[0].value) == backend.floats(b.parameters[0].value))

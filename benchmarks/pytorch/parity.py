@@ -24,18 +24,32 @@ def main():
         meta = f.metadata()
     data = load_file(path)
     torch.set_num_threads(2)
-    state = {k: v for k, v in data.items() if not (k.startswith("grad.") or k in ("input", "labels", "logits", "loss"))}
+    state = {k: v for k, v in data.items() if not (k.startswith(("grad.", "relu_input.")) or k in ("input", "labels", "logits", "loss"))}
 
-    def run(dtype, relu_inputs=None):
+    # facemine's ReLU inputs, in forward order (facemine-parity exports them).
+    facemine_relu = [data[f"relu_input.{i}"] for i in range(sum(k.startswith("relu_input.") for k in data))]
+
+    def run(dtype, relu_inputs=None, decisions=None):
+        """One pass; records every ReLU module's input, or takes its on/off decisions from
+        `decisions` (tensors whose sign decides) instead of from its own input."""
         model = make(meta["model"], stem=meta["stem"], dropout=0.0).to(dtype)
         missing, unexpected = model.load_state_dict({k: v.to(dtype) for k, v in state.items()}, strict=False)
         missing = [m for m in missing if not m.endswith("num_batches_tracked")]
         assert not missing and not unexpected, (missing, unexpected)
         model.train()
-        if relu_inputs is not None:
-            for module in model.modules():
-                if isinstance(module, torch.nn.ReLU):
+        calls = []
+        for module in model.modules():
+            if isinstance(module, torch.nn.ReLU):
+                module.inplace = False
+                if relu_inputs is not None:
                     module.register_forward_pre_hook(lambda _, args: relu_inputs.append(args[0].detach().clone()))
+                if decisions is not None:
+                    def decide(_, args, out):
+                        mask = decisions[len(calls)]
+                        calls.append(1)
+                        assert mask.shape == args[0].shape, (mask.shape, args[0].shape)
+                        return args[0] * (mask > 0).to(args[0].dtype)
+                    module.register_forward_hook(decide)
         logits = model(data["input"].to(dtype))
         loss = torch.nn.functional.cross_entropy(logits, data["labels"].long())
         loss.backward()
@@ -71,6 +85,15 @@ def main():
         flips = sum(int(((a > 0) != (b.double() > 0)).sum()) for a, b in zip(inputs64, inputs32))
         total = sum(a.numel() for a in inputs64)
         print(f"ReLU decisions float32 rounding flips (PyTorch float32 vs float64): {flips} of {total}")
+    if inputs64 and len(facemine_relu) == len(inputs64):
+        # The same float64 reference, but every ReLU decides as facemine's did: what is left is
+        # the arithmetic, not which side of a kink rounding fell on.
+        flips = sum(int(((a > 0) != (b.double() > 0)).sum()) for a, b in zip(inputs64, facemine_relu))
+        branch = run(torch.float64, decisions=facemine_relu)
+        worst_branch = max(rel(data[k], branch[k]) for k in names)
+        print(f"ReLU decisions facemine's float32 flips: {flips}; facemine vs float64 taking facemine's "
+              f"decisions: worst {worst_branch:.2e}")
+        sys.exit(0 if worst_branch <= 1e-4 else 1)
     sys.exit(0 if worst <= max(1e-4, 2 * worst32) else 1)
 
 

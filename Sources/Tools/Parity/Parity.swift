@@ -56,7 +56,12 @@ struct Parity: ParsableCommand {
         let images = try backend.makeTensor([batch, 1, 48, 48], values: first.images)
         let labels = try backend.makeTensor([batch], labels: first.labels)
         let loss = try CrossEntropyLoss(backend)
-        let logits = try network.forward(images, StepContext(training: true, seed: seed, step: 0))
+        // Every ReLU's input, so that PyTorch can take facemine's decisions where an input is
+        // within rounding of zero (parity.py).
+        let reluInputs = ReLUInputs()
+        var context = StepContext(training: true, seed: seed, step: 0)
+        context.reluInputObserver = { tensor in reluInputs.append(try backend.floats(tensor), tensor.shape) }
+        let logits = try network.forward(images, context)
         let (value, gradient) = try loss.compute(logits: logits, labels: labels)
         try network.backward(gradient)
 
@@ -65,8 +70,15 @@ struct Parity: ParsableCommand {
         file.tensors["logits"] = .init(floats: try backend.floats(logits), shape: logits.shape)
         file.tensors["loss"] = .init(floats: try backend.floats(value), shape: [1])
         for p in network.parameters { file.tensors["grad.\(p.name)"] = .init(floats: try backend.floats(p.gradient), shape: p.value.shape) }
+        for (i, (values, shape)) in reluInputs.all.enumerated() { file.tensors["relu_input.\(i)"] = .init(floats: values, shape: shape) }
         file.metadata = ["model": model, "stem": stem]
         try file.write(to: URL(fileURLWithPath: out))
         print("wrote \(out): \(network.name), batch \(batch), loss \(try backend.floats(value)[0])")
     }
+}
+
+/// The ReLU inputs of one forward pass, in order (the observer must be Sendable).
+final class ReLUInputs: @unchecked Sendable {
+    private(set) var all: [([Float], [Int])] = []
+    func append(_ values: [Float], _ shape: [Int]) { all.append((values, shape)) }
 }
