@@ -4,8 +4,13 @@ facemine-parity writes the weights, a batch, and facemine's logits, loss and gra
 loads the same weights into the PyTorch model of models.py, runs the same batch in training
 mode (batch statistics; dropout off) in float64, and reports the relative error
 ||facemine - torch|| / ||torch|| of the loss, the logits and every gradient, next to the error of
-PyTorch's own float32 run. Exit status 1 if facemine's worst error exceeds both 1e-4 and twice
-PyTorch float32's.
+PyTorch's own float32 run.
+
+A ReLU input within float32 rounding of zero may fall on either side of it, and one such flip
+changes the gradients below it by ~1e-3. facemine-parity also exports every ReLU input, so the
+float64 reference is run a second time taking facemine's ReLU decisions: that comparison is the
+arithmetic alone. Exit status 1 if it exceeds 1e-4 (or, for files without ReLU inputs, if
+facemine's worst error exceeds both 1e-4 and twice PyTorch float32's).
 
 Usage: python3 parity.py parity.safetensors
 """
@@ -40,7 +45,7 @@ def main():
         calls = []
         for module in model.modules():
             if isinstance(module, torch.nn.ReLU):
-                module.inplace = False
+                module.inplace = False  # the hooks below read the input after the ReLU has run
                 if relu_inputs is not None:
                     module.register_forward_pre_hook(lambda _, args: relu_inputs.append(args[0].detach().clone()))
                 if decisions is not None:
