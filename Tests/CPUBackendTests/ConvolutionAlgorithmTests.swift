@@ -46,6 +46,25 @@ import Testing
         }
     }
 
+    @Test func convolutionLogTimesEachCallOnlyWhileSet() throws {
+        let backend = CPUBackend(threads: 2)
+        let g = Self.shapes[1]
+        let x = try backend.makeTensor(g.inputShape), w = try backend.makeTensor(g.weightShape)
+        let y = try backend.makeTensor(g.outputShape), dx = try backend.makeTensor(g.inputShape)
+        let dw = try backend.makeTensor(g.weightShape)
+        func pass() {
+            backend.conv2dForward(g, input: x, weight: w, bias: nil, output: y)
+            backend.conv2dBackward(g, input: x, weight: w, gradOutput: y, gradInput: dx, gradWeight: dw, gradBias: nil)
+        }
+        let log = ConvolutionLog()
+        backend.convolutionLog = log
+        pass()
+        backend.convolutionLog = nil
+        pass()
+        #expect(log.entries.map(\.backward) == [false, true])
+        #expect(log.entries.allSatisfy { $0.geometry == g && $0.seconds > 0 })
+    }
+
     @Test func threadCountComesFromTheEnvironmentOrCores() {
         #expect(CPUBackend.defaultThreadCount >= 1)
         #expect(CPUBackend(threads: 3).deviceDescription.hasPrefix("CPU: 3 threads, OpenBLAS"))

@@ -21,6 +21,9 @@ public final class CPUBackend: Backend {
     /// Settable so tests can force many chunks on small shapes and benchmarks can tune it.
     public var columnChunkBytes = 6 << 20
 
+    /// When set, every convolution's time is recorded in it (the op benchmark's in-model mode).
+    public var convolutionLog: ConvolutionLog?
+
     /// The thread count facemine uses when none is given: `FACEMINE_THREADS` if set, else every
     /// active core.
     public static var defaultThreadCount: Int {

@@ -1,3 +1,4 @@
+import Dispatch
 import FacemineDevice
 
 /// The convolution algorithms of the CPU backend. Which one is fastest depends on the shape;
@@ -29,16 +30,37 @@ public enum ConvAlgorithm: String, CaseIterable, Sendable {
     }
 }
 
+/// How long each convolution took inside real training steps (`facemine-opbench --in-model`):
+/// an op timed alone, with its operands hot in cache, can mislead about its share of a step.
+public final class ConvolutionLog {
+    public struct Entry: Sendable {
+        public let geometry: ConvGeometry
+        public let backward: Bool
+        public let seconds: Double
+    }
+    public private(set) var entries: [Entry] = []
+    public init() {}
+    public func removeAll() { entries.removeAll(keepingCapacity: true) }
+
+    func timed(_ g: ConvGeometry, backward: Bool, _ body: () -> Void) {
+        let start = DispatchTime.now().uptimeNanoseconds
+        body()
+        entries.append(Entry(geometry: g, backward: backward, seconds: Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9))
+    }
+}
+
 extension CPUBackend {
     public func conv2dForward(_ g: ConvGeometry, input: Tensor, weight: Tensor, bias: Tensor?, output: Tensor) {
-        conv2dForward(g, input: input, weight: weight, bias: bias, output: output,
-                      algorithm: ConvAlgorithm(g, threads: threads))
+        let run = { self.conv2dForward(g, input: input, weight: weight, bias: bias, output: output,
+                                       algorithm: ConvAlgorithm(g, threads: self.threads)) }
+        if let convolutionLog { convolutionLog.timed(g, backward: false, run) } else { run() }
     }
 
     public func conv2dBackward(_ g: ConvGeometry, input: Tensor, weight: Tensor, gradOutput: Tensor,
                                gradInput: Tensor?, gradWeight: Tensor, gradBias: Tensor?) {
-        conv2dBackward(g, input: input, weight: weight, gradOutput: gradOutput, gradInput: gradInput,
-                       gradWeight: gradWeight, gradBias: gradBias, algorithm: ConvAlgorithm(g, threads: threads))
+        let run = { self.conv2dBackward(g, input: input, weight: weight, gradOutput: gradOutput, gradInput: gradInput,
+                                        gradWeight: gradWeight, gradBias: gradBias, algorithm: ConvAlgorithm(g, threads: self.threads)) }
+        if let convolutionLog { convolutionLog.timed(g, backward: true, run) } else { run() }
     }
 
     /// Runs a chosen algorithm; tests and the op benchmark call this to compare them on one shape.

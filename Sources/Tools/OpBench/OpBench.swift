@@ -20,11 +20,16 @@ struct OpBench: ParsableCommand {
     @Option(help: "Only shapes whose model name contains this text.") var model: String?
     @Flag(help: "Time every convolution algorithm on each shape, not only the one the backend picks.") var all = false
     @Option(help: "Bytes of im2col matrix per chunk of images in the batched algorithm (tuning).") var chunkBytes: Int?
+    @Flag(help: "Instead: time each convolution inside real training steps of the models.") var inModel = false
 
     func run() throws {
         let backend = CPUBackend(threads: threads ?? CPUBackend.defaultThreadCount)
         if let chunkBytes { backend.columnChunkBytes = chunkBytes }
         print("# facemine op benchmark")
+        if inModel {
+            print("\(backend.deviceDescription); batch \(batch); mean of \(repeats) training steps after 2 warm-up steps\n")
+            return try benchmarkInModel(backend)
+        }
         print("\(backend.deviceDescription); batch \(batch); median of \(repeats) after 2 warm-up runs\n")
         let shapes = LayerShapes(batch: batch)
         try benchmarkConvolutions(shapes.convs.filter(selected), backend)
