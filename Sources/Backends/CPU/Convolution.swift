@@ -51,16 +51,26 @@ public final class ConvolutionLog {
 
 extension CPUBackend {
     public func conv2dForward(_ g: ConvGeometry, input: Tensor, weight: Tensor, bias: Tensor?, output: Tensor) {
-        let run = { self.conv2dForward(g, input: input, weight: weight, bias: bias, output: output,
-                                       algorithm: ConvAlgorithm(g, threads: self.threads)) }
-        if let convolutionLog { convolutionLog.timed(g, backward: false, run) } else { run() }
+        let algorithm = ConvAlgorithm(g, threads: threads)
+        guard let convolutionLog else {
+            return conv2dForward(g, input: input, weight: weight, bias: bias, output: output, algorithm: algorithm)
+        }
+        convolutionLog.timed(g, backward: false) {
+            conv2dForward(g, input: input, weight: weight, bias: bias, output: output, algorithm: algorithm)
+        }
     }
 
     public func conv2dBackward(_ g: ConvGeometry, input: Tensor, weight: Tensor, gradOutput: Tensor,
                                gradInput: Tensor?, gradWeight: Tensor, gradBias: Tensor?) {
-        let run = { self.conv2dBackward(g, input: input, weight: weight, gradOutput: gradOutput, gradInput: gradInput,
-                                        gradWeight: gradWeight, gradBias: gradBias, algorithm: ConvAlgorithm(g, threads: self.threads)) }
-        if let convolutionLog { convolutionLog.timed(g, backward: true, run) } else { run() }
+        let algorithm = ConvAlgorithm(g, threads: threads)
+        guard let convolutionLog else {
+            return conv2dBackward(g, input: input, weight: weight, gradOutput: gradOutput, gradInput: gradInput,
+                                  gradWeight: gradWeight, gradBias: gradBias, algorithm: algorithm)
+        }
+        convolutionLog.timed(g, backward: true) {
+            conv2dBackward(g, input: input, weight: weight, gradOutput: gradOutput, gradInput: gradInput,
+                           gradWeight: gradWeight, gradBias: gradBias, algorithm: algorithm)
+        }
     }
 
     /// Runs a chosen algorithm; tests and the op benchmark call this to compare them on one shape.
