@@ -67,7 +67,7 @@ let package = Package(
 
         // MARK: backends
         .target(
-            name: "FacemineCPU", dependencies: ["FacemineDevice", "CBLAS", "CPeak"],
+            name: "FacemineCPU", dependencies: ["FacemineDevice", "CBLAS", "CPeak", "CDirectConv"],
             path: "Sources/Backends/CPU", swiftSettings: kernelFlags),
         .target(
             name: "FacemineOpenCL", dependencies: ["FacemineDevice", "COpenCL", "CCLBlast"],
@@ -90,6 +90,8 @@ let package = Package(
             path: "Sources/Bench"),
         /// A measured FP32 peak (independent FMAs on the widest vectors), the denominator of "% of peak".
         .target(name: "CPeak", path: "Sources/System/CPeak", cSettings: [.unsafeFlags(["-O2"])]),
+        /// Direct convolutions for ResNet-18's 2x2 and 3x3 planes (the CPU backend's `direct` algorithm).
+        .target(name: "CDirectConv", path: "Sources/System/CDirectConv", cSettings: [.unsafeFlags(["-O3"])]),
 
         // MARK: executables
         .executableTarget(

@@ -12,10 +12,27 @@ import Testing
         ConvGeometry(batch: 3, inChannels: 4, height: 11, width: 9, outChannels: 5, kernel: 3, stride: 2, padding: 1),
         ConvGeometry(batch: 2, inChannels: 1, height: 12, width: 12, outChannels: 3, kernel: 7, stride: 2, padding: 3),
         ConvGeometry(batch: 5, inChannels: 3, height: 6, width: 7, outChannels: 4, kernel: 1, stride: 2, padding: 0),
+        // The direct algorithm's three geometries (16-channel multiples; 5 and 7 images leave
+        // partial tiles of images).
+        ConvGeometry(batch: 5, inChannels: 16, height: 2, width: 2, outChannels: 32, kernel: 3, stride: 1, padding: 1),
+        ConvGeometry(batch: 7, inChannels: 32, height: 3, width: 3, outChannels: 16, kernel: 3, stride: 2, padding: 1),
+        ConvGeometry(batch: 5, inChannels: 16, height: 3, width: 3, outChannels: 48, kernel: 3, stride: 1, padding: 1),
     ]
 
     @Test(arguments: shapes)
     func everyApplicableAlgorithmAgrees(_ g: ConvGeometry) throws {
+        try agree(g, [ConvAlgorithm](ConvAlgorithm.allCases))
+    }
+
+    /// The direct kernels' baseline copy (what runs without AVX-512), checked here too.
+    @Test(arguments: shapes.filter { ConvAlgorithm.direct.applies(to: $0) })
+    func directBaselineKernelsAgree(_ g: ConvGeometry) throws {
+        CPUBackend.useBaselineDirectKernels(true)
+        defer { CPUBackend.useBaselineDirectKernels(false) }
+        try agree(g, [.direct])
+    }
+
+    func agree(_ g: ConvGeometry, _ algorithms: [ConvAlgorithm]) throws {
         let reference = CPUBackend(threads: 2)
         let chunked = CPUBackend(threads: 3)
         chunked.columnChunkBytes = 1  // batched: one image per chunk
@@ -36,7 +53,7 @@ import Testing
             return try [y, dx, dw, db].map { try backend.floats($0) }
         }
         let expected = try run(reference, .batched)
-        for algorithm in ConvAlgorithm.allCases {
+        for algorithm in algorithms where algorithm.applies(to: g) {
             let actual = try run(chunked, algorithm)
             for (name, (a, b)) in zip(["output", "grad input", "grad weight", "grad bias"], zip(expected, actual)) {
                 let scale = a.map { abs($0) }.max() ?? 0

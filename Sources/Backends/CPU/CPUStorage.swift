@@ -57,6 +57,8 @@ final class Workspace {
         case matrix = 1     // GEMM result or gathered gradient, channel-major
         case perThread = 2  // one slice per thread: im2col bands, partial sums
         case taps = 3       // Int32 tap-offset table of small-plane convolutions
+        case packedWeights = 4      // direct convolution: weights in 16-channel blocks
+        case packedWeightGrads = 5  // direct convolution: weight gradients in 16-channel blocks
     }
 
     private var buffers: [UnsafeMutableRawPointer?] = Array(repeating: nil, count: Slot.allCases.count)

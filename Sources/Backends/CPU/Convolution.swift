@@ -5,8 +5,8 @@ import FacemineDevice
 /// the op benchmark (docs/BENCHMARKS.md) times all that apply, and `init(_:threads:)` encodes
 /// what it showed.
 ///
-/// A direct (no im2col) kernel was tried for one-channel first layers and lost to `imagewise`
-/// by 30x: with the im2col band in L2, even K = 9 products run at BLAS speed. A tap-wise
+/// A direct kernel for one-channel first layers lost to `imagewise` by 30x: with the im2col
+/// band in L2, even K = 9 products run at BLAS speed. A tap-wise
 /// algorithm for 2x2 and 3x3 planes lost too (one product per kernel tap over only the pixels
 /// it reads, skipping the padding that is 5/9 of a 3x3 kernel's reads on a 2x2 map): its
 /// products have K = in channels and a few pixels per image, ran at about half the im2col
@@ -17,16 +17,32 @@ public enum ConvAlgorithm: String, CaseIterable, Sendable {
     case imagewise
     /// Chunks of images side by side in one wide product split over the threads; for small planes.
     case batched
+    /// No im2col: each output sums only the taps inside the input (`DirectConvolution.swift`);
+    /// for the 2x2 and 3x3 planes of ResNet-18's last stages, 16-channel multiples.
+    case direct
 
     /// Per-image products win clearly from 24x24 output planes up; at 12x12 the two algorithms
     /// trade places from run to run, and below that one image's product is too narrow for BLAS.
     /// They also need at least one image per thread.
     public static let imagewiseMinimumPlane = 256
 
-    /// The algorithm the backend uses for a shape.
+    /// The algorithm the backend uses for a shape. `direct` wherever it applies and the CPU has
+    /// AVX-512 (its baseline copy is for correctness elsewhere, not speed).
     public init(_ g: ConvGeometry, threads: Int) {
+        if ConvAlgorithm.direct.applies(to: g) && CPUBackend.directConvolutionIsFast {
+            self = .direct
+            return
+        }
         let largePlanes = g.outHeight * g.outWidth >= ConvAlgorithm.imagewiseMinimumPlane
         self = largePlanes && g.batch >= threads ? .imagewise : .batched
+    }
+
+    /// Whether the algorithm can run this shape at all.
+    public func applies(to g: ConvGeometry) -> Bool {
+        switch self {
+        case .imagewise, .batched: return true
+        case .direct: return CPUBackend.directGeometry(g) != nil
+        }
     }
 }
 
@@ -81,6 +97,7 @@ extension CPUBackend {
         switch algorithm {
         case .imagewise: imagewiseConvForward(g, input: x, weight: w, bias: b, output: y)
         case .batched: batchedConvForward(g, input: x, weight: w, bias: b, output: y)
+        case .direct: directConvForward(g, input: x, weight: w, bias: b, output: y)
         }
     }
 
@@ -95,6 +112,7 @@ extension CPUBackend {
         switch algorithm {
         case .imagewise: imagewiseConvBackward(g, input: x, weight: w, gradOutput: dy, gradInput: dx, gradWeight: dw, gradBias: db)
         case .batched: batchedConvBackward(g, input: x, weight: w, gradOutput: dy, gradInput: dx, gradWeight: dw, gradBias: db)
+        case .direct: directConvBackward(g, input: x, weight: w, gradOutput: dy, gradInput: dx, gradWeight: dw, gradBias: db)
         }
     }
 

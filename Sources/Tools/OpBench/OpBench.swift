@@ -63,7 +63,7 @@ struct OpBench: ParsableCommand {
             let gradInput = try backend.makeTensor(g.inputShape), gradWeight = try backend.makeTensor(g.weightShape)
             // Every algorithm is timed with --all: that is how the thresholds were chosen.
             let chosenAlgorithm = ConvAlgorithm(g, threads: backend.threads)
-            for algorithm in all ? ConvAlgorithm.allCases : [chosenAlgorithm] {
+            for algorithm in all ? ConvAlgorithm.allCases.filter({ $0.applies(to: g) }) : [chosenAlgorithm] {
                 // The first layer of a network needs no input gradient; every other layer does.
                 let needsInputGradient = g.inChannels > 1
                 let forward = medianSeconds(repeats: repeats) {

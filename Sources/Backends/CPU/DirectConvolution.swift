@@ -1,0 +1,85 @@
+import CDirectConv
+import FacemineDevice
+
+/// Direct convolution for the 2x2 and 3x3 planes of ResNet-18's last stages on 48x48 faces
+/// (imagenet stem: layer3's 3x3 convolutions, all of layer4's). There most of an im2col matrix
+/// is padding (5 of 9 taps on a 2x2 map), and BLAS multiplies those zeros too. The C kernels in
+/// Sources/System/CDirectConv sum only the taps inside the input, 16 output channels to a vector
+/// and a few images to a tile of accumulators; on one core they run layer4's forward at 238
+/// GFLOP/s of useful work where im2col + SGEMM reaches 88. Work is split over the threads by
+/// 16-channel blocks, so results do not depend on the thread count.
+extension CPUBackend {
+    /// AVX-512 here: the kernels' fast copy runs, and the backend picks `direct` by itself.
+    static let directConvolutionIsFast = fm_direct_fast() != 0
+
+    /// Tests: run the kernels' baseline copy even where AVX-512 is available, so both copies are
+    /// checked on machines that have it.
+    public static func useBaselineDirectKernels(_ yes: Bool) { fm_direct_use_baseline(yes ? 1 : 0) }
+
+    /// The kernels' geometry code for a shape, or nil where `direct` does not apply.
+    static func directGeometry(_ g: ConvGeometry) -> Int32? {
+        guard g.kernel == 3, g.padding == 1, g.height == g.width, g.inChannels % 16 == 0, g.outChannels % 16 == 0 else {
+            return nil
+        }
+        let code = fm_direct_geometry(Int32(g.width), Int32(g.outWidth), Int32(g.stride))
+        return code >= 0 ? code : nil
+    }
+
+    func directConvForward(_ g: ConvGeometry, input: UnsafePointer<Float>, weight: UnsafePointer<Float>,
+                           bias: UnsafePointer<Float>?, output: UnsafeMutablePointer<Float>) {
+        let geometry = CPUBackend.directGeometry(g)!
+        let M = Int32(g.outChannels), C = Int32(g.inChannels), N = Int32(g.batch)
+        let packed = workspace.floats(.packedWeights, count: g.outChannels * g.inChannels * 9)
+        parallel.forRanges(g.outChannels / 16) { blocks in
+            fm_direct_pack(weight, packed, M, C, 0, Int32(blocks.lowerBound), Int32(blocks.upperBound))
+            fm_direct_forward(geometry, input, packed, output, N, C, M, Int32(blocks.lowerBound), Int32(blocks.upperBound))
+        }
+        guard let bias else { return }
+        let plane = g.outHeight * g.outWidth
+        parallel.forEach(g.batch * g.outChannels, grain: 64) { task in
+            let b = bias[task % g.outChannels], dst = output + task * plane
+            for i in 0..<plane { dst[i] += b }
+        }
+    }
+
+    func directConvBackward(_ g: ConvGeometry, input: UnsafePointer<Float>, weight: UnsafePointer<Float>,
+                            gradOutput: UnsafePointer<Float>, gradInput: UnsafeMutablePointer<Float>?,
+                            gradWeight: UnsafeMutablePointer<Float>, gradBias: UnsafeMutablePointer<Float>?) {
+        let geometry = CPUBackend.directGeometry(g)!
+        let M = g.outChannels, C = g.inChannels, N = g.batch, plane = g.outHeight * g.outWidth
+        if let gradBias {
+            parallel.forEach(M, grain: 16) { m in
+                var total: Float = 0
+                for n in 0..<N { total += sumFloats(gradOutput + (n * M + m) * plane, plane) }
+                gradBias[m] = total
+            }
+        }
+        // The weight gradient's operands in the orders its loops walk: dY in 16-channel blocks
+        // [block][image][pixel][16], x with channels outermost [channel][image][pixel].
+        let inPlane = g.height * g.width
+        let gradOutputBlocks = workspace.floats(.columns, count: N * plane * M)
+        let inputByChannel = workspace.floats(.matrix, count: N * C * inPlane)
+        parallel.forEach(N, grain: 1) { n in
+            for m in 0..<M {
+                let dst = gradOutputBlocks + ((m / 16) * N + n) * plane * 16 + m % 16
+                for p in 0..<plane { dst[p * 16] = gradOutput[(n * M + m) * plane + p] }
+            }
+            for c in 0..<C {
+                (inputByChannel + (c * N + n) * inPlane).update(from: input + (n * C + c) * inPlane, count: inPlane)
+            }
+        }
+        let packedGrad = workspace.floats(.packedWeightGrads, count: M * C * 9)
+        parallel.forRanges(M / 16) { blocks in
+            let lo = Int32(blocks.lowerBound), hi = Int32(blocks.upperBound)
+            fm_direct_weight_grad(geometry, inputByChannel, gradOutputBlocks, packedGrad, Int32(N), Int32(C), lo, hi)
+            fm_direct_unpack(packedGrad, gradWeight, Int32(M), Int32(C), lo, hi)
+        }
+        guard let gradInput else { return }
+        let packed = workspace.floats(.packedWeights, count: M * C * 9)
+        parallel.forRanges(C / 16) { blocks in
+            let lo = Int32(blocks.lowerBound), hi = Int32(blocks.upperBound)
+            fm_direct_pack(weight, packed, Int32(M), Int32(C), 1, lo, hi)
+            fm_direct_input_grad(geometry, gradOutput, packed, gradInput, Int32(N), Int32(C), Int32(M), lo, hi)
+        }
+    }
+}

@@ -1,0 +1,190 @@
+#include "direct_conv.h"
+#include <string.h>
+
+// The vector helpers are always inlined, so no vector crosses a call: the ABI note does not apply.
+#pragma GCC diagnostic ignored "-Wpsabi"
+
+typedef float v16 __attribute__((vector_size(64)));
+typedef float v16u __attribute__((vector_size(64), aligned(4)));
+
+static inline __attribute__((always_inline)) v16 load16(const float *p) { return *(const v16u *)p; }
+static inline __attribute__((always_inline)) void store16(float *p, v16 v) { *(v16u *)p = v; }
+static inline __attribute__((always_inline)) v16 splat(float s) { return (v16){0} + s; }
+
+static const int in_widths[3] = {2, 3, 3}, out_widths[3] = {2, 2, 3}, strides[3] = {1, 2, 1};
+
+int fm_direct_geometry(int in_width, int out_width, int stride) {
+    for (int g = 0; g < 3; g++)
+        if (in_widths[g] == in_width && out_widths[g] == out_width && strides[g] == stride) return g;
+    return -1;
+}
+
+// The tap (kh * 3 + kw) through which output pixel p reads input pixel q, or -1. Called with
+// constants only, so the compiler folds every use into straight-line code.
+static inline __attribute__((always_inline)) int tap_of(int p, int q, int in_w, int out_w, int s) {
+    int kh = q / in_w - (p / out_w) * s + 1, kw = q % in_w - (p % out_w) * s + 1;
+    return kh >= 0 && kh < 3 && kw >= 0 && kw < 3 ? kh * 3 + kw : -1;
+}
+
+// out[img][v][OP] (+ all reductions) = sum over r < R, in pixels i of packed[vb][r][tap][16] * in[img][r][i].
+// transposed: the "in" plane is the output plane of the convolution and "out" its input plane.
+static inline __attribute__((always_inline)) void apply_tile(
+    const float *in, const float *packed, float *out, int img, int R, int V, int vb,
+    const int IN_W, const int OUT_W, const int S, const int T, const int B) {
+    const int IP = T ? OUT_W * OUT_W : IN_W * IN_W, OP = T ? IN_W * IN_W : OUT_W * OUT_W;
+    // Fixed-size arrays (B <= 4, OP <= 9): with every index a constant after unrolling, the
+    // compiler keeps them in registers (variable-length ones would live on the stack).
+    v16 acc[4][9];
+    _Pragma("clang loop unroll(full)") for (int b = 0; b < B; b++)
+        _Pragma("clang loop unroll(full)") for (int o = 0; o < OP; o++) acc[b][o] = (v16){0};
+    const float *w = packed + (long)vb * R * 144;
+    for (int r = 0; r < R; r++, w += 144) {
+        v16 wt[9];
+        _Pragma("clang loop unroll(full)") for (int t = 0; t < 9; t++) wt[t] = load16(w + t * 16);
+        _Pragma("clang loop unroll(full)") for (int b = 0; b < B; b++) {
+            const float *src = in + ((long)(img + b) * R + r) * IP;
+            _Pragma("clang loop unroll(full)") for (int i = 0; i < IP; i++) {
+                v16 s = splat(src[i]);
+                _Pragma("clang loop unroll(full)") for (int o = 0; o < OP; o++) {
+                    int t = T ? tap_of(i, o, IN_W, OUT_W, S) : tap_of(o, i, IN_W, OUT_W, S);
+                    if (t >= 0) acc[b][o] += wt[t] * s;
+                }
+            }
+        }
+    }
+    _Pragma("clang loop unroll(full)") for (int b = 0; b < B; b++) {
+        float *dst = out + ((long)(img + b) * V + vb * 16) * OP;
+        _Pragma("clang loop unroll(full)") for (int o = 0; o < OP; o++)
+            for (int j = 0; j < 16; j++) dst[j * OP + o] = acc[b][o][j];
+    }
+}
+
+static inline __attribute__((always_inline)) void apply_blocks(
+    const float *in, const float *packed, float *out, int n, int R, int V, int block_begin, int block_end,
+    const int IN_W, const int OUT_W, const int S, const int T, const int B) {
+    for (int vb = block_begin; vb < block_end; vb++) {
+        int img = 0;
+        for (; img + B <= n; img += B) apply_tile(in, packed, out, img, R, V, vb, IN_W, OUT_W, S, T, B);
+        for (; img < n; img++) apply_tile(in, packed, out, img, R, V, vb, IN_W, OUT_W, S, T, 1);
+    }
+}
+
+// packed_grad[ob][c][tap][16] = sum over images and pixel pairs of dy_b[ob][img][p][16] * x_t[c][img][q].
+// Both operands are laid out so the loop over images walks memory in order: one block's dY
+// (64 images x 9 pixels x 16 channels: 37 KB) stays in L1 while every channel pair reuses it.
+static inline __attribute__((always_inline)) void weight_grad_blocks(
+    const float *x_t, const float *dy_b, float *packed_grad, int n, int C, int block_begin, int block_end,
+    const int IN_W, const int OUT_W, const int S) {
+    enum { CB = 2 };
+    const int IP = IN_W * IN_W, OP = OUT_W * OUT_W;
+    for (int ob = block_begin; ob < block_end; ob++) {
+        const float *dyb = dy_b + (long)ob * n * OP * 16;
+        for (int c0 = 0; c0 < C; c0 += CB) {
+            v16 acc[CB][9];
+            _Pragma("clang loop unroll(full)") for (int ci = 0; ci < CB; ci++)
+                _Pragma("clang loop unroll(full)") for (int t = 0; t < 9; t++) acc[ci][t] = (v16){0};
+            for (int img = 0; img < n; img++) {
+                v16 dyv[9];
+                _Pragma("clang loop unroll(full)") for (int p = 0; p < OP; p++) dyv[p] = load16(dyb + ((long)img * OP + p) * 16);
+                _Pragma("clang loop unroll(full)") for (int ci = 0; ci < CB; ci++) {
+                    const float *xs = x_t + ((long)(c0 + ci) * n + img) * IP;
+                    _Pragma("clang loop unroll(full)") for (int q = 0; q < IP; q++) {
+                        v16 s = splat(xs[q]);
+                        _Pragma("clang loop unroll(full)") for (int p = 0; p < OP; p++) {
+                            int t = tap_of(p, q, IN_W, OUT_W, S);
+                            if (t >= 0) acc[ci][t] += dyv[p] * s;
+                        }
+                    }
+                }
+            }
+            // Constant trip counts (C is a multiple of 16): the accumulators stay in registers.
+            _Pragma("clang loop unroll(full)") for (int ci = 0; ci < CB; ci++)
+                _Pragma("clang loop unroll(full)") for (int t = 0; t < 9; t++)
+                    store16(packed_grad + (((long)ob * C + c0 + ci) * 9 + t) * 16, acc[ci][t]);
+        }
+    }
+}
+
+// One copy of every kernel per instruction set: `FM_TARGET` is empty for the baseline copy.
+#define FM_KERNELS(SUFFIX, FM_TARGET)                                                                          \
+    FM_TARGET static void forward_##SUFFIX(int g, const float *x, const float *p, float *y, int n, int c, int m, \
+                                           int b0, int b1) {                                                   \
+        switch (g) {                                                                                           \
+        case 0: apply_blocks(x, p, y, n, c, m, b0, b1, 2, 2, 1, 0, 4); break;                                  \
+        case 1: apply_blocks(x, p, y, n, c, m, b0, b1, 3, 2, 2, 0, 4); break;                                  \
+        default: apply_blocks(x, p, y, n, c, m, b0, b1, 3, 3, 1, 0, 2); break;                                 \
+        }                                                                                                      \
+    }                                                                                                          \
+    FM_TARGET static void input_grad_##SUFFIX(int g, const float *dy, const float *p, float *dx, int n, int c,  \
+                                              int m, int b0, int b1) {                                         \
+        switch (g) {                                                                                           \
+        case 0: apply_blocks(dy, p, dx, n, m, c, b0, b1, 2, 2, 1, 1, 4); break;                                \
+        case 1: apply_blocks(dy, p, dx, n, m, c, b0, b1, 3, 2, 2, 1, 2); break;                                \
+        default: apply_blocks(dy, p, dx, n, m, c, b0, b1, 3, 3, 1, 1, 2); break;                               \
+        }                                                                                                      \
+    }                                                                                                          \
+    FM_TARGET static void weight_grad_##SUFFIX(int g, const float *x_t, const float *dy_b, float *pg, int n,    \
+                                               int c, int b0, int b1) {                                        \
+        switch (g) {                                                                                           \
+        case 0: weight_grad_blocks(x_t, dy_b, pg, n, c, b0, b1, 2, 2, 1); break;                               \
+        case 1: weight_grad_blocks(x_t, dy_b, pg, n, c, b0, b1, 3, 2, 2); break;                               \
+        default: weight_grad_blocks(x_t, dy_b, pg, n, c, b0, b1, 3, 3, 1); break;                              \
+        }                                                                                                      \
+    }
+
+FM_KERNELS(baseline, )
+#if defined(__x86_64__)
+FM_KERNELS(avx512, __attribute__((target("avx512f,fma"))))
+int fm_direct_fast(void) {
+    static int has = -1;  // written with the same value by whichever thread gets here first
+    if (has < 0) {
+        __builtin_cpu_init();
+        has = __builtin_cpu_supports("avx512f") ? 1 : 0;
+    }
+    return has;
+}
+#else
+int fm_direct_fast(void) { return 0; }
+#define forward_avx512 forward_baseline
+#define input_grad_avx512 input_grad_baseline
+#define weight_grad_avx512 weight_grad_baseline
+#endif
+
+static int baseline_only = 0;
+void fm_direct_use_baseline(int yes) { baseline_only = yes; }
+static int fast(void) { return fm_direct_fast() && !baseline_only; }
+
+void fm_direct_forward(int g, const float *x, const float *packed, float *y, int n, int c, int m, int b0, int b1) {
+    (fast() ? forward_avx512 : forward_baseline)(g, x, packed, y, n, c, m, b0, b1);
+}
+
+void fm_direct_input_grad(int g, const float *dy, const float *packed_t, float *dx, int n, int c, int m, int b0, int b1) {
+    (fast() ? input_grad_avx512 : input_grad_baseline)(g, dy, packed_t, dx, n, c, m, b0, b1);
+}
+
+void fm_direct_weight_grad(int g, const float *x_t, const float *dy_b, float *pg, int n, int c, int b0, int b1) {
+    (fast() ? weight_grad_avx512 : weight_grad_baseline)(g, x_t, dy_b, pg, n, c, b0, b1);
+}
+
+void fm_direct_pack(const float *w, float *packed, int out_ch, int in_ch, int transposed, int b0, int b1) {
+    // Writes in order; the reads gather 16 channels (consecutive when transposed, one weight
+    // row apart otherwise). Reading rows in order and writing every 16th float measured slower.
+    for (int blk = b0; blk < b1; blk++) {
+        int other = transposed ? out_ch : in_ch;
+        for (int o = 0; o < other; o++)
+            for (int t = 0; t < 9; t++)
+                for (int j = 0; j < 16; j++) {
+                    long m = transposed ? o : blk * 16 + j, c = transposed ? blk * 16 + j : o;
+                    packed[(((long)blk * other + o) * 9 + t) * 16 + j] = w[(m * in_ch + c) * 9 + t];
+                }
+    }
+}
+
+void fm_direct_unpack(const float *packed, float *w, int out_ch, int in_ch, int b0, int b1) {
+    (void)out_ch;
+    for (int blk = b0; blk < b1; blk++)
+        for (int j = 0; j < 16; j++)
+            for (int c = 0; c < in_ch; c++)
+                for (int t = 0; t < 9; t++)
+                    w[(((long)blk * 16 + j) * in_ch + c) * 9 + t] = packed[(((long)blk * in_ch + c) * 9 + t) * 16 + j];
+}

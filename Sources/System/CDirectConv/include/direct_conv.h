@@ -1,0 +1,35 @@
+#ifndef FACEMINE_DIRECT_CONV_H
+#define FACEMINE_DIRECT_CONV_H
+// Direct 3x3 convolutions (padding 1) for the tiny planes of ResNet-18's last stages on 48x48
+// faces, where most of an im2col matrix would be padding. Each output sums only the taps that
+// land inside the input, 16 channels to a vector, a few images to a tile of accumulators.
+// Channel counts must be multiples of 16; `block_begin..<block_end` are 16-channel blocks, so
+// callers split the work over threads. Plain C vectors, compiled for AVX-512 and for the
+// baseline, the AVX-512 copy used where the CPU has it.
+
+// Geometries: 0 = 2x2 -> 2x2 (stride 1), 1 = 3x3 -> 2x2 (stride 2), 2 = 3x3 -> 3x3 (stride 1).
+// Returns -1 for any other input width, output width and stride.
+int fm_direct_geometry(int in_width, int out_width, int stride);
+// Whether the AVX-512 copy runs here (else the baseline copy, correct but slower).
+int fm_direct_fast(void);
+// Tests: run the baseline copy even where AVX-512 is available, so both copies are checked.
+void fm_direct_use_baseline(int yes);
+
+// Weights [out][in][3][3] -> packed[ob][in][9][16] (blocks of out channels), or with
+// `transposed` -> packed[ib][out][9][16] (blocks of in channels, for the input gradient).
+void fm_direct_pack(const float *w, float *packed, int out_ch, int in_ch, int transposed, int block_begin, int block_end);
+// The inverse of the untransposed packing, for blocks of out channels.
+void fm_direct_unpack(const float *packed, float *w, int out_ch, int in_ch, int block_begin, int block_end);
+
+// y [n][out][out plane] = conv(x [n][in][in plane]); blocks of out channels.
+void fm_direct_forward(int geometry, const float *x, const float *packed, float *y,
+                       int n, int in_ch, int out_ch, int block_begin, int block_end);
+// dx [n][in][in plane] = conv^T(dy [n][out][out plane]) with transposed packing; blocks of in channels.
+void fm_direct_input_grad(int geometry, const float *dy, const float *packed_t, float *dx,
+                          int n, int in_ch, int out_ch, int block_begin, int block_end);
+// packed_grad[ob][in][9][16] = sum over images and pixels of dy_b x x_t, where
+// dy_b[ob][n][out pixel][16] is dy in 16-channel blocks and x_t[in][n][in pixel] is x with
+// channels outermost; blocks of out channels.
+void fm_direct_weight_grad(int geometry, const float *x_t, const float *dy_b, float *packed_grad,
+                           int n, int in_ch, int block_begin, int block_end);
+#endif
