@@ -11,10 +11,10 @@ static inline __attribute__((always_inline)) v16 load16(const float *p) { return
 static inline __attribute__((always_inline)) void store16(float *p, v16 v) { *(v16u *)p = v; }
 static inline __attribute__((always_inline)) v16 splat(float s) { return (v16){0} + s; }
 
-static const int in_widths[3] = {2, 3, 3}, out_widths[3] = {2, 2, 3}, strides[3] = {1, 2, 1};
+static const int in_widths[4] = {2, 3, 3, 6}, out_widths[4] = {2, 2, 3, 6}, strides[4] = {1, 2, 1, 1};
 
 int fm_direct_geometry(int in_width, int out_width, int stride) {
-    for (int g = 0; g < 3; g++)
+    for (int g = 0; g < 4; g++)
         if (in_widths[g] == in_width && out_widths[g] == out_width && strides[g] == stride) return g;
     return -1;
 }
@@ -26,17 +26,17 @@ static inline __attribute__((always_inline)) int tap_of(int p, int q, int in_w, 
     return kh >= 0 && kh < 3 && kw >= 0 && kw < 3 ? kh * 3 + kw : -1;
 }
 
-// out[img][v][OP] (+ all reductions) = sum over r < R, in pixels i of packed[vb][r][tap][16] * in[img][r][i].
+// out[img][v][o] for o in O0..<O0+ON = sum over r < R, in pixels i of packed[vb][r][tap][16] * in[img][r][i].
 // transposed: the "in" plane is the output plane of the convolution and "out" its input plane.
 static inline __attribute__((always_inline)) void apply_tile(
     const float *in, const float *packed, float *out, int img, int R, int V, int vb,
-    const int IN_W, const int OUT_W, const int S, const int T, const int B) {
+    const int IN_W, const int OUT_W, const int S, const int T, const int B, const int O0, const int ON) {
     const int IP = T ? OUT_W * OUT_W : IN_W * IN_W, OP = T ? IN_W * IN_W : OUT_W * OUT_W;
-    // Fixed-size arrays (B <= 4, OP <= 9): with every index a constant after unrolling, the
+    // Fixed-size arrays (B <= 4, ON <= 9): with every index a constant after unrolling, the
     // compiler keeps them in registers (variable-length ones would live on the stack).
     v16 acc[4][9];
     _Pragma("clang loop unroll(full)") for (int b = 0; b < B; b++)
-        _Pragma("clang loop unroll(full)") for (int o = 0; o < OP; o++) acc[b][o] = (v16){0};
+        _Pragma("clang loop unroll(full)") for (int o = 0; o < ON; o++) acc[b][o] = (v16){0};
     const float *w = packed + (long)vb * R * 144;
     for (int r = 0; r < R; r++, w += 144) {
         v16 wt[9];
@@ -45,27 +45,34 @@ static inline __attribute__((always_inline)) void apply_tile(
             const float *src = in + ((long)(img + b) * R + r) * IP;
             _Pragma("clang loop unroll(full)") for (int i = 0; i < IP; i++) {
                 v16 s = splat(src[i]);
-                _Pragma("clang loop unroll(full)") for (int o = 0; o < OP; o++) {
-                    int t = T ? tap_of(i, o, IN_W, OUT_W, S) : tap_of(o, i, IN_W, OUT_W, S);
+                _Pragma("clang loop unroll(full)") for (int o = 0; o < ON; o++) {
+                    int t = T ? tap_of(i, O0 + o, IN_W, OUT_W, S) : tap_of(O0 + o, i, IN_W, OUT_W, S);
                     if (t >= 0) acc[b][o] += wt[t] * s;
                 }
             }
         }
     }
     _Pragma("clang loop unroll(full)") for (int b = 0; b < B; b++) {
-        float *dst = out + ((long)(img + b) * V + vb * 16) * OP;
-        _Pragma("clang loop unroll(full)") for (int o = 0; o < OP; o++)
+        float *dst = out + ((long)(img + b) * V + vb * 16) * OP + O0;
+        _Pragma("clang loop unroll(full)") for (int o = 0; o < ON; o++)
             for (int j = 0; j < 16; j++) dst[j * OP + o] = acc[b][o][j];
     }
 }
 
+// Planes of more than 9 outputs go in strips of `STRIP` pixels (one row of a 6x6 plane), so
+// the accumulators still fit in registers.
 static inline __attribute__((always_inline)) void apply_blocks(
     const float *in, const float *packed, float *out, int n, int R, int V, int block_begin, int block_end,
-    const int IN_W, const int OUT_W, const int S, const int T, const int B) {
+    const int IN_W, const int OUT_W, const int S, const int T, const int B, const int STRIP) {
+    const int OP = T ? IN_W * IN_W : OUT_W * OUT_W;
     for (int vb = block_begin; vb < block_end; vb++) {
         int img = 0;
-        for (; img + B <= n; img += B) apply_tile(in, packed, out, img, R, V, vb, IN_W, OUT_W, S, T, B);
-        for (; img < n; img++) apply_tile(in, packed, out, img, R, V, vb, IN_W, OUT_W, S, T, 1);
+        for (; img + B <= n; img += B)
+            _Pragma("clang loop unroll(full)") for (int o0 = 0; o0 < OP; o0 += STRIP)
+                apply_tile(in, packed, out, img, R, V, vb, IN_W, OUT_W, S, T, B, o0, STRIP);
+        for (; img < n; img++)
+            _Pragma("clang loop unroll(full)") for (int o0 = 0; o0 < OP; o0 += STRIP)
+                apply_tile(in, packed, out, img, R, V, vb, IN_W, OUT_W, S, T, 1, o0, STRIP);
     }
 }
 
@@ -74,7 +81,7 @@ static inline __attribute__((always_inline)) void apply_blocks(
 // (64 images x 9 pixels x 16 channels: 37 KB) stays in L1 while every channel pair reuses it.
 static inline __attribute__((always_inline)) void weight_grad_blocks(
     const float *x_t, const float *dy_b, float *packed_grad, int n, int C, int block_begin, int block_end,
-    const int IN_W, const int OUT_W, const int S) {
+    const int IN_W, const int OUT_W, const int S, const int STRIP) {
     enum { CB = 2 };
     const int IP = IN_W * IN_W, OP = OUT_W * OUT_W;
     for (int ob = block_begin; ob < block_end; ob++) {
@@ -84,15 +91,18 @@ static inline __attribute__((always_inline)) void weight_grad_blocks(
             _Pragma("clang loop unroll(full)") for (int ci = 0; ci < CB; ci++)
                 _Pragma("clang loop unroll(full)") for (int t = 0; t < 9; t++) acc[ci][t] = (v16){0};
             for (int img = 0; img < n; img++) {
-                v16 dyv[9];
-                _Pragma("clang loop unroll(full)") for (int p = 0; p < OP; p++) dyv[p] = load16(dyb + ((long)img * OP + p) * 16);
-                _Pragma("clang loop unroll(full)") for (int ci = 0; ci < CB; ci++) {
-                    const float *xs = x_t + ((long)(c0 + ci) * n + img) * IP;
-                    _Pragma("clang loop unroll(full)") for (int q = 0; q < IP; q++) {
-                        v16 s = splat(xs[q]);
-                        _Pragma("clang loop unroll(full)") for (int p = 0; p < OP; p++) {
-                            int t = tap_of(p, q, IN_W, OUT_W, S);
-                            if (t >= 0) acc[ci][t] += dyv[p] * s;
+                _Pragma("clang loop unroll(full)") for (int p0 = 0; p0 < OP; p0 += STRIP) {
+                    v16 dyv[9];
+                    _Pragma("clang loop unroll(full)") for (int p = 0; p < STRIP; p++)
+                        dyv[p] = load16(dyb + ((long)img * OP + p0 + p) * 16);
+                    _Pragma("clang loop unroll(full)") for (int ci = 0; ci < CB; ci++) {
+                        const float *xs = x_t + ((long)(c0 + ci) * n + img) * IP;
+                        _Pragma("clang loop unroll(full)") for (int q = 0; q < IP; q++) {
+                            v16 s = splat(xs[q]);
+                            _Pragma("clang loop unroll(full)") for (int p = 0; p < STRIP; p++) {
+                                int t = tap_of(p0 + p, q, IN_W, OUT_W, S);
+                                if (t >= 0) acc[ci][t] += dyv[p] * s;
+                            }
                         }
                     }
                 }
@@ -110,25 +120,28 @@ static inline __attribute__((always_inline)) void weight_grad_blocks(
     FM_TARGET static void forward_##SUFFIX(int g, const float *x, const float *p, float *y, int n, int c, int m, \
                                            int b0, int b1) {                                                   \
         switch (g) {                                                                                           \
-        case 0: apply_blocks(x, p, y, n, c, m, b0, b1, 2, 2, 1, 0, 4); break;                                  \
-        case 1: apply_blocks(x, p, y, n, c, m, b0, b1, 3, 2, 2, 0, 4); break;                                  \
-        default: apply_blocks(x, p, y, n, c, m, b0, b1, 3, 3, 1, 0, 2); break;                                 \
+        case 0: apply_blocks(x, p, y, n, c, m, b0, b1, 2, 2, 1, 0, 4, 4); break;                               \
+        case 1: apply_blocks(x, p, y, n, c, m, b0, b1, 3, 2, 2, 0, 4, 4); break;                               \
+        case 2: apply_blocks(x, p, y, n, c, m, b0, b1, 3, 3, 1, 0, 2, 9); break;                               \
+        default: apply_blocks(x, p, y, n, c, m, b0, b1, 6, 6, 1, 0, 3, 6); break;                              \
         }                                                                                                      \
     }                                                                                                          \
     FM_TARGET static void input_grad_##SUFFIX(int g, const float *dy, const float *p, float *dx, int n, int c,  \
                                               int m, int b0, int b1) {                                         \
         switch (g) {                                                                                           \
-        case 0: apply_blocks(dy, p, dx, n, m, c, b0, b1, 2, 2, 1, 1, 4); break;                                \
-        case 1: apply_blocks(dy, p, dx, n, m, c, b0, b1, 3, 2, 2, 1, 2); break;                                \
-        default: apply_blocks(dy, p, dx, n, m, c, b0, b1, 3, 3, 1, 1, 2); break;                               \
+        case 0: apply_blocks(dy, p, dx, n, m, c, b0, b1, 2, 2, 1, 1, 4, 4); break;                             \
+        case 1: apply_blocks(dy, p, dx, n, m, c, b0, b1, 3, 2, 2, 1, 2, 9); break;                             \
+        case 2: apply_blocks(dy, p, dx, n, m, c, b0, b1, 3, 3, 1, 1, 2, 9); break;                             \
+        default: apply_blocks(dy, p, dx, n, m, c, b0, b1, 6, 6, 1, 1, 3, 6); break;                            \
         }                                                                                                      \
     }                                                                                                          \
     FM_TARGET static void weight_grad_##SUFFIX(int g, const float *x_t, const float *dy_b, float *pg, int n,    \
                                                int c, int b0, int b1) {                                        \
         switch (g) {                                                                                           \
-        case 0: weight_grad_blocks(x_t, dy_b, pg, n, c, b0, b1, 2, 2, 1); break;                               \
-        case 1: weight_grad_blocks(x_t, dy_b, pg, n, c, b0, b1, 3, 2, 2); break;                               \
-        default: weight_grad_blocks(x_t, dy_b, pg, n, c, b0, b1, 3, 3, 1); break;                              \
+        case 0: weight_grad_blocks(x_t, dy_b, pg, n, c, b0, b1, 2, 2, 1, 4); break;                            \
+        case 1: weight_grad_blocks(x_t, dy_b, pg, n, c, b0, b1, 3, 2, 2, 4); break;                            \
+        case 2: weight_grad_blocks(x_t, dy_b, pg, n, c, b0, b1, 3, 3, 1, 9); break;                            \
+        default: weight_grad_blocks(x_t, dy_b, pg, n, c, b0, b1, 6, 6, 1, 6); break;                           \
         }                                                                                                      \
     }
 
