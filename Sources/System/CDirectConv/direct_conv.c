@@ -11,10 +11,10 @@ static inline __attribute__((always_inline)) v16 load16(const float *p) { return
 static inline __attribute__((always_inline)) void store16(float *p, v16 v) { *(v16u *)p = v; }
 static inline __attribute__((always_inline)) v16 splat(float s) { return (v16){0} + s; }
 
-static const int in_widths[4] = {2, 3, 3, 6}, out_widths[4] = {2, 2, 3, 6}, strides[4] = {1, 2, 1, 1};
+static const int in_widths[5] = {2, 3, 3, 6, 12}, out_widths[5] = {2, 2, 3, 6, 12}, strides[5] = {1, 2, 1, 1, 1};
 
 int fm_direct_geometry(int in_width, int out_width, int stride) {
-    for (int g = 0; g < 4; g++)
+    for (int g = 0; g < 5; g++)
         if (in_widths[g] == in_width && out_widths[g] == out_width && strides[g] == stride) return g;
     return -1;
 }
@@ -115,6 +115,132 @@ static inline __attribute__((always_inline)) void weight_grad_blocks(
     }
 }
 
+// 12x12 planes, stride 1 (layer1 of the imagenet stem): unrolling whole planes would take the
+// compiler minutes, so a runtime loop walks the rows and each half row of 6 outputs is one of
+// six unrolled bodies (top, middle or bottom row; left or right half), reading the 3 x 8 input
+// pixels around it. transposed (the input gradient) flips the kernel.
+enum { RW = 12, HALF = 6 };
+
+static inline __attribute__((always_inline)) void row_tile(
+    const float *in, const float *packed, float *out, int img, int R, int V, int vb, int oy,
+    const int TOP, const int BOTTOM, const int LEFT, const int T, const int B) {
+    const int ox0 = LEFT ? 0 : HALF;
+    v16 acc[4][HALF];
+    _Pragma("clang loop unroll(full)") for (int b = 0; b < B; b++)
+        _Pragma("clang loop unroll(full)") for (int o = 0; o < HALF; o++) acc[b][o] = (v16){0};
+    const float *w = packed + (long)vb * R * 144;
+    for (int r = 0; r < R; r++, w += 144) {
+        v16 wt[9];
+        _Pragma("clang loop unroll(full)") for (int t = 0; t < 9; t++) wt[t] = load16(w + t * 16);
+        _Pragma("clang loop unroll(full)") for (int b = 0; b < B; b++) {
+            const float *plane = in + ((long)(img + b) * R + r) * RW * RW;
+            _Pragma("clang loop unroll(full)") for (int d = -1; d <= 1; d++) {
+                if ((TOP && d < 0) || (BOTTOM && d > 0)) continue;
+                const float *row = plane + (oy + d) * RW;
+                _Pragma("clang loop unroll(full)") for (int cx = -1; cx <= HALF; cx++) {
+                    const int ix = ox0 + cx;
+                    if (ix < 0 || ix >= RW) continue;
+                    v16 s = splat(row[ix]);
+                    _Pragma("clang loop unroll(full)") for (int o = 0; o < HALF; o++) {
+                        const int e = cx - o;  // input column minus output column
+                        if (e < -1 || e > 1) continue;
+                        const int t = T ? (1 - d) * 3 + (1 - e) : (d + 1) * 3 + (e + 1);
+                        acc[b][o] += wt[t] * s;
+                    }
+                }
+            }
+        }
+    }
+    _Pragma("clang loop unroll(full)") for (int b = 0; b < B; b++) {
+        float *dst = out + ((long)(img + b) * V + vb * 16) * RW * RW + oy * RW + ox0;
+        _Pragma("clang loop unroll(full)") for (int o = 0; o < HALF; o++)
+            for (int j = 0; j < 16; j++) dst[j * RW * RW + o] = acc[b][o][j];
+    }
+}
+
+static inline __attribute__((always_inline)) void row_tiles(
+    const float *in, const float *packed, float *out, int img, int R, int V, int vb, const int T, const int B) {
+    for (int oy = 0; oy < RW; oy++) {
+        if (oy == 0) {
+            row_tile(in, packed, out, img, R, V, vb, oy, 1, 0, 1, T, B);
+            row_tile(in, packed, out, img, R, V, vb, oy, 1, 0, 0, T, B);
+        } else if (oy == RW - 1) {
+            row_tile(in, packed, out, img, R, V, vb, oy, 0, 1, 1, T, B);
+            row_tile(in, packed, out, img, R, V, vb, oy, 0, 1, 0, T, B);
+        } else {
+            row_tile(in, packed, out, img, R, V, vb, oy, 0, 0, 1, T, B);
+            row_tile(in, packed, out, img, R, V, vb, oy, 0, 0, 0, T, B);
+        }
+    }
+}
+
+static inline __attribute__((always_inline)) void row_blocks(
+    const float *in, const float *packed, float *out, int n, int R, int V, int block_begin, int block_end, const int T) {
+    for (int vb = block_begin; vb < block_end; vb++) {
+        int img = 0;
+        for (; img + 2 <= n; img += 2) row_tiles(in, packed, out, img, R, V, vb, T, 2);
+        for (; img < n; img++) row_tiles(in, packed, out, img, R, V, vb, T, 1);
+    }
+}
+
+// The weight gradient on 12x12 planes: as weight_grad_blocks, one half row of dY at a time.
+static inline __attribute__((always_inline)) void row_weight_grad_half(
+    v16 acc[2][9], const float *dyb, const float *x0, const float *x1, int img, int n, int oy,
+    const int TOP, const int BOTTOM, const int LEFT) {
+    const int ox0 = LEFT ? 0 : HALF;
+    v16 dyv[HALF];
+    _Pragma("clang loop unroll(full)") for (int o = 0; o < HALF; o++)
+        dyv[o] = load16(dyb + ((long)img * RW * RW + oy * RW + ox0 + o) * 16);
+    _Pragma("clang loop unroll(full)") for (int ci = 0; ci < 2; ci++) {
+        const float *plane = (ci ? x1 : x0) + (long)img * RW * RW;
+        _Pragma("clang loop unroll(full)") for (int d = -1; d <= 1; d++) {
+            if ((TOP && d < 0) || (BOTTOM && d > 0)) continue;
+            const float *row = plane + (oy + d) * RW;
+            _Pragma("clang loop unroll(full)") for (int cx = -1; cx <= HALF; cx++) {
+                const int ix = ox0 + cx;
+                if (ix < 0 || ix >= RW) continue;
+                v16 s = splat(row[ix]);
+                _Pragma("clang loop unroll(full)") for (int o = 0; o < HALF; o++) {
+                    const int e = cx - o;
+                    if (e < -1 || e > 1) continue;
+                    acc[ci][(d + 1) * 3 + (e + 1)] += dyv[o] * s;
+                }
+            }
+        }
+    }
+    (void)n;
+}
+
+static inline __attribute__((always_inline)) void row_weight_grad_blocks(
+    const float *x_t, const float *dy_b, float *packed_grad, int n, int C, int block_begin, int block_end) {
+    for (int ob = block_begin; ob < block_end; ob++) {
+        const float *dyb = dy_b + (long)ob * n * RW * RW * 16;
+        for (int c0 = 0; c0 < C; c0 += 2) {
+            v16 acc[2][9];
+            _Pragma("clang loop unroll(full)") for (int ci = 0; ci < 2; ci++)
+                _Pragma("clang loop unroll(full)") for (int t = 0; t < 9; t++) acc[ci][t] = (v16){0};
+            const float *x0 = x_t + (long)c0 * n * RW * RW, *x1 = x0 + (long)n * RW * RW;
+            for (int img = 0; img < n; img++) {
+                for (int oy = 0; oy < RW; oy++) {
+                    if (oy == 0) {
+                        row_weight_grad_half(acc, dyb, x0, x1, img, n, oy, 1, 0, 1);
+                        row_weight_grad_half(acc, dyb, x0, x1, img, n, oy, 1, 0, 0);
+                    } else if (oy == RW - 1) {
+                        row_weight_grad_half(acc, dyb, x0, x1, img, n, oy, 0, 1, 1);
+                        row_weight_grad_half(acc, dyb, x0, x1, img, n, oy, 0, 1, 0);
+                    } else {
+                        row_weight_grad_half(acc, dyb, x0, x1, img, n, oy, 0, 0, 1);
+                        row_weight_grad_half(acc, dyb, x0, x1, img, n, oy, 0, 0, 0);
+                    }
+                }
+            }
+            _Pragma("clang loop unroll(full)") for (int ci = 0; ci < 2; ci++)
+                _Pragma("clang loop unroll(full)") for (int t = 0; t < 9; t++)
+                    store16(packed_grad + (((long)ob * C + c0 + ci) * 9 + t) * 16, acc[ci][t]);
+        }
+    }
+}
+
 // One copy of every kernel per instruction set: `FM_TARGET` is empty for the baseline copy.
 #define FM_KERNELS(SUFFIX, FM_TARGET)                                                                          \
     FM_TARGET static void forward_##SUFFIX(int g, const float *x, const float *p, float *y, int n, int c, int m, \
@@ -123,7 +249,8 @@ static inline __attribute__((always_inline)) void weight_grad_blocks(
         case 0: apply_blocks(x, p, y, n, c, m, b0, b1, 2, 2, 1, 0, 4, 4); break;                               \
         case 1: apply_blocks(x, p, y, n, c, m, b0, b1, 3, 2, 2, 0, 4, 4); break;                               \
         case 2: apply_blocks(x, p, y, n, c, m, b0, b1, 3, 3, 1, 0, 2, 9); break;                               \
-        default: apply_blocks(x, p, y, n, c, m, b0, b1, 6, 6, 1, 0, 3, 6); break;                              \
+        case 3: apply_blocks(x, p, y, n, c, m, b0, b1, 6, 6, 1, 0, 3, 6); break;                               \
+        default: row_blocks(x, p, y, n, c, m, b0, b1, 0); break;                                               \
         }                                                                                                      \
     }                                                                                                          \
     FM_TARGET static void input_grad_##SUFFIX(int g, const float *dy, const float *p, float *dx, int n, int c,  \
@@ -132,7 +259,8 @@ static inline __attribute__((always_inline)) void weight_grad_blocks(
         case 0: apply_blocks(dy, p, dx, n, m, c, b0, b1, 2, 2, 1, 1, 4, 4); break;                             \
         case 1: apply_blocks(dy, p, dx, n, m, c, b0, b1, 3, 2, 2, 1, 2, 9); break;                             \
         case 2: apply_blocks(dy, p, dx, n, m, c, b0, b1, 3, 3, 1, 1, 2, 9); break;                             \
-        default: apply_blocks(dy, p, dx, n, m, c, b0, b1, 6, 6, 1, 1, 3, 6); break;                            \
+        case 3: apply_blocks(dy, p, dx, n, m, c, b0, b1, 6, 6, 1, 1, 3, 6); break;                             \
+        default: row_blocks(dy, p, dx, n, m, c, b0, b1, 1); break;                                             \
         }                                                                                                      \
     }                                                                                                          \
     FM_TARGET static void weight_grad_##SUFFIX(int g, const float *x_t, const float *dy_b, float *pg, int n,    \
@@ -141,7 +269,8 @@ static inline __attribute__((always_inline)) void weight_grad_blocks(
         case 0: weight_grad_blocks(x_t, dy_b, pg, n, c, b0, b1, 2, 2, 1, 4); break;                            \
         case 1: weight_grad_blocks(x_t, dy_b, pg, n, c, b0, b1, 3, 2, 2, 4); break;                            \
         case 2: weight_grad_blocks(x_t, dy_b, pg, n, c, b0, b1, 3, 3, 1, 9); break;                            \
-        default: weight_grad_blocks(x_t, dy_b, pg, n, c, b0, b1, 6, 6, 1, 6); break;                           \
+        case 3: weight_grad_blocks(x_t, dy_b, pg, n, c, b0, b1, 6, 6, 1, 6); break;                            \
+        default: row_weight_grad_blocks(x_t, dy_b, pg, n, c, b0, b1); break;                                   \
         }                                                                                                      \
     }
 
