@@ -67,13 +67,13 @@ struct OpTimings {
             backend.conv2dBackward(g, input: x, weight: w, gradOutput: dy, gradInput: nil, gradWeight: dw, gradBias: nil)
         }
         var entries = [
-            entry(.conv, "forward \(layer)", seconds: forward, flops: g.flops),
-            entry(.conv, "grad weight \(layer)", seconds: weightOnly, flops: g.flops),
-            entry(.conv, "grad input + weight \(layer)", seconds: backward, flops: 2 * g.flops),
+            entry(.conv, "forward \(layer)", seconds: forward, flops: g.usefulFlops),
+            entry(.conv, "grad weight \(layer)", seconds: weightOnly, flops: g.usefulFlops),
+            entry(.conv, "grad input + weight \(layer)", seconds: backward, flops: 2 * g.usefulFlops),
         ]
         // The input gradient's own time is the difference; too small to resolve on tiny shapes.
         if backward > weightOnly * 1.05 {
-            entries.append(entry(.conv, "grad input \(layer)", seconds: backward - weightOnly, flops: g.flops))
+            entries.append(entry(.conv, "grad input \(layer)", seconds: backward - weightOnly, flops: g.usefulFlops))
         }
         return entries
     }

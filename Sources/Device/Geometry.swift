@@ -41,8 +41,20 @@ public struct ConvGeometry: Equatable, Sendable, CustomStringConvertible {
     public var gemmK: Int { inChannels * kernel * kernel }
 
     /// Multiply-adds counted twice, the usual convention; forward, grad-input and grad-weight
-    /// each cost this much.
+    /// each cost this much as an im2col product (padding taps included).
     public var flops: Double { 2 * Double(gemmM) * Double(gemmN) * Double(gemmK) }
+
+    /// The same without the taps that fall in the padding: the work a convolution must do.
+    /// Benchmarks report GFLOP/s and % of peak on this, so an algorithm that skips the padding
+    /// is not credited with work it does not do (on a 2x2 map a 3x3 kernel reads 4 of 9 taps).
+    public var usefulFlops: Double {
+        func validTaps(_ size: Int, _ outSize: Int) -> Int {
+            (0..<outSize).reduce(0) { total, o in
+                total + (0..<kernel).filter { k in (0..<size).contains(o * stride - padding + k) }.count
+            }
+        }
+        return 2 * Double(batch * outChannels * inChannels) * Double(validTaps(height, outHeight) * validTaps(width, outWidth))
+    }
 
     public var description: String {
         "conv \(inChannels)->\(outChannels) k\(kernel) s\(stride) p\(padding) on \(batch)x\(height)x\(width)"

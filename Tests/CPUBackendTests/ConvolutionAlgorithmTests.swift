@@ -84,6 +84,19 @@ import Testing
         #expect(log.entries.allSatisfy { $0.geometry == g && $0.seconds > 0 })
     }
 
+    @Test func usefulFlopsLeaveOutThePadding() {
+        // 3x3, padding 1 on a 2x2 map: each output reads 4 of its 9 taps.
+        let tiny = ConvGeometry(batch: 2, inChannels: 3, height: 2, width: 2, outChannels: 5, kernel: 3, stride: 1, padding: 1)
+        #expect(tiny.usefulFlops == 2 * 2 * 5 * 3 * 16)
+        #expect(tiny.flops == 2 * 2 * 5 * 3 * 36)
+        // 3x3 -> 2x2 with stride 2: rows -1..1 and 1..3 of a 3-row input, 2 valid each way.
+        let strided = ConvGeometry(batch: 1, inChannels: 1, height: 3, width: 3, outChannels: 1, kernel: 3, stride: 2, padding: 1)
+        #expect(strided.usefulFlops == 2 * 16)
+        // No padding: nothing to leave out.
+        let unpadded = ConvGeometry(batch: 3, inChannels: 4, height: 6, width: 7, outChannels: 2, kernel: 1, stride: 2, padding: 0)
+        #expect(unpadded.usefulFlops == unpadded.flops)
+    }
+
     @Test func threadCountComesFromTheEnvironmentOrCores() {
         #expect(CPUBackend.defaultThreadCount >= 1)
         #expect(CPUBackend(threads: 3).deviceDescription.hasPrefix("CPU: 3 threads, OpenBLAS"))

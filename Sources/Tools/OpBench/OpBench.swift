@@ -44,7 +44,8 @@ struct OpBench: ParsableCommand {
     func benchmarkConvolutions(_ convs: [LayerShapes.Conv], _ backend: CPUBackend) throws {
         print("## Convolution: forward + backward (grad input + grad weight) vs SGEMM\n")
         print("GEMM-equivalent shape M x N x K = out channels x (batch x output pixels) x (in channels x k x k).")
-        print("`fwd+bwd` counts 3 GEMM-equivalents of FLOPs; `SGEMM` runs the same M x N x K product through BLAS.\n")
+        print("`fwd+bwd` counts the useful multiply-adds of forward, grad input and grad weight (taps in the padding excluded); "
+              + "`SGEMM` runs the im2col product M x N x K, padding included, through BLAS.\n")
         print("| model | layer | M x N x K | algorithm | fwd ms | bwd ms | fwd+bwd GFLOP/s | SGEMM GFLOP/s | ratio |")
         print("|---|---|---|---|---:|---:|---:|---:|---:|")
         // The yardsticks run first, in their own phase: OpenBLAS's worker threads spin on
@@ -75,7 +76,7 @@ struct OpBench: ParsableCommand {
                                            gradBias: nil, algorithm: algorithm)
                 }
                 let passes = needsInputGradient ? 3.0 : 2.0
-                let rate = passes * g.flops / (forward + backward) / 1e9
+                let rate = passes * g.usefulFlops / (forward + backward) / 1e9
                 let chosen = all && chosenAlgorithm == algorithm ? " (used)" : ""
                 print("| \(conv.model) | \(conv.name) | \(g.gemmM) x \(g.gemmN) x \(g.gemmK) | \(algorithm)\(chosen) | "
                       + "\(fixed(forward * 1e3)) | \(fixed(backward * 1e3)) | \(fixed(rate, 1)) | \(fixed(sgemmRate, 1)) | \(fixed(rate / sgemmRate, 2)) |")
