@@ -26,19 +26,34 @@ extension CPUBackend {
         return code >= 0 ? code : nil
     }
 
+    /// Work items: 16-channel blocks, times slices of something else (images, or in channels for
+    /// the weight gradient) when blocks alone are fewer than threads (layer1 has 4 blocks).
+    /// Every item writes its own outputs, so results do not depend on the split.
+    private func directItems(blocks: Int, slices: Int, _ body: (_ blocks: Range<Int>, _ slice: Int, _ of: Int) -> Void) {
+        let perBlock = Swift.max(1, Swift.min(slices, (threads + blocks - 1) / blocks))
+        if perBlock == 1 {
+            parallel.forRanges(blocks) { body($0, 0, 1) }
+        } else {
+            parallel.forEach(blocks * perBlock) { item in body((item / perBlock)..<(item / perBlock + 1), item % perBlock, perBlock) }
+        }
+    }
+
     func directConvForward(_ g: ConvGeometry, input: UnsafePointer<Float>, weight: UnsafePointer<Float>,
                            bias: UnsafePointer<Float>?, output: UnsafeMutablePointer<Float>) {
         let geometry = CPUBackend.directGeometry(g)!
-        let M = Int32(g.outChannels), C = Int32(g.inChannels), N = Int32(g.batch)
-        let packed = workspace.floats(.packedWeights, count: g.outChannels * g.inChannels * 9)
-        parallel.forRanges(g.outChannels / 16) { blocks in
-            fm_direct_pack(weight, packed, M, C, 0, Int32(blocks.lowerBound), Int32(blocks.upperBound))
-            fm_direct_forward(geometry, input, packed, output, N, C, M, Int32(blocks.lowerBound), Int32(blocks.upperBound))
+        let M = g.outChannels, C = g.inChannels, inPlane = g.height * g.width, plane = g.outHeight * g.outWidth
+        let packed = workspace.floats(.packedWeights, count: M * C * 9)
+        parallel.forRanges(M / 16) { blocks in
+            fm_direct_pack(weight, packed, Int32(M), Int32(C), 0, Int32(blocks.lowerBound), Int32(blocks.upperBound))
+        }
+        directItems(blocks: M / 16, slices: g.batch) { blocks, slice, slices in
+            let images = Parallel.range(slice, of: slices, count: g.batch)
+            fm_direct_forward(geometry, input + images.lowerBound * C * inPlane, packed, output + images.lowerBound * M * plane,
+                              Int32(images.count), Int32(C), Int32(M), Int32(blocks.lowerBound), Int32(blocks.upperBound))
         }
         guard let bias else { return }
-        let plane = g.outHeight * g.outWidth
-        parallel.forEach(g.batch * g.outChannels, grain: 64) { task in
-            let b = bias[task % g.outChannels], dst = output + task * plane
+        parallel.forEach(g.batch * M, grain: 64) { task in
+            let b = bias[task % M], dst = output + task * plane
             for i in 0..<plane { dst[i] += b }
         }
     }
@@ -48,6 +63,7 @@ extension CPUBackend {
                             gradWeight: UnsafeMutablePointer<Float>, gradBias: UnsafeMutablePointer<Float>?) {
         let geometry = CPUBackend.directGeometry(g)!
         let M = g.outChannels, C = g.inChannels, N = g.batch, plane = g.outHeight * g.outWidth
+        let inPlane = g.height * g.width
         if let gradBias {
             parallel.forEach(M, grain: 16) { m in
                 var total: Float = 0
@@ -57,7 +73,6 @@ extension CPUBackend {
         }
         // The weight gradient's operands in the orders its loops walk: dY in 16-channel blocks
         // [block][image][pixel][16], x with channels outermost [channel][image][pixel].
-        let inPlane = g.height * g.width
         let gradOutputBlocks = workspace.floats(.columns, count: N * plane * M)
         let inputByChannel = workspace.floats(.matrix, count: N * C * inPlane)
         parallel.forEach(N, grain: 1) { n in
@@ -70,17 +85,24 @@ extension CPUBackend {
             }
         }
         let packedGrad = workspace.floats(.packedWeightGrads, count: M * C * 9)
+        directItems(blocks: M / 16, slices: C / 2) { blocks, slice, slices in
+            let pairs = Parallel.range(slice, of: slices, count: C / 2)
+            fm_direct_weight_grad(geometry, inputByChannel, gradOutputBlocks, packedGrad, Int32(N), Int32(C),
+                                  Int32(2 * pairs.lowerBound), Int32(2 * pairs.upperBound),
+                                  Int32(blocks.lowerBound), Int32(blocks.upperBound))
+        }
         parallel.forRanges(M / 16) { blocks in
-            let lo = Int32(blocks.lowerBound), hi = Int32(blocks.upperBound)
-            fm_direct_weight_grad(geometry, inputByChannel, gradOutputBlocks, packedGrad, Int32(N), Int32(C), lo, hi)
-            fm_direct_unpack(packedGrad, gradWeight, Int32(M), Int32(C), lo, hi)
+            fm_direct_unpack(packedGrad, gradWeight, Int32(M), Int32(C), Int32(blocks.lowerBound), Int32(blocks.upperBound))
         }
         guard let gradInput else { return }
         let packed = workspace.floats(.packedWeights, count: M * C * 9)
         parallel.forRanges(C / 16) { blocks in
-            let lo = Int32(blocks.lowerBound), hi = Int32(blocks.upperBound)
-            fm_direct_pack(weight, packed, Int32(M), Int32(C), 1, lo, hi)
-            fm_direct_input_grad(geometry, gradOutput, packed, gradInput, Int32(N), Int32(C), Int32(M), lo, hi)
+            fm_direct_pack(weight, packed, Int32(M), Int32(C), 1, Int32(blocks.lowerBound), Int32(blocks.upperBound))
+        }
+        directItems(blocks: C / 16, slices: N) { blocks, slice, slices in
+            let images = Parallel.range(slice, of: slices, count: N)
+            fm_direct_input_grad(geometry, gradOutput + images.lowerBound * M * plane, packed, gradInput + images.lowerBound * C * inPlane,
+                                 Int32(images.count), Int32(C), Int32(M), Int32(blocks.lowerBound), Int32(blocks.upperBound))
         }
     }
 }

@@ -80,13 +80,13 @@ static inline __attribute__((always_inline)) void apply_blocks(
 // Both operands are laid out so the loop over images walks memory in order: one block's dY
 // (64 images x 9 pixels x 16 channels: 37 KB) stays in L1 while every channel pair reuses it.
 static inline __attribute__((always_inline)) void weight_grad_blocks(
-    const float *x_t, const float *dy_b, float *packed_grad, int n, int C, int block_begin, int block_end,
-    const int IN_W, const int OUT_W, const int S, const int STRIP) {
+    const float *x_t, const float *dy_b, float *packed_grad, int n, int C, int c_begin, int c_end,
+    int block_begin, int block_end, const int IN_W, const int OUT_W, const int S, const int STRIP) {
     enum { CB = 2 };
     const int IP = IN_W * IN_W, OP = OUT_W * OUT_W;
     for (int ob = block_begin; ob < block_end; ob++) {
         const float *dyb = dy_b + (long)ob * n * OP * 16;
-        for (int c0 = 0; c0 < C; c0 += CB) {
+        for (int c0 = c_begin; c0 < c_end; c0 += CB) {
             v16 acc[CB][9];
             _Pragma("clang loop unroll(full)") for (int ci = 0; ci < CB; ci++)
                 _Pragma("clang loop unroll(full)") for (int t = 0; t < 9; t++) acc[ci][t] = (v16){0};
@@ -212,10 +212,11 @@ static inline __attribute__((always_inline)) void row_weight_grad_half(
 }
 
 static inline __attribute__((always_inline)) void row_weight_grad_blocks(
-    const float *x_t, const float *dy_b, float *packed_grad, int n, int C, int block_begin, int block_end) {
+    const float *x_t, const float *dy_b, float *packed_grad, int n, int C, int c_begin, int c_end,
+    int block_begin, int block_end) {
     for (int ob = block_begin; ob < block_end; ob++) {
         const float *dyb = dy_b + (long)ob * n * RW * RW * 16;
-        for (int c0 = 0; c0 < C; c0 += 2) {
+        for (int c0 = c_begin; c0 < c_end; c0 += 2) {
             v16 acc[2][9];
             _Pragma("clang loop unroll(full)") for (int ci = 0; ci < 2; ci++)
                 _Pragma("clang loop unroll(full)") for (int t = 0; t < 9; t++) acc[ci][t] = (v16){0};
@@ -264,13 +265,13 @@ static inline __attribute__((always_inline)) void row_weight_grad_blocks(
         }                                                                                                      \
     }                                                                                                          \
     FM_TARGET static void weight_grad_##SUFFIX(int g, const float *x_t, const float *dy_b, float *pg, int n,    \
-                                               int c, int b0, int b1) {                                        \
+                                               int c, int c0, int c1, int b0, int b1) {                        \
         switch (g) {                                                                                           \
-        case 0: weight_grad_blocks(x_t, dy_b, pg, n, c, b0, b1, 2, 2, 1, 4); break;                            \
-        case 1: weight_grad_blocks(x_t, dy_b, pg, n, c, b0, b1, 3, 2, 2, 4); break;                            \
-        case 2: weight_grad_blocks(x_t, dy_b, pg, n, c, b0, b1, 3, 3, 1, 9); break;                            \
-        case 3: weight_grad_blocks(x_t, dy_b, pg, n, c, b0, b1, 6, 6, 1, 6); break;                            \
-        default: row_weight_grad_blocks(x_t, dy_b, pg, n, c, b0, b1); break;                                   \
+        case 0: weight_grad_blocks(x_t, dy_b, pg, n, c, c0, c1, b0, b1, 2, 2, 1, 4); break;                    \
+        case 1: weight_grad_blocks(x_t, dy_b, pg, n, c, c0, c1, b0, b1, 3, 2, 2, 4); break;                    \
+        case 2: weight_grad_blocks(x_t, dy_b, pg, n, c, c0, c1, b0, b1, 3, 3, 1, 9); break;                    \
+        case 3: weight_grad_blocks(x_t, dy_b, pg, n, c, c0, c1, b0, b1, 6, 6, 1, 6); break;                    \
+        default: row_weight_grad_blocks(x_t, dy_b, pg, n, c, c0, c1, b0, b1); break;                           \
         }                                                                                                      \
     }
 
@@ -304,8 +305,9 @@ void fm_direct_input_grad(int g, const float *dy, const float *packed_t, float *
     (fast() ? input_grad_avx512 : input_grad_baseline)(g, dy, packed_t, dx, n, c, m, b0, b1);
 }
 
-void fm_direct_weight_grad(int g, const float *x_t, const float *dy_b, float *pg, int n, int c, int b0, int b1) {
-    (fast() ? weight_grad_avx512 : weight_grad_baseline)(g, x_t, dy_b, pg, n, c, b0, b1);
+void fm_direct_weight_grad(int g, const float *x_t, const float *dy_b, float *pg, int n, int c, int c0, int c1,
+                           int b0, int b1) {
+    (fast() ? weight_grad_avx512 : weight_grad_baseline)(g, x_t, dy_b, pg, n, c, c0, c1, b0, b1);
 }
 
 void fm_direct_pack(const float *w, float *packed, int out_ch, int in_ch, int transposed, int b0, int b1) {
