@@ -1,5 +1,4 @@
 #include "direct_conv.h"
-#include <string.h>
 
 // The vector helpers are always inlined, so no vector crosses a call: the ABI note does not apply.
 #pragma GCC diagnostic ignored "-Wpsabi"
@@ -185,7 +184,7 @@ static inline __attribute__((always_inline)) void row_blocks(
 
 // The weight gradient on 12x12 planes: as weight_grad_blocks, one half row of dY at a time.
 static inline __attribute__((always_inline)) void row_weight_grad_half(
-    v16 acc[2][9], const float *dyb, const float *x0, const float *x1, int img, int n, int oy,
+    v16 acc[2][9], const float *dyb, const float *x0, const float *x1, int img, int oy,
     const int TOP, const int BOTTOM, const int LEFT) {
     const int ox0 = LEFT ? 0 : HALF;
     v16 dyv[HALF];
@@ -208,7 +207,6 @@ static inline __attribute__((always_inline)) void row_weight_grad_half(
             }
         }
     }
-    (void)n;
 }
 
 static inline __attribute__((always_inline)) void row_weight_grad_blocks(
@@ -224,14 +222,14 @@ static inline __attribute__((always_inline)) void row_weight_grad_blocks(
             for (int img = 0; img < n; img++) {
                 for (int oy = 0; oy < RW; oy++) {
                     if (oy == 0) {
-                        row_weight_grad_half(acc, dyb, x0, x1, img, n, oy, 1, 0, 1);
-                        row_weight_grad_half(acc, dyb, x0, x1, img, n, oy, 1, 0, 0);
+                        row_weight_grad_half(acc, dyb, x0, x1, img, oy, 1, 0, 1);
+                        row_weight_grad_half(acc, dyb, x0, x1, img, oy, 1, 0, 0);
                     } else if (oy == RW - 1) {
-                        row_weight_grad_half(acc, dyb, x0, x1, img, n, oy, 0, 1, 1);
-                        row_weight_grad_half(acc, dyb, x0, x1, img, n, oy, 0, 1, 0);
+                        row_weight_grad_half(acc, dyb, x0, x1, img, oy, 0, 1, 1);
+                        row_weight_grad_half(acc, dyb, x0, x1, img, oy, 0, 1, 0);
                     } else {
-                        row_weight_grad_half(acc, dyb, x0, x1, img, n, oy, 0, 0, 1);
-                        row_weight_grad_half(acc, dyb, x0, x1, img, n, oy, 0, 0, 0);
+                        row_weight_grad_half(acc, dyb, x0, x1, img, oy, 0, 0, 1);
+                        row_weight_grad_half(acc, dyb, x0, x1, img, oy, 0, 0, 0);
                     }
                 }
             }
@@ -279,12 +277,14 @@ FM_KERNELS(baseline, )
 #if defined(__x86_64__)
 FM_KERNELS(avx512, __attribute__((target("avx512f,fma"))))
 int fm_direct_fast(void) {
-    static int has = -1;  // written with the same value by whichever thread gets here first
-    if (has < 0) {
+    static int has = -1;  // stored with the same value by whichever thread gets here first
+    int known = __atomic_load_n(&has, __ATOMIC_RELAXED);
+    if (known < 0) {
         __builtin_cpu_init();
-        has = __builtin_cpu_supports("avx512f") ? 1 : 0;
+        known = __builtin_cpu_supports("avx512f") ? 1 : 0;
+        __atomic_store_n(&has, known, __ATOMIC_RELAXED);
     }
-    return has;
+    return known;
 }
 #else
 int fm_direct_fast(void) { return 0; }
@@ -294,8 +294,8 @@ int fm_direct_fast(void) { return 0; }
 #endif
 
 static int baseline_only = 0;
-void fm_direct_use_baseline(int yes) { baseline_only = yes; }
-static int fast(void) { return fm_direct_fast() && !baseline_only; }
+void fm_direct_use_baseline(int yes) { __atomic_store_n(&baseline_only, yes, __ATOMIC_RELAXED); }
+static int fast(void) { return fm_direct_fast() && !__atomic_load_n(&baseline_only, __ATOMIC_RELAXED); }
 
 void fm_direct_forward(int g, const float *x, const float *packed, float *y, int n, int c, int m, int b0, int b1) {
     (fast() ? forward_avx512 : forward_baseline)(g, x, packed, y, n, c, m, b0, b1);
