@@ -10,10 +10,11 @@ static inline __attribute__((always_inline)) v16 load16(const float *p) { return
 static inline __attribute__((always_inline)) void store16(float *p, v16 v) { *(v16u *)p = v; }
 static inline __attribute__((always_inline)) v16 splat(float s) { return (v16){0} + s; }
 
-static const int in_widths[5] = {2, 3, 3, 6, 12}, out_widths[5] = {2, 2, 3, 6, 12}, strides[5] = {1, 2, 1, 1, 1};
+static const int in_widths[7] = {2, 3, 3, 6, 12, 24, 48}, out_widths[7] = {2, 2, 3, 6, 12, 24, 48},
+                 strides[7] = {1, 2, 1, 1, 1, 1, 1};
 
 int fm_direct_geometry(int in_width, int out_width, int stride) {
-    for (int g = 0; g < 5; g++)
+    for (int g = 0; g < 7; g++)
         if (in_widths[g] == in_width && out_widths[g] == out_width && strides[g] == stride) return g;
     return -1;
 }
@@ -114,16 +115,18 @@ static inline __attribute__((always_inline)) void weight_grad_blocks(
     }
 }
 
-// 12x12 planes, stride 1 (layer1 of the imagenet stem): unrolling whole planes would take the
-// compiler minutes, so a runtime loop walks the rows and each half row of 6 outputs is one of
-// six unrolled bodies (top, middle or bottom row; left or right half), reading the 3 x 8 input
-// pixels around it. transposed (the input gradient) flips the kernel.
-enum { RW = 12, HALF = 6 };
+// Planes of 12x12 and more, stride 1 (layer1 of the imagenet stem, the small stem's layers 1-2,
+// MyCNN's conv2): unrolling whole planes would take the compiler minutes, so runtime loops walk
+// the rows and the 6-pixel pieces of each row, and each piece is one of nine unrolled bodies
+// (top, middle or bottom row; left edge, middle or right edge of the row), reading the 3 x 8
+// input pixels around it. transposed (the input gradient) flips the kernel. W is the plane's
+// width, a multiple of 6.
+enum { HALF = 6 };
 
+// The body for one piece: COL 0 = left edge (ox0 = 0), 1 = middle (runtime ox0), 2 = right edge.
 static inline __attribute__((always_inline)) void row_tile(
-    const float *in, const float *packed, float *out, int img, int R, int V, int vb, int oy,
-    const int TOP, const int BOTTOM, const int LEFT, const int T, const int B) {
-    const int ox0 = LEFT ? 0 : HALF;
+    const float *in, const float *packed, float *out, int img, int R, int V, int vb, int oy, int ox0,
+    const int W, const int TOP, const int BOTTOM, const int COL, const int T, const int B) {
     v16 acc[4][HALF];
     _Pragma("clang loop unroll(full)") for (int b = 0; b < B; b++)
         _Pragma("clang loop unroll(full)") for (int o = 0; o < HALF; o++) acc[b][o] = (v16){0};
@@ -132,14 +135,13 @@ static inline __attribute__((always_inline)) void row_tile(
         v16 wt[9];
         _Pragma("clang loop unroll(full)") for (int t = 0; t < 9; t++) wt[t] = load16(w + t * 16);
         _Pragma("clang loop unroll(full)") for (int b = 0; b < B; b++) {
-            const float *plane = in + ((long)(img + b) * R + r) * RW * RW;
+            const float *plane = in + ((long)(img + b) * R + r) * W * W;
             _Pragma("clang loop unroll(full)") for (int d = -1; d <= 1; d++) {
                 if ((TOP && d < 0) || (BOTTOM && d > 0)) continue;
-                const float *row = plane + (oy + d) * RW;
+                const float *row = plane + (oy + d) * W + ox0;
                 _Pragma("clang loop unroll(full)") for (int cx = -1; cx <= HALF; cx++) {
-                    const int ix = ox0 + cx;
-                    if (ix < 0 || ix >= RW) continue;
-                    v16 s = splat(row[ix]);
+                    if ((COL == 0 && cx < 0) || (COL == 2 && cx >= HALF)) continue;  // outside the plane
+                    v16 s = splat(row[cx]);
                     _Pragma("clang loop unroll(full)") for (int o = 0; o < HALF; o++) {
                         const int e = cx - o;  // input column minus output column
                         if (e < -1 || e > 1) continue;
@@ -151,54 +153,55 @@ static inline __attribute__((always_inline)) void row_tile(
         }
     }
     _Pragma("clang loop unroll(full)") for (int b = 0; b < B; b++) {
-        float *dst = out + ((long)(img + b) * V + vb * 16) * RW * RW + oy * RW + ox0;
+        float *dst = out + ((long)(img + b) * V + vb * 16) * W * W + oy * W + ox0;
         _Pragma("clang loop unroll(full)") for (int o = 0; o < HALF; o++)
-            for (int j = 0; j < 16; j++) dst[j * RW * RW + o] = acc[b][o][j];
+            for (int j = 0; j < 16; j++) dst[j * W * W + o] = acc[b][o][j];
     }
 }
 
-static inline __attribute__((always_inline)) void row_tiles(
-    const float *in, const float *packed, float *out, int img, int R, int V, int vb, const int T, const int B) {
-    for (int oy = 0; oy < RW; oy++) {
-        if (oy == 0) {
-            row_tile(in, packed, out, img, R, V, vb, oy, 1, 0, 1, T, B);
-            row_tile(in, packed, out, img, R, V, vb, oy, 1, 0, 0, T, B);
-        } else if (oy == RW - 1) {
-            row_tile(in, packed, out, img, R, V, vb, oy, 0, 1, 1, T, B);
-            row_tile(in, packed, out, img, R, V, vb, oy, 0, 1, 0, T, B);
-        } else {
-            row_tile(in, packed, out, img, R, V, vb, oy, 0, 0, 1, T, B);
-            row_tile(in, packed, out, img, R, V, vb, oy, 0, 0, 0, T, B);
-        }
-    }
+static inline __attribute__((always_inline)) void row_pieces(
+    const float *in, const float *packed, float *out, int img, int R, int V, int vb, int oy,
+    const int W, const int TOP, const int BOTTOM, const int T, const int B) {
+    row_tile(in, packed, out, img, R, V, vb, oy, 0, W, TOP, BOTTOM, 0, T, B);
+    for (int ox0 = HALF; ox0 < W - HALF; ox0 += HALF) row_tile(in, packed, out, img, R, V, vb, oy, ox0, W, TOP, BOTTOM, 1, T, B);
+    row_tile(in, packed, out, img, R, V, vb, oy, W - HALF, W, TOP, BOTTOM, 2, T, B);
 }
 
 static inline __attribute__((always_inline)) void row_blocks(
-    const float *in, const float *packed, float *out, int n, int R, int V, int block_begin, int block_end, const int T) {
+    const float *in, const float *packed, float *out, int n, int R, int V, int block_begin, int block_end,
+    const int W, const int T) {
     for (int vb = block_begin; vb < block_end; vb++) {
         int img = 0;
-        for (; img + 2 <= n; img += 2) row_tiles(in, packed, out, img, R, V, vb, T, 2);
-        for (; img < n; img++) row_tiles(in, packed, out, img, R, V, vb, T, 1);
+        for (; img + 2 <= n; img += 2)
+            for (int oy = 0; oy < W; oy++) {
+                if (oy == 0) row_pieces(in, packed, out, img, R, V, vb, oy, W, 1, 0, T, 2);
+                else if (oy == W - 1) row_pieces(in, packed, out, img, R, V, vb, oy, W, 0, 1, T, 2);
+                else row_pieces(in, packed, out, img, R, V, vb, oy, W, 0, 0, T, 2);
+            }
+        for (; img < n; img++)
+            for (int oy = 0; oy < W; oy++) {
+                if (oy == 0) row_pieces(in, packed, out, img, R, V, vb, oy, W, 1, 0, T, 1);
+                else if (oy == W - 1) row_pieces(in, packed, out, img, R, V, vb, oy, W, 0, 1, T, 1);
+                else row_pieces(in, packed, out, img, R, V, vb, oy, W, 0, 0, T, 1);
+            }
     }
 }
 
-// The weight gradient on 12x12 planes: as weight_grad_blocks, one half row of dY at a time.
-static inline __attribute__((always_inline)) void row_weight_grad_half(
-    v16 acc[2][9], const float *dyb, const float *x0, const float *x1, int img, int oy,
-    const int TOP, const int BOTTOM, const int LEFT) {
-    const int ox0 = LEFT ? 0 : HALF;
+// The weight gradient on these planes: as weight_grad_blocks, one 6-pixel piece of dY at a time.
+static inline __attribute__((always_inline)) void row_weight_grad_piece(
+    v16 acc[2][9], const float *dyb, const float *x0, const float *x1, int img, int oy, int ox0,
+    const int W, const int TOP, const int BOTTOM, const int COL) {
     v16 dyv[HALF];
     _Pragma("clang loop unroll(full)") for (int o = 0; o < HALF; o++)
-        dyv[o] = load16(dyb + ((long)img * RW * RW + oy * RW + ox0 + o) * 16);
+        dyv[o] = load16(dyb + ((long)img * W * W + oy * W + ox0 + o) * 16);
     _Pragma("clang loop unroll(full)") for (int ci = 0; ci < 2; ci++) {
-        const float *plane = (ci ? x1 : x0) + (long)img * RW * RW;
+        const float *plane = (ci ? x1 : x0) + (long)img * W * W;
         _Pragma("clang loop unroll(full)") for (int d = -1; d <= 1; d++) {
             if ((TOP && d < 0) || (BOTTOM && d > 0)) continue;
-            const float *row = plane + (oy + d) * RW;
+            const float *row = plane + (oy + d) * W + ox0;
             _Pragma("clang loop unroll(full)") for (int cx = -1; cx <= HALF; cx++) {
-                const int ix = ox0 + cx;
-                if (ix < 0 || ix >= RW) continue;
-                v16 s = splat(row[ix]);
+                if ((COL == 0 && cx < 0) || (COL == 2 && cx >= HALF)) continue;
+                v16 s = splat(row[cx]);
                 _Pragma("clang loop unroll(full)") for (int o = 0; o < HALF; o++) {
                     const int e = cx - o;
                     if (e < -1 || e > 1) continue;
@@ -209,30 +212,30 @@ static inline __attribute__((always_inline)) void row_weight_grad_half(
     }
 }
 
+static inline __attribute__((always_inline)) void row_weight_grad_row(
+    v16 acc[2][9], const float *dyb, const float *x0, const float *x1, int img, int oy,
+    const int W, const int TOP, const int BOTTOM) {
+    row_weight_grad_piece(acc, dyb, x0, x1, img, oy, 0, W, TOP, BOTTOM, 0);
+    for (int ox0 = HALF; ox0 < W - HALF; ox0 += HALF) row_weight_grad_piece(acc, dyb, x0, x1, img, oy, ox0, W, TOP, BOTTOM, 1);
+    row_weight_grad_piece(acc, dyb, x0, x1, img, oy, W - HALF, W, TOP, BOTTOM, 2);
+}
+
 static inline __attribute__((always_inline)) void row_weight_grad_blocks(
     const float *x_t, const float *dy_b, float *packed_grad, int n, int C, int c_begin, int c_end,
-    int block_begin, int block_end) {
+    int block_begin, int block_end, const int W) {
     for (int ob = block_begin; ob < block_end; ob++) {
-        const float *dyb = dy_b + (long)ob * n * RW * RW * 16;
+        const float *dyb = dy_b + (long)ob * n * W * W * 16;
         for (int c0 = c_begin; c0 < c_end; c0 += 2) {
             v16 acc[2][9];
             _Pragma("clang loop unroll(full)") for (int ci = 0; ci < 2; ci++)
                 _Pragma("clang loop unroll(full)") for (int t = 0; t < 9; t++) acc[ci][t] = (v16){0};
-            const float *x0 = x_t + (long)c0 * n * RW * RW, *x1 = x0 + (long)n * RW * RW;
-            for (int img = 0; img < n; img++) {
-                for (int oy = 0; oy < RW; oy++) {
-                    if (oy == 0) {
-                        row_weight_grad_half(acc, dyb, x0, x1, img, oy, 1, 0, 1);
-                        row_weight_grad_half(acc, dyb, x0, x1, img, oy, 1, 0, 0);
-                    } else if (oy == RW - 1) {
-                        row_weight_grad_half(acc, dyb, x0, x1, img, oy, 0, 1, 1);
-                        row_weight_grad_half(acc, dyb, x0, x1, img, oy, 0, 1, 0);
-                    } else {
-                        row_weight_grad_half(acc, dyb, x0, x1, img, oy, 0, 0, 1);
-                        row_weight_grad_half(acc, dyb, x0, x1, img, oy, 0, 0, 0);
-                    }
+            const float *x0 = x_t + (long)c0 * n * W * W, *x1 = x0 + (long)n * W * W;
+            for (int img = 0; img < n; img++)
+                for (int oy = 0; oy < W; oy++) {
+                    if (oy == 0) row_weight_grad_row(acc, dyb, x0, x1, img, oy, W, 1, 0);
+                    else if (oy == W - 1) row_weight_grad_row(acc, dyb, x0, x1, img, oy, W, 0, 1);
+                    else row_weight_grad_row(acc, dyb, x0, x1, img, oy, W, 0, 0);
                 }
-            }
             _Pragma("clang loop unroll(full)") for (int ci = 0; ci < 2; ci++)
                 _Pragma("clang loop unroll(full)") for (int t = 0; t < 9; t++)
                     store16(packed_grad + (((long)ob * C + c0 + ci) * 9 + t) * 16, acc[ci][t]);
@@ -249,7 +252,9 @@ static inline __attribute__((always_inline)) void row_weight_grad_blocks(
         case 1: apply_blocks(x, p, y, n, c, m, b0, b1, 3, 2, 2, 0, 4, 4); break;                               \
         case 2: apply_blocks(x, p, y, n, c, m, b0, b1, 3, 3, 1, 0, 2, 9); break;                               \
         case 3: apply_blocks(x, p, y, n, c, m, b0, b1, 6, 6, 1, 0, 3, 6); break;                               \
-        default: row_blocks(x, p, y, n, c, m, b0, b1, 0); break;                                               \
+        case 4: row_blocks(x, p, y, n, c, m, b0, b1, 12, 0); break;                                            \
+        case 5: row_blocks(x, p, y, n, c, m, b0, b1, 24, 0); break;                                            \
+        default: row_blocks(x, p, y, n, c, m, b0, b1, 48, 0); break;                                           \
         }                                                                                                      \
     }                                                                                                          \
     FM_TARGET static void input_grad_##SUFFIX(int g, const float *dy, const float *p, float *dx, int n, int c,  \
@@ -259,7 +264,9 @@ static inline __attribute__((always_inline)) void row_weight_grad_blocks(
         case 1: apply_blocks(dy, p, dx, n, m, c, b0, b1, 3, 2, 2, 1, 2, 9); break;                             \
         case 2: apply_blocks(dy, p, dx, n, m, c, b0, b1, 3, 3, 1, 1, 2, 9); break;                             \
         case 3: apply_blocks(dy, p, dx, n, m, c, b0, b1, 6, 6, 1, 1, 3, 6); break;                             \
-        default: row_blocks(dy, p, dx, n, m, c, b0, b1, 1); break;                                             \
+        case 4: row_blocks(dy, p, dx, n, m, c, b0, b1, 12, 1); break;                                          \
+        case 5: row_blocks(dy, p, dx, n, m, c, b0, b1, 24, 1); break;                                          \
+        default: row_blocks(dy, p, dx, n, m, c, b0, b1, 48, 1); break;                                         \
         }                                                                                                      \
     }                                                                                                          \
     FM_TARGET static void weight_grad_##SUFFIX(int g, const float *x_t, const float *dy_b, float *pg, int n,    \
@@ -269,7 +276,9 @@ static inline __attribute__((always_inline)) void row_weight_grad_blocks(
         case 1: weight_grad_blocks(x_t, dy_b, pg, n, c, c0, c1, b0, b1, 3, 2, 2, 4); break;                    \
         case 2: weight_grad_blocks(x_t, dy_b, pg, n, c, c0, c1, b0, b1, 3, 3, 1, 9); break;                    \
         case 3: weight_grad_blocks(x_t, dy_b, pg, n, c, c0, c1, b0, b1, 6, 6, 1, 6); break;                    \
-        default: row_weight_grad_blocks(x_t, dy_b, pg, n, c, c0, c1, b0, b1); break;                           \
+        case 4: row_weight_grad_blocks(x_t, dy_b, pg, n, c, c0, c1, b0, b1, 12); break;                        \
+        case 5: row_weight_grad_blocks(x_t, dy_b, pg, n, c, c0, c1, b0, b1, 24); break;                        \
+        default: row_weight_grad_blocks(x_t, dy_b, pg, n, c, c0, c1, b0, b1, 48); break;                       \
         }                                                                                                      \
     }
 

@@ -8,7 +8,7 @@
 // baseline, the AVX-512 copy used where the CPU has it.
 
 // Geometries: 0 = 2x2 -> 2x2 (stride 1), 1 = 3x3 -> 2x2 (stride 2), 2 = 3x3 -> 3x3 (stride 1),
-// 3 = 6x6 -> 6x6 (stride 1), 4 = 12x12 -> 12x12 (stride 1).
+// 3 = 6x6 -> 6x6, 4 = 12x12, 5 = 24x24, 6 = 48x48 (stride 1, same size out).
 // Returns -1 for any other input width, output width and stride.
 int fm_direct_geometry(int in_width, int out_width, int stride);
 // Whether the AVX-512 copy runs here (else the baseline copy, correct but slower).
