@@ -5,10 +5,12 @@ import FacemineDevice
 /// to: stride 1 on 48x48 down to 2x2 and 3x3 -> 2x2 with stride 2 (every 3x3 convolution of
 /// both ResNet-18 stems and MyCNN's conv2, but the stride-2 ones of layer2 and layer3). There
 /// much of an im2col matrix is padding (5 of 9 taps on a 2x2 map, 21% on 6x6, 11% on 12x12),
-/// BLAS multiplies those zeros too, and building the matrix costs a pass of its own. The C kernels in Sources/System/CDirectConv sum only the taps inside the input, 16
-/// output channels to a vector and a few images to a tile of accumulators; on one core they run
-/// layer4's forward at 238 GFLOP/s of useful work where im2col + SGEMM reaches 88. Work is
-/// split over the threads by 16-channel blocks, so results do not depend on the thread count.
+/// BLAS multiplies those zeros too, and building the matrix costs a pass of its own. The C
+/// kernels in Sources/System/CDirectConv sum only the taps inside the input, 16 output channels
+/// to a vector and a few images (or a 6-pixel piece of a row) to a tile of accumulators; on one
+/// core they run layer4's forward at 238 GFLOP/s of useful work where im2col + SGEMM reaches 88.
+/// Work is split over 16-channel blocks (and images or in-channel pairs when blocks are fewer
+/// than threads), so results do not depend on the thread count.
 extension CPUBackend {
     /// AVX-512 here: the kernels' fast copy runs, and the backend picks `direct` by itself.
     static let directConvolutionIsFast = fm_direct_fast() != 0
