@@ -56,7 +56,6 @@ public final class ConvolutionLog {
     }
     public private(set) var entries: [Entry] = []
     public init() {}
-    public func removeAll() { entries.removeAll(keepingCapacity: true) }
 
     func timed(_ g: ConvGeometry, backward: Bool, _ body: () -> Void) {
         let start = DispatchTime.now().uptimeNanoseconds
