@@ -12,7 +12,7 @@ import Testing
         ConvGeometry(batch: 3, inChannels: 4, height: 11, width: 9, outChannels: 5, kernel: 3, stride: 2, padding: 1),
         ConvGeometry(batch: 2, inChannels: 1, height: 12, width: 12, outChannels: 3, kernel: 7, stride: 2, padding: 3),
         ConvGeometry(batch: 5, inChannels: 3, height: 6, width: 7, outChannels: 4, kernel: 1, stride: 2, padding: 0),
-        // The direct algorithm's seven geometries (16-channel multiples; 1, 3, 4, 5 and 7 images leave
+        // The direct algorithm's eleven geometries (16-channel multiples; 1, 3, 4, 5 and 7 images leave
         // partial tiles of images).
         ConvGeometry(batch: 5, inChannels: 16, height: 2, width: 2, outChannels: 32, kernel: 3, stride: 1, padding: 1),
         ConvGeometry(batch: 7, inChannels: 32, height: 3, width: 3, outChannels: 16, kernel: 3, stride: 2, padding: 1),
@@ -21,6 +21,10 @@ import Testing
         ConvGeometry(batch: 3, inChannels: 16, height: 12, width: 12, outChannels: 32, kernel: 3, stride: 1, padding: 1),
         ConvGeometry(batch: 3, inChannels: 32, height: 24, width: 24, outChannels: 16, kernel: 3, stride: 1, padding: 1),
         ConvGeometry(batch: 1, inChannels: 16, height: 48, width: 48, outChannels: 16, kernel: 3, stride: 1, padding: 1),
+        ConvGeometry(batch: 5, inChannels: 16, height: 6, width: 6, outChannels: 32, kernel: 3, stride: 2, padding: 1),
+        ConvGeometry(batch: 3, inChannels: 32, height: 12, width: 12, outChannels: 16, kernel: 3, stride: 2, padding: 1),
+        ConvGeometry(batch: 3, inChannels: 16, height: 24, width: 24, outChannels: 32, kernel: 3, stride: 2, padding: 1),
+        ConvGeometry(batch: 1, inChannels: 16, height: 48, width: 48, outChannels: 16, kernel: 3, stride: 2, padding: 1),
     ]
 
     @Test(arguments: shapes)

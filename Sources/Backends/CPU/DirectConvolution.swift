@@ -2,8 +2,8 @@ import CDirectConv
 import FacemineDevice
 
 /// Direct 3x3 convolution (padding 1) for 16-channel multiples on the planes 48x48 faces lead
-/// to: stride 1 on 48x48 down to 2x2 and 3x3 -> 2x2 with stride 2 (every 3x3 convolution of
-/// both ResNet-18 stems and MyCNN's conv2, but the stride-2 ones of layer2 and layer3). There
+/// to: stride 1 on 48x48 down to 2x2, stride 2 from 48x48, 24x24, 12x12, 6x6 and 3x3 (every
+/// 3x3 convolution of both ResNet-18 stems and MyCNN's conv2). There
 /// much of an im2col matrix is padding (5 of 9 taps on a 2x2 map, 21% on 6x6, 11% on 12x12),
 /// BLAS multiplies those zeros too, and building the matrix costs a pass of its own. The C
 /// kernels in Sources/System/CDirectConv sum only the taps inside the input, 16 output channels

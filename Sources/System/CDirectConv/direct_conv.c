@@ -10,11 +10,13 @@ static inline __attribute__((always_inline)) v16 load16(const float *p) { return
 static inline __attribute__((always_inline)) void store16(float *p, v16 v) { *(v16u *)p = v; }
 static inline __attribute__((always_inline)) v16 splat(float s) { return (v16){0} + s; }
 
-static const int in_widths[7] = {2, 3, 3, 6, 12, 24, 48}, out_widths[7] = {2, 2, 3, 6, 12, 24, 48},
-                 strides[7] = {1, 2, 1, 1, 1, 1, 1};
+enum { GEOMETRIES = 11 };
+static const int in_widths[GEOMETRIES] = {2, 3, 3, 6, 12, 24, 48, 6, 12, 24, 48},
+                 out_widths[GEOMETRIES] = {2, 2, 3, 6, 12, 24, 48, 3, 6, 12, 24},
+                 strides[GEOMETRIES] = {1, 2, 1, 1, 1, 1, 1, 2, 2, 2, 2};
 
 int fm_direct_geometry(int in_width, int out_width, int stride) {
-    for (int g = 0; g < 7; g++)
+    for (int g = 0; g < GEOMETRIES; g++)
         if (in_widths[g] == in_width && out_widths[g] == out_width && strides[g] == stride) return g;
     return -1;
 }
@@ -243,6 +245,177 @@ static inline __attribute__((always_inline)) void row_weight_grad_blocks(
     }
 }
 
+// Stride 2 on planes of 12x12 and more (OW, the output width, a multiple of 6): the output
+// rows again go in 6-pixel pieces. Output pixel (oy, ox) reads input rows 2oy-1..2oy+1 and
+// columns 2ox-1..2ox+1, so with an even input width only the top row and the left piece meet
+// the padding; the input gradient meets it only at the bottom row and the right piece.
+static inline __attribute__((always_inline)) void s2_tile(
+    const float *in, const float *packed, float *out, int img, int R, int V, int vb, int oy, int ox0,
+    const int OW, const int TOP, const int LEFT, const int B) {
+    const int IW = 2 * OW;
+    v16 acc[4][HALF];
+    _Pragma("clang loop unroll(full)") for (int b = 0; b < B; b++)
+        _Pragma("clang loop unroll(full)") for (int o = 0; o < HALF; o++) acc[b][o] = (v16){0};
+    const float *w = packed + (long)vb * R * 144;
+    for (int r = 0; r < R; r++, w += 144) {
+        v16 wt[9];
+        _Pragma("clang loop unroll(full)") for (int t = 0; t < 9; t++) wt[t] = load16(w + t * 16);
+        _Pragma("clang loop unroll(full)") for (int b = 0; b < B; b++) {
+            const float *plane = in + ((long)(img + b) * R + r) * IW * IW;
+            _Pragma("clang loop unroll(full)") for (int d = -1; d <= 1; d++) {
+                if (TOP && d < 0) continue;
+                const float *row = plane + (2 * oy + d) * IW + 2 * ox0;
+                _Pragma("clang loop unroll(full)") for (int cx = -1; cx < 2 * HALF; cx++) {
+                    if (LEFT && cx < 0) continue;
+                    v16 s = splat(row[cx]);
+                    _Pragma("clang loop unroll(full)") for (int o = 0; o < HALF; o++) {
+                        const int kw = cx - 2 * o + 1;
+                        if (kw >= 0 && kw < 3) acc[b][o] += wt[(d + 1) * 3 + kw] * s;
+                    }
+                }
+            }
+        }
+    }
+    _Pragma("clang loop unroll(full)") for (int b = 0; b < B; b++) {
+        float *dst = out + ((long)(img + b) * V + vb * 16) * OW * OW + oy * OW + ox0;
+        _Pragma("clang loop unroll(full)") for (int o = 0; o < HALF; o++)
+            for (int j = 0; j < 16; j++) dst[j * OW * OW + o] = acc[b][o][j];
+    }
+}
+
+// The input gradient: dX row iy (of width 2 OW) gathers dY row iy/2 through the kernel's
+// middle row when iy is even, rows (iy+1)/2 and (iy-1)/2 through its top and bottom rows when
+// odd; dX column ix0 + o gathers dY columns ix0/2 + cx through kernel column o - 2cx + 1.
+static inline __attribute__((always_inline)) void s2_grad_tile(
+    const float *dy, const float *packed_t, float *dx, int img, int R, int V, int vb, int iy, int ix0,
+    const int OW, const int ODD, const int BOTTOM, const int RIGHT, const int B) {
+    const int IW = 2 * OW;
+    v16 acc[4][HALF];
+    _Pragma("clang loop unroll(full)") for (int b = 0; b < B; b++)
+        _Pragma("clang loop unroll(full)") for (int o = 0; o < HALF; o++) acc[b][o] = (v16){0};
+    const float *w = packed_t + (long)vb * R * 144;
+    for (int r = 0; r < R; r++, w += 144) {
+        v16 wt[9];
+        _Pragma("clang loop unroll(full)") for (int t = 0; t < 9; t++) wt[t] = load16(w + t * 16);
+        _Pragma("clang loop unroll(full)") for (int b = 0; b < B; b++) {
+            const float *plane = dy + ((long)(img + b) * R + r) * OW * OW;
+            _Pragma("clang loop unroll(full)") for (int kh = 0; kh < 3; kh++) {
+                if ((kh == 1) == ODD || (BOTTOM && kh == 0)) continue;
+                const float *row = plane + ((iy + 1 - kh) / 2) * OW + ix0 / 2;
+                _Pragma("clang loop unroll(full)") for (int cx = 0; cx <= HALF / 2; cx++) {
+                    if (RIGHT && cx == HALF / 2) continue;
+                    v16 s = splat(row[cx]);
+                    _Pragma("clang loop unroll(full)") for (int o = 0; o < HALF; o++) {
+                        const int kw = o - 2 * cx + 1;
+                        if (kw >= 0 && kw < 3) acc[b][o] += wt[kh * 3 + kw] * s;
+                    }
+                }
+            }
+        }
+    }
+    _Pragma("clang loop unroll(full)") for (int b = 0; b < B; b++) {
+        float *dst = dx + ((long)(img + b) * V + vb * 16) * IW * IW + iy * IW + ix0;
+        _Pragma("clang loop unroll(full)") for (int o = 0; o < HALF; o++)
+            for (int j = 0; j < 16; j++) dst[j * IW * IW + o] = acc[b][o][j];
+    }
+}
+
+static inline __attribute__((always_inline)) void s2_rows(
+    const float *in, const float *packed, float *out, int img, int R, int V, int vb, const int OW, const int B) {
+    for (int oy = 0; oy < OW; oy++)
+        for (int ox0 = 0; ox0 < OW; ox0 += HALF) {
+            if (oy == 0 && ox0 == 0) s2_tile(in, packed, out, img, R, V, vb, oy, ox0, OW, 1, 1, B);
+            else if (oy == 0) s2_tile(in, packed, out, img, R, V, vb, oy, ox0, OW, 1, 0, B);
+            else if (ox0 == 0) s2_tile(in, packed, out, img, R, V, vb, oy, ox0, OW, 0, 1, B);
+            else s2_tile(in, packed, out, img, R, V, vb, oy, ox0, OW, 0, 0, B);
+        }
+}
+
+static inline __attribute__((always_inline)) void s2_grad_row(
+    const float *dy, const float *packed_t, float *dx, int img, int R, int V, int vb, int iy,
+    const int OW, const int ODD, const int BOTTOM, const int B) {
+    for (int ix0 = 0; ix0 < 2 * OW - HALF; ix0 += HALF)
+        s2_grad_tile(dy, packed_t, dx, img, R, V, vb, iy, ix0, OW, ODD, BOTTOM, 0, B);
+    s2_grad_tile(dy, packed_t, dx, img, R, V, vb, iy, 2 * OW - HALF, OW, ODD, BOTTOM, 1, B);
+}
+
+static inline __attribute__((always_inline)) void s2_grad_rows(
+    const float *dy, const float *packed_t, float *dx, int img, int R, int V, int vb, const int OW, const int B) {
+    for (int iy = 0; iy < 2 * OW - 1; iy += 2) {
+        s2_grad_row(dy, packed_t, dx, img, R, V, vb, iy, OW, 0, 0, B);
+        if (iy + 1 < 2 * OW - 1) s2_grad_row(dy, packed_t, dx, img, R, V, vb, iy + 1, OW, 1, 0, B);
+    }
+    s2_grad_row(dy, packed_t, dx, img, R, V, vb, 2 * OW - 1, OW, 1, 1, B);
+}
+
+// T selects the input gradient (dY in, dX out, transposed packing).
+static inline __attribute__((always_inline)) void s2_blocks(
+    const float *in, const float *packed, float *out, int n, int R, int V, int block_begin, int block_end,
+    const int OW, const int T) {
+    enum { B = 2 };
+    for (int vb = block_begin; vb < block_end; vb++) {
+        int img = 0;
+        for (; img + B <= n; img += B)
+            if (T) s2_grad_rows(in, packed, out, img, R, V, vb, OW, B);
+            else s2_rows(in, packed, out, img, R, V, vb, OW, B);
+        for (; img < n; img++)
+            if (T) s2_grad_rows(in, packed, out, img, R, V, vb, OW, 1);
+            else s2_rows(in, packed, out, img, R, V, vb, OW, 1);
+    }
+}
+
+// The weight gradient at stride 2: one 6-pixel piece of dY against the 3 x 13 input pixels it reads.
+static inline __attribute__((always_inline)) void s2_weight_grad_piece(
+    v16 acc[2][9], const float *dyb, const float *x0, const float *x1, int img, int oy, int ox0,
+    const int OW, const int TOP, const int LEFT) {
+    const int IW = 2 * OW;
+    v16 dyv[HALF];
+    _Pragma("clang loop unroll(full)") for (int o = 0; o < HALF; o++)
+        dyv[o] = load16(dyb + ((long)img * OW * OW + oy * OW + ox0 + o) * 16);
+    _Pragma("clang loop unroll(full)") for (int ci = 0; ci < 2; ci++) {
+        const float *plane = (ci ? x1 : x0) + (long)img * IW * IW;
+        _Pragma("clang loop unroll(full)") for (int d = -1; d <= 1; d++) {
+            if (TOP && d < 0) continue;
+            const float *row = plane + (2 * oy + d) * IW + 2 * ox0;
+            _Pragma("clang loop unroll(full)") for (int cx = -1; cx < 2 * HALF; cx++) {
+                if (LEFT && cx < 0) continue;
+                v16 s = splat(row[cx]);
+                _Pragma("clang loop unroll(full)") for (int o = 0; o < HALF; o++) {
+                    const int kw = cx - 2 * o + 1;
+                    if (kw >= 0 && kw < 3) acc[ci][(d + 1) * 3 + kw] += dyv[o] * s;
+                }
+            }
+        }
+    }
+}
+
+static inline __attribute__((always_inline)) void s2_weight_grad_blocks(
+    const float *x_t, const float *dy_b, float *packed_grad, int n, int C, int c_begin, int c_end,
+    int block_begin, int block_end, const int OW) {
+    const int IW = 2 * OW;
+    for (int ob = block_begin; ob < block_end; ob++) {
+        const float *dyb = dy_b + (long)ob * n * OW * OW * 16;
+        for (int c0 = c_begin; c0 < c_end; c0 += 2) {
+            v16 acc[2][9];
+            _Pragma("clang loop unroll(full)") for (int ci = 0; ci < 2; ci++)
+                _Pragma("clang loop unroll(full)") for (int t = 0; t < 9; t++) acc[ci][t] = (v16){0};
+            const float *x0 = x_t + (long)c0 * n * IW * IW, *x1 = x0 + (long)n * IW * IW;
+            for (int img = 0; img < n; img++)
+                for (int oy = 0; oy < OW; oy++) {
+                    if (oy == 0) s2_weight_grad_piece(acc, dyb, x0, x1, img, oy, 0, OW, 1, 1);
+                    else s2_weight_grad_piece(acc, dyb, x0, x1, img, oy, 0, OW, 0, 1);
+                    for (int ox0 = HALF; ox0 < OW; ox0 += HALF) {
+                        if (oy == 0) s2_weight_grad_piece(acc, dyb, x0, x1, img, oy, ox0, OW, 1, 0);
+                        else s2_weight_grad_piece(acc, dyb, x0, x1, img, oy, ox0, OW, 0, 0);
+                    }
+                }
+            _Pragma("clang loop unroll(full)") for (int ci = 0; ci < 2; ci++)
+                _Pragma("clang loop unroll(full)") for (int t = 0; t < 9; t++)
+                    store16(packed_grad + (((long)ob * C + c0 + ci) * 9 + t) * 16, acc[ci][t]);
+        }
+    }
+}
+
 // One copy of every kernel per instruction set: `FM_TARGET` is empty for the baseline copy.
 #define FM_KERNELS(SUFFIX, FM_TARGET)                                                                          \
     FM_TARGET static void forward_##SUFFIX(int g, const float *x, const float *p, float *y, int n, int c, int m, \
@@ -254,7 +427,11 @@ static inline __attribute__((always_inline)) void row_weight_grad_blocks(
         case 3: apply_blocks(x, p, y, n, c, m, b0, b1, 6, 6, 1, 0, 3, 6); break;                               \
         case 4: row_blocks(x, p, y, n, c, m, b0, b1, 12, 0); break;                                            \
         case 5: row_blocks(x, p, y, n, c, m, b0, b1, 24, 0); break;                                            \
-        default: row_blocks(x, p, y, n, c, m, b0, b1, 48, 0); break;                                           \
+        case 6: row_blocks(x, p, y, n, c, m, b0, b1, 48, 0); break;                                            \
+        case 7: apply_blocks(x, p, y, n, c, m, b0, b1, 6, 3, 2, 0, 2, 9); break;                               \
+        case 8: s2_blocks(x, p, y, n, c, m, b0, b1, 6, 0); break;                                              \
+        case 9: s2_blocks(x, p, y, n, c, m, b0, b1, 12, 0); break;                                             \
+        default: s2_blocks(x, p, y, n, c, m, b0, b1, 24, 0); break;                                            \
         }                                                                                                      \
     }                                                                                                          \
     FM_TARGET static void input_grad_##SUFFIX(int g, const float *dy, const float *p, float *dx, int n, int c,  \
@@ -266,7 +443,11 @@ static inline __attribute__((always_inline)) void row_weight_grad_blocks(
         case 3: apply_blocks(dy, p, dx, n, m, c, b0, b1, 6, 6, 1, 1, 3, 6); break;                             \
         case 4: row_blocks(dy, p, dx, n, m, c, b0, b1, 12, 1); break;                                          \
         case 5: row_blocks(dy, p, dx, n, m, c, b0, b1, 24, 1); break;                                          \
-        default: row_blocks(dy, p, dx, n, m, c, b0, b1, 48, 1); break;                                         \
+        case 6: row_blocks(dy, p, dx, n, m, c, b0, b1, 48, 1); break;                                          \
+        case 7: apply_blocks(dy, p, dx, n, m, c, b0, b1, 6, 3, 2, 1, 3, 6); break;                             \
+        case 8: s2_blocks(dy, p, dx, n, m, c, b0, b1, 6, 1); break;                                            \
+        case 9: s2_blocks(dy, p, dx, n, m, c, b0, b1, 12, 1); break;                                           \
+        default: s2_blocks(dy, p, dx, n, m, c, b0, b1, 24, 1); break;                                          \
         }                                                                                                      \
     }                                                                                                          \
     FM_TARGET static void weight_grad_##SUFFIX(int g, const float *x_t, const float *dy_b, float *pg, int n,    \
@@ -278,7 +459,11 @@ static inline __attribute__((always_inline)) void row_weight_grad_blocks(
         case 3: weight_grad_blocks(x_t, dy_b, pg, n, c, c0, c1, b0, b1, 6, 6, 1, 6); break;                    \
         case 4: row_weight_grad_blocks(x_t, dy_b, pg, n, c, c0, c1, b0, b1, 12); break;                        \
         case 5: row_weight_grad_blocks(x_t, dy_b, pg, n, c, c0, c1, b0, b1, 24); break;                        \
-        default: row_weight_grad_blocks(x_t, dy_b, pg, n, c, c0, c1, b0, b1, 48); break;                       \
+        case 6: row_weight_grad_blocks(x_t, dy_b, pg, n, c, c0, c1, b0, b1, 48); break;                        \
+        case 7: weight_grad_blocks(x_t, dy_b, pg, n, c, c0, c1, b0, b1, 6, 3, 2, 9); break;                    \
+        case 8: s2_weight_grad_blocks(x_t, dy_b, pg, n, c, c0, c1, b0, b1, 6); break;                          \
+        case 9: s2_weight_grad_blocks(x_t, dy_b, pg, n, c, c0, c1, b0, b1, 12); break;                         \
+        default: s2_weight_grad_blocks(x_t, dy_b, pg, n, c, c0, c1, b0, b1, 24); break;                        \
         }                                                                                                      \
     }
 

@@ -1,14 +1,15 @@
 #ifndef FACEMINE_DIRECT_CONV_H
 #define FACEMINE_DIRECT_CONV_H
-// Direct 3x3 convolutions (padding 1) for the tiny planes of ResNet-18's last stages on 48x48
-// faces, where most of an im2col matrix would be padding. Each output sums only the taps that
+// Direct 3x3 convolutions (padding 1) for the planes of ResNet-18 and MyCNN on 48x48 faces,
+// where much of an im2col matrix would be padding. Each output sums only the taps that
 // land inside the input, 16 channels to a vector, a few images to a tile of accumulators.
 // Channel counts must be multiples of 16; `block_begin..<block_end` are 16-channel blocks, so
 // callers split the work over threads. Plain C vectors, compiled for AVX-512 and for the
 // baseline, the AVX-512 copy used where the CPU has it.
 
 // Geometries: 0 = 2x2 -> 2x2 (stride 1), 1 = 3x3 -> 2x2 (stride 2), 2 = 3x3 -> 3x3 (stride 1),
-// 3 = 6x6 -> 6x6, 4 = 12x12, 5 = 24x24, 6 = 48x48 (stride 1, same size out).
+// 3 = 6x6 -> 6x6, 4 = 12x12, 5 = 24x24, 6 = 48x48 (stride 1, same size out); stride 2:
+// 7 = 6x6 -> 3x3, 8 = 12x12 -> 6x6, 9 = 24x24 -> 12x12, 10 = 48x48 -> 24x24.
 // Returns -1 for any other input width, output width and stride.
 int fm_direct_geometry(int in_width, int out_width, int stride);
 // Whether the AVX-512 copy runs here (else the baseline copy, correct but slower).
