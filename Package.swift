@@ -67,7 +67,7 @@ let package = Package(
 
         // MARK: backends
         .target(
-            name: "FacemineCPU", dependencies: ["FacemineDevice", "CBLAS", "CPeak", "CDirectConv"],
+            name: "FacemineCPU", dependencies: ["FacemineDevice", "CBLAS", "CPeak", "CDirectConv", "CWorkerPool"],
             path: "Sources/Backends/CPU", swiftSettings: kernelFlags),
         .target(
             name: "FacemineOpenCL", dependencies: ["FacemineDevice", "COpenCL", "CCLBlast"],
@@ -92,6 +92,8 @@ let package = Package(
         .target(name: "CPeak", path: "Sources/System/CPeak", cSettings: [.unsafeFlags(["-O2"])]),
         /// Direct convolutions for ResNet-18's 2x2 and 3x3 planes (the CPU backend's `direct` algorithm).
         .target(name: "CDirectConv", path: "Sources/System/CDirectConv", cSettings: [.unsafeFlags(["-O3"])]),
+        /// Threads that stay awake between the CPU backend's parallel loops.
+        .target(name: "CWorkerPool", path: "Sources/System/CWorkerPool", cSettings: [.unsafeFlags(["-O2"])]),
 
         // MARK: executables
         .executableTarget(

@@ -1,10 +1,20 @@
-import Dispatch
+import CWorkerPool
 
 /// Splits loops across the backend's threads. Work is cut into at most `threads` contiguous
 /// ranges of a fixed layout, so results that combine per-range partial sums are deterministic
-/// for a given thread count.
+/// for a given thread count, whichever thread runs each range.
+///
+/// The ranges run on a `WorkerPool` whose threads stay awake between loops: a training step
+/// runs hundreds of loops of 0.01-1 ms, and waking a sleeping thread for each (Dispatch's
+/// concurrentPerform) took 40-70 microseconds here, more than many of the loops themselves.
 struct Parallel {
     let threads: Int
+    private let pool: WorkerPool
+
+    init(threads: Int) {
+        self.threads = threads
+        self.pool = WorkerPool(workers: threads - 1)
+    }
 
     /// Runs `body` over 0..<count in contiguous ranges; runs inline when the loop is too small
     /// (fewer than `grain` items per thread) for the hand-off to pay.
@@ -23,7 +33,7 @@ struct Parallel {
             body(0, 0..<count)
             return
         }
-        DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
+        pool.run(chunks) { chunk in
             body(chunk, Parallel.range(chunk, of: chunks, count: count))
         }
     }
@@ -44,5 +54,25 @@ struct Parallel {
     /// The `chunk`-th of `chunks` near-equal contiguous pieces of 0..<count.
     static func range(_ chunk: Int, of chunks: Int, count: Int) -> Range<Int> {
         (chunk * count / chunks)..<((chunk + 1) * count / chunks)
+    }
+}
+
+/// The C pool's threads, owned here so they stop when the backend goes away.
+final class WorkerPool {
+    private let pool: OpaquePointer
+
+    init(workers: Int) { pool = fm_pool_create(Int32(workers)) }
+    deinit { fm_pool_destroy(pool) }
+
+    /// Runs `body(chunk)` for chunk in 0..<chunks on the caller and the workers.
+    func run(_ chunks: Int, _ body: (Int) -> Void) {
+        withoutActuallyEscaping(body) { body in
+            var closure = body
+            withUnsafeMutablePointer(to: &closure) { pointer in
+                fm_pool_run(pool, Int32(chunks), { context, chunk in
+                    context!.assumingMemoryBound(to: ((Int) -> Void).self).pointee(Int(chunk))
+                }, pointer)
+            }
+        }
     }
 }
