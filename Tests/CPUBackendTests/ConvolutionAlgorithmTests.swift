@@ -20,7 +20,7 @@ import Testing
         ConvGeometry(batch: 4, inChannels: 32, height: 6, width: 6, outChannels: 16, kernel: 3, stride: 1, padding: 1),
         ConvGeometry(batch: 3, inChannels: 16, height: 12, width: 12, outChannels: 32, kernel: 3, stride: 1, padding: 1),
         ConvGeometry(batch: 3, inChannels: 32, height: 24, width: 24, outChannels: 16, kernel: 3, stride: 1, padding: 1),
-        ConvGeometry(batch: 1, inChannels: 16, height: 48, width: 48, outChannels: 16, kernel: 3, stride: 1, padding: 1),
+        ConvGeometry(batch: 2, inChannels: 16, height: 48, width: 48, outChannels: 16, kernel: 3, stride: 1, padding: 1),
         ConvGeometry(batch: 5, inChannels: 16, height: 6, width: 6, outChannels: 32, kernel: 3, stride: 2, padding: 1),
         ConvGeometry(batch: 3, inChannels: 32, height: 12, width: 12, outChannels: 16, kernel: 3, stride: 2, padding: 1),
         ConvGeometry(batch: 3, inChannels: 16, height: 24, width: 24, outChannels: 32, kernel: 3, stride: 2, padding: 1),

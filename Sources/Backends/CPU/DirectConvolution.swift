@@ -74,14 +74,17 @@ extension CPUBackend {
             }
         }
         // The weight gradient's operands in the orders its loops walk: dY in 16-channel blocks
-        // [block][image][pixel][16], x with channels outermost [channel][image][pixel].
+        // [block][image][pixel][16]; on small planes, whose loops run over images innermost, x
+        // with channels outermost [channel][image][pixel].
         let gradOutputBlocks = workspace.floats(.columns, count: N * plane * M)
-        let inputByChannel = workspace.floats(.matrix, count: N * C * inPlane)
+        let xByChannel = fm_direct_weight_grad_wants_x_by_channel(geometry) != 0
+        let inputByChannel = xByChannel ? workspace.floats(.matrix, count: N * C * inPlane) : nil
         parallel.forEach(N, grain: 1) { n in
             for m in 0..<M {
                 let dst = gradOutputBlocks + ((m / 16) * N + n) * plane * 16 + m % 16
                 for p in 0..<plane { dst[p * 16] = gradOutput[(n * M + m) * plane + p] }
             }
+            guard let inputByChannel else { return }
             for c in 0..<C {
                 (inputByChannel + (c * N + n) * inPlane).update(from: input + (n * C + c) * inPlane, count: inPlane)
             }
@@ -89,7 +92,7 @@ extension CPUBackend {
         let packedGrad = workspace.floats(.packedWeightGrads, count: M * C * 9)
         directItems(blocks: M / 16, slices: C / 2) { blocks, slice, slices in
             let pairs = Parallel.range(slice, of: slices, count: C / 2)
-            fm_direct_weight_grad(geometry, inputByChannel, gradOutputBlocks, packedGrad, Int32(N), Int32(C),
+            fm_direct_weight_grad(geometry, inputByChannel.map { UnsafePointer($0) } ?? input, gradOutputBlocks, packedGrad, Int32(N), Int32(C),
                                   Int32(2 * pairs.lowerBound), Int32(2 * pairs.upperBound),
                                   Int32(blocks.lowerBound), Int32(blocks.upperBound))
         }
