@@ -31,12 +31,36 @@ extension CPUBackend {
     /// Work items: 16-channel blocks, times slices of something else (images, or in channels for
     /// the weight gradient) when blocks alone are fewer than threads (layer1 has 4 blocks).
     /// Every item writes its own outputs, so results do not depend on the split.
-    private func directItems(blocks: Int, slices: Int, _ body: (_ blocks: Range<Int>, _ slice: Int, _ of: Int) -> Void) {
-        let perBlock = Swift.max(1, Swift.min(slices, (threads + blocks - 1) / blocks))
+    private func directItems(blocks: Int, slices: Int, _ body: (_ chunk: Int, _ blocks: Range<Int>, _ slice: Int, _ of: Int) -> Void) {
+        let perBlock = directSlicesPerBlock(blocks: blocks, slices: slices)
         if perBlock == 1 {
-            parallel.forRanges(blocks) { body($0, 0, 1) }
+            parallel.forChunks(blocks) { chunk, range in body(chunk, range, 0, 1) }
         } else {
-            parallel.forEach(blocks * perBlock) { item in body((item / perBlock)..<(item / perBlock + 1), item % perBlock, perBlock) }
+            parallel.forChunks(blocks * perBlock) { chunk, items in
+                for item in items { body(chunk, (item / perBlock)..<(item / perBlock + 1), item % perBlock, perBlock) }
+            }
+        }
+    }
+
+    private func directSlicesPerBlock(blocks: Int, slices: Int) -> Int {
+        Swift.max(1, Swift.min(slices, (threads + blocks - 1) / blocks))
+    }
+
+    /// Forward and input gradient: each thread packs one 16-channel block of weights at a time
+    /// into its own buffer (C x 9 x 16 floats: 295 KB at 512 channels, so it stays in L2) just
+    /// before using it. Packing every block first wrote them all out (9 MB for layer4) and read
+    /// them back from the last-level cache. `run(packed, block, images)` runs one block.
+    private func directBlockwise(blocks: Int, blockFloats: Int, images: Int, transposed: Bool,
+                                 weight: UnsafePointer<Float>, outChannels: Int, inChannels: Int,
+                                 _ run: (_ packed: UnsafePointer<Float>, _ block: Int32, _ images: Range<Int>) -> Void) {
+        let buffers = workspace.floats(.packedWeights, count: threads * blockFloats)
+        directItems(blocks: blocks, slices: images) { chunk, range, slice, slices in
+            let packed = buffers + chunk * blockFloats
+            let imageRange = Parallel.range(slice, of: slices, count: images)
+            for block in range {
+                fm_direct_pack(weight, packed, Int32(outChannels), Int32(inChannels), transposed ? 1 : 0, Int32(block), Int32(block + 1))
+                run(packed, Int32(block), imageRange)
+            }
         }
     }
 
@@ -44,14 +68,10 @@ extension CPUBackend {
                            bias: UnsafePointer<Float>?, output: UnsafeMutablePointer<Float>) {
         let geometry = CPUBackend.directGeometry(g)!
         let M = g.outChannels, C = g.inChannels, inPlane = g.height * g.width, plane = g.outHeight * g.outWidth
-        let packed = workspace.floats(.packedWeights, count: M * C * 9)
-        parallel.forRanges(M / 16) { blocks in
-            fm_direct_pack(weight, packed, Int32(M), Int32(C), 0, Int32(blocks.lowerBound), Int32(blocks.upperBound))
-        }
-        directItems(blocks: M / 16, slices: g.batch) { blocks, slice, slices in
-            let images = Parallel.range(slice, of: slices, count: g.batch)
+        directBlockwise(blocks: M / 16, blockFloats: C * 144, images: g.batch, transposed: false,
+                        weight: weight, outChannels: M, inChannels: C) { packed, block, images in
             fm_direct_forward(geometry, input + images.lowerBound * C * inPlane, packed, output + images.lowerBound * M * plane,
-                              Int32(images.count), Int32(C), Int32(M), Int32(blocks.lowerBound), Int32(blocks.upperBound))
+                              Int32(images.count), Int32(C), Int32(M), block, block + 1)
         }
         guard let bias else { return }
         parallel.forEach(g.batch * M, grain: 64) { task in
@@ -90,24 +110,28 @@ extension CPUBackend {
             }
         }
         let packedGrad = workspace.floats(.packedWeightGrads, count: M * C * 9)
-        directItems(blocks: M / 16, slices: C / 2) { blocks, slice, slices in
+        // Whole blocks per item (the usual case): each block's sums are unpacked right after they
+        // are made, while they are still in L2.
+        let wholeBlocks = directSlicesPerBlock(blocks: M / 16, slices: C / 2) == 1
+        let x = inputByChannel.map { UnsafePointer($0) } ?? input
+        directItems(blocks: M / 16, slices: C / 2) { _, blocks, slice, slices in
             let pairs = Parallel.range(slice, of: slices, count: C / 2)
-            fm_direct_weight_grad(geometry, inputByChannel.map { UnsafePointer($0) } ?? input, gradOutputBlocks, packedGrad, Int32(N), Int32(C),
-                                  Int32(2 * pairs.lowerBound), Int32(2 * pairs.upperBound),
-                                  Int32(blocks.lowerBound), Int32(blocks.upperBound))
+            for block in blocks {
+                fm_direct_weight_grad(geometry, x, gradOutputBlocks, packedGrad, Int32(N), Int32(C),
+                                      Int32(2 * pairs.lowerBound), Int32(2 * pairs.upperBound), Int32(block), Int32(block + 1))
+                if wholeBlocks { fm_direct_unpack(packedGrad, gradWeight, Int32(M), Int32(C), Int32(block), Int32(block + 1)) }
+            }
         }
-        parallel.forRanges(M / 16) { blocks in
-            fm_direct_unpack(packedGrad, gradWeight, Int32(M), Int32(C), Int32(blocks.lowerBound), Int32(blocks.upperBound))
+        if !wholeBlocks {
+            parallel.forRanges(M / 16) { blocks in
+                fm_direct_unpack(packedGrad, gradWeight, Int32(M), Int32(C), Int32(blocks.lowerBound), Int32(blocks.upperBound))
+            }
         }
         guard let gradInput else { return }
-        let packed = workspace.floats(.packedWeights, count: M * C * 9)
-        parallel.forRanges(C / 16) { blocks in
-            fm_direct_pack(weight, packed, Int32(M), Int32(C), 1, Int32(blocks.lowerBound), Int32(blocks.upperBound))
-        }
-        directItems(blocks: C / 16, slices: N) { blocks, slice, slices in
-            let images = Parallel.range(slice, of: slices, count: N)
+        directBlockwise(blocks: C / 16, blockFloats: M * 144, images: N, transposed: true,
+                        weight: weight, outChannels: M, inChannels: C) { packed, block, images in
             fm_direct_input_grad(geometry, gradOutput + images.lowerBound * M * plane, packed, gradInput + images.lowerBound * C * inPlane,
-                                 Int32(images.count), Int32(C), Int32(M), Int32(blocks.lowerBound), Int32(blocks.upperBound))
+                                 Int32(images.count), Int32(C), Int32(M), block, block + 1)
         }
     }
 }

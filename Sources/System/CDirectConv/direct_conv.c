@@ -41,7 +41,7 @@ static inline __attribute__((always_inline)) void apply_tile(
     v16 acc[4][9];
     _Pragma("clang loop unroll(full)") for (int b = 0; b < B; b++)
         _Pragma("clang loop unroll(full)") for (int o = 0; o < ON; o++) acc[b][o] = (v16){0};
-    const float *w = packed + (long)vb * R * 144;
+    const float *w = packed;  // this block's weights
     for (int r = 0; r < R; r++, w += 144) {
         v16 wt[9];
         _Pragma("clang loop unroll(full)") for (int t = 0; t < 9; t++) wt[t] = load16(w + t * 16);
@@ -70,13 +70,14 @@ static inline __attribute__((always_inline)) void apply_blocks(
     const int IN_W, const int OUT_W, const int S, const int T, const int B, const int STRIP) {
     const int OP = T ? IN_W * IN_W : OUT_W * OUT_W;
     for (int vb = block_begin; vb < block_end; vb++) {
+        const float *block_weights = packed + (long)(vb - block_begin) * R * 144;
         int img = 0;
         for (; img + B <= n; img += B)
             _Pragma("clang loop unroll(full)") for (int o0 = 0; o0 < OP; o0 += STRIP)
-                apply_tile(in, packed, out, img, R, V, vb, IN_W, OUT_W, S, T, B, o0, STRIP);
+                apply_tile(in, block_weights, out, img, R, V, vb, IN_W, OUT_W, S, T, B, o0, STRIP);
         for (; img < n; img++)
             _Pragma("clang loop unroll(full)") for (int o0 = 0; o0 < OP; o0 += STRIP)
-                apply_tile(in, packed, out, img, R, V, vb, IN_W, OUT_W, S, T, 1, o0, STRIP);
+                apply_tile(in, block_weights, out, img, R, V, vb, IN_W, OUT_W, S, T, 1, o0, STRIP);
     }
 }
 
@@ -134,7 +135,7 @@ static inline __attribute__((always_inline)) void row_tile(
     v16 acc[4][HALF];
     _Pragma("clang loop unroll(full)") for (int b = 0; b < B; b++)
         _Pragma("clang loop unroll(full)") for (int o = 0; o < HALF; o++) acc[b][o] = (v16){0};
-    const float *w = packed + (long)vb * R * 144;
+    const float *w = packed;  // this block's weights
     for (int r = 0; r < R; r++, w += 144) {
         v16 wt[9];
         _Pragma("clang loop unroll(full)") for (int t = 0; t < 9; t++) wt[t] = load16(w + t * 16);
@@ -175,18 +176,19 @@ static inline __attribute__((always_inline)) void row_blocks(
     const float *in, const float *packed, float *out, int n, int R, int V, int block_begin, int block_end,
     const int W, const int T) {
     for (int vb = block_begin; vb < block_end; vb++) {
+        const float *block_weights = packed + (long)(vb - block_begin) * R * 144;
         int img = 0;
         for (; img + 2 <= n; img += 2)
             for (int oy = 0; oy < W; oy++) {
-                if (oy == 0) row_pieces(in, packed, out, img, R, V, vb, oy, W, 1, 0, T, 2);
-                else if (oy == W - 1) row_pieces(in, packed, out, img, R, V, vb, oy, W, 0, 1, T, 2);
-                else row_pieces(in, packed, out, img, R, V, vb, oy, W, 0, 0, T, 2);
+                if (oy == 0) row_pieces(in, block_weights, out, img, R, V, vb, oy, W, 1, 0, T, 2);
+                else if (oy == W - 1) row_pieces(in, block_weights, out, img, R, V, vb, oy, W, 0, 1, T, 2);
+                else row_pieces(in, block_weights, out, img, R, V, vb, oy, W, 0, 0, T, 2);
             }
         for (; img < n; img++)
             for (int oy = 0; oy < W; oy++) {
-                if (oy == 0) row_pieces(in, packed, out, img, R, V, vb, oy, W, 1, 0, T, 1);
-                else if (oy == W - 1) row_pieces(in, packed, out, img, R, V, vb, oy, W, 0, 1, T, 1);
-                else row_pieces(in, packed, out, img, R, V, vb, oy, W, 0, 0, T, 1);
+                if (oy == 0) row_pieces(in, block_weights, out, img, R, V, vb, oy, W, 1, 0, T, 1);
+                else if (oy == W - 1) row_pieces(in, block_weights, out, img, R, V, vb, oy, W, 0, 1, T, 1);
+                else row_pieces(in, block_weights, out, img, R, V, vb, oy, W, 0, 0, T, 1);
             }
     }
 }
@@ -271,7 +273,7 @@ static inline __attribute__((always_inline)) void s2_tile(
     v16 acc[4][HALF];
     _Pragma("clang loop unroll(full)") for (int b = 0; b < B; b++)
         _Pragma("clang loop unroll(full)") for (int o = 0; o < HALF; o++) acc[b][o] = (v16){0};
-    const float *w = packed + (long)vb * R * 144;
+    const float *w = packed;  // this block's weights
     for (int r = 0; r < R; r++, w += 144) {
         v16 wt[9];
         _Pragma("clang loop unroll(full)") for (int t = 0; t < 9; t++) wt[t] = load16(w + t * 16);
@@ -308,7 +310,7 @@ static inline __attribute__((always_inline)) void s2_grad_tile(
     v16 acc[4][HALF];
     _Pragma("clang loop unroll(full)") for (int b = 0; b < B; b++)
         _Pragma("clang loop unroll(full)") for (int o = 0; o < HALF; o++) acc[b][o] = (v16){0};
-    const float *w = packed_t + (long)vb * R * 144;
+    const float *w = packed_t;  // this block's weights
     for (int r = 0; r < R; r++, w += 144) {
         v16 wt[9];
         _Pragma("clang loop unroll(full)") for (int t = 0; t < 9; t++) wt[t] = load16(w + t * 16);
@@ -369,13 +371,14 @@ static inline __attribute__((always_inline)) void s2_blocks(
     const int OW, const int T) {
     enum { B = 2 };
     for (int vb = block_begin; vb < block_end; vb++) {
+        const float *block_weights = packed + (long)(vb - block_begin) * R * 144;
         int img = 0;
         for (; img + B <= n; img += B)
-            if (T) s2_grad_rows(in, packed, out, img, R, V, vb, OW, B);
-            else s2_rows(in, packed, out, img, R, V, vb, OW, B);
+            if (T) s2_grad_rows(in, block_weights, out, img, R, V, vb, OW, B);
+            else s2_rows(in, block_weights, out, img, R, V, vb, OW, B);
         for (; img < n; img++)
-            if (T) s2_grad_rows(in, packed, out, img, R, V, vb, OW, 1);
-            else s2_rows(in, packed, out, img, R, V, vb, OW, 1);
+            if (T) s2_grad_rows(in, block_weights, out, img, R, V, vb, OW, 1);
+            else s2_rows(in, block_weights, out, img, R, V, vb, OW, 1);
     }
 }
 
@@ -529,7 +532,7 @@ void fm_direct_pack(const float *w, float *packed, int out_ch, int in_ch, int tr
             for (int t = 0; t < 9; t++)
                 for (int j = 0; j < 16; j++) {
                     long m = transposed ? o : blk * 16 + j, c = transposed ? blk * 16 + j : o;
-                    packed[(((long)blk * other + o) * 9 + t) * 16 + j] = w[(m * in_ch + c) * 9 + t];
+                    packed[(((long)(blk - b0) * other + o) * 9 + t) * 16 + j] = w[(m * in_ch + c) * 9 + t];
                 }
     }
 }

@@ -18,15 +18,18 @@ int fm_direct_fast(void);
 void fm_direct_use_baseline(int yes);
 
 // Weights [out][in][3][3] -> packed[ob][in][9][16] (blocks of out channels), or with
-// `transposed` -> packed[ib][out][9][16] (blocks of in channels, for the input gradient).
+// `transposed` -> packed[ib][out][9][16] (blocks of in channels, for the input gradient); block
+// block_begin goes to the start of `packed`.
 void fm_direct_pack(const float *w, float *packed, int out_ch, int in_ch, int transposed, int block_begin, int block_end);
 // The inverse of the untransposed packing, for blocks of out channels.
 void fm_direct_unpack(const float *packed, float *w, int out_ch, int in_ch, int block_begin, int block_end);
 
-// y [n][out][out plane] = conv(x [n][in][in plane]); blocks of out channels.
+// y [n][out][out plane] = conv(x [n][in][in plane]); blocks of out channels, `packed` holding
+// blocks block_begin..<block_end (as fm_direct_pack writes them for the same range).
 void fm_direct_forward(int geometry, const float *x, const float *packed, float *y,
                        int n, int in_ch, int out_ch, int block_begin, int block_end);
-// dx [n][in][in plane] = conv^T(dy [n][out][out plane]) with transposed packing; blocks of in channels.
+// dx [n][in][in plane] = conv^T(dy [n][out][out plane]) with transposed packing; blocks of in
+// channels, `packed_t` holding blocks block_begin..<block_end.
 void fm_direct_input_grad(int geometry, const float *dy, const float *packed_t, float *dx,
                           int n, int in_ch, int out_ch, int block_begin, int block_end);
 // packed_grad[ob][in][9][16] = sum over images and pixels of dy_b x x_t, where
