@@ -46,20 +46,34 @@ extension CPUBackend {
         Swift.max(1, Swift.min(slices, (threads + blocks - 1) / blocks))
     }
 
-    /// Forward and input gradient: each thread packs one 16-channel block of weights at a time
-    /// into its own buffer (C x 9 x 16 floats: 295 KB at 512 channels, so it stays in L2) just
-    /// before using it. Packing every block first wrote them all out (9 MB for layer4) and read
-    /// them back from the last-level cache. `run(packed, block, images)` runs one block.
-    private func directBlockwise(blocks: Int, blockFloats: Int, images: Int, transposed: Bool,
+    /// Forward and input gradient. Where the batch's input is large next to the weights (planes
+    /// of 12x12 and more with few channels: 38 MB of input against 150-600 KB of weights on
+    /// 48x48 and 24x24), the weights are packed once and each thread takes a share of the
+    /// images through every block, so the input is read from memory once, not once per block.
+    /// Elsewhere each thread packs one 16-channel block of weights at a time into its own buffer
+    /// (C x 9 x 16 floats: 295 KB at 512 channels, so it stays in L2) just before using it;
+    /// packing every block first wrote them all out (9 MB for layer4) and read them back from
+    /// the last-level cache. `run(packed, blocks, images)` runs some blocks on some images.
+    private func directBlockwise(blocks: Int, blockFloats: Int, images: Int, inputFloats: Int, transposed: Bool,
                                  weight: UnsafePointer<Float>, outChannels: Int, inChannels: Int,
-                                 _ run: (_ packed: UnsafePointer<Float>, _ block: Int32, _ images: Range<Int>) -> Void) {
+                                 _ run: (_ packed: UnsafePointer<Float>, _ blocks: Range<Int>, _ images: Range<Int>) -> Void) {
+        let pack = { (into: UnsafeMutablePointer<Float>, blocks: Range<Int>) in
+            fm_direct_pack(weight, into, Int32(outChannels), Int32(inChannels), transposed ? 1 : 0,
+                           Int32(blocks.lowerBound), Int32(blocks.upperBound))
+        }
+        if inputFloats >= 8 * blocks * blockFloats && images >= threads {
+            let packed = workspace.floats(.packedWeights, count: blocks * blockFloats)
+            parallel.forRanges(blocks) { range in pack(packed + range.lowerBound * blockFloats, range) }
+            parallel.forRanges(images) { range in run(packed, 0..<blocks, range) }
+            return
+        }
         let buffers = workspace.floats(.packedWeights, count: threads * blockFloats)
         directItems(blocks: blocks, slices: images) { chunk, range, slice, slices in
             let packed = buffers + chunk * blockFloats
             let imageRange = Parallel.range(slice, of: slices, count: images)
             for block in range {
-                fm_direct_pack(weight, packed, Int32(outChannels), Int32(inChannels), transposed ? 1 : 0, Int32(block), Int32(block + 1))
-                run(packed, Int32(block), imageRange)
+                pack(packed, block..<(block + 1))
+                run(packed, block..<(block + 1), imageRange)
             }
         }
     }
@@ -68,10 +82,10 @@ extension CPUBackend {
                            bias: UnsafePointer<Float>?, output: UnsafeMutablePointer<Float>) {
         let geometry = CPUBackend.directGeometry(g)!
         let M = g.outChannels, C = g.inChannels, inPlane = g.height * g.width, plane = g.outHeight * g.outWidth
-        directBlockwise(blocks: M / 16, blockFloats: C * 144, images: g.batch, transposed: false,
-                        weight: weight, outChannels: M, inChannels: C) { packed, block, images in
+        directBlockwise(blocks: M / 16, blockFloats: C * 144, images: g.batch, inputFloats: g.batch * C * inPlane,
+                        transposed: false, weight: weight, outChannels: M, inChannels: C) { packed, blocks, images in
             fm_direct_forward(geometry, input + images.lowerBound * C * inPlane, packed, output + images.lowerBound * M * plane,
-                              Int32(images.count), Int32(C), Int32(M), block, block + 1)
+                              Int32(images.count), Int32(C), Int32(M), Int32(blocks.lowerBound), Int32(blocks.upperBound))
         }
         guard let bias else { return }
         parallel.forEach(g.batch * M, grain: 64) { task in
@@ -128,10 +142,10 @@ extension CPUBackend {
             }
         }
         guard let gradInput else { return }
-        directBlockwise(blocks: C / 16, blockFloats: M * 144, images: N, transposed: true,
-                        weight: weight, outChannels: M, inChannels: C) { packed, block, images in
+        directBlockwise(blocks: C / 16, blockFloats: M * 144, images: N, inputFloats: N * M * plane,
+                        transposed: true, weight: weight, outChannels: M, inChannels: C) { packed, blocks, images in
             fm_direct_input_grad(geometry, gradOutput + images.lowerBound * M * plane, packed, gradInput + images.lowerBound * C * inPlane,
-                                 Int32(images.count), Int32(C), Int32(M), block, block + 1)
+                                 Int32(images.count), Int32(C), Int32(M), Int32(blocks.lowerBound), Int32(blocks.upperBound))
         }
     }
 }
