@@ -54,10 +54,10 @@ extension Tensor {
 final class Workspace {
     enum Slot: Int, CaseIterable {
         case columns = 0    // im2col matrix of a chunk of images / its gradient; direct: dY in channel blocks
-        case matrix = 1     // GEMM result or gathered gradient, channel-major; direct: x channel-major
+        case matrix = 1     // GEMM result or gathered gradient, channel-major; direct: x channel-major (not 48x48)
         case perThread = 2  // one slice per thread: im2col bands, partial sums
         case taps = 3       // Int32 tap-offset table of small-plane convolutions
-        case packedWeights = 4      // direct convolution: weights in 16-channel blocks
+        case packedWeights = 4      // direct convolution: weights in 16-channel blocks (all, or one per thread)
         case packedWeightGrads = 5  // direct convolution: weight gradients in 16-channel blocks
     }
 

@@ -477,20 +477,20 @@ static inline __attribute__((always_inline)) void s2_weight_grad_blocks(
         default: s2_blocks(dy, p, dx, n, m, c, b0, b1, 24, 1); break;                                          \
         }                                                                                                      \
     }                                                                                                          \
-    FM_TARGET static void weight_grad_##SUFFIX(int g, const float *x_t, const float *dy_b, float *pg, int n,    \
+    FM_TARGET static void weight_grad_##SUFFIX(int g, const float *x, const float *dy_b, float *pg, int n,      \
                                                int c, int c0, int c1, int b0, int b1) {                        \
         switch (g) {                                                                                           \
-        case 0: weight_grad_blocks(x_t, dy_b, pg, n, c, c0, c1, b0, b1, 2, 2, 1, 4); break;                    \
-        case 1: weight_grad_blocks(x_t, dy_b, pg, n, c, c0, c1, b0, b1, 3, 2, 2, 4); break;                    \
-        case 2: weight_grad_blocks(x_t, dy_b, pg, n, c, c0, c1, b0, b1, 3, 3, 1, 9); break;                    \
-        case 3: weight_grad_blocks(x_t, dy_b, pg, n, c, c0, c1, b0, b1, 6, 6, 1, 6); break;                    \
-        case 4: row_weight_grad_blocks(x_t, dy_b, pg, n, c, c0, c1, b0, b1, 12, 0); break;                     \
-        case 5: row_weight_grad_blocks(x_t, dy_b, pg, n, c, c0, c1, b0, b1, 24, 0); break;                     \
-        case 6: row_weight_grad_blocks(x_t, dy_b, pg, n, c, c0, c1, b0, b1, 48, 1); break;                     \
-        case 7: weight_grad_blocks(x_t, dy_b, pg, n, c, c0, c1, b0, b1, 6, 3, 2, 9); break;                    \
-        case 8: s2_weight_grad_blocks(x_t, dy_b, pg, n, c, c0, c1, b0, b1, 6); break;                          \
-        case 9: s2_weight_grad_blocks(x_t, dy_b, pg, n, c, c0, c1, b0, b1, 12); break;                         \
-        default: s2_weight_grad_blocks(x_t, dy_b, pg, n, c, c0, c1, b0, b1, 24); break;                        \
+        case 0: weight_grad_blocks(x, dy_b, pg, n, c, c0, c1, b0, b1, 2, 2, 1, 4); break;                      \
+        case 1: weight_grad_blocks(x, dy_b, pg, n, c, c0, c1, b0, b1, 3, 2, 2, 4); break;                      \
+        case 2: weight_grad_blocks(x, dy_b, pg, n, c, c0, c1, b0, b1, 3, 3, 1, 9); break;                      \
+        case 3: weight_grad_blocks(x, dy_b, pg, n, c, c0, c1, b0, b1, 6, 6, 1, 6); break;                      \
+        case 4: row_weight_grad_blocks(x, dy_b, pg, n, c, c0, c1, b0, b1, 12, 0); break;                       \
+        case 5: row_weight_grad_blocks(x, dy_b, pg, n, c, c0, c1, b0, b1, 24, 0); break;                       \
+        case 6: row_weight_grad_blocks(x, dy_b, pg, n, c, c0, c1, b0, b1, 48, 1); break;                       \
+        case 7: weight_grad_blocks(x, dy_b, pg, n, c, c0, c1, b0, b1, 6, 3, 2, 9); break;                      \
+        case 8: s2_weight_grad_blocks(x, dy_b, pg, n, c, c0, c1, b0, b1, 6); break;                            \
+        case 9: s2_weight_grad_blocks(x, dy_b, pg, n, c, c0, c1, b0, b1, 12); break;                           \
+        default: s2_weight_grad_blocks(x, dy_b, pg, n, c, c0, c1, b0, b1, 24); break;                          \
         }                                                                                                      \
     }
 
@@ -526,9 +526,9 @@ void fm_direct_input_grad(int g, const float *dy, const float *packed_t, float *
     (fast() ? input_grad_avx512 : input_grad_baseline)(g, dy, packed_t, dx, n, c, m, b0, b1);
 }
 
-void fm_direct_weight_grad(int g, const float *x_t, const float *dy_b, float *pg, int n, int c, int c0, int c1,
+void fm_direct_weight_grad(int g, const float *x, const float *dy_b, float *pg, int n, int c, int c0, int c1,
                            int b0, int b1) {
-    (fast() ? weight_grad_avx512 : weight_grad_baseline)(g, x_t, dy_b, pg, n, c, c0, c1, b0, b1);
+    (fast() ? weight_grad_avx512 : weight_grad_baseline)(g, x, dy_b, pg, n, c, c0, c1, b0, b1);
 }
 
 void fm_direct_pack(const float *w, float *packed, int out_ch, int in_ch, int transposed, int b0, int b1) {
