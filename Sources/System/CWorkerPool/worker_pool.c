@@ -1,6 +1,7 @@
 #include "worker_pool.h"
 
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <time.h>
@@ -49,6 +50,9 @@ static void *worker_main(void *argument) {
         for (int polls = 0; (word >> 32) == seen; polls++) {
             if (atomic_load_explicit(&pool->stop, memory_order_relaxed)) return NULL;
             relax();
+            // Now and then let any other runnable thread have this core (other processes, or
+            // more threads than cores); on an idle core this returns at once.
+            if ((polls & 63) == 63) sched_yield();
             if ((polls & 255) == 255 && now_ns() - spin_start > SPIN_NANOSECONDS) {
                 pthread_mutex_lock(&pool->lock);
                 atomic_fetch_add(&pool->sleepers, 1);
