@@ -172,30 +172,15 @@ static inline __attribute__((always_inline)) void row_pieces(
     row_tile(in, packed, out, img, R, V, vb, oy, W - HALF, W, TOP, BOTTOM, 2, T, B);
 }
 
-// Images outermost, blocks inside: a pair of images is read from memory once for every block
-// (on 48x48 planes the whole batch's input is 38 MB, more than any cache).
-static inline __attribute__((always_inline)) void row_blocks(
-    const float *in, const float *packed, float *out, int n, int R, int V, int block_begin, int block_end,
-    const int W, const int T) {
-    int img = 0;
-    for (; img + 2 <= n; img += 2)
-        for (int vb = block_begin; vb < block_end; vb++) {
-            const float *block_weights = packed + (long)(vb - block_begin) * R * 144;
-            for (int oy = 0; oy < W; oy++) {
-                if (oy == 0) row_pieces(in, block_weights, out, img, R, V, vb, oy, W, 1, 0, T, 2);
-                else if (oy == W - 1) row_pieces(in, block_weights, out, img, R, V, vb, oy, W, 0, 1, T, 2);
-                else row_pieces(in, block_weights, out, img, R, V, vb, oy, W, 0, 0, T, 2);
-            }
-        }
-    for (; img < n; img++)
-        for (int vb = block_begin; vb < block_end; vb++) {
-            const float *block_weights = packed + (long)(vb - block_begin) * R * 144;
-            for (int oy = 0; oy < W; oy++) {
-                if (oy == 0) row_pieces(in, block_weights, out, img, R, V, vb, oy, W, 1, 0, T, 1);
-                else if (oy == W - 1) row_pieces(in, block_weights, out, img, R, V, vb, oy, W, 0, 1, T, 1);
-                else row_pieces(in, block_weights, out, img, R, V, vb, oy, W, 0, 0, T, 1);
-            }
-        }
+// One block's weights over B images' whole plane, row by row.
+static inline __attribute__((always_inline)) void row_image_block(
+    const float *in, const float *block_weights, float *out, int img, int R, int V, int vb, const int W, const int T,
+    const int B) {
+    for (int oy = 0; oy < W; oy++) {
+        if (oy == 0) row_pieces(in, block_weights, out, img, R, V, vb, oy, W, 1, 0, T, B);
+        else if (oy == W - 1) row_pieces(in, block_weights, out, img, R, V, vb, oy, W, 0, 1, T, B);
+        else row_pieces(in, block_weights, out, img, R, V, vb, oy, W, 0, 0, T, B);
+    }
 }
 
 // The weight gradient on these planes: as weight_grad_blocks, one 6-pixel piece of dY at a time.
@@ -231,41 +216,6 @@ static inline __attribute__((always_inline)) void row_weight_grad_row(
     row_weight_grad_piece(acc, dyb, x0, x1, img, oy, W - HALF, W, TOP, BOTTOM, 2);
 }
 
-// On 48x48 planes (OUTER, geometry 6) images go outermost: one image's dY
-// block (48 x 48 pixels x 16 channels: 147 KB) stays in L2 while every channel pair reads it,
-// the sums go back to packed_grad between images, and x is read in its own layout
-// [image][channel][pixel], which this order walks in sequence. (Images innermost, each channel
-// pair streamed the whole batch's dY block, 9 MB: layer1 of the small stem took 43 ms instead
-// of 30 at batch 64. On 24x24 and smaller planes, where a block is 2.4 MB or less, images
-// innermost measured as fast or faster.)
-static inline __attribute__((always_inline)) void row_weight_grad_blocks(
-    const float *x, const float *dy_b, float *packed_grad, int n, int C, int c_begin, int c_end,
-    int block_begin, int block_end, const int W, const int OUTER) {
-    const int P = W * W;
-    for (int ob = block_begin; ob < block_end; ob++) {
-        const float *dyb = dy_b + (long)ob * n * P * 16;
-        for (int pass = 0; pass < (OUTER ? n : 1); pass++)
-            for (int c0 = c_begin; c0 < c_end; c0 += 2) {
-                float *sums = packed_grad + ((long)ob * C + c0) * 144;
-                v16 acc[2][9];
-                _Pragma("clang loop unroll(full)") for (int ci = 0; ci < 2; ci++)
-                    _Pragma("clang loop unroll(full)") for (int t = 0; t < 9; t++)
-                        acc[ci][t] = pass == 0 ? (v16){0} : load16(sums + (ci * 9 + t) * 16);
-                for (int img = OUTER ? pass : 0; img < (OUTER ? pass + 1 : n); img++) {
-                    const float *x0 = OUTER ? x + ((long)img * C + c0) * P : x + ((long)c0 * n + img) * P;
-                    const float *x1 = x0 + (OUTER ? P : (long)n * P);
-                    for (int oy = 0; oy < W; oy++) {
-                        if (oy == 0) row_weight_grad_row(acc, dyb, x0, x1, img, oy, W, 1, 0);
-                        else if (oy == W - 1) row_weight_grad_row(acc, dyb, x0, x1, img, oy, W, 0, 1);
-                        else row_weight_grad_row(acc, dyb, x0, x1, img, oy, W, 0, 0);
-                    }
-                }
-                _Pragma("clang loop unroll(full)") for (int ci = 0; ci < 2; ci++)
-                    _Pragma("clang loop unroll(full)") for (int t = 0; t < 9; t++)
-                        store16(sums + (ci * 9 + t) * 16, acc[ci][t]);
-            }
-    }
-}
 
 // Stride 2 on planes of 12x12 and more (OW, the output width, a multiple of 6): the output
 // rows again go in 6-pixel pieces. Output pixel (oy, ox) reads input rows 2oy-1..2oy+1 and
@@ -370,25 +320,6 @@ static inline __attribute__((always_inline)) void s2_grad_rows(
     s2_grad_row(dy, packed_t, dx, img, R, V, vb, 2 * OW - 1, OW, 1, 1, B);
 }
 
-// T selects the input gradient (dY in, dX out, transposed packing).
-static inline __attribute__((always_inline)) void s2_blocks(
-    const float *in, const float *packed, float *out, int n, int R, int V, int block_begin, int block_end,
-    const int OW, const int T) {
-    enum { B = 2 };
-    int img = 0;
-    for (; img + B <= n; img += B)  // images outermost, as in row_blocks
-        for (int vb = block_begin; vb < block_end; vb++) {
-            const float *block_weights = packed + (long)(vb - block_begin) * R * 144;
-            if (T) s2_grad_rows(in, block_weights, out, img, R, V, vb, OW, B);
-            else s2_rows(in, block_weights, out, img, R, V, vb, OW, B);
-        }
-    for (; img < n; img++)
-        for (int vb = block_begin; vb < block_end; vb++) {
-            const float *block_weights = packed + (long)(vb - block_begin) * R * 144;
-            if (T) s2_grad_rows(in, block_weights, out, img, R, V, vb, OW, 1);
-            else s2_rows(in, block_weights, out, img, R, V, vb, OW, 1);
-        }
-}
 
 // The weight gradient at stride 2: one 6-pixel piece of dY against the 3 x 13 input pixels it reads.
 static inline __attribute__((always_inline)) void s2_weight_grad_piece(
@@ -412,6 +343,66 @@ static inline __attribute__((always_inline)) void s2_weight_grad_piece(
                 }
             }
         }
+    }
+}
+
+// The planes of 12x12 and more, stride S (OW the output width): B images through one block.
+static inline __attribute__((always_inline)) void rows_image_block(
+    const float *in, const float *block_weights, float *out, int img, int R, int V, int vb, const int OW,
+    const int S, const int T, const int B) {
+    if (S == 1) row_image_block(in, block_weights, out, img, R, V, vb, OW, T, B);
+    else if (T) s2_grad_rows(in, block_weights, out, img, R, V, vb, OW, B);
+    else s2_rows(in, block_weights, out, img, R, V, vb, OW, B);
+}
+
+// Images outermost, blocks inside, so a pair of images is read from memory once for every
+// block (on 48x48 planes the whole batch's input is 38 MB, more than any cache). T selects the
+// input gradient.
+static inline __attribute__((always_inline)) void rows_blocks(
+    const float *in, const float *packed, float *out, int n, int R, int V, int block_begin, int block_end,
+    const int OW, const int S, const int T) {
+    int img = 0;
+    for (; img + 2 <= n; img += 2)
+        for (int vb = block_begin; vb < block_end; vb++)
+            rows_image_block(in, packed + (long)(vb - block_begin) * R * 144, out, img, R, V, vb, OW, S, T, 2);
+    for (; img < n; img++)
+        for (int vb = block_begin; vb < block_end; vb++)
+            rows_image_block(in, packed + (long)(vb - block_begin) * R * 144, out, img, R, V, vb, OW, S, T, 1);
+}
+
+// On 48x48 planes (OUTER, geometry 6) images go outermost: one image's dY
+// block (48 x 48 pixels x 16 channels: 147 KB) stays in L2 while every channel pair reads it,
+// the sums go back to packed_grad between images, and x is read in its own layout
+// [image][channel][pixel], which this order walks in sequence. (Images innermost, each channel
+// pair streamed the whole batch's dY block, 9 MB: layer1 of the small stem took 43 ms instead
+// of 30 at batch 64. On 24x24 and smaller planes, where a block is 2.4 MB or less, images
+// innermost measured as fast or faster.)
+static inline __attribute__((always_inline)) void row_weight_grad_blocks(
+    const float *x, const float *dy_b, float *packed_grad, int n, int C, int c_begin, int c_end,
+    int block_begin, int block_end, const int W, const int OUTER) {
+    const int P = W * W;
+    for (int ob = block_begin; ob < block_end; ob++) {
+        const float *dyb = dy_b + (long)ob * n * P * 16;
+        for (int pass = 0; pass < (OUTER ? n : 1); pass++)
+            for (int c0 = c_begin; c0 < c_end; c0 += 2) {
+                float *sums = packed_grad + ((long)ob * C + c0) * 144;
+                v16 acc[2][9];
+                _Pragma("clang loop unroll(full)") for (int ci = 0; ci < 2; ci++)
+                    _Pragma("clang loop unroll(full)") for (int t = 0; t < 9; t++)
+                        acc[ci][t] = pass == 0 ? (v16){0} : load16(sums + (ci * 9 + t) * 16);
+                for (int img = OUTER ? pass : 0; img < (OUTER ? pass + 1 : n); img++) {
+                    const float *x0 = OUTER ? x + ((long)img * C + c0) * P : x + ((long)c0 * n + img) * P;
+                    const float *x1 = x0 + (OUTER ? P : (long)n * P);
+                    for (int oy = 0; oy < W; oy++) {
+                        if (oy == 0) row_weight_grad_row(acc, dyb, x0, x1, img, oy, W, 1, 0);
+                        else if (oy == W - 1) row_weight_grad_row(acc, dyb, x0, x1, img, oy, W, 0, 1);
+                        else row_weight_grad_row(acc, dyb, x0, x1, img, oy, W, 0, 0);
+                    }
+                }
+                _Pragma("clang loop unroll(full)") for (int ci = 0; ci < 2; ci++)
+                    _Pragma("clang loop unroll(full)") for (int t = 0; t < 9; t++)
+                        store16(sums + (ci * 9 + t) * 16, acc[ci][t]);
+            }
     }
 }
 
@@ -444,54 +435,54 @@ static inline __attribute__((always_inline)) void s2_weight_grad_blocks(
 }
 
 // One copy of every kernel per instruction set: `FM_TARGET` is empty for the baseline copy.
-#define FM_KERNELS(SUFFIX, FM_TARGET)                                                                          \
+#define FM_KERNELS(SUFFIX, FM_TARGET)                                                                            \
     FM_TARGET static void forward_##SUFFIX(int g, const float *x, const float *p, float *y, int n, int c, int m, \
-                                           int b0, int b1) {                                                   \
-        switch (g) {                                                                                           \
-        case 0: apply_blocks(x, p, y, n, c, m, b0, b1, 2, 2, 1, 0, 4, 4); break;                               \
-        case 1: apply_blocks(x, p, y, n, c, m, b0, b1, 3, 2, 2, 0, 4, 4); break;                               \
-        case 2: apply_blocks(x, p, y, n, c, m, b0, b1, 3, 3, 1, 0, 2, 9); break;                               \
-        case 3: apply_blocks(x, p, y, n, c, m, b0, b1, 6, 6, 1, 0, 3, 6); break;                               \
-        case 4: row_blocks(x, p, y, n, c, m, b0, b1, 12, 0); break;                                            \
-        case 5: row_blocks(x, p, y, n, c, m, b0, b1, 24, 0); break;                                            \
-        case 6: row_blocks(x, p, y, n, c, m, b0, b1, 48, 0); break;                                            \
-        case 7: apply_blocks(x, p, y, n, c, m, b0, b1, 6, 3, 2, 0, 2, 9); break;                               \
-        case 8: s2_blocks(x, p, y, n, c, m, b0, b1, 6, 0); break;                                              \
-        case 9: s2_blocks(x, p, y, n, c, m, b0, b1, 12, 0); break;                                             \
-        default: s2_blocks(x, p, y, n, c, m, b0, b1, 24, 0); break;                                            \
-        }                                                                                                      \
-    }                                                                                                          \
-    FM_TARGET static void input_grad_##SUFFIX(int g, const float *dy, const float *p, float *dx, int n, int c,  \
-                                              int m, int b0, int b1) {                                         \
-        switch (g) {                                                                                           \
-        case 0: apply_blocks(dy, p, dx, n, m, c, b0, b1, 2, 2, 1, 1, 4, 4); break;                             \
-        case 1: apply_blocks(dy, p, dx, n, m, c, b0, b1, 3, 2, 2, 1, 2, 9); break;                             \
-        case 2: apply_blocks(dy, p, dx, n, m, c, b0, b1, 3, 3, 1, 1, 2, 9); break;                             \
-        case 3: apply_blocks(dy, p, dx, n, m, c, b0, b1, 6, 6, 1, 1, 3, 6); break;                             \
-        case 4: row_blocks(dy, p, dx, n, m, c, b0, b1, 12, 1); break;                                          \
-        case 5: row_blocks(dy, p, dx, n, m, c, b0, b1, 24, 1); break;                                          \
-        case 6: row_blocks(dy, p, dx, n, m, c, b0, b1, 48, 1); break;                                          \
-        case 7: apply_blocks(dy, p, dx, n, m, c, b0, b1, 6, 3, 2, 1, 3, 6); break;                             \
-        case 8: s2_blocks(dy, p, dx, n, m, c, b0, b1, 6, 1); break;                                            \
-        case 9: s2_blocks(dy, p, dx, n, m, c, b0, b1, 12, 1); break;                                           \
-        default: s2_blocks(dy, p, dx, n, m, c, b0, b1, 24, 1); break;                                          \
-        }                                                                                                      \
-    }                                                                                                          \
-    FM_TARGET static void weight_grad_##SUFFIX(int g, const float *x, const float *dy_b, float *pg, int n,      \
-                                               int c, int c0, int c1, int b0, int b1) {                        \
-        switch (g) {                                                                                           \
-        case 0: weight_grad_blocks(x, dy_b, pg, n, c, c0, c1, b0, b1, 2, 2, 1, 4); break;                      \
-        case 1: weight_grad_blocks(x, dy_b, pg, n, c, c0, c1, b0, b1, 3, 2, 2, 4); break;                      \
-        case 2: weight_grad_blocks(x, dy_b, pg, n, c, c0, c1, b0, b1, 3, 3, 1, 9); break;                      \
-        case 3: weight_grad_blocks(x, dy_b, pg, n, c, c0, c1, b0, b1, 6, 6, 1, 6); break;                      \
-        case 4: row_weight_grad_blocks(x, dy_b, pg, n, c, c0, c1, b0, b1, 12, 0); break;                       \
-        case 5: row_weight_grad_blocks(x, dy_b, pg, n, c, c0, c1, b0, b1, 24, 0); break;                       \
-        case 6: row_weight_grad_blocks(x, dy_b, pg, n, c, c0, c1, b0, b1, 48, 1); break;                       \
-        case 7: weight_grad_blocks(x, dy_b, pg, n, c, c0, c1, b0, b1, 6, 3, 2, 9); break;                      \
-        case 8: s2_weight_grad_blocks(x, dy_b, pg, n, c, c0, c1, b0, b1, 6); break;                            \
-        case 9: s2_weight_grad_blocks(x, dy_b, pg, n, c, c0, c1, b0, b1, 12); break;                           \
-        default: s2_weight_grad_blocks(x, dy_b, pg, n, c, c0, c1, b0, b1, 24); break;                          \
-        }                                                                                                      \
+                                           int b0, int b1) {                                                     \
+        switch (g) {                                                                                             \
+        case 0: apply_blocks(x, p, y, n, c, m, b0, b1, 2, 2, 1, 0, 4, 4); break;                                 \
+        case 1: apply_blocks(x, p, y, n, c, m, b0, b1, 3, 2, 2, 0, 4, 4); break;                                 \
+        case 2: apply_blocks(x, p, y, n, c, m, b0, b1, 3, 3, 1, 0, 2, 9); break;                                 \
+        case 3: apply_blocks(x, p, y, n, c, m, b0, b1, 6, 6, 1, 0, 3, 6); break;                                 \
+        case 4: rows_blocks(x, p, y, n, c, m, b0, b1, 12, 1, 0); break;                                          \
+        case 5: rows_blocks(x, p, y, n, c, m, b0, b1, 24, 1, 0); break;                                          \
+        case 6: rows_blocks(x, p, y, n, c, m, b0, b1, 48, 1, 0); break;                                          \
+        case 7: apply_blocks(x, p, y, n, c, m, b0, b1, 6, 3, 2, 0, 2, 9); break;                                 \
+        case 8: rows_blocks(x, p, y, n, c, m, b0, b1, 6, 2, 0); break;                                           \
+        case 9: rows_blocks(x, p, y, n, c, m, b0, b1, 12, 2, 0); break;                                          \
+        default: rows_blocks(x, p, y, n, c, m, b0, b1, 24, 2, 0); break;                                         \
+        }                                                                                                        \
+    }                                                                                                            \
+    FM_TARGET static void input_grad_##SUFFIX(int g, const float *dy, const float *p, float *dx, int n, int c,   \
+                                              int m, int b0, int b1) {                                           \
+        switch (g) {                                                                                             \
+        case 0: apply_blocks(dy, p, dx, n, m, c, b0, b1, 2, 2, 1, 1, 4, 4); break;                               \
+        case 1: apply_blocks(dy, p, dx, n, m, c, b0, b1, 3, 2, 2, 1, 2, 9); break;                               \
+        case 2: apply_blocks(dy, p, dx, n, m, c, b0, b1, 3, 3, 1, 1, 2, 9); break;                               \
+        case 3: apply_blocks(dy, p, dx, n, m, c, b0, b1, 6, 6, 1, 1, 3, 6); break;                               \
+        case 4: rows_blocks(dy, p, dx, n, m, c, b0, b1, 12, 1, 1); break;                                        \
+        case 5: rows_blocks(dy, p, dx, n, m, c, b0, b1, 24, 1, 1); break;                                        \
+        case 6: rows_blocks(dy, p, dx, n, m, c, b0, b1, 48, 1, 1); break;                                        \
+        case 7: apply_blocks(dy, p, dx, n, m, c, b0, b1, 6, 3, 2, 1, 3, 6); break;                               \
+        case 8: rows_blocks(dy, p, dx, n, m, c, b0, b1, 6, 2, 1); break;                                         \
+        case 9: rows_blocks(dy, p, dx, n, m, c, b0, b1, 12, 2, 1); break;                                        \
+        default: rows_blocks(dy, p, dx, n, m, c, b0, b1, 24, 2, 1); break;                                       \
+        }                                                                                                        \
+    }                                                                                                            \
+    FM_TARGET static void weight_grad_##SUFFIX(int g, const float *x, const float *dy_b, float *pg, int n,       \
+                                               int c, int c0, int c1, int b0, int b1) {                          \
+        switch (g) {                                                                                             \
+        case 0: weight_grad_blocks(x, dy_b, pg, n, c, c0, c1, b0, b1, 2, 2, 1, 4); break;                        \
+        case 1: weight_grad_blocks(x, dy_b, pg, n, c, c0, c1, b0, b1, 3, 2, 2, 4); break;                        \
+        case 2: weight_grad_blocks(x, dy_b, pg, n, c, c0, c1, b0, b1, 3, 3, 1, 9); break;                        \
+        case 3: weight_grad_blocks(x, dy_b, pg, n, c, c0, c1, b0, b1, 6, 6, 1, 6); break;                        \
+        case 4: row_weight_grad_blocks(x, dy_b, pg, n, c, c0, c1, b0, b1, 12, 0); break;                         \
+        case 5: row_weight_grad_blocks(x, dy_b, pg, n, c, c0, c1, b0, b1, 24, 0); break;                         \
+        case 6: row_weight_grad_blocks(x, dy_b, pg, n, c, c0, c1, b0, b1, 48, 1); break;                         \
+        case 7: weight_grad_blocks(x, dy_b, pg, n, c, c0, c1, b0, b1, 6, 3, 2, 9); break;                        \
+        case 8: s2_weight_grad_blocks(x, dy_b, pg, n, c, c0, c1, b0, b1, 6); break;                              \
+        case 9: s2_weight_grad_blocks(x, dy_b, pg, n, c, c0, c1, b0, b1, 12); break;                             \
+        default: s2_weight_grad_blocks(x, dy_b, pg, n, c, c0, c1, b0, b1, 24); break;                            \
+        }                                                                                                        \
     }
 
 FM_KERNELS(baseline, )

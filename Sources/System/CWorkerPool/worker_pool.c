@@ -41,6 +41,21 @@ static long long now_ns(void) {
     return (long long)t.tv_sec * 1000000000LL + t.tv_nsec;
 }
 
+// Claims and runs chunks of the job published as `word` (by the caller or a worker) until none
+// are left or the job word moves on to a newer generation.
+static void run_chunks(fm_pool *pool, unsigned long long word) {
+    const unsigned long long generation = word >> 32;
+    for (;;) {
+        unsigned long long next = word & 0xffff, chunks = (word >> 16) & 0xffff;
+        if ((word >> 32) != generation || next >= chunks) return;
+        if (atomic_compare_exchange_weak(&pool->job, &word, word + 1)) {
+            pool->body(pool->context, (int)next);
+            atomic_fetch_sub_explicit(&pool->remaining, 1, memory_order_release);
+            word = atomic_load_explicit(&pool->job, memory_order_acquire);
+        }
+    }
+}
+
 static void *worker_main(void *argument) {
     fm_pool *pool = argument;
     unsigned long long seen = atomic_load(&pool->job) >> 32;
@@ -65,16 +80,7 @@ static void *worker_main(void *argument) {
             word = atomic_load_explicit(&pool->job, memory_order_acquire);
         }
         seen = word >> 32;
-        // Claim only chunks of this generation: once the job word moves on, stop.
-        for (;;) {
-            unsigned long long next = word & 0xffff, chunks = (word >> 16) & 0xffff;
-            if ((word >> 32) != seen || next >= chunks) break;
-            if (atomic_compare_exchange_weak(&pool->job, &word, word + 1)) {
-                pool->body(pool->context, (int)next);
-                atomic_fetch_sub_explicit(&pool->remaining, 1, memory_order_release);
-                word = atomic_load_explicit(&pool->job, memory_order_acquire);
-            }
-        }
+        run_chunks(pool, word);
     }
 }
 
@@ -120,15 +126,7 @@ void fm_pool_run(fm_pool *pool, int chunks, void (*body)(void *, int), void *con
         pthread_cond_broadcast(&pool->wake);
         pthread_mutex_unlock(&pool->lock);
     }
-    for (;;) {
-        unsigned long long next = word & 0xffff;
-        if (next >= (unsigned long long)chunks) break;
-        if (atomic_compare_exchange_weak(&pool->job, &word, word + 1)) {
-            body(context, (int)next);
-            atomic_fetch_sub_explicit(&pool->remaining, 1, memory_order_relaxed);
-            word = atomic_load_explicit(&pool->job, memory_order_relaxed);
-        }
-    }
+    run_chunks(pool, word);
     while (atomic_load_explicit(&pool->remaining, memory_order_acquire) > 0) relax();
     atomic_store_explicit(&pool->busy, 0, memory_order_release);
 }
