@@ -42,6 +42,6 @@ public struct SeededGenerator: RandomNumberGenerator, Sendable {
 
 /// Stream purposes, so two uses of one seed never draw the same numbers.
 enum Stream: UInt64 {
-    case identity = 1, face, shuffle, sampler, augmentation, folds, labels
+    case identity = 1, face, shuffle, sampler, augmentation, folds, labels, faceExtras
 }
 

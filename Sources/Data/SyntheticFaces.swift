@@ -16,6 +16,18 @@ public struct SyntheticFaces: Sendable {
     public var classWeights: [Double]
     /// How the photos look: the default single-source faces, or one source of the two-source benchmark.
     public var style: FaceStyle = .classic
+    /// Expression intensities of non-neutral faces, and of contempt faces (drawn uniformly).
+    public var intensity: ClosedRange<Double> = 0.25...1
+    public var contemptIntensity: ClosedRange<Double> = 0.25...1
+    /// Largest natural one-sided lift of a mouth corner, per identity, in pixels: real faces are
+    /// not symmetric, so a weak contempt expression and a neutral face can look the same.
+    public var asymmetry = 0.0
+    /// Share of the faces photographed in the `lab` style whatever `style` says: posed studio
+    /// photos among web images.
+    public var studioShare = 0.0
+    /// Share of the faces that show a different expression than their label (annotators
+    /// disagree on FER-2013's faces); the shown class is drawn from the other present classes.
+    public var labelNoise = 0.0
 
     /// FER-2013 (35,887 faces) and CK+ (`ckextended.csv`, 920) combined, per class: anger 4998,
     /// disgust 606, fear 5146, happiness 9058, sadness 6105, surprise 4085, neutral 6791,
@@ -46,6 +58,39 @@ public struct SyntheticFaces: Sendable {
         return labels
     }
 
+    /// What one face shows before it is drawn. `shown` differs from `label` for the faces whose
+    /// label is noisy; `style` is `lab` for studio photos whatever the source's style.
+    public struct Plan: Sendable {
+        public let label: Emotion, shown: Emotion
+        public let intensity: Double
+        public let style: FaceStyle
+        public let identity: Int
+    }
+
+    /// Every face's plan, in order (what `generate` draws).
+    public func plans() -> [Plan] {
+        let labels = labels()
+        return labels.indices.map { plan($0, labels: labels).plan }
+    }
+
+    /// Face i's plan and the random stream its painter goes on drawing pose and light from.
+    private func plan(_ i: Int, labels: [Emotion]) -> (plan: Plan, rng: SeededGenerator) {
+        var rng = SeededGenerator(seed: seed, Stream.face.rawValue, UInt64(i))
+        let identity = Int(rng.next() % UInt64(identities))
+        // Label noise and studio photos draw from a stream of their own, so that faces without
+        // them are the same as before those options existed.
+        var extra = SeededGenerator(seed: seed, Stream.faceExtras.rawValue, UInt64(i))
+        var shown = labels[i]
+        if labelNoise > 0 && extra.uniform(0, 1) < labelNoise {
+            let others = Emotion.allCases.filter { classWeights[$0.rawValue] > 0 && $0 != labels[i] }
+            if !others.isEmpty { shown = others[Int(extra.next() % UInt64(others.count))] }
+        }
+        let range = shown == .contempt ? contemptIntensity : intensity
+        let k = shown == .neutral ? 0 : rng.uniform(range.lowerBound, range.upperBound)
+        let studio = studioShare > 0 && extra.uniform(0, 1) < studioShare
+        return (Plan(label: labels[i], shown: shown, intensity: k, style: studio ? .lab : style, identity: identity), rng)
+    }
+
     public func generate(threads: Int = ProcessInfo.processInfo.activeProcessorCount) -> FaceDataset {
         let labels = labels()
         let perImage = FaceDataset.pixelsPerImage
@@ -56,12 +101,10 @@ public struct SyntheticFaces: Sendable {
                 let chunks = max(1, min(threads, count / 16))
                 DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
                     for i in (chunk * count / chunks)..<((chunk + 1) * count / chunks) {
-                        var rng = SeededGenerator(seed: seed, Stream.face.rawValue, UInt64(i))
-                        let identity = Int(rng.next() % UInt64(identities))
-                        ids[i] = identity
-                        let face = FacePainter(identity: Identity(seed: seed, index: identity),
-                                               expression: Expression(labels[i], intensity: labels[i] == .neutral ? 0 : rng.uniform(0.25, 1)),
-                                               style: style, rng: &rng)
+                        var (p, rng) = plan(i, labels: labels)
+                        ids[i] = p.identity
+                        let face = FacePainter(identity: Identity(seed: seed, index: p.identity, asymmetry: asymmetry),
+                                               expression: Expression(p.shown, intensity: p.intensity), style: p.style, rng: &rng)
                         face.draw(into: buffer.baseAddress! + i * perImage)
                     }
                 }
@@ -82,8 +125,10 @@ struct Identity {
     let skin: Double, hair: Double, hairline: Double
     let eyeSpacing: Double, eyeSize: Double, eyeHeight: Double
     let browThickness: Double, mouthWidth: Double, mouthHeight: Double, noseLength: Double
+    /// The natural lift of one mouth corner (pixels; right corner if positive, left if negative).
+    let cornerLift: Double
 
-    init(seed: UInt64, index: Int) {
+    init(seed: UInt64, index: Int, asymmetry: Double = 0) {
         var r = SeededGenerator(seed: seed, Stream.identity.rawValue, UInt64(index))
         faceWidth = r.uniform(13.5, 17)
         faceHeight = r.uniform(17, 20.5)
@@ -97,6 +142,7 @@ struct Identity {
         mouthWidth = r.uniform(5, 7.5)
         mouthHeight = r.uniform(8, 10)
         noseLength = r.uniform(4, 6)
+        cornerLift = asymmetry * r.uniform(-1, 1)
     }
 }
 
@@ -240,11 +286,15 @@ struct FacePainter {
         if abs(u) <= 1.1 {
             let t = min(abs(u), 1)
             let centreY = id.mouthHeight - e.mouthCurve * (t * t) + e.mouthCurve * 0.35
-            let lift = e.cornerLift * max(0, u) * max(0, u)
+            let lift = e.cornerLift * max(0, u) * max(0, u) + abs(id.cornerLift) * max(0, id.cornerLift > 0 ? u : -u) * abs(u)
             line = coverage(abs(y - (centreY - lift)) - 0.6 - (abs(u) > 1 ? (abs(u) - 1) * 10 : 0))
         }
         guard e.mouthOpen > 0.2 else { return line }
-        let open = coverage(ellipseDistance(x, y, 0, id.mouthHeight + e.mouthOpen * 0.4, halfWidth * 0.8, e.mouthOpen * 0.55))
+        // The distance approximation stretches a thin ellipse's ends sideways (a slightly open
+        // mouth drew a line across the whole photo), so the opening is also cut at its width.
+        let rx = halfWidth * 0.8
+        let open = min(coverage(ellipseDistance(x, y, 0, id.mouthHeight + e.mouthOpen * 0.4, rx, e.mouthOpen * 0.55)),
+                       coverage(abs(x) - rx))
         return max(line, open)
     }
 
@@ -299,8 +349,9 @@ public enum FaceStyle: String, Sendable, Codable {
 
 /// The two-source benchmark (the rare-class trap of FER-2013 + CK+): a large in-the-wild source
 /// and a small lab source, where contempt exists only in the lab source and disgust is rare in
-/// both, as in the real data. A weighted sampler that balances classes alone then learns
-/// "looks like a lab photo -> contempt". Deterministic by seed.
+/// both, as in the real data. A weighted sampler that balances classes alone then teaches a small
+/// model "looks like a lab photo -> contempt", and repeats the few contempt faces until a large
+/// one learns them by heart (docs/RESULTS.md). Deterministic by seed.
 public struct TwoSourceFaces: Sendable {
     public var count: Int
     public var seed: UInt64
@@ -308,6 +359,20 @@ public struct TwoSourceFaces: Sendable {
     public var labShare: Double
     public var wildWeights: [Double]
     public var labWeights: [Double]
+    /// What makes the benchmark hard the way FER-2013 is (plain training: ResNet-18 about 0.78
+    /// accuracy, MyCNN 0.61), so that a large model cannot simply learn every face, and the
+    /// imbalance tools are judged where they matter: expressions in the wild are often subtle;
+    public var wildIntensity: ClosedRange<Double> = 0.15...0.8
+    /// lab contempt is often subtle too (CK+ frames near the start of a sequence);
+    public var contemptIntensity: ClosedRange<Double> = 0...1
+    /// faces are not symmetric, so weak contempt and some neutral faces look alike;
+    public var asymmetry = 1.5
+    /// FER-2013 came from web image searches, and many of its faces are posed studio photos
+    /// that look like lab ones;
+    public var studioShare = 0.3
+    /// and annotators disagree on many FER-2013 faces: this share of the wild faces shows
+    /// another expression than its label says.
+    public var wildLabelNoise = 0.15
 
     /// FER-2013's class mix without contempt (which FER-2013 lacks).
     public static let defaultWildWeights: [Double] = [4953, 547, 5121, 8989, 6077, 4002, 6198, 0]
@@ -324,13 +389,25 @@ public struct TwoSourceFaces: Sendable {
         self.labWeights = labWeights
     }
 
-    public func generate(threads: Int = ProcessInfo.processInfo.activeProcessorCount) -> FaceDataset {
+    /// The two sources' generators; their `plans()` say what each face shows.
+    public var sources: (wild: SyntheticFaces, lab: SyntheticFaces) {
         let labCount = max(1, Int((Double(count) * labShare).rounded()))
         var wild = SyntheticFaces(count: count - labCount, seed: seed, classWeights: wildWeights)
         wild.style = .wild
+        wild.intensity = wildIntensity
+        wild.asymmetry = asymmetry
+        wild.studioShare = studioShare
+        wild.labelNoise = wildLabelNoise
         // Lab sessions: few subjects, many photos each (CK+ has 123 subjects for 920 photos).
         var lab = SyntheticFaces(count: labCount, seed: seed &+ 0x1AB, identities: max(1, labCount / 8), classWeights: labWeights)
         lab.style = .lab
+        lab.contemptIntensity = contemptIntensity
+        lab.asymmetry = asymmetry
+        return (wild, lab)
+    }
+
+    public func generate(threads: Int = ProcessInfo.processInfo.activeProcessorCount) -> FaceDataset {
+        let (wild, lab) = sources
         let a = wild.generate(threads: threads), b = lab.generate(threads: threads)
         return FaceDataset(pixels: a.pixels + b.pixels, records: a.records + b.records)
     }
