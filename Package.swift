@@ -151,7 +151,7 @@ let package = Package(
             path: "Tests/ReliabilityTests"),
         .testTarget(
             name: "ExperimentTests",
-            dependencies: ["FacemineExperiments", "FacemineTraining", "FacemineData", "FacemineBackends", "FacemineCLI"],
+            dependencies: ["FacemineExperiments", "FacemineTraining", "FacemineNN", "FacemineData", "FacemineBackends", "FacemineCLI"],
             path: "Tests/ExperimentTests"),
         .testTarget(
             name: "BenchTests", dependencies: ["FacemineBench", "FacemineBackends"], path: "Tests/BenchTests"),

@@ -112,9 +112,9 @@ struct CVCommand: ParsableCommand {
         let faces = try dataOptions.load()
         let base = try training.configuration(seed: dataOptions.seed, sources: faces.sources.count)
         let models = try training.models ?? [base.model]
-        let trials = models.map { model -> StudyPlan.Trial in
-            var c = base
-            c.model = model
+        let trials = try models.map { model -> StudyPlan.Trial in
+            // Each model with its own multi-source recipe (`--recipe auto` depends on the model).
+            let c = try training.configuration(seed: dataOptions.seed, sources: faces.sources.count, model: model)
             let label = model == .resnet18 ? "ResNet-18 (\(c.stem.rawValue) stem)" : "MyCNN"
             return StudyPlan.Trial(label: label, configuration: c)
         }

@@ -45,7 +45,7 @@ struct TrainCommand: ParsableCommand {
         var config = try training.configuration(seed: dataOptions.seed, sources: faces.sources.count)
         let runName = name ?? "\(config.model.rawValue)-\(Self.timestamp(started))"
         let folder = URL(fileURLWithPath: "runs").appendingPathComponent(runName)
-        if !resume, let recipe = try training.recipe(sources: faces.sources.count) {
+        if !resume, let recipe = try training.recipe(sources: faces.sources.count, model: config.model) {
             note("imbalance recipe: \(recipe.rawValue)" + (training.recipe == nil
                 ? " (the faces come from \(faces.sources.count) sources; --recipe plain turns it off)" : ""))
         }

@@ -38,7 +38,8 @@ struct TrainingOptions: ParsableArguments {
     @Option(help: "Post-hoc logit adjustment: subtract tau x log class prior before predicting (default 0: off).") var posthocAdjustment: Float?
     @Option(help: "Focal loss with this gamma instead of cross-entropy (default 0: off; 2 is usual).") var focalGamma: Float?
     @Flag(help: "Make lab-source faces (CK+) look in-the-wild in training: lower contrast, blur, noise.") var sourceAugmentation = false
-    @Option(help: ArgumentHelp("Imbalance recipe: auto (the multi-source recipe when the faces come from more than one source, else plain), "
+    @Option(help: ArgumentHelp("Imbalance recipe: auto (on faces from more than one source the model's multi-source recipe, cells for MyCNN and "
+                               + "logit-adjust for ResNet-18; else plain), "
                                + ImbalanceRecipe.allCases.map(\.rawValue).joined(separator: ", ") + ". Options given here add to it.",
                                valueName: "name"))
     var recipe: String?
@@ -76,13 +77,13 @@ struct TrainingOptions: ParsableArguments {
         if let labelSmoothing { guard labelSmoothing >= 0 && labelSmoothing < 1 else { throw ValidationError("--label-smoothing must be in [0, 1)") } }
         if let clipGradNorm { guard clipGradNorm >= 0 else { throw ValidationError("--clip-grad-norm must be 0 (off) or positive") } }
         if let patience { guard patience >= 0 else { throw ValidationError("--patience must be 0 (off) or positive") } }
-        _ = try recipe(sources: 1)
+        _ = try recipe(sources: 1, model: .mycnn)
     }
 
-    /// The recipe `--recipe` names for faces from `sources` data sources (nil: none).
-    func recipe(sources: Int) throws -> ImbalanceRecipe? {
+    /// The recipe `--recipe` names for faces from `sources` data sources and this model (nil: none).
+    func recipe(sources: Int, model: Architecture) throws -> ImbalanceRecipe? {
         switch recipe ?? "auto" {
-        case "auto": return sources > 1 && config == nil ? ImbalanceRecipe.multiSourceDefault : nil
+        case "auto": return sources > 1 && config == nil ? ImbalanceRecipe.multiSourceDefault(for: model) : nil
         case let name:
             guard let r = ImbalanceRecipe(rawValue: name) else {
                 throw ValidationError("--recipe: '\(name)' is not auto or one of \(ImbalanceRecipe.allCases.map(\.rawValue).joined(separator: ", "))")
@@ -91,12 +92,12 @@ struct TrainingOptions: ParsableArguments {
         }
     }
 
-    /// The configuration file (or the defaults), then the recipe for data of `sources` sources,
-    /// then every option given here.
-    func configuration(seed: UInt64, sources: Int = 1) throws -> TrainingConfiguration {
+    /// The configuration file (or the defaults), then the recipe for data of `sources` sources
+    /// and the model (`model`, else the first of --model, else the file's), then every option given here.
+    func configuration(seed: UInt64, sources: Int = 1, model: Architecture? = nil) throws -> TrainingConfiguration {
         var c = try config.map(TrainingConfiguration.load(contentsOf:)) ?? TrainingConfiguration()
-        try recipe(sources: sources)?.apply(to: &c)
-        if let first = try models?.first { c.model = first }
+        if let chosen = try model ?? models?.first { c.model = chosen }
+        try recipe(sources: sources, model: c.model)?.apply(to: &c)
         if let stem { c.stem = stem }
         if let batchSize { c.batchSize = batchSize }
         if let epochs { c.epochs = epochs }

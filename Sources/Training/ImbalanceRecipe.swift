@@ -1,4 +1,5 @@
 import FacemineData
+import FacemineNN
 
 /// Named combinations of the imbalance tools, for `--recipe` and the comparison study
 /// (`facemine tune --space recipe=...`). Each sets only the tools it names.
@@ -25,11 +26,19 @@ public enum ImbalanceRecipe: String, CaseIterable, Sendable {
     case logitAdjustSourceAug = "logit-adjust+source-aug"
     case temperedLogitAdjustSourceAug = "tempered+logit-adjust+source-aug"
 
-    /// What `facemine train` uses on data from more than one source: sampling balanced over
-    /// (source, class) cells won the comparison in docs/RESULTS.md by a wide margin (MyCNN on the
-    /// two-source benchmark: macro-F1 0.81 against the class-balanced sampler's 0.62, worst class
-    /// recall 0.69 against 0.26), and adding source augmentation to it made it worse.
-    public static let multiSourceDefault = ImbalanceRecipe.cells
+    /// What `facemine train` uses on data from more than one source, by model: the winner of the
+    /// comparison in docs/RESULTS.md for each (two-source benchmark, three seeds). MyCNN falls
+    /// for the source shortcut ("lab look -> contempt") that class-balanced sampling teaches,
+    /// and sampling balanced over (source, class) cells removes it. ResNet-18 memorises the few
+    /// rare faces that any oversampling repeats (contempt recall 0.4 with the sampler, 0.37 with
+    /// cells), so it keeps the data as it is and moves the decision instead: train-time logit
+    /// adjustment.
+    public static func multiSourceDefault(for model: Architecture) -> ImbalanceRecipe {
+        switch model {
+        case .mycnn: return .cells
+        case .resnet18: return .logitAdjust
+        }
+    }
 
     public func apply(to c: inout TrainingConfiguration) {
         let parts = Set(rawValue.split(separator: "+").map(String.init))

@@ -1,4 +1,5 @@
 import FacemineExperiments
+import FacemineNN
 import FacemineTraining
 import Foundation
 import Testing
@@ -34,6 +35,26 @@ import Testing
     }
 
     static let data = ["--synthetic-count", "240", "--epochs", "2", "--batch-size", "16", "--augmentation", "none", "--threads", "1"]
+
+    /// `--recipe auto` on two sources picks each model's winner from docs/RESULTS.md: cells for
+    /// MyCNN, train-time logit adjustment for ResNet-18; one source gets no recipe.
+    @Test func theMultiSourceRecipeFollowsTheModel() throws {
+        let work = try temporaryFolder("auto-recipe")
+        defer { try? FileManager.default.removeItem(at: work) }
+        func plan(_ extra: [String], _ name: String) throws -> [Architecture: TrainingConfiguration] {
+            // Only the plan matters: one MyCNN fold trains, the plan holds both models.
+            let (status, output) = try Self.run(["cv"] + Self.data + extra + ["--model", "mycnn,resnet18", "--folds", "2", "--fold", "0",
+                                                                               "--trial", "0", "--name", name, "--quiet"], in: work)
+            #expect(status == 0, "\(output)")
+            let plan = try JSONDecoder().decode(StudyPlan.self, from: Data(contentsOf: work.appendingPathComponent("runs/\(name)/study.json")))
+            return Dictionary(uniqueKeysWithValues: plan.trials.map { ($0.configuration.model, $0.configuration) })
+        }
+        let two = try plan(["--two-sources"], "two")
+        #expect(two[.mycnn]!.cellBalancedSampler && two[.mycnn]!.logitAdjustment == 0)
+        #expect(two[.resnet18]!.logitAdjustment == 1 && !two[.resnet18]!.cellBalancedSampler)
+        let one = try plan([], "one")
+        #expect(one.values.allSatisfy { !$0.cellBalancedSampler && $0.logitAdjustment == 0 })
+    }
 
     /// Folds 0 and 1 run at the same time in two processes, fold 2 in a third; `facemine report`
     /// merges them. Rerunning the whole command then finds everything done and changes nothing.
