@@ -360,7 +360,7 @@ public struct TwoSourceFaces: Sendable {
     public var wildWeights: [Double]
     public var labWeights: [Double]
     /// What makes the benchmark hard the way FER-2013 is (plain training: ResNet-18 about 0.78
-    /// accuracy, MyCNN 0.61), so that a large model cannot simply learn every face, and the
+    /// accuracy, MyCNN 0.61-0.72), so that a large model cannot simply learn every face, and the
     /// imbalance tools are judged where they matter: expressions in the wild are often subtle;
     public var wildIntensity: ClosedRange<Double> = 0.15...0.8
     /// lab contempt is often subtle too (CK+ frames near the start of a sequence);
