@@ -286,7 +286,9 @@ struct FacePainter {
         if abs(u) <= 1.1 {
             let t = min(abs(u), 1)
             let centreY = id.mouthHeight - e.mouthCurve * (t * t) + e.mouthCurve * 0.35
-            let lift = e.cornerLift * max(0, u) * max(0, u) + abs(id.cornerLift) * max(0, id.cornerLift > 0 ? u : -u) * abs(u)
+            // Contempt lifts the right corner; a face's natural asymmetry lifts either one.
+            let right = max(0, u), left = max(0, -u)
+            let lift = e.cornerLift * right * right + max(0, id.cornerLift) * right * right + max(0, -id.cornerLift) * left * left
             line = coverage(abs(y - (centreY - lift)) - 0.6 - (abs(u) > 1 ? (abs(u) - 1) * 10 : 0))
         }
         guard e.mouthOpen > 0.2 else { return line }
