@@ -3,7 +3,9 @@ import FacemineDevice
 
 /// Direct 3x3 convolution (padding 1) for 16-channel multiples on the planes 48x48 faces lead
 /// to: stride 1 on 48x48 down to 2x2, stride 2 from 48x48, 24x24, 12x12, 6x6 and 3x3 (every
-/// 3x3 convolution of both ResNet-18 stems and MyCNN's conv2). There
+/// 3x3 convolution of both ResNet-18 stems and MyCNN's conv2), and the 1x1 stride-2 shortcuts
+/// on the same planes (their im2col matrix is a subsampled copy of x, and the copy and the
+/// scatter back to NCHW cost more than the product). For the 3x3 kernels
 /// much of an im2col matrix is padding (5 of 9 taps on a 2x2 map, 21% on 6x6, 11% on 12x12),
 /// BLAS multiplies those zeros too, and building the matrix costs a pass of its own. The C
 /// kernels in Sources/System/CDirectConv sum only the taps inside the input, 16 output channels
@@ -21,10 +23,10 @@ extension CPUBackend {
 
     /// The kernels' geometry code for a shape, or nil where `direct` does not apply.
     static func directGeometry(_ g: ConvGeometry) -> Int32? {
-        guard g.kernel == 3, g.padding == 1, g.height == g.width, g.inChannels % 16 == 0, g.outChannels % 16 == 0 else {
+        guard g.padding == (g.kernel - 1) / 2, g.height == g.width, g.inChannels % 16 == 0, g.outChannels % 16 == 0 else {
             return nil
         }
-        let code = fm_direct_geometry(Int32(g.width), Int32(g.outWidth), Int32(g.stride))
+        let code = fm_direct_geometry(Int32(g.kernel), Int32(g.width), Int32(g.outWidth), Int32(g.stride))
         return code >= 0 ? code : nil
     }
 
@@ -55,10 +57,10 @@ extension CPUBackend {
     /// packing every block first wrote them all out (9 MB for layer4) and read them back from
     /// the last-level cache. `run(packed, blocks, images)` runs some blocks on some images.
     private func directBlockwise(blocks: Int, blockFloats: Int, images: Int, inputFloats: Int, transposed: Bool,
-                                 weight: UnsafePointer<Float>, outChannels: Int, inChannels: Int,
+                                 weight: UnsafePointer<Float>, outChannels: Int, inChannels: Int, taps: Int32,
                                  _ run: (_ packed: UnsafePointer<Float>, _ blocks: Range<Int>, _ images: Range<Int>) -> Void) {
         let pack = { (into: UnsafeMutablePointer<Float>, blocks: Range<Int>) in
-            fm_direct_pack(weight, into, Int32(outChannels), Int32(inChannels), transposed ? 1 : 0,
+            fm_direct_pack(weight, into, Int32(outChannels), Int32(inChannels), taps, transposed ? 1 : 0,
                            Int32(blocks.lowerBound), Int32(blocks.upperBound))
         }
         if inputFloats >= 8 * blocks * blockFloats && images >= threads {
@@ -80,10 +82,10 @@ extension CPUBackend {
 
     func directConvForward(_ g: ConvGeometry, input: UnsafePointer<Float>, weight: UnsafePointer<Float>,
                            bias: UnsafePointer<Float>?, output: UnsafeMutablePointer<Float>) {
-        let geometry = CPUBackend.directGeometry(g)!
+        let geometry = CPUBackend.directGeometry(g)!, taps = fm_direct_taps(geometry)
         let M = g.outChannels, C = g.inChannels, inPlane = g.height * g.width, plane = g.outHeight * g.outWidth
-        directBlockwise(blocks: M / 16, blockFloats: C * 144, images: g.batch, inputFloats: g.batch * C * inPlane,
-                        transposed: false, weight: weight, outChannels: M, inChannels: C) { packed, blocks, images in
+        directBlockwise(blocks: M / 16, blockFloats: C * Int(taps) * 16, images: g.batch, inputFloats: g.batch * C * inPlane,
+                        transposed: false, weight: weight, outChannels: M, inChannels: C, taps: taps) { packed, blocks, images in
             fm_direct_forward(geometry, input + images.lowerBound * C * inPlane, packed, output + images.lowerBound * M * plane,
                               Int32(images.count), Int32(C), Int32(M), Int32(blocks.lowerBound), Int32(blocks.upperBound))
         }
@@ -97,7 +99,7 @@ extension CPUBackend {
     func directConvBackward(_ g: ConvGeometry, input: UnsafePointer<Float>, weight: UnsafePointer<Float>,
                             gradOutput: UnsafePointer<Float>, gradInput: UnsafeMutablePointer<Float>?,
                             gradWeight: UnsafeMutablePointer<Float>, gradBias: UnsafeMutablePointer<Float>?) {
-        let geometry = CPUBackend.directGeometry(g)!
+        let geometry = CPUBackend.directGeometry(g)!, taps = fm_direct_taps(geometry)
         let M = g.outChannels, C = g.inChannels, N = g.batch, plane = g.outHeight * g.outWidth
         let inPlane = g.height * g.width
         if let gradBias {
@@ -123,7 +125,7 @@ extension CPUBackend {
                 (inputByChannel + (c * N + n) * inPlane).update(from: input + (n * C + c) * inPlane, count: inPlane)
             }
         }
-        let packedGrad = workspace.floats(.packedWeightGrads, count: M * C * 9)
+        let packedGrad = workspace.floats(.packedWeightGrads, count: M * C * Int(taps))
         // Whole blocks per item (the usual case): each block's sums are unpacked right after they
         // are made, while they are still in L2.
         let wholeBlocks = directSlicesPerBlock(blocks: M / 16, slices: C / 2) == 1
@@ -133,17 +135,17 @@ extension CPUBackend {
             for block in blocks {
                 fm_direct_weight_grad(geometry, x, gradOutputBlocks, packedGrad, Int32(N), Int32(C),
                                       Int32(2 * pairs.lowerBound), Int32(2 * pairs.upperBound), Int32(block), Int32(block + 1))
-                if wholeBlocks { fm_direct_unpack(packedGrad, gradWeight, Int32(M), Int32(C), Int32(block), Int32(block + 1)) }
+                if wholeBlocks { fm_direct_unpack(packedGrad, gradWeight, Int32(M), Int32(C), taps, Int32(block), Int32(block + 1)) }
             }
         }
         if !wholeBlocks {
             parallel.forRanges(M / 16) { blocks in
-                fm_direct_unpack(packedGrad, gradWeight, Int32(M), Int32(C), Int32(blocks.lowerBound), Int32(blocks.upperBound))
+                fm_direct_unpack(packedGrad, gradWeight, Int32(M), Int32(C), taps, Int32(blocks.lowerBound), Int32(blocks.upperBound))
             }
         }
         guard let gradInput else { return }
-        directBlockwise(blocks: C / 16, blockFloats: M * 144, images: N, inputFloats: N * M * plane,
-                        transposed: true, weight: weight, outChannels: M, inChannels: C) { packed, blocks, images in
+        directBlockwise(blocks: C / 16, blockFloats: M * Int(taps) * 16, images: N, inputFloats: N * M * plane,
+                        transposed: true, weight: weight, outChannels: M, inChannels: C, taps: taps) { packed, blocks, images in
             fm_direct_input_grad(geometry, gradOutput + images.lowerBound * M * plane, packed, gradInput + images.lowerBound * C * inPlane,
                                  Int32(images.count), Int32(C), Int32(M), Int32(blocks.lowerBound), Int32(blocks.upperBound))
         }

@@ -1,25 +1,21 @@
 #include "direct_conv.h"
+#include "kernel_vectors.h"
+#include "pointwise_kernels.h"
 
-// The vector helpers are always inlined, so no vector crosses a call: the ABI note does not apply.
-#pragma GCC diagnostic ignored "-Wpsabi"
+enum { GEOMETRIES = 16 };
+static const int kernels[GEOMETRIES] = {3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 1, 1, 1, 1, 1},
+                 in_widths[GEOMETRIES] = {2, 3, 3, 6, 12, 24, 48, 6, 12, 24, 48, 48, 24, 12, 6, 3},
+                 out_widths[GEOMETRIES] = {2, 2, 3, 6, 12, 24, 48, 3, 6, 12, 24, 24, 12, 6, 3, 2},
+                 strides[GEOMETRIES] = {1, 2, 1, 1, 1, 1, 1, 2, 2, 2, 2, 2, 2, 2, 2, 2};
 
-typedef float v16 __attribute__((vector_size(64)));
-typedef float v16u __attribute__((vector_size(64), aligned(4)));
+int fm_direct_weight_grad_wants_x_by_channel(int geometry) { return geometry != 6 && kernels[geometry] == 3; }
 
-static inline __attribute__((always_inline)) v16 load16(const float *p) { return *(const v16u *)p; }
-static inline __attribute__((always_inline)) void store16(float *p, v16 v) { *(v16u *)p = v; }
-static inline __attribute__((always_inline)) v16 splat(float s) { return (v16){0} + s; }
+int fm_direct_taps(int geometry) { return kernels[geometry] * kernels[geometry]; }
 
-enum { GEOMETRIES = 11 };
-static const int in_widths[GEOMETRIES] = {2, 3, 3, 6, 12, 24, 48, 6, 12, 24, 48},
-                 out_widths[GEOMETRIES] = {2, 2, 3, 6, 12, 24, 48, 3, 6, 12, 24},
-                 strides[GEOMETRIES] = {1, 2, 1, 1, 1, 1, 1, 2, 2, 2, 2};
-
-int fm_direct_weight_grad_wants_x_by_channel(int geometry) { return geometry != 6; }
-
-int fm_direct_geometry(int in_width, int out_width, int stride) {
+int fm_direct_geometry(int kernel, int in_width, int out_width, int stride) {
     for (int g = 0; g < GEOMETRIES; g++)
-        if (in_widths[g] == in_width && out_widths[g] == out_width && strides[g] == stride) return g;
+        if (kernels[g] == kernel && in_widths[g] == in_width && out_widths[g] == out_width && strides[g] == stride)
+            return g;
     return -1;
 }
 
@@ -449,7 +445,12 @@ static inline __attribute__((always_inline)) void s2_weight_grad_blocks(
         case 7: apply_blocks(x, p, y, n, c, m, b0, b1, 6, 3, 2, 0, 2, 9); break;                                 \
         case 8: rows_blocks(x, p, y, n, c, m, b0, b1, 6, 2, 0); break;                                           \
         case 9: rows_blocks(x, p, y, n, c, m, b0, b1, 12, 2, 0); break;                                          \
-        default: rows_blocks(x, p, y, n, c, m, b0, b1, 24, 2, 0); break;                                         \
+        case 10: rows_blocks(x, p, y, n, c, m, b0, b1, 24, 2, 0); break;                                         \
+        case 11: pw_blocks(x, p, y, n, c, m, b0, b1, 48, 24, 0, 3, 6); break;                                    \
+        case 12: pw_blocks(x, p, y, n, c, m, b0, b1, 24, 12, 0, 3, 6); break;                                    \
+        case 13: pw_blocks(x, p, y, n, c, m, b0, b1, 12, 6, 0, 3, 6); break;                                     \
+        case 14: pw_blocks(x, p, y, n, c, m, b0, b1, 6, 3, 0, 2, 9); break;                                      \
+        default: pw_blocks(x, p, y, n, c, m, b0, b1, 3, 2, 0, 4, 4); break;                                      \
         }                                                                                                        \
     }                                                                                                            \
     FM_TARGET static void input_grad_##SUFFIX(int g, const float *dy, const float *p, float *dx, int n, int c,   \
@@ -465,7 +466,12 @@ static inline __attribute__((always_inline)) void s2_weight_grad_blocks(
         case 7: apply_blocks(dy, p, dx, n, m, c, b0, b1, 6, 3, 2, 1, 3, 6); break;                               \
         case 8: rows_blocks(dy, p, dx, n, m, c, b0, b1, 6, 2, 1); break;                                         \
         case 9: rows_blocks(dy, p, dx, n, m, c, b0, b1, 12, 2, 1); break;                                        \
-        default: rows_blocks(dy, p, dx, n, m, c, b0, b1, 24, 2, 1); break;                                       \
+        case 10: rows_blocks(dy, p, dx, n, m, c, b0, b1, 24, 2, 1); break;                                       \
+        case 11: pw_blocks(dy, p, dx, n, m, c, b0, b1, 48, 24, 1, 3, 6); break;                                  \
+        case 12: pw_blocks(dy, p, dx, n, m, c, b0, b1, 24, 12, 1, 3, 6); break;                                  \
+        case 13: pw_blocks(dy, p, dx, n, m, c, b0, b1, 12, 6, 1, 3, 6); break;                                   \
+        case 14: pw_blocks(dy, p, dx, n, m, c, b0, b1, 6, 3, 1, 2, 9); break;                                    \
+        default: pw_blocks(dy, p, dx, n, m, c, b0, b1, 3, 2, 1, 4, 4); break;                                    \
         }                                                                                                        \
     }                                                                                                            \
     FM_TARGET static void weight_grad_##SUFFIX(int g, const float *x, const float *dy_b, float *pg, int n,       \
@@ -481,7 +487,12 @@ static inline __attribute__((always_inline)) void s2_weight_grad_blocks(
         case 7: weight_grad_blocks(x, dy_b, pg, n, c, c0, c1, b0, b1, 6, 3, 2, 9); break;                        \
         case 8: s2_weight_grad_blocks(x, dy_b, pg, n, c, c0, c1, b0, b1, 6); break;                              \
         case 9: s2_weight_grad_blocks(x, dy_b, pg, n, c, c0, c1, b0, b1, 12); break;                             \
-        default: s2_weight_grad_blocks(x, dy_b, pg, n, c, c0, c1, b0, b1, 24); break;                            \
+        case 10: s2_weight_grad_blocks(x, dy_b, pg, n, c, c0, c1, b0, b1, 24); break;                            \
+        case 11: pw_weight_grad_blocks(x, dy_b, pg, n, c, c0, c1, b0, b1, 48, 24); break;                        \
+        case 12: pw_weight_grad_blocks(x, dy_b, pg, n, c, c0, c1, b0, b1, 24, 12); break;                        \
+        case 13: pw_weight_grad_blocks(x, dy_b, pg, n, c, c0, c1, b0, b1, 12, 6); break;                         \
+        case 14: pw_weight_grad_blocks(x, dy_b, pg, n, c, c0, c1, b0, b1, 6, 3); break;                          \
+        default: pw_weight_grad_blocks(x, dy_b, pg, n, c, c0, c1, b0, b1, 3, 2); break;                          \
         }                                                                                                        \
     }
 
@@ -522,25 +533,39 @@ void fm_direct_weight_grad(int g, const float *x, const float *dy_b, float *pg, 
     (fast() ? weight_grad_avx512 : weight_grad_baseline)(g, x, dy_b, pg, n, c, c0, c1, b0, b1);
 }
 
-void fm_direct_pack(const float *w, float *packed, int out_ch, int in_ch, int transposed, int b0, int b1) {
-    // Writes in order; the reads gather 16 channels (consecutive when transposed, one weight
-    // row apart otherwise). Reading rows in order and writing every 16th float measured slower.
+// Writes in order; the reads gather 16 channels (consecutive when transposed, one weight row
+// apart otherwise). Reading rows in order and writing every 16th float measured slower. TAPS
+// is a constant in each copy: with a run-time tap count the loops ran slower, and the small
+// planes pack a block of weights every call (1.5 -> 1.9 ms for layer4's 3x3 input gradient).
+static inline __attribute__((always_inline)) void pack_blocks(const float *w, float *packed, int out_ch, int in_ch,
+                                                              const int TAPS, int transposed, int b0, int b1) {
     for (int blk = b0; blk < b1; blk++) {
         int other = transposed ? out_ch : in_ch;
         for (int o = 0; o < other; o++)
-            for (int t = 0; t < 9; t++)
+            for (int t = 0; t < TAPS; t++)
                 for (int j = 0; j < 16; j++) {
                     long m = transposed ? o : blk * 16 + j, c = transposed ? blk * 16 + j : o;
-                    packed[(((long)(blk - b0) * other + o) * 9 + t) * 16 + j] = w[(m * in_ch + c) * 9 + t];
+                    packed[(((long)(blk - b0) * other + o) * TAPS + t) * 16 + j] = w[(m * in_ch + c) * TAPS + t];
                 }
     }
 }
 
-void fm_direct_unpack(const float *packed, float *w, int out_ch, int in_ch, int b0, int b1) {
-    (void)out_ch;
+void fm_direct_pack(const float *w, float *packed, int out_ch, int in_ch, int taps, int transposed, int b0, int b1) {
+    if (taps == 9) pack_blocks(w, packed, out_ch, in_ch, 9, transposed, b0, b1);
+    else pack_blocks(w, packed, out_ch, in_ch, 1, transposed, b0, b1);
+}
+
+static inline __attribute__((always_inline)) void unpack_blocks(const float *packed, float *w, int in_ch, const int TAPS,
+                                                                int b0, int b1) {
     for (int blk = b0; blk < b1; blk++)
         for (int j = 0; j < 16; j++)
             for (int c = 0; c < in_ch; c++)
-                for (int t = 0; t < 9; t++)
-                    w[(((long)blk * 16 + j) * in_ch + c) * 9 + t] = packed[(((long)blk * in_ch + c) * 9 + t) * 16 + j];
+                for (int t = 0; t < TAPS; t++)
+                    w[(((long)blk * 16 + j) * in_ch + c) * TAPS + t] = packed[(((long)blk * in_ch + c) * TAPS + t) * 16 + j];
+}
+
+void fm_direct_unpack(const float *packed, float *w, int out_ch, int in_ch, int taps, int b0, int b1) {
+    (void)out_ch;
+    if (taps == 9) unpack_blocks(packed, w, in_ch, 9, b0, b1);
+    else unpack_blocks(packed, w, in_ch, 1, b0, b1);
 }

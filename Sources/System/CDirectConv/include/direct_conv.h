@@ -1,28 +1,34 @@
 #ifndef FACEMINE_DIRECT_CONV_H
 #define FACEMINE_DIRECT_CONV_H
 // Direct 3x3 convolutions (padding 1) for the planes of ResNet-18 and MyCNN on 48x48 faces,
-// where much of an im2col matrix would be padding. Each output sums only the taps that
-// land inside the input, 16 channels to a vector, a few images to a tile of accumulators.
+// where much of an im2col matrix would be padding, and the 1x1 stride-2 shortcut projections
+// between them (padding 0), whose im2col matrix is only a subsampled copy of x. Each output
+// sums only the taps that land inside the input, 16 channels to a vector, a few images (or
+// pixels of a row) to a tile of accumulators.
 // Channel counts must be multiples of 16; `block_begin..<block_end` are 16-channel blocks, so
 // callers split the work over threads. Plain C vectors, compiled for AVX-512 and for the
 // baseline, the AVX-512 copy used where the CPU has it.
 
 // Geometries: 0 = 2x2 -> 2x2 (stride 1), 1 = 3x3 -> 2x2 (stride 2), 2 = 3x3 -> 3x3 (stride 1),
 // 3 = 6x6 -> 6x6, 4 = 12x12, 5 = 24x24, 6 = 48x48 (stride 1, same size out); stride 2:
-// 7 = 6x6 -> 3x3, 8 = 12x12 -> 6x6, 9 = 24x24 -> 12x12, 10 = 48x48 -> 24x24.
-// Returns -1 for any other input width, output width and stride.
-int fm_direct_geometry(int in_width, int out_width, int stride);
+// 7 = 6x6 -> 3x3, 8 = 12x12 -> 6x6, 9 = 24x24 -> 12x12, 10 = 48x48 -> 24x24; 1x1 at stride 2:
+// 11 = 48x48 -> 24x24, 12 = 24x24 -> 12x12, 13 = 12x12 -> 6x6, 14 = 6x6 -> 3x3, 15 = 3x3 -> 2x2.
+// Returns -1 for any other kernel size, input width, output width and stride.
+int fm_direct_geometry(int kernel, int in_width, int out_width, int stride);
+// Kernel taps of a geometry: 9, or 1 for the 1x1 ones.
+int fm_direct_taps(int geometry);
 // Whether the AVX-512 copy runs here (else the baseline copy, correct but slower).
 int fm_direct_fast(void);
 // Tests: run the baseline copy even where AVX-512 is available, so both copies are checked.
 void fm_direct_use_baseline(int yes);
 
-// Weights [out][in][3][3] -> packed[ob][in][9][16] (blocks of out channels), or with
-// `transposed` -> packed[ib][out][9][16] (blocks of in channels, for the input gradient); block
+// Weights [out][in][taps] -> packed[ob][in][taps][16] (blocks of out channels), or with
+// `transposed` -> packed[ib][out][taps][16] (blocks of in channels, for the input gradient); block
 // block_begin goes to the start of `packed`.
-void fm_direct_pack(const float *w, float *packed, int out_ch, int in_ch, int transposed, int block_begin, int block_end);
+void fm_direct_pack(const float *w, float *packed, int out_ch, int in_ch, int taps, int transposed, int block_begin,
+                    int block_end);
 // The inverse of the untransposed packing, for blocks of out channels.
-void fm_direct_unpack(const float *packed, float *w, int out_ch, int in_ch, int block_begin, int block_end);
+void fm_direct_unpack(const float *packed, float *w, int out_ch, int in_ch, int taps, int block_begin, int block_end);
 
 // y [n][out][out plane] = conv(x [n][in][in plane]); blocks of out channels, `packed` holding
 // blocks block_begin..<block_end (as fm_direct_pack writes them for the same range).
@@ -32,10 +38,10 @@ void fm_direct_forward(int geometry, const float *x, const float *packed, float 
 // channels, `packed_t` holding blocks block_begin..<block_end.
 void fm_direct_input_grad(int geometry, const float *dy, const float *packed_t, float *dx,
                           int n, int in_ch, int out_ch, int block_begin, int block_end);
-// packed_grad[ob][in][9][16] = sum over images and pixels of dy_b x x, where dy_b[ob][n][out
+// packed_grad[ob][in][taps][16] = sum over images and pixels of dy_b x x, where dy_b[ob][n][out
 // pixel][16] is dy in 16-channel blocks and x is the input with channels outermost
-// [in][n][in pixel] where fm_direct_weight_grad_wants_x_by_channel(geometry) says so (all but
-// the 48x48 stride-1 geometry), else in its own layout [n][in][in pixel]; blocks of out
+// [in][n][in pixel] where fm_direct_weight_grad_wants_x_by_channel(geometry) says so (the 3x3
+// geometries but 48x48 stride 1), else in its own layout [n][in][in pixel]; blocks of out
 // channels, and in channels in_begin..<in_end (even bounds).
 // The forward and input-gradient kernels split over images by offsetting their pointers.
 int fm_direct_weight_grad_wants_x_by_channel(int geometry);
