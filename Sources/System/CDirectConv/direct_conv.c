@@ -533,39 +533,84 @@ void fm_direct_weight_grad(int g, const float *x, const float *dy_b, float *pg, 
     (fast() ? weight_grad_avx512 : weight_grad_baseline)(g, x, dy_b, pg, n, c, c0, c1, b0, b1);
 }
 
-// Writes in order; the reads gather 16 channels (consecutive when transposed, one weight row
-// apart otherwise). Reading rows in order and writing every 16th float measured slower. TAPS
-// is a constant in each copy: with a run-time tap count the loops ran slower, and the small
-// planes pack a block of weights every call (1.5 -> 1.9 ms for layer4's 3x3 input gradient).
+// Packing moves each weight once, but the small planes pack a block of weights every call,
+// so it is written as 16 x 16 transpositions in registers: a scalar gather of one weight at a
+// time took 0.5 ms for layer4's 9.4 MB of 3x3 weights, a quarter of the convolution itself.
+// Untransposed (blocks of out channels): the block's 16 weight rows [16][in x taps] become
+// [in x taps][16]. Transposed (blocks of in channels): for each out channel o, the 16 x taps
+// weights [16][taps] of the block's channels (contiguous) become [taps][16].
 static inline __attribute__((always_inline)) void pack_blocks(const float *w, float *packed, int out_ch, int in_ch,
                                                               const int TAPS, int transposed, int b0, int b1) {
+    const long L = (long)in_ch * TAPS;  // floats in one out channel's weights
     for (int blk = b0; blk < b1; blk++) {
-        int other = transposed ? out_ch : in_ch;
-        for (int o = 0; o < other; o++)
-            for (int t = 0; t < TAPS; t++)
-                for (int j = 0; j < 16; j++) {
-                    long m = transposed ? o : blk * 16 + j, c = transposed ? blk * 16 + j : o;
-                    packed[(((long)(blk - b0) * other + o) * TAPS + t) * 16 + j] = w[(m * in_ch + c) * TAPS + t];
-                }
+        float *dst = packed + (long)(blk - b0) * 16 * (transposed ? (long)out_ch * TAPS : L);
+        if (!transposed) {
+            const float *rows = w + (long)blk * 16 * L;
+            for (long k = 0; k < L; k += 16) {
+                v16 r[16];
+                _Pragma("clang loop unroll(full)") for (int j = 0; j < 16; j++) r[j] = load16(rows + j * L + k);
+                transpose16(r);
+                _Pragma("clang loop unroll(full)") for (int i = 0; i < 16; i++) store16(dst + (k + i) * 16, r[i]);
+            }
+            continue;
+        }
+        for (int o = 0; o < out_ch; o++) {
+            const float *src = w + ((long)o * in_ch + blk * 16) * TAPS;
+            float *out = dst + (long)o * TAPS * 16;
+            // Rows of 16 floats from each channel's `TAPS`: the last channel's row reads past the
+            // block, which is past the array only for the last block of the last out channel.
+            if (TAPS == 1 || (o == out_ch - 1 && blk == in_ch / 16 - 1)) {
+                for (int t = 0; t < TAPS; t++)
+                    for (int j = 0; j < 16; j++) out[t * 16 + j] = src[j * TAPS + t];
+                continue;
+            }
+            v16 r[16];
+            _Pragma("clang loop unroll(full)") for (int j = 0; j < 16; j++) r[j] = load16(src + j * TAPS);
+            transpose16(r);
+            _Pragma("clang loop unroll(full)") for (int t = 0; t < TAPS; t++) store16(out + t * 16, r[t]);
+        }
     }
 }
 
-void fm_direct_pack(const float *w, float *packed, int out_ch, int in_ch, int taps, int transposed, int b0, int b1) {
-    if (taps == 9) pack_blocks(w, packed, out_ch, in_ch, 9, transposed, b0, b1);
-    else pack_blocks(w, packed, out_ch, in_ch, 1, transposed, b0, b1);
-}
-
+// The inverse of the untransposed packing: [in x taps][16] back to the block's 16 weight rows.
 static inline __attribute__((always_inline)) void unpack_blocks(const float *packed, float *w, int in_ch, const int TAPS,
                                                                 int b0, int b1) {
-    for (int blk = b0; blk < b1; blk++)
-        for (int j = 0; j < 16; j++)
-            for (int c = 0; c < in_ch; c++)
-                for (int t = 0; t < TAPS; t++)
-                    w[(((long)blk * 16 + j) * in_ch + c) * TAPS + t] = packed[(((long)blk * in_ch + c) * TAPS + t) * 16 + j];
+    const long L = (long)in_ch * TAPS;
+    for (int blk = b0; blk < b1; blk++) {
+        const float *src = packed + (long)blk * 16 * L;
+        float *rows = w + (long)blk * 16 * L;
+        for (long k = 0; k < L; k += 16) {
+            v16 r[16];
+            _Pragma("clang loop unroll(full)") for (int i = 0; i < 16; i++) r[i] = load16(src + (k + i) * 16);
+            transpose16(r);
+            _Pragma("clang loop unroll(full)") for (int j = 0; j < 16; j++) store16(rows + j * L + k, r[j]);
+        }
+    }
+}
+
+// Both packings per instruction set, like the kernels.
+#define FM_PACKING(SUFFIX, FM_TARGET)                                                                            \
+    FM_TARGET static void pack_##SUFFIX(const float *w, float *p, int m, int c, int taps, int tr, int b0, int b1) { \
+        if (taps == 9) pack_blocks(w, p, m, c, 9, tr, b0, b1);                                                     \
+        else pack_blocks(w, p, m, c, 1, tr, b0, b1);                                                               \
+    }                                                                                                              \
+    FM_TARGET static void unpack_##SUFFIX(const float *p, float *w, int c, int taps, int b0, int b1) {             \
+        if (taps == 9) unpack_blocks(p, w, c, 9, b0, b1);                                                          \
+        else unpack_blocks(p, w, c, 1, b0, b1);                                                                    \
+    }
+FM_PACKING(baseline, )
+#if defined(__x86_64__)
+FM_PACKING(avx512, __attribute__((target("avx512f,fma"))))
+#else
+#define pack_avx512 pack_baseline
+#define unpack_avx512 unpack_baseline
+#endif
+
+void fm_direct_pack(const float *w, float *packed, int out_ch, int in_ch, int taps, int transposed, int b0, int b1) {
+    (fast() ? pack_avx512 : pack_baseline)(w, packed, out_ch, in_ch, taps, transposed, b0, b1);
 }
 
 void fm_direct_unpack(const float *packed, float *w, int out_ch, int in_ch, int taps, int b0, int b1) {
     (void)out_ch;
-    if (taps == 9) unpack_blocks(packed, w, in_ch, 9, b0, b1);
-    else unpack_blocks(packed, w, in_ch, 1, b0, b1);
+    (fast() ? unpack_avx512 : unpack_baseline)(packed, w, in_ch, taps, b0, b1);
 }

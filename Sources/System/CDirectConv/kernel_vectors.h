@@ -16,4 +16,26 @@ static inline __attribute__((always_inline)) void store16(float *p, v16 v) { *(v
 static inline __attribute__((always_inline)) v16 splat(float s) {
     return (v16){s, s, s, s, s, s, s, s, s, s, s, s, s, s, s, s};
 }
+
+// Transposes 16 vectors in place (r[i][l] becomes r[l][i]): four butterfly stages, each
+// swapping the off-diagonal d x d blocks of every 2d x 2d block, d = 8, 4, 2, 1.
+#define FM_LANE_LO(d, l) (((l) & (d)) ? 16 + (l) - (d) : (l))
+#define FM_LANE_HI(d, l) (((l) & (d)) ? 16 + (l) : (l) + (d))
+#define FM_LANES(F, d)                                                                                  \
+    F(d, 0), F(d, 1), F(d, 2), F(d, 3), F(d, 4), F(d, 5), F(d, 6), F(d, 7), F(d, 8), F(d, 9), F(d, 10), \
+        F(d, 11), F(d, 12), F(d, 13), F(d, 14), F(d, 15)
+#define FM_BUTTERFLY(r, d)                                                                              \
+    for (int i = 0; i < 16; i++)                                                                        \
+        if (!(i & (d))) {                                                                               \
+            v16 lo = __builtin_shufflevector(r[i], r[i + (d)], FM_LANES(FM_LANE_LO, d));                \
+            v16 hi = __builtin_shufflevector(r[i], r[i + (d)], FM_LANES(FM_LANE_HI, d));                \
+            r[i] = lo;                                                                                  \
+            r[i + (d)] = hi;                                                                            \
+        }
+static inline __attribute__((always_inline)) void transpose16(v16 r[16]) {
+    FM_BUTTERFLY(r, 8)
+    FM_BUTTERFLY(r, 4)
+    FM_BUTTERFLY(r, 2)
+    FM_BUTTERFLY(r, 1)
+}
 #endif
