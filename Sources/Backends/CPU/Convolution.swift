@@ -18,7 +18,8 @@ public enum ConvAlgorithm: String, CaseIterable, Sendable {
     /// Chunks of images side by side in one wide product split over the threads; for small planes.
     case batched
     /// No im2col: each output sums only the taps inside the input (`DirectConvolution.swift`);
-    /// 3x3 kernels and 1x1 stride-2 shortcuts, 16-channel multiples, the plane sizes 48x48 faces lead to.
+    /// 3x3 kernels on the plane sizes 48x48 faces lead to, 1x1 stride-2 shortcuts from 6x6 and
+    /// 3x3 planes; 16-channel multiples.
     case direct
 
     /// Per-image products win clearly from 24x24 output planes up; at 12x12 the two algorithms

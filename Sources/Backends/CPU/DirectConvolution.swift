@@ -4,8 +4,8 @@ import FacemineDevice
 /// Direct 3x3 convolution (padding 1) for 16-channel multiples on the planes 48x48 faces lead
 /// to: stride 1 on 48x48 down to 2x2, stride 2 from 48x48, 24x24, 12x12, 6x6 and 3x3 (every
 /// 3x3 convolution of both ResNet-18 stems and MyCNN's conv2), and the 1x1 stride-2 shortcuts
-/// on the same planes (their im2col matrix is a subsampled copy of x, and the copy and the
-/// scatter back to NCHW cost more than the product). For the 3x3 kernels
+/// from 6x6 and 3x3 inputs (their im2col matrix is a subsampled copy of x, and the copy and
+/// the scatter back to NCHW cost more than the product). For the 3x3 kernels
 /// much of an im2col matrix is padding (5 of 9 taps on a 2x2 map, 21% on 6x6, 11% on 12x12),
 /// BLAS multiplies those zeros too, and building the matrix costs a pass of its own. The C
 /// kernels in Sources/System/CDirectConv sum only the taps inside the input, 16 output channels

@@ -2,11 +2,11 @@
 #include "kernel_vectors.h"
 #include "pointwise_kernels.h"
 
-enum { GEOMETRIES = 16 };
-static const int kernels[GEOMETRIES] = {3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 1, 1, 1, 1, 1},
-                 in_widths[GEOMETRIES] = {2, 3, 3, 6, 12, 24, 48, 6, 12, 24, 48, 48, 24, 12, 6, 3},
-                 out_widths[GEOMETRIES] = {2, 2, 3, 6, 12, 24, 48, 3, 6, 12, 24, 24, 12, 6, 3, 2},
-                 strides[GEOMETRIES] = {1, 2, 1, 1, 1, 1, 1, 2, 2, 2, 2, 2, 2, 2, 2, 2};
+enum { GEOMETRIES = 13 };
+static const int kernels[GEOMETRIES] = {3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 1, 1},
+                 in_widths[GEOMETRIES] = {2, 3, 3, 6, 12, 24, 48, 6, 12, 24, 48, 6, 3},
+                 out_widths[GEOMETRIES] = {2, 2, 3, 6, 12, 24, 48, 3, 6, 12, 24, 3, 2},
+                 strides[GEOMETRIES] = {1, 2, 1, 1, 1, 1, 1, 2, 2, 2, 2, 2, 2};
 
 int fm_direct_weight_grad_wants_x_by_channel(int geometry) { return geometry != 6 && kernels[geometry] == 3; }
 
@@ -446,11 +446,8 @@ static inline __attribute__((always_inline)) void s2_weight_grad_blocks(
         case 8: rows_blocks(x, p, y, n, c, m, b0, b1, 6, 2, 0); break;                                           \
         case 9: rows_blocks(x, p, y, n, c, m, b0, b1, 12, 2, 0); break;                                          \
         case 10: rows_blocks(x, p, y, n, c, m, b0, b1, 24, 2, 0); break;                                         \
-        case 11: pw_blocks(x, p, y, n, c, m, b0, b1, 48, 24, 0, 3, 6); break;                                    \
-        case 12: pw_blocks(x, p, y, n, c, m, b0, b1, 24, 12, 0, 3, 6); break;                                    \
-        case 13: pw_blocks(x, p, y, n, c, m, b0, b1, 12, 6, 0, 3, 6); break;                                     \
-        case 14: pw_blocks(x, p, y, n, c, m, b0, b1, 6, 3, 0, 2, 9); break;                                      \
-        default: pw_blocks(x, p, y, n, c, m, b0, b1, 3, 2, 0, 4, 4); break;                                      \
+        case 11: pw_blocks(x, p, y, n, c, m, b0, b1, 6, 3, 0, 2); break;                                         \
+        default: pw_blocks(x, p, y, n, c, m, b0, b1, 3, 2, 0, 4); break;                                         \
         }                                                                                                        \
     }                                                                                                            \
     FM_TARGET static void input_grad_##SUFFIX(int g, const float *dy, const float *p, float *dx, int n, int c,   \
@@ -467,11 +464,8 @@ static inline __attribute__((always_inline)) void s2_weight_grad_blocks(
         case 8: rows_blocks(dy, p, dx, n, m, c, b0, b1, 6, 2, 1); break;                                         \
         case 9: rows_blocks(dy, p, dx, n, m, c, b0, b1, 12, 2, 1); break;                                        \
         case 10: rows_blocks(dy, p, dx, n, m, c, b0, b1, 24, 2, 1); break;                                       \
-        case 11: pw_blocks(dy, p, dx, n, m, c, b0, b1, 48, 24, 1, 3, 6); break;                                  \
-        case 12: pw_blocks(dy, p, dx, n, m, c, b0, b1, 24, 12, 1, 3, 6); break;                                  \
-        case 13: pw_blocks(dy, p, dx, n, m, c, b0, b1, 12, 6, 1, 3, 6); break;                                   \
-        case 14: pw_blocks(dy, p, dx, n, m, c, b0, b1, 6, 3, 1, 2, 9); break;                                    \
-        default: pw_blocks(dy, p, dx, n, m, c, b0, b1, 3, 2, 1, 4, 4); break;                                    \
+        case 11: pw_blocks(dy, p, dx, n, m, c, b0, b1, 6, 3, 1, 2); break;                                       \
+        default: pw_blocks(dy, p, dx, n, m, c, b0, b1, 3, 2, 1, 4); break;                                       \
         }                                                                                                        \
     }                                                                                                            \
     FM_TARGET static void weight_grad_##SUFFIX(int g, const float *x, const float *dy_b, float *pg, int n,       \
@@ -488,10 +482,7 @@ static inline __attribute__((always_inline)) void s2_weight_grad_blocks(
         case 8: s2_weight_grad_blocks(x, dy_b, pg, n, c, c0, c1, b0, b1, 6); break;                              \
         case 9: s2_weight_grad_blocks(x, dy_b, pg, n, c, c0, c1, b0, b1, 12); break;                             \
         case 10: s2_weight_grad_blocks(x, dy_b, pg, n, c, c0, c1, b0, b1, 24); break;                            \
-        case 11: pw_weight_grad_blocks(x, dy_b, pg, n, c, c0, c1, b0, b1, 48, 24); break;                        \
-        case 12: pw_weight_grad_blocks(x, dy_b, pg, n, c, c0, c1, b0, b1, 24, 12); break;                        \
-        case 13: pw_weight_grad_blocks(x, dy_b, pg, n, c, c0, c1, b0, b1, 12, 6); break;                         \
-        case 14: pw_weight_grad_blocks(x, dy_b, pg, n, c, c0, c1, b0, b1, 6, 3); break;                          \
+        case 11: pw_weight_grad_blocks(x, dy_b, pg, n, c, c0, c1, b0, b1, 6, 3); break;                          \
         default: pw_weight_grad_blocks(x, dy_b, pg, n, c, c0, c1, b0, b1, 3, 2); break;                          \
         }                                                                                                        \
     }

@@ -2,7 +2,7 @@
 #define FACEMINE_DIRECT_CONV_H
 // Direct 3x3 convolutions (padding 1) for the planes of ResNet-18 and MyCNN on 48x48 faces,
 // where much of an im2col matrix would be padding, and the 1x1 stride-2 shortcut projections
-// between them (padding 0), whose im2col matrix is only a subsampled copy of x. Each output
+// on the smallest planes (padding 0), whose im2col matrix is only a subsampled copy of x. Each output
 // sums only the taps that land inside the input, 16 channels to a vector, a few images (or
 // pixels of a row) to a tile of accumulators.
 // Channel counts must be multiples of 16; `block_begin..<block_end` are 16-channel blocks, so
@@ -12,7 +12,7 @@
 // Geometries: 0 = 2x2 -> 2x2 (stride 1), 1 = 3x3 -> 2x2 (stride 2), 2 = 3x3 -> 3x3 (stride 1),
 // 3 = 6x6 -> 6x6, 4 = 12x12, 5 = 24x24, 6 = 48x48 (stride 1, same size out); stride 2:
 // 7 = 6x6 -> 3x3, 8 = 12x12 -> 6x6, 9 = 24x24 -> 12x12, 10 = 48x48 -> 24x24; 1x1 at stride 2:
-// 11 = 48x48 -> 24x24, 12 = 24x24 -> 12x12, 13 = 12x12 -> 6x6, 14 = 6x6 -> 3x3, 15 = 3x3 -> 2x2.
+// 11 = 6x6 -> 3x3, 12 = 3x3 -> 2x2.
 // Returns -1 for any other kernel size, input width, output width and stride.
 int fm_direct_geometry(int kernel, int in_width, int out_width, int stride);
 // Kernel taps of a geometry: 9, or 1 for the 1x1 ones.
