@@ -82,12 +82,11 @@ extension CPUBackend {
 
     func directConvForward(_ g: ConvGeometry, input: UnsafePointer<Float>, weight: UnsafePointer<Float>,
                            bias: UnsafePointer<Float>?, output: UnsafeMutablePointer<Float>) {
-        let geometry = CPUBackend.directGeometry(g)!, taps = fm_direct_taps(geometry)
-        let M = g.outChannels, C = g.inChannels, inPlane = g.height * g.width, plane = g.outHeight * g.outWidth
-        directBlockwise(blocks: M / 16, blockFloats: C * Int(taps) * 16, images: g.batch, inputFloats: g.batch * C * inPlane,
-                        transposed: false, weight: weight, outChannels: M, inChannels: C, taps: taps) { packed, blocks, images in
-            fm_direct_forward(geometry, input + images.lowerBound * C * inPlane, packed, output + images.lowerBound * M * plane,
-                              Int32(images.count), Int32(C), Int32(M), Int32(blocks.lowerBound), Int32(blocks.upperBound))
+        let M = g.outChannels, plane = g.outHeight * g.outWidth
+        if CPUBackend.firstLayerApplies(g) {
+            firstLayerForward(g, input: input, weight: weight, output: output)
+        } else {
+            blockedConvForward(g, input: input, weight: weight, output: output)
         }
         guard let bias else { return }
         parallel.forEach(g.batch * M, grain: 64) { task in
@@ -96,12 +95,21 @@ extension CPUBackend {
         }
     }
 
+    private func blockedConvForward(_ g: ConvGeometry, input: UnsafePointer<Float>, weight: UnsafePointer<Float>,
+                                    output: UnsafeMutablePointer<Float>) {
+        let geometry = CPUBackend.directGeometry(g)!, taps = fm_direct_taps(geometry)
+        let M = g.outChannels, C = g.inChannels, inPlane = g.height * g.width, plane = g.outHeight * g.outWidth
+        directBlockwise(blocks: M / 16, blockFloats: C * Int(taps) * 16, images: g.batch, inputFloats: g.batch * C * inPlane,
+                        transposed: false, weight: weight, outChannels: M, inChannels: C, taps: taps) { packed, blocks, images in
+            fm_direct_forward(geometry, input + images.lowerBound * C * inPlane, packed, output + images.lowerBound * M * plane,
+                              Int32(images.count), Int32(C), Int32(M), Int32(blocks.lowerBound), Int32(blocks.upperBound))
+        }
+    }
+
     func directConvBackward(_ g: ConvGeometry, input: UnsafePointer<Float>, weight: UnsafePointer<Float>,
                             gradOutput: UnsafePointer<Float>, gradInput: UnsafeMutablePointer<Float>?,
                             gradWeight: UnsafeMutablePointer<Float>, gradBias: UnsafeMutablePointer<Float>?) {
-        let geometry = CPUBackend.directGeometry(g)!, taps = fm_direct_taps(geometry)
-        let M = g.outChannels, C = g.inChannels, N = g.batch, plane = g.outHeight * g.outWidth
-        let inPlane = g.height * g.width
+        let M = g.outChannels, N = g.batch, plane = g.outHeight * g.outWidth
         if let gradBias {
             parallel.forEach(M, grain: 16) { m in
                 var total: Float = 0
@@ -109,6 +117,19 @@ extension CPUBackend {
                 gradBias[m] = total
             }
         }
+        if CPUBackend.firstLayerApplies(g) {
+            firstLayerBackward(g, input: input, weight: weight, gradOutput: gradOutput, gradInput: gradInput, gradWeight: gradWeight)
+        } else {
+            blockedConvBackward(g, input: input, weight: weight, gradOutput: gradOutput, gradInput: gradInput, gradWeight: gradWeight)
+        }
+    }
+
+    private func blockedConvBackward(_ g: ConvGeometry, input: UnsafePointer<Float>, weight: UnsafePointer<Float>,
+                                     gradOutput: UnsafePointer<Float>, gradInput: UnsafeMutablePointer<Float>?,
+                                     gradWeight: UnsafeMutablePointer<Float>) {
+        let geometry = CPUBackend.directGeometry(g)!, taps = fm_direct_taps(geometry)
+        let M = g.outChannels, C = g.inChannels, N = g.batch, plane = g.outHeight * g.outWidth
+        let inPlane = g.height * g.width
         // The weight gradient's operands in the orders its loops walk: dY in 16-channel blocks
         // [block][image][pixel][16]; on small planes, whose loops run over images innermost, x
         // with channels outermost [channel][image][pixel].

@@ -509,19 +509,19 @@ int fm_direct_fast(void) { return 0; }
 
 static int baseline_only = 0;
 void fm_direct_use_baseline(int yes) { __atomic_store_n(&baseline_only, yes, __ATOMIC_RELAXED); }
-static int fast(void) { return fm_direct_fast() && !__atomic_load_n(&baseline_only, __ATOMIC_RELAXED); }
+int fm_direct_use_fast(void) { return fm_direct_fast() && !__atomic_load_n(&baseline_only, __ATOMIC_RELAXED); }
 
 void fm_direct_forward(int g, const float *x, const float *packed, float *y, int n, int c, int m, int b0, int b1) {
-    (fast() ? forward_avx512 : forward_baseline)(g, x, packed, y, n, c, m, b0, b1);
+    (fm_direct_use_fast() ? forward_avx512 : forward_baseline)(g, x, packed, y, n, c, m, b0, b1);
 }
 
 void fm_direct_input_grad(int g, const float *dy, const float *packed_t, float *dx, int n, int c, int m, int b0, int b1) {
-    (fast() ? input_grad_avx512 : input_grad_baseline)(g, dy, packed_t, dx, n, c, m, b0, b1);
+    (fm_direct_use_fast() ? input_grad_avx512 : input_grad_baseline)(g, dy, packed_t, dx, n, c, m, b0, b1);
 }
 
 void fm_direct_weight_grad(int g, const float *x, const float *dy_b, float *pg, int n, int c, int c0, int c1,
                            int b0, int b1) {
-    (fast() ? weight_grad_avx512 : weight_grad_baseline)(g, x, dy_b, pg, n, c, c0, c1, b0, b1);
+    (fm_direct_use_fast() ? weight_grad_avx512 : weight_grad_baseline)(g, x, dy_b, pg, n, c, c0, c1, b0, b1);
 }
 
 // Packing moves each weight once, but the small planes pack a block of weights every call,
@@ -598,10 +598,10 @@ FM_PACKING(avx512, __attribute__((target("avx512f,fma"))))
 #endif
 
 void fm_direct_pack(const float *w, float *packed, int out_ch, int in_ch, int taps, int transposed, int b0, int b1) {
-    (fast() ? pack_avx512 : pack_baseline)(w, packed, out_ch, in_ch, taps, transposed, b0, b1);
+    (fm_direct_use_fast() ? pack_avx512 : pack_baseline)(w, packed, out_ch, in_ch, taps, transposed, b0, b1);
 }
 
 void fm_direct_unpack(const float *packed, float *w, int out_ch, int in_ch, int taps, int b0, int b1) {
     (void)out_ch;
-    (fast() ? unpack_avx512 : unpack_baseline)(packed, w, in_ch, taps, b0, b1);
+    (fm_direct_use_fast() ? unpack_avx512 : unpack_baseline)(packed, w, in_ch, taps, b0, b1);
 }

@@ -21,6 +21,8 @@ int fm_direct_taps(int geometry);
 int fm_direct_fast(void);
 // Tests: run the baseline copy even where AVX-512 is available, so both copies are checked.
 void fm_direct_use_baseline(int yes);
+// Whether calls run the AVX-512 copy now (fast, and the baseline copy not forced).
+int fm_direct_use_fast(void);
 
 // Weights [out][in][taps] -> packed[ob][in][taps][16] (blocks of out channels), or with
 // `transposed` -> packed[ib][out][taps][16] (blocks of in channels, for the input gradient); block
@@ -47,4 +49,18 @@ void fm_direct_input_grad(int geometry, const float *dy, const float *packed_t, 
 int fm_direct_weight_grad_wants_x_by_channel(int geometry);
 void fm_direct_weight_grad(int geometry, const float *x, const float *dy_b, float *packed_grad,
                            int n, int in_ch, int in_begin, int in_end, int block_begin, int block_end);
+
+// One-channel first layers (first_layer_conv.c): 3x3, padding 1, stride 1, 48x48 planes, out
+// channels a multiple of 8; weights in their own layout [out][9]. The forward's `scratch` holds
+// one plane as fm_first_pad writes it (FM_FIRST_PADDED floats).
+enum { FM_FIRST_PADDED = 3 * 50 * 48 };
+void fm_first_forward(const float *x, const float *w, float *y, int n, int out_ch, float *scratch);
+void fm_first_input_grad(const float *dy, const float *w, float *dx, int n, int out_ch);
+// n 48x48 planes to FM_FIRST_PADDED floats each: three copies with a zero border, shifted by a
+// column each ([kernel column][50 rows][48]), so that every tap is an aligned load.
+void fm_first_pad(const float *x, float *padded, int n);
+// dw[co][9] for out channels co_begin..<co_end (even bounds), from fm_first_pad's copy of x;
+// `sums` holds out_ch x 9 x 16 floats of partial sums (each range uses its own).
+void fm_first_weight_grad(const float *padded, const float *dy, float *dw, float *sums, int n, int out_ch, int co_begin,
+                          int co_end);
 #endif
