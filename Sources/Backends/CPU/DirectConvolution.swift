@@ -84,10 +84,9 @@ extension CPUBackend {
                            bias: UnsafePointer<Float>?, output: UnsafeMutablePointer<Float>) {
         let M = g.outChannels, plane = g.outHeight * g.outWidth
         if CPUBackend.firstLayerApplies(g) {
-            firstLayerForward(g, input: input, weight: weight, output: output)
-        } else {
-            blockedConvForward(g, input: input, weight: weight, output: output)
+            return firstLayerForward(g, input: input, weight: weight, bias: bias, output: output)
         }
+        blockedConvForward(g, input: input, weight: weight, output: output)
         guard let bias else { return }
         parallel.forEach(g.batch * M, grain: 64) { task in
             let b = bias[task % M], dst = output + task * plane
@@ -109,6 +108,10 @@ extension CPUBackend {
     func directConvBackward(_ g: ConvGeometry, input: UnsafePointer<Float>, weight: UnsafePointer<Float>,
                             gradOutput: UnsafePointer<Float>, gradInput: UnsafeMutablePointer<Float>?,
                             gradWeight: UnsafeMutablePointer<Float>, gradBias: UnsafeMutablePointer<Float>?) {
+        if CPUBackend.firstLayerApplies(g) {
+            return firstLayerBackward(g, input: input, weight: weight, gradOutput: gradOutput, gradInput: gradInput,
+                                      gradWeight: gradWeight, gradBias: gradBias)
+        }
         let M = g.outChannels, N = g.batch, plane = g.outHeight * g.outWidth
         if let gradBias {
             parallel.forEach(M, grain: 16) { m in
@@ -117,11 +120,7 @@ extension CPUBackend {
                 gradBias[m] = total
             }
         }
-        if CPUBackend.firstLayerApplies(g) {
-            firstLayerBackward(g, input: input, weight: weight, gradOutput: gradOutput, gradInput: gradInput, gradWeight: gradWeight)
-        } else {
-            blockedConvBackward(g, input: input, weight: weight, gradOutput: gradOutput, gradInput: gradInput, gradWeight: gradWeight)
-        }
+        blockedConvBackward(g, input: input, weight: weight, gradOutput: gradOutput, gradInput: gradInput, gradWeight: gradWeight)
     }
 
     private func blockedConvBackward(_ g: ConvGeometry, input: UnsafePointer<Float>, weight: UnsafePointer<Float>,

@@ -16,27 +16,29 @@ extension CPUBackend {
             && g.height == 48 && g.width == 48 && g.outChannels % 8 == 0
     }
 
+    /// The bias goes in with the products (a pass of its own over MyCNN conv1's 18.9 MB output
+    /// took longer than the convolution).
     func firstLayerForward(_ g: ConvGeometry, input: UnsafePointer<Float>, weight: UnsafePointer<Float>,
-                           output: UnsafeMutablePointer<Float>) {
+                           bias: UnsafePointer<Float>?, output: UnsafeMutablePointer<Float>) {
         let plane = g.height * g.width, M = g.outChannels
         let scratch = workspace.floats(.perThread, count: threads * Self.paddedPlane)
         parallel.forChunks(g.batch) { chunk, images in
-            fm_first_forward(input + images.lowerBound * plane, weight, output + images.lowerBound * M * plane,
+            fm_first_forward(input + images.lowerBound * plane, weight, bias, output + images.lowerBound * M * plane,
                              Int32(images.count), Int32(M), scratch + chunk * Self.paddedPlane)
         }
     }
 
     func firstLayerBackward(_ g: ConvGeometry, input: UnsafePointer<Float>, weight: UnsafePointer<Float>,
                             gradOutput: UnsafePointer<Float>, gradInput: UnsafeMutablePointer<Float>?,
-                            gradWeight: UnsafeMutablePointer<Float>) {
+                            gradWeight: UnsafeMutablePointer<Float>, gradBias: UnsafeMutablePointer<Float>?) {
         let plane = g.height * g.width, M = g.outChannels, N = g.batch
         let padded = workspace.floats(.matrix, count: N * Self.paddedPlane)
         parallel.forRanges(N) { images in
             fm_first_pad(input + images.lowerBound * plane, padded + images.lowerBound * Self.paddedPlane, Int32(images.count))
         }
-        let sums = workspace.floats(.packedWeightGrads, count: M * 9 * 16)
+        let sums = workspace.floats(.packedWeightGrads, count: M * Int(FM_FIRST_SUMS))
         parallel.forRanges(M / 2) { pairs in
-            fm_first_weight_grad(padded, gradOutput, gradWeight, sums, Int32(N), Int32(M),
+            fm_first_weight_grad(padded, gradOutput, gradWeight, gradBias, sums, Int32(N), Int32(M),
                                  Int32(2 * pairs.lowerBound), Int32(2 * pairs.upperBound))
         }
         guard let gradInput else { return }

@@ -41,13 +41,16 @@ static inline __attribute__((always_inline)) v16 tap_row(const float *padded, in
 }
 
 // y[img][co][row] for CO channels: 9 taps x 3 vectors x CO channels of multiply-adds per row
-// from 9 x 3 loads and 9 x CO weight broadcasts.
-static inline __attribute__((always_inline)) void forward_image(const float *padded, const float *w, float *y, int out_ch) {
+// from 9 x 3 loads and 9 x CO weight broadcasts. The bias starts the sums: a pass of its own
+// over the output (18.9 MB for MyCNN's conv1 at batch 64) cost more than the products.
+static inline __attribute__((always_inline)) void forward_image(const float *padded, const float *w, const float *bias,
+                                                                float *y, int out_ch) {
     for (int c0 = 0; c0 < out_ch; c0 += CO)
         for (int oy = 0; oy < W; oy++) {
             v16 acc[CO][ROW_VECTORS];
             _Pragma("clang loop unroll(full)") for (int c = 0; c < CO; c++)
-                _Pragma("clang loop unroll(full)") for (int v = 0; v < ROW_VECTORS; v++) acc[c][v] = (v16){0};
+                _Pragma("clang loop unroll(full)") for (int v = 0; v < ROW_VECTORS; v++)
+                    acc[c][v] = bias ? splat(bias[c0 + c]) : (v16){0};
             _Pragma("clang loop unroll(full)") for (int t = 0; t < 9; t++) {
                 v16 xv[ROW_VECTORS];
                 _Pragma("clang loop unroll(full)") for (int v = 0; v < ROW_VECTORS; v++)
@@ -109,17 +112,19 @@ static inline __attribute__((always_inline)) void input_grad_image(const float *
     }
 }
 
-// One image's share of dw[co][tap] for two channels: 18 vectors of partial sums, kept in
-// `sums` between images and added across lanes at the end.
+// One image's share of dw[co][tap] and db[co] for two channels: 20 vectors of partial sums
+// (9 taps and the bias each), kept in `sums` between images and added across lanes at the end.
 static inline __attribute__((always_inline)) void weight_grad_pair(const float *p, const float *d0, float *sums, int first) {
-    v16 acc[2][9];
+    v16 acc[2][10];
     _Pragma("clang loop unroll(full)") for (int c = 0; c < 2; c++)
-        _Pragma("clang loop unroll(full)") for (int t = 0; t < 9; t++)
-            acc[c][t] = first ? (v16){0} : load16(sums + (c * 9 + t) * 16);
+        _Pragma("clang loop unroll(full)") for (int t = 0; t < 10; t++)
+            acc[c][t] = first ? (v16){0} : load16(sums + c * FM_FIRST_SUMS + t * 16);
     const float *d1 = d0 + W * W;
     for (int oy = 0; oy < W; oy++)
         _Pragma("clang loop unroll(full)") for (int v = 0; v < ROW_VECTORS; v++) {
             const v16 g0 = load16(d0 + oy * W + 16 * v), g1 = load16(d1 + oy * W + 16 * v);
+            acc[0][9] += g0;
+            acc[1][9] += g1;
             _Pragma("clang loop unroll(full)") for (int t = 0; t < 9; t++) {
                 const v16 xv = tap_row(p, t % 3, oy + t / 3, v);
                 acc[0][t] += g0 * xv;
@@ -127,38 +132,41 @@ static inline __attribute__((always_inline)) void weight_grad_pair(const float *
             }
         }
     _Pragma("clang loop unroll(full)") for (int c = 0; c < 2; c++)
-        _Pragma("clang loop unroll(full)") for (int t = 0; t < 9; t++) store16(sums + (c * 9 + t) * 16, acc[c][t]);
+        _Pragma("clang loop unroll(full)") for (int t = 0; t < 10; t++) store16(sums + c * FM_FIRST_SUMS + t * 16, acc[c][t]);
 }
 
 // Images outermost: one image's bordered copy (28 KB) stays in L1 while every pair of channels
 // reads it. (Pairs outermost, each pair streamed the batch's 1.8 MB of copies and ran at 30%.)
 static inline __attribute__((always_inline)) void weight_grad_channels(const float *padded, const float *dy, float *dw,
-                                                                       float *sums, int n, int out_ch, int c0, int c1) {
+                                                                       float *db, float *sums, int n, int out_ch, int c0,
+                                                                       int c1) {
     for (int img = 0; img < n; img++)
         for (int co = c0; co < c1; co += 2)
-            weight_grad_pair(padded + (long)img * PADDED, dy + ((long)img * out_ch + co) * W * W, sums + co * 9 * 16, img == 0);
+            weight_grad_pair(padded + (long)img * PADDED, dy + ((long)img * out_ch + co) * W * W, sums + co * FM_FIRST_SUMS, img == 0);
     for (int co = c0; co < c1; co++)
-        for (int t = 0; t < 9; t++) {
+        for (int t = 0; t < 10; t++) {
             float sum = 0;
-            for (int j = 0; j < 16; j++) sum += sums[(co * 9 + t) * 16 + j];
-            dw[co * 9 + t] = sum;
+            for (int j = 0; j < 16; j++) sum += sums[co * FM_FIRST_SUMS + t * 16 + j];
+            if (t < 9) dw[co * 9 + t] = sum;
+            else if (db) db[co] = sum;
         }
 }
 
 #define FM_FIRST_KERNELS(SUFFIX, FM_TARGET)                                                                        \
-    FM_TARGET static void first_forward_##SUFFIX(const float *x, const float *w, float *y, int n, int m, float *s) { \
+    FM_TARGET static void first_forward_##SUFFIX(const float *x, const float *w, const float *b, float *y, int n,   \
+                                                 int m, float *s) {                                                  \
         for (int img = 0; img < n; img++) {                                                                          \
-            pad_planes(x + (long)img * W * W, s, 1);                                                               \
-            forward_image(s, w, y + (long)img * m * W * W, m);                                                       \
+            pad_planes(x + (long)img * W * W, s, 1);                                                                 \
+            forward_image(s, w, b, y + (long)img * m * W * W, m);                                                    \
         }                                                                                                            \
     }                                                                                                                \
     FM_TARGET static void first_input_grad_##SUFFIX(const float *dy, const float *w, float *dx, int n, int m) {     \
         for (int img = 0; img < n; img++) input_grad_image(dy + (long)img * m * W * W, w, dx + (long)img * W * W, m);   \
     }                                                                                                                \
     FM_TARGET static void first_pad_##SUFFIX(const float *x, float *p, int n) { pad_planes(x, p, n); }              \
-    FM_TARGET static void first_weight_grad_##SUFFIX(const float *p, const float *dy, float *dw, float *sums, int n, \
-                                                     int m, int c0, int c1) {                                        \
-        weight_grad_channels(p, dy, dw, sums, n, m, c0, c1);                                                         \
+    FM_TARGET static void first_weight_grad_##SUFFIX(const float *p, const float *dy, float *dw, float *db,          \
+                                                     float *sums, int n, int m, int c0, int c1) {                    \
+        weight_grad_channels(p, dy, dw, db, sums, n, m, c0, c1);                                                     \
     }
 
 FM_FIRST_KERNELS(baseline, )
@@ -171,18 +179,18 @@ FM_FIRST_KERNELS(avx512, __attribute__((target("avx512f,fma"))))
 #define first_pad_avx512 first_pad_baseline
 #endif
 
-void fm_first_forward(const float *x, const float *w, float *y, int n, int out_ch, float *scratch) {
-    (fm_direct_use_fast() ? first_forward_avx512 : first_forward_baseline)(x, w, y, n, out_ch, scratch);
+void fm_first_forward(const float *x, const float *w, const float *bias, float *y, int n, int out_ch, float *scratch) {
+    (fm_direct_use_fast() ? first_forward_avx512 : first_forward_baseline)(x, w, bias, y, n, out_ch, scratch);
 }
 
 void fm_first_input_grad(const float *dy, const float *w, float *dx, int n, int out_ch) {
     (fm_direct_use_fast() ? first_input_grad_avx512 : first_input_grad_baseline)(dy, w, dx, n, out_ch);
 }
 
-void fm_first_weight_grad(const float *padded, const float *dy, float *dw, float *sums, int n, int out_ch, int co_begin,
-                          int co_end) {
-    (fm_direct_use_fast() ? first_weight_grad_avx512 : first_weight_grad_baseline)(padded, dy, dw, sums, n, out_ch, co_begin,
-                                                                                    co_end);
+void fm_first_weight_grad(const float *padded, const float *dy, float *dw, float *db, float *sums, int n, int out_ch,
+                          int co_begin, int co_end) {
+    (fm_direct_use_fast() ? first_weight_grad_avx512 : first_weight_grad_baseline)(padded, dy, dw, db, sums, n, out_ch,
+                                                                                    co_begin, co_end);
 }
 
 void fm_first_pad(const float *x, float *padded, int n) {
