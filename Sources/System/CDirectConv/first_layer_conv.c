@@ -25,7 +25,8 @@ static inline __attribute__((always_inline)) void pad_planes(const float *x, flo
             store16(dst + r * W, __builtin_shufflevector(zero, row[0], FM_RIGHT));
             store16(dst + r * W + 16, __builtin_shufflevector(row[0], row[1], FM_RIGHT));
             store16(dst + r * W + 32, __builtin_shufflevector(row[1], row[2], FM_RIGHT));
-            _Pragma("clang loop unroll(full)") for (int v = 0; v < ROW_VECTORS; v++) store16(dst + SHIFTED + r * W + 16 * v, row[v]);
+            _Pragma("clang loop unroll(full)") for (int v = 0; v < ROW_VECTORS; v++)
+                store16(dst + SHIFTED + r * W + 16 * v, row[v]);
             store16(dst + 2 * SHIFTED + r * W, __builtin_shufflevector(row[0], row[1], FM_LEFT));
             store16(dst + 2 * SHIFTED + r * W + 16, __builtin_shufflevector(row[1], row[2], FM_LEFT));
             store16(dst + 2 * SHIFTED + r * W + 32, __builtin_shufflevector(row[2], zero, FM_LEFT));
@@ -142,7 +143,8 @@ static inline __attribute__((always_inline)) void weight_grad_channels(const flo
                                                                        int c1) {
     for (int img = 0; img < n; img++)
         for (int co = c0; co < c1; co += 2)
-            weight_grad_pair(padded + (long)img * PADDED, dy + ((long)img * out_ch + co) * W * W, sums + co * FM_FIRST_SUMS, img == 0);
+            weight_grad_pair(padded + (long)img * PADDED, dy + ((long)img * out_ch + co) * W * W,
+                             sums + co * FM_FIRST_SUMS, img == 0);
     for (int co = c0; co < c1; co++)
         for (int t = 0; t < 10; t++) {
             float sum = 0;

@@ -2,9 +2,9 @@
 #define FACEMINE_DIRECT_CONV_H
 // Direct 3x3 convolutions (padding 1) for the planes of ResNet-18 and MyCNN on 48x48 faces,
 // where much of an im2col matrix would be padding, and the 1x1 stride-2 shortcut projections
-// on the smallest planes (padding 0), whose im2col matrix is only a subsampled copy of x. Each output
-// sums only the taps that land inside the input, 16 channels to a vector, a few images (or
-// pixels of a row) to a tile of accumulators.
+// on the smallest planes (padding 0), whose im2col matrix is only a subsampled copy of x.
+// Each output sums only the taps that land inside the input, 16 channels to a vector, a few
+// images (or pixels of a row) to a tile of accumulators.
 // Channel counts must be multiples of 16; `block_begin..<block_end` are 16-channel blocks, so
 // callers split the work over threads. Plain C vectors, compiled for AVX-512 and for the
 // baseline, the AVX-512 copy used where the CPU has it.
