@@ -33,6 +33,8 @@ import Testing
         // Its one-channel first layer (vectors along rows; 24 out channels = 3 tiles of 8, 12
         // pairs for the weight gradient over 3 threads).
         ConvGeometry(batch: 3, inChannels: 1, height: 48, width: 48, outChannels: 24, kernel: 3, stride: 1, padding: 1),
+        // And the imagenet stem (7x7, stride 2; 16 out channels: 2 tiles of 8, 8 pairs).
+        ConvGeometry(batch: 3, inChannels: 1, height: 48, width: 48, outChannels: 16, kernel: 7, stride: 2, padding: 3),
     ]
 
     @Test(arguments: shapes)

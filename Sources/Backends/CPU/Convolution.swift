@@ -20,8 +20,8 @@ public enum ConvAlgorithm: String, CaseIterable, Sendable {
     case batched
     /// No im2col: each output sums only the taps inside the input (`DirectConvolution.swift`);
     /// 3x3 kernels on the plane sizes 48x48 faces lead to, 1x1 stride-2 shortcuts from 6x6 and
-    /// 3x3 planes, 16-channel multiples; and one-channel 3x3 first layers on 48x48
-    /// (`FirstLayerConvolution.swift`).
+    /// 3x3 planes, 16-channel multiples; and one-channel first layers on 48x48, 3x3 and the 7x7
+    /// stride-2 stem (`FirstLayerConvolution.swift`).
     case direct
 
     /// Per-image products win clearly from 24x24 output planes up; at 12x12 the two algorithms
