@@ -487,9 +487,8 @@ static inline __attribute__((always_inline)) void s2_weight_grad_blocks(
         }                                                                                                        \
     }
 
-FM_KERNELS(baseline, )
+FM_BOTH_COPIES(FM_KERNELS)
 #if defined(__x86_64__)
-FM_KERNELS(avx512, __attribute__((target("avx512f,fma"))))
 int fm_direct_fast(void) {
     static int has = -1;  // stored with the same value by whichever thread gets here first
     int known = __atomic_load_n(&has, __ATOMIC_RELAXED);
@@ -502,9 +501,6 @@ int fm_direct_fast(void) {
 }
 #else
 int fm_direct_fast(void) { return 0; }
-#define forward_avx512 forward_baseline
-#define input_grad_avx512 input_grad_baseline
-#define weight_grad_avx512 weight_grad_baseline
 #endif
 
 static int baseline_only = 0;
@@ -512,16 +508,16 @@ void fm_direct_use_baseline(int yes) { __atomic_store_n(&baseline_only, yes, __A
 int fm_direct_use_fast(void) { return fm_direct_fast() && !__atomic_load_n(&baseline_only, __ATOMIC_RELAXED); }
 
 void fm_direct_forward(int g, const float *x, const float *packed, float *y, int n, int c, int m, int b0, int b1) {
-    (fm_direct_use_fast() ? forward_avx512 : forward_baseline)(g, x, packed, y, n, c, m, b0, b1);
+    FM_PICK(forward)(g, x, packed, y, n, c, m, b0, b1);
 }
 
 void fm_direct_input_grad(int g, const float *dy, const float *packed_t, float *dx, int n, int c, int m, int b0, int b1) {
-    (fm_direct_use_fast() ? input_grad_avx512 : input_grad_baseline)(g, dy, packed_t, dx, n, c, m, b0, b1);
+    FM_PICK(input_grad)(g, dy, packed_t, dx, n, c, m, b0, b1);
 }
 
 void fm_direct_weight_grad(int g, const float *x, const float *dy_b, float *pg, int n, int c, int c0, int c1,
                            int b0, int b1) {
-    (fm_direct_use_fast() ? weight_grad_avx512 : weight_grad_baseline)(g, x, dy_b, pg, n, c, c0, c1, b0, b1);
+    FM_PICK(weight_grad)(g, x, dy_b, pg, n, c, c0, c1, b0, b1);
 }
 
 // Packing moves each weight once, but the small planes pack a block of weights every call,
@@ -589,19 +585,13 @@ static inline __attribute__((always_inline)) void unpack_blocks(const float *pac
         if (taps == 9) unpack_blocks(p, w, c, 9, b0, b1);                                                          \
         else unpack_blocks(p, w, c, 1, b0, b1);                                                                    \
     }
-FM_PACKING(baseline, )
-#if defined(__x86_64__)
-FM_PACKING(avx512, __attribute__((target("avx512f,fma"))))
-#else
-#define pack_avx512 pack_baseline
-#define unpack_avx512 unpack_baseline
-#endif
+FM_BOTH_COPIES(FM_PACKING)
 
 void fm_direct_pack(const float *w, float *packed, int out_ch, int in_ch, int taps, int transposed, int b0, int b1) {
-    (fm_direct_use_fast() ? pack_avx512 : pack_baseline)(w, packed, out_ch, in_ch, taps, transposed, b0, b1);
+    FM_PICK(pack)(w, packed, out_ch, in_ch, taps, transposed, b0, b1);
 }
 
 void fm_direct_unpack(const float *packed, float *w, int out_ch, int in_ch, int taps, int b0, int b1) {
     (void)out_ch;
-    (fm_direct_use_fast() ? unpack_avx512 : unpack_baseline)(packed, w, in_ch, taps, b0, b1);
+    FM_PICK(unpack)(packed, w, in_ch, taps, b0, b1);
 }

@@ -171,30 +171,21 @@ static inline __attribute__((always_inline)) void weight_grad_channels(const flo
         weight_grad_channels(p, dy, dw, db, sums, n, m, c0, c1);                                                     \
     }
 
-FM_FIRST_KERNELS(baseline, )
-#if defined(__x86_64__)
-FM_FIRST_KERNELS(avx512, __attribute__((target("avx512f,fma"))))
-#else
-#define first_forward_avx512 first_forward_baseline
-#define first_input_grad_avx512 first_input_grad_baseline
-#define first_weight_grad_avx512 first_weight_grad_baseline
-#define first_pad_avx512 first_pad_baseline
-#endif
+FM_BOTH_COPIES(FM_FIRST_KERNELS)
 
 void fm_first_forward(const float *x, const float *w, const float *bias, float *y, int n, int out_ch, float *scratch) {
-    (fm_direct_use_fast() ? first_forward_avx512 : first_forward_baseline)(x, w, bias, y, n, out_ch, scratch);
+    FM_PICK(first_forward)(x, w, bias, y, n, out_ch, scratch);
 }
 
 void fm_first_input_grad(const float *dy, const float *w, float *dx, int n, int out_ch) {
-    (fm_direct_use_fast() ? first_input_grad_avx512 : first_input_grad_baseline)(dy, w, dx, n, out_ch);
+    FM_PICK(first_input_grad)(dy, w, dx, n, out_ch);
 }
 
 void fm_first_weight_grad(const float *padded, const float *dy, float *dw, float *db, float *sums, int n, int out_ch,
                           int co_begin, int co_end) {
-    (fm_direct_use_fast() ? first_weight_grad_avx512 : first_weight_grad_baseline)(padded, dy, dw, db, sums, n, out_ch,
-                                                                                    co_begin, co_end);
+    FM_PICK(first_weight_grad)(padded, dy, dw, db, sums, n, out_ch, co_begin, co_end);
 }
 
 void fm_first_pad(const float *x, float *padded, int n) {
-    (fm_direct_use_fast() ? first_pad_avx512 : first_pad_baseline)(x, padded, n);
+    FM_PICK(first_pad)(x, padded, n);
 }

@@ -17,6 +17,17 @@ static inline __attribute__((always_inline)) v16 splat(float s) {
     return (v16){s, s, s, s, s, s, s, s, s, s, s, s, s, s, s, s};
 }
 
+// Every kernel family is compiled twice: KERNELS(SUFFIX, TARGET) defines its functions as
+// name_SUFFIX with TARGET's instruction set, and FM_PICK(name) is the copy to call now (the
+// AVX-512 one where the CPU has it and tests have not forced the baseline; see direct_conv.h).
+#if defined(__x86_64__)
+#define FM_BOTH_COPIES(KERNELS) KERNELS(baseline, ) KERNELS(avx512, __attribute__((target("avx512f,fma"))))
+#define FM_PICK(name) (fm_direct_use_fast() ? name##_avx512 : name##_baseline)
+#else
+#define FM_BOTH_COPIES(KERNELS) KERNELS(baseline, )
+#define FM_PICK(name) name##_baseline
+#endif
+
 // Transposes 16 vectors in place (r[i][l] becomes r[l][i]): four butterfly stages, each
 // swapping the off-diagonal d x d blocks of every 2d x 2d block, d = 8, 4, 2, 1.
 #define FM_LANE_LO(d, l) (((l) & (d)) ? 16 + (l) - (d) : (l))

@@ -168,30 +168,21 @@ static inline __attribute__((always_inline)) void weight_grad_channels(const flo
         weight_grad_channels(t, dy, dw, db, sums, n, m, c0, c1);                                                    \
     }
 
-FM_STEM_KERNELS(baseline, )
-#if defined(__x86_64__)
-FM_STEM_KERNELS(avx512, __attribute__((target("avx512f,fma"))))
-#else
-#define stem_arrange_avx512 stem_arrange_baseline
-#define stem_forward_avx512 stem_forward_baseline
-#define stem_input_grad_avx512 stem_input_grad_baseline
-#define stem_weight_grad_avx512 stem_weight_grad_baseline
-#endif
+FM_BOTH_COPIES(FM_STEM_KERNELS)
 
 void fm_stem_arrange(const float *x, float *taps, int n) {
-    (fm_direct_use_fast() ? stem_arrange_avx512 : stem_arrange_baseline)(x, taps, n);
+    FM_PICK(stem_arrange)(x, taps, n);
 }
 
 void fm_stem_forward(const float *x, const float *w, const float *bias, float *y, int n, int out_ch, float *scratch) {
-    (fm_direct_use_fast() ? stem_forward_avx512 : stem_forward_baseline)(x, w, bias, y, n, out_ch, scratch);
+    FM_PICK(stem_forward)(x, w, bias, y, n, out_ch, scratch);
 }
 
 void fm_stem_input_grad(const float *dy, const float *w, float *dx, int n, int out_ch, float *scratch) {
-    (fm_direct_use_fast() ? stem_input_grad_avx512 : stem_input_grad_baseline)(dy, w, dx, n, out_ch, scratch);
+    FM_PICK(stem_input_grad)(dy, w, dx, n, out_ch, scratch);
 }
 
 void fm_stem_weight_grad(const float *taps, const float *dy, float *dw, float *db, float *sums, int n, int out_ch,
                          int co_begin, int co_end) {
-    (fm_direct_use_fast() ? stem_weight_grad_avx512 : stem_weight_grad_baseline)(taps, dy, dw, db, sums, n, out_ch,
-                                                                                  co_begin, co_end);
+    FM_PICK(stem_weight_grad)(taps, dy, dw, db, sums, n, out_ch, co_begin, co_end);
 }
