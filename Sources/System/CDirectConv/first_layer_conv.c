@@ -145,13 +145,7 @@ static inline __attribute__((always_inline)) void weight_grad_channels(const flo
         for (int co = c0; co < c1; co += 2)
             weight_grad_pair(padded + (long)img * PADDED, dy + ((long)img * out_ch + co) * W * W,
                              sums + co * FM_FIRST_SUMS, img == 0);
-    for (int co = c0; co < c1; co++)
-        for (int t = 0; t < 10; t++) {
-            float sum = 0;
-            for (int j = 0; j < 16; j++) sum += sums[co * FM_FIRST_SUMS + t * 16 + j];
-            if (t < 9) dw[co * 9 + t] = sum;
-            else if (db) db[co] = sum;
-        }
+    add_lanes(sums, 9, dw, db, c0, c1);
 }
 
 #define FM_FIRST_KERNELS(SUFFIX, FM_TARGET)                                                                        \

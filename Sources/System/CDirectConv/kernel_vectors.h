@@ -28,6 +28,19 @@ static inline __attribute__((always_inline)) v16 splat(float s) {
 #define FM_PICK(name) name##_baseline
 #endif
 
+// The one-channel layers' weight gradients end as per-lane partial sums, `sums[co][slot][16]`
+// with slots 0..<taps for the weights and slot `taps` for the bias: dw[co][tap] and db[co]
+// (db optional) are their lane totals, for out channels c0..<c1.
+static inline void add_lanes(const float *sums, int taps, float *dw, float *db, int c0, int c1) {
+    for (int co = c0; co < c1; co++)
+        for (int slot = 0; slot <= taps; slot++) {
+            float sum = 0;
+            for (int j = 0; j < 16; j++) sum += sums[((long)co * (taps + 1) + slot) * 16 + j];
+            if (slot < taps) dw[co * taps + slot] = sum;
+            else if (db) db[co] = sum;
+        }
+}
+
 // Transposes 16 vectors in place (r[i][l] becomes r[l][i]): four butterfly stages, each
 // swapping the off-diagonal d x d blocks of every 2d x 2d block, d = 8, 4, 2, 1.
 #define FM_LANE_LO(d, l) (((l) & (d)) ? 16 + (l) - (d) : (l))

@@ -138,13 +138,7 @@ static inline __attribute__((always_inline)) void weight_grad_channels(const flo
         for (int co = c0; co < c1; co += 2)
             weight_grad_pair(taps + (long)img * TAPS, dy + ((long)img * out_ch + co) * OW * OW,
                              sums + co * FM_STEM_SUMS_PER_CHANNEL, img == 0);
-    for (int co = c0; co < c1; co++)
-        for (int slot = 0; slot <= K * K; slot++) {
-            float sum = 0;
-            for (int j = 0; j < 16; j++) sum += sums[co * FM_STEM_SUMS_PER_CHANNEL + slot * 16 + j];
-            if (slot < K * K) dw[co * K * K + slot] = sum;
-            else if (db) db[co] = sum;
-        }
+    add_lanes(sums, K * K, dw, db, c0, c1);
 }
 
 #define FM_STEM_KERNELS(SUFFIX, FM_TARGET)                                                                         \
