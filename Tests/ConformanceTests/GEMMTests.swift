@@ -8,6 +8,10 @@ import Testing
         GEMM(m: 5, n: 7, k: 3, transposeB: true),
         GEMM(m: 33, n: 17, k: 65, transposeA: true, transposeB: true, alpha: 0.5, beta: -1.5),
         GEMM(m: 1, n: 1, k: 1, beta: 1),
+        // Wider than tall, as im2col products: the CPU backend's wide kernel with partial
+        // 96-column panels, k in blocks of 128 and rows not a multiple of its 4.
+        GEMM(m: 13, n: 300, k: 200, transposeA: true, alpha: 0.5, beta: 1),
+        GEMM(m: 6, n: 193, k: 130, beta: -1.5),
         // Strided-batched, packed and with gaps between problems.
         GEMM(m: 4, n: 6, k: 5, batchCount: 3),
         GEMM(m: 4, n: 6, k: 5, transposeB: true, alpha: 2, beta: 0.5, batchCount: 3, strideA: 25, strideB: 31, strideC: 30),

@@ -59,6 +59,7 @@ final class Workspace {
         case taps = 3       // Int32 tap-offset table of small-plane convolutions
         case packedWeights = 4      // direct convolution: weights in 16-channel blocks (all, or one per thread)
         case packedWeightGrads = 5  // direct convolution: weight gradients in 16-channel blocks
+        case packedA = 6    // the wide GEMM kernel's packed left operand
     }
 
     private var buffers: [UnsafeMutableRawPointer?] = Array(repeating: nil, count: Slot.allCases.count)

@@ -1,4 +1,5 @@
 import CBLAS
+import CDirectConv
 import FacemineDevice
 
 extension CPUBackend {
@@ -31,7 +32,10 @@ extension CPUBackend {
                        beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int) {
         // Blocks of fewer than ~64 rows or columns waste the BLAS micro-kernel; small products run whole.
         let minimumBlock = 64
-        if n >= m {
+        if n >= m && !transposeB && k > 0 && CPUBackend.directConvolutionIsFast {
+            wideSGEMM(transposeA: transposeA, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb,
+                      beta: beta, c: c, ldc: ldc)
+        } else if n >= m {
             parallel.forRanges(n, grain: minimumBlock) { cols in
                 let j = cols.lowerBound
                 sgemm(transposeA: transposeA, transposeB: transposeB, m: m, n: cols.count, k: k, alpha: alpha,
@@ -45,6 +49,27 @@ extension CPUBackend {
                       a: transposeA ? a + i : a + i * lda, lda: lda, b: b, ldb: ldb,
                       beta: beta, c: c + i * ldc, ldc: ldc)
             }
+        }
+    }
+}
+
+extension CPUBackend {
+    /// Columns of the product per panel of the wide kernel (`wide_gemm.h`).
+    static let widePanel = 96
+
+    /// A product at least as wide as it is tall, through the wide kernel: A packed once, then
+    /// whole 96-column panels of B and C to each thread. On im2col shapes with 32-128 rows it
+    /// ran 10-30% faster than OpenBLAS on one core (which packs all of B), and about as fast
+    /// on the larger ones; B transposed stays with OpenBLAS.
+    func wideSGEMM(transposeA: Bool, m: Int, n: Int, k: Int, alpha: Float, a: UnsafePointer<Float>, lda: Int,
+                   b: UnsafePointer<Float>, ldb: Int, beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int) {
+        let packed = workspace.floats(.packedA, count: fm_wide_gemm_packed_a_floats(Int32(m), Int32(k)))
+        fm_wide_gemm_pack_a(a, Int32(lda), transposeA ? 1 : 0, Int32(m), Int32(k), alpha, packed)
+        let panels = (n + CPUBackend.widePanel - 1) / CPUBackend.widePanel
+        parallel.forRanges(panels) { range in
+            let first = range.lowerBound * CPUBackend.widePanel
+            let columns = Swift.min(range.upperBound * CPUBackend.widePanel, n) - first
+            fm_wide_gemm(packed, Int32(m), Int32(columns), Int32(k), b + first, Int32(ldb), beta, c + first, Int32(ldc))
         }
     }
 }
