@@ -35,6 +35,12 @@ import Testing
         ConvGeometry(batch: 3, inChannels: 1, height: 48, width: 48, outChannels: 24, kernel: 3, stride: 1, padding: 1),
         // And the imagenet stem (7x7, stride 2; 16 out channels: 2 tiles of 8, 8 pairs).
         ConvGeometry(batch: 3, inChannels: 1, height: 48, width: 48, outChannels: 16, kernel: 7, stride: 2, padding: 3),
+        // The pointwise algorithm (1x1, no padding, 64+ output pixels): odd sizes everywhere (rows
+        // off the wide kernel's groups of 4, partial panels), stride 1 and 2, and 130 in channels
+        // with 144 output pixels, so both of its products run more than one k block.
+        ConvGeometry(batch: 3, inChannels: 5, height: 17, width: 19, outChannels: 7, kernel: 1, stride: 2, padding: 0),
+        ConvGeometry(batch: 2, inChannels: 6, height: 9, width: 11, outChannels: 9, kernel: 1, stride: 1, padding: 0),
+        ConvGeometry(batch: 4, inChannels: 130, height: 24, width: 24, outChannels: 6, kernel: 1, stride: 2, padding: 0),
     ]
 
     @Test(arguments: shapes)
@@ -42,12 +48,12 @@ import Testing
         try agree(g, [ConvAlgorithm](ConvAlgorithm.allCases))
     }
 
-    /// The direct kernels' baseline copy (what runs without AVX-512), checked here too.
-    @Test(arguments: shapes.filter { ConvAlgorithm.direct.applies(to: $0) })
-    func directBaselineKernelsAgree(_ g: ConvGeometry) throws {
+    /// The C kernels' baseline copy (what runs without AVX-512), checked here too.
+    @Test(arguments: shapes.filter { ConvAlgorithm.direct.applies(to: $0) || ConvAlgorithm.pointwise.applies(to: $0) })
+    func baselineKernelsAgree(_ g: ConvGeometry) throws {
         CPUBackend.useBaselineDirectKernels(true)
         defer { CPUBackend.useBaselineDirectKernels(false) }
-        try agree(g, [.direct])
+        try agree(g, [.direct, .pointwise])
     }
 
     func agree(_ g: ConvGeometry, _ algorithms: [ConvAlgorithm]) throws {

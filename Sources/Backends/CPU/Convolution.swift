@@ -23,6 +23,9 @@ public enum ConvAlgorithm: String, CaseIterable, Sendable {
     /// 3x3 planes, 16-channel multiples; and one-channel first layers on 48x48, 3x3 and the 7x7
     /// stride-2 stem (`FirstLayerConvolution.swift`).
     case direct
+    /// 1x1 kernels without padding, one product per image with no im2col (at stride 2, x
+    /// subsampled); `PointwiseConvolution.swift`.
+    case pointwise
 
     /// Per-image products win clearly from 24x24 output planes up; at 12x12 the two algorithms
     /// trade places from run to run, and below that one image's product is too narrow for BLAS.
@@ -36,6 +39,10 @@ public enum ConvAlgorithm: String, CaseIterable, Sendable {
             self = .direct
             return
         }
+        if ConvAlgorithm.pointwise.applies(to: g) && CPUBackend.directConvolutionIsFast {
+            self = .pointwise
+            return
+        }
         let largePlanes = g.outHeight * g.outWidth >= ConvAlgorithm.imagewiseMinimumPlane
         self = largePlanes && g.batch >= threads ? .imagewise : .batched
     }
@@ -45,6 +52,7 @@ public enum ConvAlgorithm: String, CaseIterable, Sendable {
         switch self {
         case .imagewise, .batched: return true
         case .direct: return CPUBackend.directGeometry(g) != nil || CPUBackend.firstLayerApplies(g)
+        case .pointwise: return CPUBackend.pointwiseApplies(g)
         }
     }
 }
@@ -100,6 +108,7 @@ extension CPUBackend {
         case .imagewise: imagewiseConvForward(g, input: x, weight: w, bias: b, output: y)
         case .batched: batchedConvForward(g, input: x, weight: w, bias: b, output: y)
         case .direct: directConvForward(g, input: x, weight: w, bias: b, output: y)
+        case .pointwise: pointwiseConvForward(g, input: x, weight: w, bias: b, output: y)
         }
     }
 
@@ -115,6 +124,7 @@ extension CPUBackend {
         case .imagewise: imagewiseConvBackward(g, input: x, weight: w, gradOutput: dy, gradInput: dx, gradWeight: dw, gradBias: db)
         case .batched: batchedConvBackward(g, input: x, weight: w, gradOutput: dy, gradInput: dx, gradWeight: dw, gradBias: db)
         case .direct: directConvBackward(g, input: x, weight: w, gradOutput: dy, gradInput: dx, gradWeight: dw, gradBias: db)
+        case .pointwise: pointwiseConvBackward(g, input: x, weight: w, gradOutput: dy, gradInput: dx, gradWeight: dw, gradBias: db)
         }
     }
 

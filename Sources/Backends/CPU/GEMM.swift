@@ -69,7 +69,7 @@ extension CPUBackend {
         parallel.forRanges(panels) { range in
             let first = range.lowerBound * CPUBackend.widePanel
             let columns = Swift.min(range.upperBound * CPUBackend.widePanel, n) - first
-            fm_wide_gemm(packed, Int32(m), Int32(columns), Int32(k), b + first, Int32(ldb), beta, c + first, Int32(ldc))
+            fm_wide_gemm(packed, Int32(m), Int32(columns), Int32(k), b + first, Int32(ldb), 0, beta, nil, c + first, Int32(ldc))
         }
     }
 }

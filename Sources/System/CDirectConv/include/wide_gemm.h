@@ -13,5 +13,8 @@ long fm_wide_gemm_packed_a_floats(int m, int k);
 void fm_wide_gemm_pack_a(const float *a, int lda, int transposed, int m, int k, float alpha, float *packed);
 // Columns 0..<n of C from packed A and B, both already offset to the first column: one
 // thread's share; threads take disjoint column ranges (multiples of 96 keep panels whole).
-void fm_wide_gemm(const float *packed_a, int m, int n, int k, const float *b, int ldb, float beta, float *c, int ldc);
+// B(l, j) = b[l * ldb + j], or b[j * ldb + l] with b_transposed (panels then go through
+// register transposes). bias (optional, NULL) holds one value per row of C, added to it.
+void fm_wide_gemm(const float *packed_a, int m, int n, int k, const float *b, int ldb, int b_transposed, float beta,
+                  const float *bias, float *c, int ldc);
 #endif

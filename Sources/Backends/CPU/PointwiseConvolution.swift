@@ -1,0 +1,86 @@
+import CDirectConv
+import FacemineDevice
+
+/// 1x1 convolutions without padding (ResNet-18's shortcut projections) as one product per
+/// image, Y = W X, through the wide GEMM kernel: at stride 2, X is the subsampled input, the
+/// only pixels the kernel reads. As im2col products over chunks of images they ran at 40-60%
+/// of peak: the tap-table gather, the product into a scratch matrix and its scatter back to
+/// NCHW each cost a pass; here the product writes the output planes in place. Threads take
+/// whole images; weight gradients are summed per thread, then across threads in order, so
+/// results are deterministic for a given thread count.
+extension CPUBackend {
+    /// Where it applies: a 1x1 kernel without padding, on planes of at least `pointwiseMinimumPlane`
+    /// output pixels (one image's product must fill the kernel's 96-column panels; the 6x6 and
+    /// smaller planes stay with `batched` and `direct`).
+    static func pointwiseApplies(_ g: ConvGeometry) -> Bool {
+        g.kernel == 1 && g.padding == 0 && g.outHeight * g.outWidth >= pointwiseMinimumPlane
+    }
+    static let pointwiseMinimumPlane = 64
+
+    func pointwiseConvForward(_ g: ConvGeometry, input: UnsafePointer<Float>, weight: UnsafePointer<Float>,
+                              bias: UnsafePointer<Float>?, output: UnsafeMutablePointer<Float>) {
+        let plane = g.outHeight * g.outWidth, inPlane = g.height * g.width
+        let M = g.outChannels, C = g.inChannels
+        let packed = workspace.floats(.packedA, count: fm_wide_gemm_packed_a_floats(Int32(M), Int32(C)))
+        fm_wide_gemm_pack_a(weight, Int32(C), 0, Int32(M), Int32(C), 1, packed)
+        let perThread = alignedCount(C * plane)
+        let scratch = workspace.floats(.perThread, count: threads * perThread)
+        parallel.forChunks(g.batch) { chunk, images in
+            let xs = scratch + chunk * perThread
+            for n in images {
+                let columns = subsampled(g, input + n * C * inPlane, into: xs)
+                fm_wide_gemm(packed, Int32(M), Int32(plane), Int32(C), columns, Int32(plane), 0, 0, bias,
+                             output + n * M * plane, Int32(plane))
+            }
+        }
+    }
+
+    func pointwiseConvBackward(_ g: ConvGeometry, input: UnsafePointer<Float>, weight: UnsafePointer<Float>,
+                               gradOutput: UnsafePointer<Float>, gradInput: UnsafeMutablePointer<Float>?,
+                               gradWeight: UnsafeMutablePointer<Float>, gradBias: UnsafeMutablePointer<Float>?) {
+        let plane = g.outHeight * g.outWidth, inPlane = g.height * g.width
+        let M = g.outChannels, C = g.inChannels
+        // dX = W^T dY: W packed transposed once, for every image.
+        let packedWT = workspace.floats(.packedA, count: fm_wide_gemm_packed_a_floats(Int32(C), Int32(M)))
+        if gradInput != nil { fm_wide_gemm_pack_a(weight, Int32(C), 1, Int32(C), Int32(M), 1, packedWT) }
+        // Per thread: x subsampled, dX subsampled, dY packed as the left operand of dW += dY X^T,
+        // and partial sums of dW and the bias gradient.
+        let columnFloats = alignedCount(C * plane)
+        let packedFloats = alignedCount(fm_wide_gemm_packed_a_floats(Int32(M), Int32(plane)))
+        let partialFloats = alignedCount(M * C + M)
+        let perThread = 2 * columnFloats + packedFloats + partialFloats
+        let chunks = parallel.chunkCount(g.batch)
+        let scratch = workspace.floats(.perThread, count: chunks * perThread)
+        parallel.forChunks(g.batch) { chunk, images in
+            let xs = scratch + chunk * perThread, dxs = xs + columnFloats
+            let packedDY = dxs + columnFloats, partial = packedDY + packedFloats
+            partial.update(repeating: 0, count: M * C + M)
+            for n in images {
+                let dy = gradOutput + n * M * plane
+                for o in 0..<M { partial[M * C + o] += sumFloats(dy + o * plane, plane) }
+                let columns = subsampled(g, input + n * C * inPlane, into: xs)
+                fm_wide_gemm_pack_a(dy, Int32(plane), 0, Int32(M), Int32(plane), 1, packedDY)
+                fm_wide_gemm(packedDY, Int32(M), Int32(C), Int32(plane), columns, Int32(plane), 1, 1, nil, partial, Int32(C))
+                guard let gradInput else { continue }
+                let dx = gradInput + n * C * inPlane
+                let target = g.stride == 1 ? dx : dxs
+                fm_wide_gemm(packedWT, Int32(C), Int32(plane), Int32(M), dy, Int32(plane), 0, 0, nil, target, Int32(plane))
+                if g.stride != 1 {
+                    fm_upsample_with_zeros(dxs, dx, Int32(C), Int32(g.height), Int32(g.width), Int32(g.stride))
+                }
+            }
+        }
+        let partials = scratch + 2 * columnFloats + packedFloats
+        sumPartials(partials, stride: perThread, chunks: chunks, count: M * C, into: gradWeight)
+        if let gradBias { sumPartials(partials + M * C, stride: perThread, chunks: chunks, count: M, into: gradBias) }
+    }
+
+    /// One image's input as the product's right operand [in channels][out pixels]: x itself at
+    /// stride 1, else its subsampled copy in `buffer`.
+    private func subsampled(_ g: ConvGeometry, _ image: UnsafePointer<Float>, into buffer: UnsafeMutablePointer<Float>)
+        -> UnsafePointer<Float> {
+        guard g.stride != 1 else { return image }
+        fm_subsample(image, buffer, Int32(g.inChannels), Int32(g.height), Int32(g.width), Int32(g.stride))
+        return UnsafePointer(buffer)
+    }
+}
