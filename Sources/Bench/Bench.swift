@@ -40,7 +40,9 @@ public struct Bench {
             let backend = try target.choice.makeBackend(device: target.device, threads: options.threads).backend
             let startup = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
             let (peak, how) = peakFLOPS(target)
-            devices.append(BenchDevice(backend: label, description: backend.deviceDescription, peakGFLOPS: peak, peakHow: how))
+            let (bandwidth, bandwidthHow) = memoryBandwidth(target)
+            devices.append(BenchDevice(backend: label, description: backend.deviceDescription, peakGFLOPS: peak, peakHow: how,
+                                       bandwidthGBs: bandwidth, bandwidthHow: bandwidthHow))
             entries.append(BenchEntry(backend: label, group: .startup, name: "backend start-up", batch: 0, seconds: startup))
             if target.choice == .opencl, let index = target.device {
                 progress("\(label): kernel program build, cold and cached")
@@ -55,7 +57,8 @@ public struct Bench {
             entries.append(BenchEntry(backend: label, group: .startup, name: "first GEMM 256x256x256", batch: 0, seconds: firstGEMM))
 
             if options.includeOps {
-                entries += try OpTimings(backend: backend, label: label, options: options, peak: peak, progress: progress).run()
+                entries += try OpTimings(backend: backend, label: label, options: options, peak: peak,
+                                         roofline: Roofline(peakGFLOPS: peak, bandwidthGBs: bandwidth), progress: progress).run()
             }
             if options.includeModels {
                 entries += try ModelTimings(label: label, makeBackend: {
@@ -64,6 +67,13 @@ public struct Bench {
             }
         }
         return BenchReport(command: command, devices: devices, entries: entries)
+    }
+
+    /// Measured on the CPU only: an OpenCL device's copy speed would need a kernel of its own
+    /// (not written yet), so its ops keep % of peak alone.
+    private func memoryBandwidth(_ target: Target) -> (Double?, String?) {
+        guard target.choice == .cpu else { return (nil, "not measured on OpenCL devices") }
+        return MemoryBandwidth.cpu(threads: options.threads ?? DeviceInventory.cpuThreads)
     }
 
     private func peakFLOPS(_ target: Target) -> (Double?, String?) {

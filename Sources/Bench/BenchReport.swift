@@ -45,12 +45,18 @@ public struct BenchDevice: Codable, Sendable, Equatable {
     /// Peak FP32 rate in GFLOP/s, where it can be known, and how it was worked out.
     public var peakGFLOPS: Double?
     public var peakHow: String?
+    /// Memory bandwidth in GB/s, where measured, and how: the roof of memory-bound ops.
+    public var bandwidthGBs: Double?
+    public var bandwidthHow: String?
 
-    public init(backend: String, description: String, peakGFLOPS: Double?, peakHow: String?) {
+    public init(backend: String, description: String, peakGFLOPS: Double?, peakHow: String?,
+                bandwidthGBs: Double? = nil, bandwidthHow: String? = nil) {
         self.backend = backend
         self.description = description
         self.peakGFLOPS = peakGFLOPS
         self.peakHow = peakHow
+        self.bandwidthGBs = bandwidthGBs
+        self.bandwidthHow = bandwidthHow
     }
 }
 
@@ -69,6 +75,12 @@ public struct BenchEntry: Codable, Sendable, Equatable {
     public var gflops: Double?
     public var gigabytesPerSecond: Double?
     public var percentOfPeak: Double?
+    /// GEMM and convolutions: FLOPs per byte the op must move at least (`Roofline`), whether
+    /// that makes it memory-bound here, and the share of its roof (peak, or intensity x
+    /// bandwidth when memory-bound) it reached.
+    public var flopsPerByte: Double?
+    public var memoryBound: Bool?
+    public var percentOfRoof: Double?
     public var imagesPerSecond: Double?
     /// Bytes held by the backend (tensors, gradients, workspace) at its peak during the run.
     public var memoryBytes: Int?

@@ -10,8 +10,9 @@ public enum BenchTables {
         var out = ""
         let backends = report.devices.map(\.backend)
         out += heading("Devices", style)
-        out += table(["backend", "device", "peak GFLOP/s", "how"], report.devices.map {
-            [$0.backend, $0.description, $0.peakGFLOPS.map { String(format: "%.0f", $0) } ?? "-", $0.peakHow ?? "-"]
+        out += table(["backend", "device", "peak GFLOP/s", "how", "bandwidth GB/s", "how"], report.devices.map {
+            [$0.backend, $0.description, $0.peakGFLOPS.map { String(format: "%.0f", $0) } ?? "-", $0.peakHow ?? "-",
+             $0.bandwidthGBs.map { String(format: "%.1f", $0) } ?? "-", $0.bandwidthHow ?? "-"]
         }, style)
         for group in BenchEntry.Group.allCases {
             let rows = keys(report.entries.filter { $0.group == group })
@@ -30,8 +31,31 @@ public enum BenchTables {
             }
             out += table(header, body, style)
         }
+        out += roofline(report, style)
         if let other { out += comparison(report, other, style) }
         return out
+    }
+
+    /// Per backend, the GEMM and convolution rows on each side of the ridge: how many
+    /// compute-bound ones reach 70% of the FP32 peak, and how close the memory-bound ones come
+    /// to the bandwidth.
+    static func roofline(_ report: BenchReport, _ style: Style) -> String {
+        var rows: [[String]] = []
+        for device in report.devices {
+            guard let peak = device.peakGFLOPS, let bandwidth = device.bandwidthGBs else { continue }
+            let ops = report.entries.filter { $0.backend == device.backend && $0.memoryBound != nil }
+            guard !ops.isEmpty else { continue }
+            let compute = ops.filter { $0.memoryBound == false }, memory = ops.filter { $0.memoryBound == true }
+            let atPeak = compute.filter { ($0.percentOfPeak ?? 0) >= 70 }.count
+            let shares = memory.compactMap(\.percentOfRoof).sorted()
+            let median = shares.isEmpty ? "-" : String(format: "%.0f%%", shares[shares.count / 2])
+            rows.append([device.backend, String(format: "%.1f", peak / bandwidth), "\(compute.count)",
+                         "\(atPeak) of \(compute.count)", "\(memory.count)", median])
+        }
+        guard !rows.isEmpty else { return "" }
+        return heading("Roofline (GEMM and convolution rows)", style)
+            + table(["backend", "ridge flop/B", "compute-bound", ">= 70% of peak", "memory-bound", "median % of bandwidth"],
+                    rows, style)
     }
 
     /// Rows present in both reports: this run's rate, the other's, and this / other
@@ -65,7 +89,7 @@ public enum BenchTables {
     static func columns(_ group: BenchEntry.Group) -> [String] {
         switch group {
         case .startup: return ["s"]
-        case .gemm, .conv: return ["ms", "GFLOP/s", "% peak"]
+        case .gemm, .conv: return ["ms", "GFLOP/s", "% peak", "flop/B", "GB/s", "bound", "% roof"]
         case .batchnorm: return ["ms", "GB/s"]
         case .train: return ["images/s", "ms", "memory MB"]
         case .inference: return ["images/s", "ms"]
@@ -78,7 +102,11 @@ public enum BenchTables {
         switch group {
         case .startup: return [String(format: "%.3f", e.seconds)]
         case .gemm, .conv:
-            return [ms, e.gflops.map { String(format: "%.1f", $0) } ?? "-", e.percentOfPeak.map { String(format: "%.0f%%", $0) } ?? "-"]
+            return [ms, e.gflops.map { String(format: "%.1f", $0) } ?? "-", e.percentOfPeak.map { String(format: "%.0f%%", $0) } ?? "-",
+                    e.flopsPerByte.map { String(format: "%.1f", $0) } ?? "-",
+                    e.gigabytesPerSecond.map { String(format: "%.1f", $0) } ?? "-",
+                    e.memoryBound.map { $0 ? "memory" : "compute" } ?? "-",
+                    e.percentOfRoof.map { String(format: "%.0f%%", $0) } ?? "-"]
         case .batchnorm: return [ms, e.gigabytesPerSecond.map { String(format: "%.1f", $0) } ?? "-"]
         case .train:
             return [e.imagesPerSecond.map { String(format: "%.1f", $0) } ?? "-", ms,

@@ -8,6 +8,7 @@ struct OpTimings {
     let label: String
     let options: BenchOptions
     let peak: Double?
+    let roofline: Roofline
     let progress: (String) -> Void
 
     func run() throws -> [BenchEntry] {
@@ -34,13 +35,17 @@ struct OpTimings {
         try backend.makeTensor(shape, values: benchValues(Tensor.elementCount(shape), seed: seed))
     }
 
-    private func entry(_ group: BenchEntry.Group, _ name: String, seconds: Double, flops: Double? = nil, bytes: Double? = nil) -> BenchEntry {
+    /// An op's rates: GFLOP/s and % of peak where it does FLOPs, GB/s from the bytes it moves,
+    /// and for both its roofline figures.
+    private func entry(_ group: BenchEntry.Group, _ name: String, seconds: Double, flops: Double? = nil, bytes: Double) -> BenchEntry {
         var e = BenchEntry(backend: label, group: group, name: name, batch: options.opBatch, seconds: seconds)
-        if let flops {
-            e.gflops = flops / seconds / 1e9
-            if let peak { e.percentOfPeak = 100 * e.gflops! / peak }
+        guard let flops else {
+            e.gigabytesPerSecond = bytes / seconds / 1e9
+            return e
         }
-        if let bytes { e.gigabytesPerSecond = bytes / seconds / 1e9 }
+        e.gflops = flops / seconds / 1e9
+        if let peak { e.percentOfPeak = 100 * e.gflops! / peak }
+        roofline.annotate(&e, flops: flops, bytes: bytes)
         return e
     }
 
@@ -50,7 +55,7 @@ struct OpTimings {
         let seconds = try medianSeconds(backend, warmUp: options.warmUp, repeats: options.repeats) {
             backend.gemm(op, a: a, b: b, c: c)
         }
-        return entry(.gemm, name, seconds: seconds, flops: op.flops)
+        return entry(.gemm, name, seconds: seconds, flops: op.flops, bytes: Roofline.gemmBytes(m: m, n: n, k: k))
     }
 
     func convolution(_ g: ConvGeometry, layer: String) throws -> [BenchEntry] {
@@ -67,13 +72,14 @@ struct OpTimings {
             backend.conv2dBackward(g, input: x, weight: w, gradOutput: dy, gradInput: nil, gradWeight: dw, gradBias: nil)
         }
         var entries = [
-            entry(.conv, "forward \(layer)", seconds: forward, flops: g.usefulFlops),
-            entry(.conv, "grad weight \(layer)", seconds: weightOnly, flops: g.usefulFlops),
-            entry(.conv, "grad input + weight \(layer)", seconds: backward, flops: 2 * g.usefulFlops),
+            entry(.conv, "forward \(layer)", seconds: forward, flops: g.usefulFlops, bytes: g.forwardBytes),
+            entry(.conv, "grad weight \(layer)", seconds: weightOnly, flops: g.usefulFlops, bytes: g.weightGradientBytes),
+            entry(.conv, "grad input + weight \(layer)", seconds: backward, flops: 2 * g.usefulFlops, bytes: g.backwardBytes),
         ]
         // The input gradient's own time is the difference; too small to resolve on tiny shapes.
         if backward > weightOnly * 1.05 {
-            entries.append(entry(.conv, "grad input \(layer)", seconds: backward - weightOnly, flops: g.usefulFlops))
+            entries.append(entry(.conv, "grad input \(layer)", seconds: backward - weightOnly, flops: g.usefulFlops,
+                                 bytes: g.inputGradientBytes))
         }
         return entries
     }

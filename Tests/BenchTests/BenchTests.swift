@@ -1,5 +1,6 @@
 import FacemineBackends
-import FacemineBench
+@testable import FacemineBench
+import FacemineDevice
 import Foundation
 import Testing
 
@@ -36,10 +37,44 @@ import Testing
         #expect(report.entries.contains { $0.backend == "opencl:0" && $0.name == "kernel compile (empty cache)" })
         let cpu = try #require(report.devices.first { $0.backend == "cpu" })
         #expect((cpu.peakGFLOPS ?? 0) > 0 && cpu.peakHow?.contains("measured") == true, "the CPU's peak and how it was worked out")
+        #expect((cpu.bandwidthGBs ?? 0) > 0 && cpu.bandwidthHow?.contains("measured") == true, "the CPU's bandwidth and how")
+        let cpuOps = report.entries.filter { $0.backend == "cpu" && ($0.group == .gemm || $0.group == .conv) }
+        #expect(cpuOps.allSatisfy { ($0.flopsPerByte ?? 0) > 0 && $0.memoryBound != nil && ($0.percentOfRoof ?? 0) > 0 })
 
         // Compared with itself every ratio is 1.
         let table = BenchTables.render(report, compare: decoded, style: .markdown)
         #expect(table.contains("### Comparison with test") && table.contains("| 1.00 |"))
+        #expect(table.contains("### Roofline"))
+    }
+
+    /// Peak 100 GFLOP/s and 10 GB/s put the ridge at 10 FLOPs per byte: below it the roof is
+    /// intensity x bandwidth, above it the peak.
+    @Test func theRooflineJudgesEachOpAgainstTheRoofThatBindsIt() {
+        let roofline = Roofline(peakGFLOPS: 100, bandwidthGBs: 10)
+        var streaming = BenchEntry(backend: "cpu", group: .conv, name: "a", batch: 1, seconds: 1)
+        streaming.gflops = 4
+        roofline.annotate(&streaming, flops: 4e9, bytes: 2e9)
+        #expect(streaming.memoryBound == true && streaming.flopsPerByte == 2 && streaming.gigabytesPerSecond == 2)
+        #expect(abs((streaming.percentOfRoof ?? 0) - 20) < 1e-9, "4 GFLOP/s of a 2 x 10 = 20 GFLOP/s roof")
+        var dense = BenchEntry(backend: "cpu", group: .gemm, name: "b", batch: 1, seconds: 1)
+        dense.gflops = 80
+        roofline.annotate(&dense, flops: 80e9, bytes: 4e9)
+        #expect(dense.memoryBound == false && abs((dense.percentOfRoof ?? 0) - 80) < 1e-9)
+        // Without a measured bandwidth nothing is classified.
+        var unknown = BenchEntry(backend: "opencl:0", group: .gemm, name: "c", batch: 1, seconds: 1)
+        unknown.gflops = 1
+        Roofline(peakGFLOPS: 100, bandwidthGBs: nil).annotate(&unknown, flops: 1e9, bytes: 1e9)
+        #expect(unknown.memoryBound == nil && unknown.percentOfRoof == nil && unknown.flopsPerByte == 1)
+    }
+
+    /// A 1x1 stride-2 kernel reads a quarter of x; a 3x3 one reads all of it; dX is written whole.
+    @Test func convolutionTrafficCountsWhatEachPassMoves() {
+        let pointwise = ConvGeometry(batch: 2, inChannels: 4, height: 8, width: 8, outChannels: 6, kernel: 1, stride: 2, padding: 0)
+        #expect(pointwise.forwardBytes == 4 * Double(2 * 4 * 16 + 6 * 4 + 2 * 6 * 16))
+        #expect(pointwise.inputGradientBytes == 4 * Double(2 * 6 * 16 + 6 * 4 + 2 * 4 * 64))
+        let full = ConvGeometry(batch: 2, inChannels: 4, height: 8, width: 8, outChannels: 6, kernel: 3, stride: 1, padding: 1)
+        #expect(full.weightGradientBytes == 4 * Double(2 * 4 * 64 + 2 * 6 * 64 + 6 * 4 * 9))
+        #expect(full.backwardBytes == 4 * Double(2 * 4 * 64 + 2 * 6 * 64 + 2 * 6 * 4 * 9 + 2 * 4 * 64))
     }
 
     @Test func aFileOfAnotherSchemaIsRefusedWithAReason() throws {

@@ -1,5 +1,10 @@
 #include "peak.h"
 
+double fm_stream_copy(float *dst, const float *src, long n) {
+    for (long i = 0; i < n; i++) dst[i] = src[i];
+    return 8.0 * (double)n;
+}
+
 #if defined(__x86_64__)
 #include <immintrin.h>
 

@@ -1,0 +1,30 @@
+import CPeak
+import Dispatch
+import Foundation
+
+/// Memory bandwidth, the other roof next to the FP32 peak: an op that moves more bytes per
+/// FLOP than peak / bandwidth cannot reach the peak on any implementation, so its rate is
+/// judged against the bandwidth instead (`Roofline`).
+enum MemoryBandwidth {
+    /// Every thread copies its slice of two 128 MiB buffers at the same time (far larger than
+    /// any last-level cache), best of three; bytes as STREAM counts a copy (read + write).
+    static func cpu(threads: Int) -> (Double?, String) {
+        let floats = 32 << 20
+        let src = UnsafeMutablePointer<Float>.allocate(capacity: floats), dst = UnsafeMutablePointer<Float>.allocate(capacity: floats)
+        defer { src.deallocate(); dst.deallocate() }
+        // Touch every page first, so the first pass does not time the kernel handing them out.
+        src.initialize(repeating: 1, count: floats)
+        dst.initialize(repeating: 0, count: floats)
+        var best = 0.0
+        for _ in 0..<3 {
+            let start = DispatchTime.now().uptimeNanoseconds
+            DispatchQueue.concurrentPerform(iterations: threads) { t in
+                let range = (t * floats / threads)..<((t + 1) * floats / threads)
+                _ = fm_stream_copy(dst + range.lowerBound, src + range.lowerBound, range.count)
+            }
+            let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+            best = max(best, 8 * Double(floats) / seconds / 1e9)
+        }
+        return (best, String(format: "measured: %d threads copying 128 MiB (read + write counted, as STREAM does)", threads))
+    }
+}
