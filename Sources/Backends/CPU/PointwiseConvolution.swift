@@ -3,7 +3,9 @@ import FacemineDevice
 
 /// 1x1 convolutions without padding (ResNet-18's shortcut projections) as one product per
 /// image, Y = W X, through the wide GEMM kernel: at stride 2, X is the subsampled input, the
-/// only pixels the kernel reads. As im2col products over chunks of images they ran at 40-60%
+/// only pixels the kernel reads, gathered straight from x as the kernel packs its panels (a
+/// separate subsampling pass cost a third of the product's time, reading x from memory while
+/// no multiply-adds ran). As im2col products over chunks of images they ran at 40-60%
 /// of peak: the tap-table gather, the product into a scratch matrix and its scatter back to
 /// NCHW each cost a pass; here the product writes the output planes in place. Threads take
 /// whole images; weight gradients are summed per thread, then across threads in order, so
@@ -23,15 +25,9 @@ extension CPUBackend {
         let M = g.outChannels, C = g.inChannels
         let packed = workspace.floats(.packedA, count: fm_wide_gemm_packed_a_floats(Int32(M), Int32(C)))
         fm_wide_gemm_pack_a(weight, Int32(C), 0, Int32(M), Int32(C), 1, packed)
-        let perThread = alignedCount(C * plane)
-        let scratch = workspace.floats(.perThread, count: threads * perThread)
-        parallel.forChunks(g.batch) { chunk, images in
-            let xs = scratch + chunk * perThread
-            for n in images {
-                let columns = subsampled(g, input + n * C * inPlane, into: xs)
-                fm_wide_gemm(packed, Int32(M), Int32(plane), Int32(C), columns, Int32(plane), 0, 0, bias,
-                             output + n * M * plane, Int32(plane))
-            }
+        parallel.forEach(g.batch) { n in
+            fm_wide_gemm(packed, nil, 0, Int32(M), Int32(plane), Int32(C), pixelsRead(g, input + n * C * inPlane, transposed: false),
+                         0, bias, output + n * M * plane, Int32(plane))
         }
     }
 
@@ -43,44 +39,41 @@ extension CPUBackend {
         // dX = W^T dY: W packed transposed once, for every image.
         let packedWT = workspace.floats(.packedA, count: fm_wide_gemm_packed_a_floats(Int32(C), Int32(M)))
         if gradInput != nil { fm_wide_gemm_pack_a(weight, Int32(C), 1, Int32(C), Int32(M), 1, packedWT) }
-        // Per thread: x subsampled, dX subsampled, dY packed as the left operand of dW += dY X^T,
-        // and partial sums of dW and the bias gradient.
-        let columnFloats = alignedCount(C * plane)
-        let packedFloats = alignedCount(fm_wide_gemm_packed_a_floats(Int32(M), Int32(plane)))
-        let partialFloats = alignedCount(M * C + M)
-        let perThread = 2 * columnFloats + packedFloats + partialFloats
+        // Per thread: the subsampled dX of one image, and partial sums of dW and the bias gradient.
+        let columnFloats = alignedCount(C * plane), partialFloats = alignedCount(M * C + M)
+        let perThread = columnFloats + partialFloats
         let chunks = parallel.chunkCount(g.batch)
         let scratch = workspace.floats(.perThread, count: chunks * perThread)
         parallel.forChunks(g.batch) { chunk, images in
-            let xs = scratch + chunk * perThread, dxs = xs + columnFloats
-            let packedDY = dxs + columnFloats, partial = packedDY + packedFloats
+            let dxs = scratch + chunk * perThread, partial = dxs + columnFloats
             partial.update(repeating: 0, count: M * C + M)
             for n in images {
                 let dy = gradOutput + n * M * plane
+                // dW += dY X^T: dY's rows read in place, x gathered into the panels.
+                fm_wide_gemm(nil, dy, Int32(plane), Int32(M), Int32(C), Int32(plane),
+                             pixelsRead(g, input + n * C * inPlane, transposed: true), 1, nil, partial, Int32(C))
+                // dY is in cache now.
                 for o in 0..<M { partial[M * C + o] += sumFloats(dy + o * plane, plane) }
-                let columns = subsampled(g, input + n * C * inPlane, into: xs)
-                fm_wide_gemm_pack_a(dy, Int32(plane), 0, Int32(M), Int32(plane), 1, packedDY)
-                fm_wide_gemm(packedDY, Int32(M), Int32(C), Int32(plane), columns, Int32(plane), 1, 1, nil, partial, Int32(C))
                 guard let gradInput else { continue }
                 let dx = gradInput + n * C * inPlane
                 let target = g.stride == 1 ? dx : dxs
-                fm_wide_gemm(packedWT, Int32(C), Int32(plane), Int32(M), dy, Int32(plane), 0, 0, nil, target, Int32(plane))
+                fm_wide_gemm(packedWT, nil, 0, Int32(C), Int32(plane), Int32(M), plainView(dy, ld: plane), 0, nil,
+                             target, Int32(plane))
                 if g.stride != 1 {
                     fm_upsample_with_zeros(dxs, dx, Int32(C), Int32(g.height), Int32(g.width), Int32(g.stride))
                 }
             }
         }
-        let partials = scratch + 2 * columnFloats + packedFloats
+        let partials = scratch + columnFloats
         sumPartials(partials, stride: perThread, chunks: chunks, count: M * C, into: gradWeight)
         if let gradBias { sumPartials(partials + M * C, stride: perThread, chunks: chunks, count: M, into: gradBias) }
     }
 
-    /// One image's input as the product's right operand [in channels][out pixels]: x itself at
-    /// stride 1, else its subsampled copy in `buffer`.
-    private func subsampled(_ g: ConvGeometry, _ image: UnsafePointer<Float>, into buffer: UnsafeMutablePointer<Float>)
-        -> UnsafePointer<Float> {
-        guard g.stride != 1 else { return image }
-        fm_subsample(image, buffer, Int32(g.inChannels), Int32(g.height), Int32(g.width), Int32(g.stride))
-        return UnsafePointer(buffer)
+    /// One image's input as the product's right operand, [in channels][output pixels] (or
+    /// transposed): a view of x that reads every stride-th pixel of every stride-th row, so
+    /// the subsampling happens as the kernel packs its panels and x is read once.
+    private func pixelsRead(_ g: ConvGeometry, _ image: UnsafePointer<Float>, transposed: Bool) -> fm_view {
+        fm_view(data: image, ld: g.height * g.width, transposed: transposed ? 1 : 0, in_width: Int32(g.width),
+                out_width: Int32(g.outWidth), stride: Int32(g.stride))
     }
 }

@@ -49,17 +49,21 @@ void fm_wide_gemm_pack_a(const float *a, int lda, int transposed, int m, int k, 
 // Rows 0..<rows (<= 4) and V vectors of C, the last one `lanes` wide, from kc rows of packed A
 // and of the panel. The first of a product's k blocks scales C by beta (C is not read when beta
 // is 0, so it may hold anything) and adds the rows' bias (optional); later blocks add to C.
+// PACKED: A from the packed group `pa`, else from rows a + r * lda (rows past `rows` reread
+// row 0, whose sums are never stored).
 static inline __attribute__((always_inline)) void tile(
-    const float *pa, const float *panel, float *c, int ldc, int kc, int rows, int lanes, int first, float beta,
-    const float *bias, const int V) {
+    const float *pa, const float *a, int lda, const float *panel, float *c, int ldc, int kc, int rows, int lanes,
+    int first, float beta, const float *bias, const int V, const int PACKED) {
     v16 acc[ROWS][VECTORS];
+    const float *ar[ROWS];
+    _Pragma("clang loop unroll(full)") for (int r = 0; r < ROWS; r++) ar[r] = PACKED ? 0 : a + (r < rows ? (long)r * lda : 0);
     _Pragma("clang loop unroll(full)") for (int r = 0; r < ROWS; r++)
         _Pragma("clang loop unroll(full)") for (int v = 0; v < V; v++) acc[r][v] = (v16){0};
     for (int l = 0; l < kc; l++) {
         v16 bv[VECTORS];
         _Pragma("clang loop unroll(full)") for (int v = 0; v < V; v++) bv[v] = load16(panel + l * PANEL + v * 16);
         _Pragma("clang loop unroll(full)") for (int r = 0; r < ROWS; r++) {
-            const v16 s = splat(pa[l * ROWS + r]);
+            const v16 s = splat(PACKED ? pa[l * ROWS + r] : ar[r][l]);
             _Pragma("clang loop unroll(full)") for (int v = 0; v < V; v++) acc[r][v] += s * bv[v];
         }
     }
@@ -87,70 +91,119 @@ static inline __attribute__((always_inline)) void tile(
         }
 }
 
-// Rows kc of B's columns 0..<width to the panel, zero past width. `next` is where the next
-// panel will be packed from: its rows are fetched while this panel's multiply-adds run
-// (prefetches past the end of B do not fault).
-static inline __attribute__((always_inline)) void pack_panel(const float *b, int ldb, int kc, int width, float *panel,
-                                                             const float *next) {
-    for (int l = 0; l < kc; l++) {
-        const float *src = b + (long)l * ldb;
-        float *dst = panel + l * PANEL;
-        _Pragma("clang loop unroll(full)") for (int q = 0; q < VECTORS; q++)
-            __builtin_prefetch(next + (long)l * ldb + 16 * q);
-        int j = 0;
-        for (; j + 16 <= width; j += 16) store16(dst + j, load16(src + j));
-        for (; j < width; j++) dst[j] = src[j];
-        for (; j < PANEL; j++) dst[j] = 0;
+// dst[t] = plane[source(p0 + t)] for t < count: runs along output rows, each a strided copy.
+static inline __attribute__((always_inline)) void gather(const float *plane, const fm_view *v, int p0, int count,
+                                                         float *dst) {
+    int oy = p0 / v->out_width, ox = p0 % v->out_width, t = 0;
+    while (t < count) {
+        const int run = count - t < v->out_width - ox ? count - t : v->out_width - ox;
+        const float *src = plane + ((long)oy * v->in_width + ox) * v->stride;
+        if (v->stride == 2)
+            for (int i = 0; i < run; i++) dst[t + i] = src[2 * i];
+        else
+            for (int i = 0; i < run; i++) dst[t + i] = src[(long)i * v->stride];
+        t += run;
+        ox = 0;
+        oy++;
     }
 }
 
-// The same panel from B stored transposed (B(l, j) = b[j * ldb + l]): 16 x 16 blocks through
-// register transposes, scalar at the edges.
-static inline __attribute__((always_inline)) void pack_panel_transposed(const float *b, int ldb, int kc, int width,
-                                                                        float *panel) {
-    int l = 0;
-    for (; l + 16 <= kc; l += 16) {
-        int j = 0;
-        for (; j + 16 <= width; j += 16) {
-            v16 r[16];
-            _Pragma("clang loop unroll(full)") for (int i = 0; i < 16; i++) r[i] = load16(b + (long)(j + i) * ldb + l);
-            transpose16(r);
-            _Pragma("clang loop unroll(full)") for (int i = 0; i < 16; i++) store16(panel + (l + i) * PANEL + j, r[i]);
-        }
-        for (int i = 0; i < 16; i++)
-            for (int jj = j; jj < PANEL; jj++) panel[(l + i) * PANEL + jj] = jj < width ? b[(long)jj * ldb + l + i] : 0;
-    }
-    for (; l < kc; l++)
-        for (int j = 0; j < PANEL; j++) panel[l * PANEL + j] = j < width ? b[(long)j * ldb + l] : 0;
+static inline long source(const fm_view *v, long p) {
+    return (p / v->out_width * v->in_width + p % v->out_width) * v->stride;
 }
+
+static inline int plain(const fm_view *v) { return v->stride == 1 && v->in_width == v->out_width; }
+
+// Rows k0..<k0+kc and columns j0..<j0+width of B to the panel, zero past width.
+static inline __attribute__((always_inline)) void pack_view(const fm_view *v, int n, int k, int k0, int kc, int j0,
+                                                            int width, float *panel) {
+    if (!v->transposed) {
+        for (int l = 0; l < kc; l++) {
+            const float *row = v->data + (long)(k0 + l) * v->ld;
+            float *dst = panel + l * PANEL;
+            if (plain(v)) {
+                // The next panel's part of this row, wanted after this panel's multiply-adds:
+                // fetched meanwhile (prefetches past the end of B do not fault).
+                const float *next = k0 + KC < k ? row + (long)KC * v->ld : v->data + (long)l * v->ld + j0 + PANEL;
+                _Pragma("clang loop unroll(full)") for (int q = 0; q < VECTORS; q++) __builtin_prefetch(next + 16 * q);
+                int j = 0;
+                for (; j + 16 <= width; j += 16) store16(dst + j, load16(row + j0 + j));
+                for (; j < width; j++) dst[j] = row[j0 + j];
+            } else {
+                gather(row, v, j0, width, dst);
+                // The next panel's source pixels in this plane: a strided gather across planes
+                // defeats the hardware prefetchers.
+                const long from = source(v, j0 + PANEL), to = source(v, j0 + 2 * PANEL - 1);
+                for (long q = from; q <= to; q += 16) __builtin_prefetch(row + q);
+            }
+            for (int j = width; j < PANEL; j++) dst[j] = 0;
+        }
+        return;
+    }
+    // Transposed: 16 columns' kc values gathered into rows of `part`, then 16 x 16 blocks
+    // through register transposes.
+    float part[16][KC] __attribute__((aligned(64)));
+    const int kc16 = (kc + 15) & ~15;
+    for (int j = 0; j < PANEL; j += 16) {
+        for (int jj = 0; jj < 16; jj++) {
+            if (j + jj < width) {
+                const float *plane = v->data + (long)(j0 + j + jj) * v->ld;
+                gather(plane, v, k0, kc, part[jj]);
+                // What this column's next pack reads (the next k block, or the next panel's
+                // first), fetched meanwhile, as for the untransposed gather.
+                const int later = k0 + KC < k;
+                if (later || j0 + j + jj + PANEL < n) {
+                    const float *next = later ? plane : plane + (long)PANEL * v->ld;
+                    const long from = source(v, later ? k0 + KC : 0), to = source(v, (later ? k0 + KC : 0) + KC - 1);
+                    for (long q = from; q <= to; q += 16) __builtin_prefetch(next + q);
+                }
+            } else
+                for (int l = 0; l < kc; l++) part[jj][l] = 0;
+            for (int l = kc; l < kc16; l++) part[jj][l] = 0;
+        }
+        for (int l = 0; l < kc16; l += 16) {
+            v16 r[16];
+            _Pragma("clang loop unroll(full)") for (int i = 0; i < 16; i++) r[i] = load16(&part[i][l]);
+            transpose16(r);
+            for (int i = 0; i < 16 && l + i < kc; i++) store16(panel + (l + i) * PANEL + j, r[i]);
+        }
+    }
+}
+
+#define FM_TILE_CASES(PACKED)                                                                                \
+    switch (vectors) {                                                                                       \
+    case 6: tile(pa, ai, lda, panel, ct, ldc, kc, rows, lanes, first, beta, rb, 6, PACKED); break;           \
+    case 5: tile(pa, ai, lda, panel, ct, ldc, kc, rows, lanes, first, beta, rb, 5, PACKED); break;           \
+    case 4: tile(pa, ai, lda, panel, ct, ldc, kc, rows, lanes, first, beta, rb, 4, PACKED); break;           \
+    case 3: tile(pa, ai, lda, panel, ct, ldc, kc, rows, lanes, first, beta, rb, 3, PACKED); break;           \
+    case 2: tile(pa, ai, lda, panel, ct, ldc, kc, rows, lanes, first, beta, rb, 2, PACKED); break;           \
+    default: tile(pa, ai, lda, panel, ct, ldc, kc, rows, lanes, first, beta, rb, 1, PACKED); break;          \
+    }
 
 #define FM_WIDE_GEMM(SUFFIX, TARGET)                                                                        \
-    TARGET static void wide_gemm_##SUFFIX(const float *packed_a, int m, int n, int k, const float *b, int ldb, \
-                                          int b_transposed, float beta, const float *bias, float *c, int ldc) { \
+    TARGET static void wide_gemm_##SUFFIX(const float *packed_a, const float *a, int lda, int m, int n, int k, \
+                                          const fm_view *b, float beta, const float *bias, float *c, int ldc) { \
         float panel[KC * PANEL] __attribute__((aligned(64)));                                                \
         for (int j = 0; j < n; j += PANEL) {                                                                 \
             const int width = n - j < PANEL ? n - j : PANEL;                                                 \
             const int vectors = (width + 15) / 16, lanes = width - (vectors - 1) * 16;                       \
             for (int k0 = 0; k0 < k; k0 += KC) {                                                             \
                 const int kc = k - k0 < KC ? k - k0 : KC;                                                    \
-                if (b_transposed) {                                                                          \
-                    pack_panel_transposed(b + (long)j * ldb + k0, ldb, kc, width, panel);                    \
-                } else {                                                                                     \
-                    const float *next = k0 + KC < k ? b + (long)(k0 + KC) * ldb + j : b + j + PANEL;         \
-                    pack_panel(b + (long)k0 * ldb + j, ldb, kc, width, panel, next);                         \
-                }                                                                                            \
+                pack_view(b, n, k, k0, kc, j, width, panel);                                                    \
                 for (int i = 0; i < m; i += ROWS) {                                                          \
-                    const float *pa = packed_a + ((long)(i / ROWS) * k + k0) * ROWS;                         \
+                    const float *pa = packed_a ? packed_a + ((long)(i / ROWS) * k + k0) * ROWS : 0;          \
+                    const float *ai = packed_a ? 0 : a + (long)i * lda + k0;                                 \
                     const float *rb = bias ? bias + i : 0;                                                   \
                     float *ct = c + (long)i * ldc + j;                                                       \
                     const int rows = m - i < ROWS ? m - i : ROWS, first = k0 == 0;                           \
-                    switch (vectors) {                                                                       \
-                    case 6: tile(pa, panel, ct, ldc, kc, rows, lanes, first, beta, rb, 6); break;            \
-                    case 5: tile(pa, panel, ct, ldc, kc, rows, lanes, first, beta, rb, 5); break;            \
-                    case 4: tile(pa, panel, ct, ldc, kc, rows, lanes, first, beta, rb, 4); break;            \
-                    case 3: tile(pa, panel, ct, ldc, kc, rows, lanes, first, beta, rb, 3); break;            \
-                    case 2: tile(pa, panel, ct, ldc, kc, rows, lanes, first, beta, rb, 2); break;            \
-                    default: tile(pa, panel, ct, ldc, kc, rows, lanes, first, beta, rb, 1); break;           \
+                    if (packed_a) {                                                                          \
+                        FM_TILE_CASES(1)                                                                     \
+                    } else {                                                                                 \
+                        /* These rows' next k block, read by the next pass over the row groups. */          \
+                        if (k0 + KC < k)                                                                     \
+                            for (int r = 0; r < rows; r++)                                                   \
+                                for (int q = 0; q < KC; q += 16) __builtin_prefetch(ai + (long)r * lda + KC + q); \
+                        FM_TILE_CASES(0)                                                                     \
                     }                                                                                        \
                 }                                                                                            \
             }                                                                                                \
@@ -159,7 +212,7 @@ static inline __attribute__((always_inline)) void pack_panel_transposed(const fl
 
 FM_BOTH_COPIES(FM_WIDE_GEMM)
 
-void fm_wide_gemm(const float *packed_a, int m, int n, int k, const float *b, int ldb, int b_transposed, float beta,
+void fm_wide_gemm(const float *packed_a, const float *a, int lda, int m, int n, int k, fm_view b, float beta,
                   const float *bias, float *c, int ldc) {
-    FM_PICK(wide_gemm)(packed_a, m, n, k, b, ldb, b_transposed, beta, bias, c, ldc);
+    FM_PICK(wide_gemm)(packed_a, a, lda, m, n, k, &b, beta, bias, c, ldc);
 }

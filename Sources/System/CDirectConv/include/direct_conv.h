@@ -76,9 +76,7 @@ void fm_stem_input_grad(const float *dy, const float *w, float *dx, int n, int o
 // fm_stem_arrange's copies; `sums` holds out_ch x FM_STEM_SUMS_PER_CHANNEL floats.
 void fm_stem_weight_grad(const float *taps, const float *dy, float *dw, float *db, float *sums, int n, int out_ch,
                          int co_begin, int co_end);
-// 1x1 convolutions at a stride (PointwiseConvolution.swift): xs [c][out pixel] = x [c][source
-// pixel], the only input pixels a 1x1 kernel at that stride reads; and its adjoint, dx with the
-// subsampled gradient at those pixels and zero elsewhere. Planes [channels][height][width].
-void fm_subsample(const float *x, float *xs, int channels, int height, int width, int stride);
+// 1x1 convolutions at a stride (PointwiseConvolution.swift): dx [channels][height][width] with
+// the subsampled gradient dxs [channels][out pixel] at the pixels the kernel read, zero elsewhere.
 void fm_upsample_with_zeros(const float *dxs, float *dx, int channels, int height, int width, int stride);
 #endif

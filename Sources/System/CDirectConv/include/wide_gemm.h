@@ -11,10 +11,21 @@
 long fm_wide_gemm_packed_a_floats(int m, int k);
 // alpha A as 4-row groups [m / 4][k][4], rows past m zero.
 void fm_wide_gemm_pack_a(const float *a, int lda, int transposed, int m, int k, float alpha, float *packed);
-// Columns 0..<n of C from packed A and B, both already offset to the first column: one
-// thread's share; threads take disjoint column ranges (multiples of 96 keep panels whole).
-// B(l, j) = b[l * ldb + j], or b[j * ldb + l] with b_transposed (panels then go through
-// register transposes). bias (optional, NULL) holds one value per row of C, added to it.
-void fm_wide_gemm(const float *packed_a, int m, int n, int k, const float *b, int ldb, int b_transposed, float beta,
+// B as a view of a stack of planes: B(l, j) = data[l * ld + source(j)], or transposed
+// data[j * ld + source(l)], where source(p) = (p / out_width) * stride * in_width +
+// (p % out_width) * stride picks the pixels a 1x1 kernel at that stride reads. A plain
+// row-major matrix is the view with stride 1 and in_width = out_width = its row length.
+typedef struct {
+    const float *data;
+    long ld;
+    int transposed, in_width, out_width, stride;
+} fm_view;
+
+// Columns 0..<n of C = alpha A B + beta C (+ bias[i] on row i, bias optional): one thread's
+// share; threads take disjoint column ranges of a plain B (multiples of 96 keep panels whole),
+// offsetting data and c. A comes packed (fm_wide_gemm_pack_a, alpha applied there) or, with
+// packed_a NULL, as rows a[i * lda + l] (alpha 1), read in place: where A is used once, as dY
+// in a weight gradient, packing it would only add a pass over memory.
+void fm_wide_gemm(const float *packed_a, const float *a, int lda, int m, int n, int k, fm_view b, float beta,
                   const float *bias, float *c, int ldc);
 #endif
