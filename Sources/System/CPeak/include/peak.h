@@ -6,8 +6,8 @@
 double fm_fma_peak_loop(long iterations, float *sink);
 // Lanes per FMA the loop uses here: 16 (AVX-512), 8 (AVX2 + FMA) or 0 (neither: no measurement).
 int fm_fma_lanes(void);
-// Memory bandwidth, measured: copies n floats from src to dst with the widest vectors (the
-// compiler's vectorisation of a plain loop) and returns the bytes moved, counted as STREAM
-// counts a copy (read + write). Each thread calls it on its own slice of two large buffers.
-double fm_stream_copy(float *dst, const float *src, long n);
+// Memory bandwidth, measured: `threads` threads, started together, each copy their slice of
+// n floats from src to dst; returns the seconds from the start until the last one finished.
+// Bytes moved count as STREAM counts a copy (read + write: 8 n).
+double fm_stream_copy_seconds(float *dst, const float *src, long n, int threads);
 #endif
