@@ -69,7 +69,7 @@ extension CPUBackend {
         parallel.forRanges(panels) { range in
             let first = range.lowerBound * CPUBackend.widePanel
             let columns = Swift.min(range.upperBound * CPUBackend.widePanel, n) - first
-            fm_wide_gemm(packed, nil, 0, Int32(m), Int32(columns), Int32(k), plainView(b + first, ld: ldb), beta, nil, c + first, Int32(ldc))
+            fm_wide_gemm(packed, nil, 0, Int32(m), Int32(columns), Int32(k), plainView(b + first, ld: ldb), beta, nil, c + first, Int32(ldc), nil)
         }
     }
 }

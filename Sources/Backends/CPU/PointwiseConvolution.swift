@@ -25,9 +25,16 @@ extension CPUBackend {
         let M = g.outChannels, C = g.inChannels
         let packed = workspace.floats(.packedA, count: fm_wide_gemm_packed_a_floats(Int32(M), Int32(C)))
         fm_wide_gemm_pack_a(weight, Int32(C), 0, Int32(M), Int32(C), 1, packed)
-        parallel.forEach(g.batch) { n in
-            fm_wide_gemm(packed, nil, 0, Int32(M), Int32(plane), Int32(C), pixelsRead(g, input + n * C * inPlane, transposed: false),
-                         0, bias, output + n * M * plane, Int32(plane))
+        parallel.forRanges(g.batch) { images in
+            for n in images {
+                // The next image's first panel is fetched during this one's last.
+                let next = fm_next(b: pixelsRead(g, input + (n + 1) * C * inPlane, transposed: false), n: Int32(plane),
+                                   k: Int32(C), a: nil, lda: 0)
+                withPointer(to: next, if: n + 1 < images.upperBound) { then in
+                    fm_wide_gemm(packed, nil, 0, Int32(M), Int32(plane), Int32(C), pixelsRead(g, input + n * C * inPlane, transposed: false),
+                                 0, bias, output + n * M * plane, Int32(plane), then)
+                }
+            }
         }
     }
 
@@ -48,20 +55,32 @@ extension CPUBackend {
             let dxs = scratch + chunk * perThread, partial = dxs + columnFloats
             partial.update(repeating: 0, count: M * C + M)
             for n in images {
-                let dy = gradOutput + n * M * plane
+                let dy = gradOutput + n * M * plane, x = input + n * C * inPlane
+                let hasNext = n + 1 < images.upperBound
+                // Each product fetches the start of the one after it, so none starts cold:
+                // dX_n then dW_n (dY_n is in cache by then), dW_n then dX_n+1 (or dW_n+1).
+                var weightProduct = fm_next(b: pixelsRead(g, x, transposed: true), n: Int32(C), k: Int32(plane),
+                                            a: dy, lda: Int32(plane))
+                if let gradInput {
+                    let dx = gradInput + n * C * inPlane
+                    let target = g.stride == 1 ? dx : dxs
+                    fm_wide_gemm(packedWT, nil, 0, Int32(C), Int32(plane), Int32(M), plainView(dy, ld: plane), 0, nil,
+                                 target, Int32(plane), &weightProduct)
+                    if g.stride != 1 {
+                        fm_upsample_with_zeros(dxs, dx, Int32(C), Int32(g.height), Int32(g.width), Int32(g.stride))
+                    }
+                }
+                let next = gradInput != nil
+                    ? fm_next(b: plainView(dy + M * plane, ld: plane), n: Int32(plane), k: Int32(M), a: nil, lda: 0)
+                    : fm_next(b: pixelsRead(g, x + C * inPlane, transposed: true), n: Int32(C), k: Int32(plane),
+                              a: dy + M * plane, lda: Int32(plane))
                 // dW += dY X^T: dY's rows read in place, x gathered into the panels.
-                fm_wide_gemm(nil, dy, Int32(plane), Int32(M), Int32(C), Int32(plane),
-                             pixelsRead(g, input + n * C * inPlane, transposed: true), 1, nil, partial, Int32(C))
+                withPointer(to: next, if: hasNext) { then in
+                    fm_wide_gemm(nil, dy, Int32(plane), Int32(M), Int32(C), Int32(plane), weightProduct.b, 1, nil, partial,
+                                 Int32(C), then)
+                }
                 // dY is in cache now.
                 for o in 0..<M { partial[M * C + o] += sumFloats(dy + o * plane, plane) }
-                guard let gradInput else { continue }
-                let dx = gradInput + n * C * inPlane
-                let target = g.stride == 1 ? dx : dxs
-                fm_wide_gemm(packedWT, nil, 0, Int32(C), Int32(plane), Int32(M), plainView(dy, ld: plane), 0, nil,
-                             target, Int32(plane))
-                if g.stride != 1 {
-                    fm_upsample_with_zeros(dxs, dx, Int32(C), Int32(g.height), Int32(g.width), Int32(g.stride))
-                }
             }
         }
         let partials = scratch + columnFloats
@@ -76,4 +95,9 @@ extension CPUBackend {
         fm_view(data: image, ld: g.height * g.width, transposed: transposed ? 1 : 0, in_width: Int32(g.width),
                 out_width: Int32(g.outWidth), stride: Int32(g.stride))
     }
+}
+
+/// Runs `body` with a pointer to `value`, or with nil where `present` is false.
+private func withPointer<T, R>(to value: T, if present: Bool, _ body: (UnsafePointer<T>?) -> R) -> R {
+    withUnsafePointer(to: value) { present ? body($0) : body(nil) }
 }

@@ -114,27 +114,45 @@ static inline long source(const fm_view *v, long p) {
 
 static inline int plain(const fm_view *v) { return v->stride == 1 && v->in_width == v->out_width; }
 
+// Which pack comes next: rows k0..<k0+kc and columns j0..<j0+width of view v (v NULL: none).
+typedef struct {
+    const fm_view *v;
+    int k0, kc, j0, width;
+} next_pack;
+
+// Prefetches what the next pack reads in its row l (untransposed) or column l (transposed):
+// one piece per piece of this pack, so the fetches spread over the packing instead of queueing
+// up at once. The panels' strided gathers across planes defeat the hardware prefetchers.
+static inline __attribute__((always_inline)) void prefetch_next(const next_pack *next, int l) {
+    const fm_view *v = next->v;
+    if (!v) return;
+    if (!v->transposed) {
+        if (l >= next->kc) return;
+        const float *row = v->data + (long)(next->k0 + l) * v->ld;
+        const long from = source(v, next->j0), to = source(v, next->j0 + next->width - 1);
+        for (long q = from; q <= to; q += 16) __builtin_prefetch(row + q);
+    } else {
+        if (l >= next->width) return;
+        const float *plane = v->data + (long)(next->j0 + l) * v->ld;
+        const long from = source(v, next->k0), to = source(v, next->k0 + next->kc - 1);
+        for (long q = from; q <= to; q += 16) __builtin_prefetch(plane + q);
+    }
+}
+
 // Rows k0..<k0+kc and columns j0..<j0+width of B to the panel, zero past width.
-static inline __attribute__((always_inline)) void pack_view(const fm_view *v, int n, int k, int k0, int kc, int j0,
-                                                            int width, float *panel) {
+static inline __attribute__((always_inline)) void pack_view(const fm_view *v, int k0, int kc, int j0, int width,
+                                                            float *panel, const next_pack *next) {
     if (!v->transposed) {
         for (int l = 0; l < kc; l++) {
             const float *row = v->data + (long)(k0 + l) * v->ld;
             float *dst = panel + l * PANEL;
+            prefetch_next(next, l);
             if (plain(v)) {
-                // The next panel's part of this row, wanted after this panel's multiply-adds:
-                // fetched meanwhile (prefetches past the end of B do not fault).
-                const float *next = k0 + KC < k ? row + (long)KC * v->ld : v->data + (long)l * v->ld + j0 + PANEL;
-                _Pragma("clang loop unroll(full)") for (int q = 0; q < VECTORS; q++) __builtin_prefetch(next + 16 * q);
                 int j = 0;
                 for (; j + 16 <= width; j += 16) store16(dst + j, load16(row + j0 + j));
                 for (; j < width; j++) dst[j] = row[j0 + j];
             } else {
                 gather(row, v, j0, width, dst);
-                // The next panel's source pixels in this plane: a strided gather across planes
-                // defeats the hardware prefetchers.
-                const long from = source(v, j0 + PANEL), to = source(v, j0 + 2 * PANEL - 1);
-                for (long q = from; q <= to; q += 16) __builtin_prefetch(row + q);
             }
             for (int j = width; j < PANEL; j++) dst[j] = 0;
         }
@@ -146,18 +164,10 @@ static inline __attribute__((always_inline)) void pack_view(const fm_view *v, in
     const int kc16 = (kc + 15) & ~15;
     for (int j = 0; j < PANEL; j += 16) {
         for (int jj = 0; jj < 16; jj++) {
-            if (j + jj < width) {
-                const float *plane = v->data + (long)(j0 + j + jj) * v->ld;
-                gather(plane, v, k0, kc, part[jj]);
-                // What this column's next pack reads (the next k block, or the next panel's
-                // first), fetched meanwhile, as for the untransposed gather.
-                const int later = k0 + KC < k;
-                if (later || j0 + j + jj + PANEL < n) {
-                    const float *next = later ? plane : plane + (long)PANEL * v->ld;
-                    const long from = source(v, later ? k0 + KC : 0), to = source(v, (later ? k0 + KC : 0) + KC - 1);
-                    for (long q = from; q <= to; q += 16) __builtin_prefetch(next + q);
-                }
-            } else
+            prefetch_next(next, j + jj);
+            if (j + jj < width)
+                gather(v->data + (long)(j0 + j + jj) * v->ld, v, k0, kc, part[jj]);
+            else
                 for (int l = 0; l < kc; l++) part[jj][l] = 0;
             for (int l = kc; l < kc16; l++) part[jj][l] = 0;
         }
@@ -182,14 +192,23 @@ static inline __attribute__((always_inline)) void pack_view(const fm_view *v, in
 
 #define FM_WIDE_GEMM(SUFFIX, TARGET)                                                                        \
     TARGET static void wide_gemm_##SUFFIX(const float *packed_a, const float *a, int lda, int m, int n, int k, \
-                                          const fm_view *b, float beta, const float *bias, float *c, int ldc) { \
+                                          const fm_view *b, float beta, const float *bias, float *c, int ldc,   \
+                                          const fm_next *then) {                                               \
         float panel[KC * PANEL] __attribute__((aligned(64)));                                                \
         for (int j = 0; j < n; j += PANEL) {                                                                 \
             const int width = n - j < PANEL ? n - j : PANEL;                                                 \
             const int vectors = (width + 15) / 16, lanes = width - (vectors - 1) * 16;                       \
             for (int k0 = 0; k0 < k; k0 += KC) {                                                             \
                 const int kc = k - k0 < KC ? k - k0 : KC;                                                    \
-                pack_view(b, n, k, k0, kc, j, width, panel);                                                    \
+                next_pack next = {b, k0 + KC, k - k0 - KC < KC ? k - k0 - KC : KC, j, width};               \
+                if (k0 + KC >= k) {                                                                          \
+                    const int j1 = j + PANEL, w1 = n - j1 < PANEL ? n - j1 : PANEL;                          \
+                    next = j1 < n ? (next_pack){b, 0, k < KC ? k : KC, j1, w1}                               \
+                           : then ? (next_pack){&then->b, 0, then->k < KC ? then->k : KC, 0,                 \
+                                                then->n < PANEL ? then->n : PANEL}                           \
+                                  : (next_pack){0, 0, 0, 0, 0};                                              \
+                }                                                                                            \
+                pack_view(b, k0, kc, j, width, panel, &next);                                                \
                 for (int i = 0; i < m; i += ROWS) {                                                          \
                     const float *pa = packed_a ? packed_a + ((long)(i / ROWS) * k + k0) * ROWS : 0;          \
                     const float *ai = packed_a ? 0 : a + (long)i * lda + k0;                                 \
@@ -199,10 +218,14 @@ static inline __attribute__((always_inline)) void pack_view(const fm_view *v, in
                     if (packed_a) {                                                                          \
                         FM_TILE_CASES(1)                                                                     \
                     } else {                                                                                 \
-                        /* These rows' next k block, read by the next pass over the row groups. */          \
+                        /* These rows' next k block (or, after the last, the next product's first). */      \
                         if (k0 + KC < k)                                                                     \
                             for (int r = 0; r < rows; r++)                                                   \
                                 for (int q = 0; q < KC; q += 16) __builtin_prefetch(ai + (long)r * lda + KC + q); \
+                        else if (then && then->a && i < m)                                                   \
+                            for (int r = 0; r < rows; r++)                                                   \
+                                for (int q = 0; q < KC; q += 16)                                             \
+                                    __builtin_prefetch(then->a + (long)(i + r) * then->lda + q);             \
                         FM_TILE_CASES(0)                                                                     \
                     }                                                                                        \
                 }                                                                                            \
@@ -213,6 +236,6 @@ static inline __attribute__((always_inline)) void pack_view(const fm_view *v, in
 FM_BOTH_COPIES(FM_WIDE_GEMM)
 
 void fm_wide_gemm(const float *packed_a, const float *a, int lda, int m, int n, int k, fm_view b, float beta,
-                  const float *bias, float *c, int ldc) {
-    FM_PICK(wide_gemm)(packed_a, a, lda, m, n, k, &b, beta, bias, c, ldc);
+                  const float *bias, float *c, int ldc, const fm_next *then) {
+    FM_PICK(wide_gemm)(packed_a, a, lda, m, n, k, &b, beta, bias, c, ldc, then);
 }

@@ -26,6 +26,15 @@ typedef struct {
 // offsetting data and c. A comes packed (fm_wide_gemm_pack_a, alpha applied there) or, with
 // packed_a NULL, as rows a[i * lda + l] (alpha 1), read in place: where A is used once, as dY
 // in a weight gradient, packing it would only add a pass over memory.
+// `then` (optional) describes the product the caller runs next (n and k its sizes, a its A
+// rows or NULL when packed): its first panel and A's first k block are fetched during this
+// product's last, so consecutive products over images in memory do not start cold.
+typedef struct {
+    fm_view b;
+    int n, k;
+    const float *a;
+    int lda;
+} fm_next;
 void fm_wide_gemm(const float *packed_a, const float *a, int lda, int m, int n, int k, fm_view b, float beta,
-                  const float *bias, float *c, int ldc);
+                  const float *bias, float *c, int ldc, const fm_next *then);
 #endif
