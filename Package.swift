@@ -90,7 +90,8 @@ let package = Package(
             path: "Sources/Bench"),
         /// A measured FP32 peak (independent FMAs on the widest vectors), the denominator of "% of peak".
         .target(name: "CPeak", path: "Sources/System/CPeak", cSettings: [.unsafeFlags(["-O2"])]),
-        /// Direct convolutions for ResNet-18's 2x2 and 3x3 planes (the CPU backend's `direct` algorithm).
+        /// The CPU backend's own kernels: direct convolutions (its `direct` algorithm) and the wide GEMM
+        /// behind its im2col products and `pointwise` 1x1 layers.
         .target(name: "CDirectConv", path: "Sources/System/CDirectConv", cSettings: [.unsafeFlags(["-O3"])]),
         /// Threads that stay awake between the CPU backend's parallel loops.
         .target(name: "CWorkerPool", path: "Sources/System/CWorkerPool", cSettings: [.unsafeFlags(["-O2"])]),

@@ -32,8 +32,9 @@ public enum ConvAlgorithm: String, CaseIterable, Sendable {
     /// They also need at least one image per thread.
     public static let imagewiseMinimumPlane = 256
 
-    /// The algorithm the backend uses for a shape. `direct` wherever it applies and the CPU has
-    /// AVX-512 (its baseline copy is for correctness elsewhere, not speed).
+    /// The algorithm the backend uses for a shape. `direct`, then `pointwise`, wherever they
+    /// apply and the CPU has AVX-512 (their baseline copies are for correctness elsewhere, not
+    /// speed).
     public init(_ g: ConvGeometry, threads: Int) {
         if ConvAlgorithm.direct.applies(to: g) && CPUBackend.directConvolutionIsFast {
             self = .direct
