@@ -85,15 +85,31 @@ static inline __attribute__((always_inline)) void input_grad_image(const float *
                     store16(at, load16(at) + acc[kw][v]);
                 }
         }
+    // The adjoint of `arrange`: input column xc gets tap kw's sum at ox = (xc + 3 - kw) / 2, so
+    // even columns 2j sum kw = 1, 3, 5 at ox = j + 1, j, j - 1 and odd ones kw = 0, 2, 4, 6 at
+    // ox = j + 2, j + 1, j, j - 1: shifted adds of whole rows, which vectorise (a scalar loop
+    // over the taps of each pixel took as long as the multiply-adds).
     for (int xr = 0; xr < W; xr++) {
         const int r = xr + PAD, par = r & 1, i = r >> 1;
-        for (int xc = 0; xc < W; xc++) {
-            float sum = 0;
-            for (int kw = (xc + PAD) & 1; kw < K; kw += 2) {
-                const int ox = (xc + PAD - kw) / 2;
-                if (ox >= 0 && ox < OW) sum += grads[kw * KW_SLAB + par * PAR_SLAB + i * OW + ox];
-            }
-            dx[xr * W + xc] = sum;
+        const float *g[K];
+        _Pragma("clang loop unroll(full)") for (int kw = 0; kw < K; kw++) g[kw] = grads + kw * KW_SLAB + par * PAR_SLAB + i * OW;
+        float even[OW], odd[OW];
+        for (int j = 0; j < OW; j++) {
+            even[j] = g[3][j];
+            odd[j] = g[4][j];
+        }
+        for (int j = 0; j + 1 < OW; j++) {
+            even[j] += g[1][j + 1];
+            odd[j] += g[2][j + 1];
+        }
+        for (int j = 0; j + 2 < OW; j++) odd[j] += g[0][j + 2];
+        for (int j = 1; j < OW; j++) {
+            even[j] += g[5][j - 1];
+            odd[j] += g[6][j - 1];
+        }
+        for (int j = 0; j < OW; j++) {
+            dx[xr * W + 2 * j] = even[j];
+            dx[xr * W + 2 * j + 1] = odd[j];
         }
     }
 }
@@ -131,13 +147,49 @@ static inline __attribute__((always_inline)) void weight_grad_pair(const float *
     }
 }
 
+// The same for four channels at once (28 accumulators: each tap load feeds 4 multiply-adds, not
+// 2), with the bias's sums in a pass of their own over the four dY planes, which are in L1 by
+// then.
+static inline __attribute__((always_inline)) void weight_grad_quad(const float *taps, const float *d0, float *sums, int first) {
+    enum { Q = 4 };
+    for (int kh = 0; kh < K; kh++) {
+        v16 acc[Q][K];
+        _Pragma("clang loop unroll(full)") for (int c = 0; c < Q; c++)
+            _Pragma("clang loop unroll(full)") for (int kw = 0; kw < K; kw++)
+                acc[c][kw] = first ? (v16){0} : load16(sums + c * FM_STEM_SUMS_PER_CHANNEL + (kh * K + kw) * 16);
+        for (int oy = 0; oy < OW; oy += 2)
+            _Pragma("clang loop unroll(full)") for (int v = 0; v < ROW_VECTORS; v++) {
+                v16 g[Q];
+                _Pragma("clang loop unroll(full)") for (int c = 0; c < Q; c++) g[c] = load16(d0 + c * OW * OW + oy * OW + 16 * v);
+                _Pragma("clang loop unroll(full)") for (int kw = 0; kw < K; kw++) {
+                    const v16 xv = tap_rows(taps, kh, kw, oy, v);
+                    _Pragma("clang loop unroll(full)") for (int c = 0; c < Q; c++) acc[c][kw] += g[c] * xv;
+                }
+            }
+        _Pragma("clang loop unroll(full)") for (int c = 0; c < Q; c++)
+            _Pragma("clang loop unroll(full)") for (int kw = 0; kw < K; kw++)
+                store16(sums + c * FM_STEM_SUMS_PER_CHANNEL + (kh * K + kw) * 16, acc[c][kw]);
+    }
+    _Pragma("clang loop unroll(full)") for (int c = 0; c < Q; c++) {
+        float *slot = sums + c * FM_STEM_SUMS_PER_CHANNEL + K * K * 16;
+        v16 b = first ? (v16){0} : load16(slot);
+        for (int i = 0; i < OW * OW; i += 16) b += load16(d0 + c * OW * OW + i);
+        store16(slot, b);
+    }
+}
+
 static inline __attribute__((always_inline)) void weight_grad_channels(const float *taps, const float *dy, float *dw,
                                                                        float *db, float *sums, int n, int out_ch, int c0,
                                                                        int c1) {
-    for (int img = 0; img < n; img++)
-        for (int co = c0; co < c1; co += 2)
+    for (int img = 0; img < n; img++) {
+        int co = c0;
+        for (; co + 4 <= c1; co += 4)
+            weight_grad_quad(taps + (long)img * TAPS, dy + ((long)img * out_ch + co) * OW * OW,
+                             sums + co * FM_STEM_SUMS_PER_CHANNEL, img == 0);
+        for (; co < c1; co += 2)
             weight_grad_pair(taps + (long)img * TAPS, dy + ((long)img * out_ch + co) * OW * OW,
                              sums + co * FM_STEM_SUMS_PER_CHANNEL, img == 0);
+    }
     add_lanes(sums, K * K, dw, db, c0, c1);
 }
 
