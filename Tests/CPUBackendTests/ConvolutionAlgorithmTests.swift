@@ -38,11 +38,14 @@ import Testing
         // And the imagenet stem (7x7, stride 2; 16 out channels: 2 tiles of 8, 8 pairs).
         ConvGeometry(batch: 3, inChannels: 1, height: 48, width: 48, outChannels: 16, kernel: 7, stride: 2, padding: 3),
         // The pointwise algorithm (1x1, no padding, 64+ output pixels): odd sizes everywhere (rows
-        // off the wide kernel's groups of 4, partial panels), stride 1 and 2, and 130 in channels
-        // with 144 output pixels, so both of its products run more than one k block.
+        // off the wide kernel's groups of 4, partial panels, dX written by the plain loop), stride
+        // 1 and 2, and 130 in channels with 144 output pixels, so both of its products run more
+        // than one k block.
         ConvGeometry(batch: 3, inChannels: 5, height: 17, width: 19, outChannels: 7, kernel: 1, stride: 2, padding: 0),
         ConvGeometry(batch: 2, inChannels: 6, height: 9, width: 11, outChannels: 9, kernel: 1, stride: 1, padding: 0),
         ConvGeometry(batch: 4, inChannels: 130, height: 24, width: 24, outChannels: 6, kernel: 1, stride: 2, padding: 0),
+        // A 32-wide input: dX streamed out in whole vectors (24 wide above: the half-vector case).
+        ConvGeometry(batch: 2, inChannels: 8, height: 32, width: 32, outChannels: 12, kernel: 1, stride: 2, padding: 0),
     ]
 
     @Test(arguments: shapes)
