@@ -18,7 +18,8 @@ extension CPUBackend {
     static let directConvolutionIsFast = fm_direct_fast() != 0
 
     /// Tests: run the kernels' baseline copy even where AVX-512 is available, so both copies are
-    /// checked on machines that have it.
+    /// checked on machines that have it. Per calling thread (the backend's workers follow it in
+    /// its loops), so tests running beside one that sets it keep the AVX-512 copy.
     public static func useBaselineDirectKernels(_ yes: Bool) { fm_direct_use_baseline(yes ? 1 : 0) }
 
     /// The kernels' geometry code for a shape, or nil where `direct` does not apply.

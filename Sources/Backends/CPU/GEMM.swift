@@ -69,14 +69,15 @@ extension CPUBackend {
         parallel.forRanges(panels) { range in
             let first = range.lowerBound * CPUBackend.widePanel
             let columns = Swift.min(range.upperBound * CPUBackend.widePanel, n) - first
-            fm_wide_gemm(packed, nil, 0, Int32(m), Int32(columns), Int32(k), plainView(b + first, ld: ldb), beta, nil, c + first, Int32(ldc), nil)
+            fm_wide_gemm(packed, nil, 0, Int32(m), Int32(columns), Int32(k), plainView(b + first, ld: ldb), beta, nil,
+                         c + first, Int32(ldc), nil)
         }
     }
 }
 
 /// A row-major matrix with rows `ld` floats apart, as the wide kernel's view of B.
-func plainView(_ data: UnsafePointer<Float>, ld: Int, transposed: Bool = false) -> fm_view {
-    fm_view(data: data, ld: ld, transposed: transposed ? 1 : 0, in_width: Int32(ld), out_width: Int32(ld), stride: 1)
+func plainView(_ data: UnsafePointer<Float>, ld: Int) -> fm_view {
+    fm_view(data: data, ld: ld, transposed: 0, in_width: Int32(ld), out_width: Int32(ld), stride: 1)
 }
 
 /// Row-major single-threaded SGEMM with explicit leading dimensions, so kernels can multiply

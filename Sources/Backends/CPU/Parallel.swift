@@ -1,3 +1,4 @@
+import CDirectConv
 import CWorkerPool
 
 /// Splits loops across the backend's threads. Work is cut into at most `threads` contiguous
@@ -33,7 +34,10 @@ struct Parallel {
             body(0, 0..<count)
             return
         }
+        // The kernels' copy (AVX-512 or baseline) is chosen per thread; workers follow the caller.
+        let baseline = fm_direct_baseline_forced()
         pool.run(chunks) { chunk in
+            fm_direct_use_baseline(baseline)
             body(chunk, Parallel.range(chunk, of: chunks, count: count))
         }
     }

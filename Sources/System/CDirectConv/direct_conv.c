@@ -503,9 +503,13 @@ int fm_direct_fast(void) {
 int fm_direct_fast(void) { return 0; }
 #endif
 
-static int baseline_only = 0;
-void fm_direct_use_baseline(int yes) { __atomic_store_n(&baseline_only, yes, __ATOMIC_RELAXED); }
-int fm_direct_use_fast(void) { return fm_direct_fast() && !__atomic_load_n(&baseline_only, __ATOMIC_RELAXED); }
+// Per thread: a test forcing the baseline copy must not change what a test running beside it
+// computes (the two copies round differently). The CPU backend's worker threads take the
+// calling thread's setting at each parallel loop (Parallel.swift).
+static _Thread_local int baseline_only = 0;
+void fm_direct_use_baseline(int yes) { baseline_only = yes; }
+int fm_direct_baseline_forced(void) { return baseline_only; }
+int fm_direct_use_fast(void) { return fm_direct_fast() && !baseline_only; }
 
 void fm_direct_forward(int g, const float *x, const float *packed, float *y, int n, int c, int m, int b0, int b1) {
     FM_PICK(forward)(g, x, packed, y, n, c, m, b0, b1);

@@ -222,7 +222,7 @@ static inline __attribute__((always_inline)) void pack_view(const fm_view *v, in
                         if (k0 + KC < k)                                                                     \
                             for (int r = 0; r < rows; r++)                                                   \
                                 for (int q = 0; q < KC; q += 16) __builtin_prefetch(ai + (long)r * lda + KC + q); \
-                        else if (then && then->a && i < m)                                                   \
+                        else if (then && then->a)                                                            \
                             for (int r = 0; r < rows; r++)                                                   \
                                 for (int q = 0; q < KC; q += 16)                                             \
                                     __builtin_prefetch(then->a + (long)(i + r) * then->lda + q);             \

@@ -19,8 +19,10 @@ int fm_direct_geometry(int kernel, int in_width, int out_width, int stride);
 int fm_direct_taps(int geometry);
 // Whether the AVX-512 copy runs here (else the baseline copy, correct but slower).
 int fm_direct_fast(void);
-// Tests: run the baseline copy even where AVX-512 is available, so both copies are checked.
+// Tests: run the baseline copy even where AVX-512 is available, so both copies are checked; for
+// the calling thread only (and the backend's workers while they run its loops).
 void fm_direct_use_baseline(int yes);
+int fm_direct_baseline_forced(void);
 // Whether calls run the AVX-512 copy now (fast, and the baseline copy not forced).
 int fm_direct_use_fast(void);
 
