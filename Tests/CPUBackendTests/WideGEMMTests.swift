@@ -2,10 +2,10 @@ import FacemineCPU
 import FacemineDevice
 import Testing
 
-/// The wide GEMM kernel (products wider than tall, B not transposed) in both its copies against
-/// a plain triple loop in double precision: panel edges (columns not a multiple of 16 or 96),
-/// row groups with padding rows, several k blocks, A transposed, and every beta case (0 must
-/// not read C, which starts as NaN there).
+/// The wide GEMM kernel (products wider than tall with B not transposed, or B transposed and A
+/// not) in both its copies against a plain triple loop in double precision: panel edges
+/// (columns not a multiple of 16 or 96), row groups with padding rows, several k blocks, A
+/// transposed, and every beta case (0 must not read C, which starts as NaN there).
 @Suite struct WideGEMMTests {
     static let cases: [GEMM] = [
         GEMM(m: 4, n: 96, k: 1),
@@ -13,6 +13,10 @@ import Testing
         GEMM(m: 12, n: 400, k: 300, transposeA: true, alpha: -0.75, beta: 1),
         GEMM(m: 33, n: 97, k: 257, beta: 0.5),
         GEMM(m: 64, n: 1000, k: 9, transposeA: true),
+        // B transposed (A read in place): wider than tall, and taller than wide (row groups
+        // split over the threads, the last one partial).
+        GEMM(m: 9, n: 150, k: 300, transposeB: true, beta: 1),
+        GEMM(m: 70, n: 20, k: 131, transposeB: true),
     ]
 
     @Test(arguments: cases, [false, true])
@@ -35,7 +39,8 @@ import Testing
                 var sum = 0.0
                 for l in 0..<op.k {
                     let av = op.transposeA ? a[l * op.m + i] : a[i * op.k + l]
-                    sum += Double(av) * Double(b[l * op.n + j])
+                    let bv = op.transposeB ? b[j * op.k + l] : b[l * op.n + j]
+                    sum += Double(av) * Double(bv)
                 }
                 let expected = Double(op.alpha) * sum + (op.beta == 0 ? 0 : Double(op.beta) * Double(c[i * op.n + j]))
                 let tolerance = 1e-4 * (1 + Double(op.k).squareRoot())

@@ -35,6 +35,8 @@ extension CPUBackend {
         if n >= m && !transposeB && k > 0 && CPUBackend.directConvolutionIsFast {
             wideSGEMM(transposeA: transposeA, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb,
                       beta: beta, c: c, ldc: ldc)
+        } else if transposeB && !transposeA && alpha == 1 && k > 0 && CPUBackend.directConvolutionIsFast {
+            wideSGEMMTransposedB(m: m, n: n, k: k, a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
         } else if n >= m {
             parallel.forRanges(n, grain: minimumBlock) { cols in
                 let j = cols.lowerBound
@@ -71,6 +73,34 @@ extension CPUBackend {
             let columns = Swift.min(range.upperBound * CPUBackend.widePanel, n) - first
             fm_wide_gemm(packed, nil, 0, Int32(m), Int32(columns), Int32(k), plainView(b + first, ld: ldb), beta, nil,
                          c + first, Int32(ldc), nil)
+        }
+    }
+}
+
+extension CPUBackend {
+    /// C = A B^T + beta C (weight gradients: dY times the im2col matrix, both along pixels)
+    /// through the wide kernel: A's rows read in place, B's panels transposed as they are
+    /// packed. Threads take column panels, or blocks of 4-row groups when C is taller than wide.
+    /// One core: 128x64x36864 161 -> 217 GFLOP/s against OpenBLAS, 128x64x2304 198 -> 225.
+    func wideSGEMMTransposedB(m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>,
+                              ldb: Int, beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int) {
+        let view = { (rows: UnsafePointer<Float>) in
+            fm_view(data: rows, ld: ldb, transposed: 1, in_width: Int32(k), out_width: Int32(k), stride: 1)
+        }
+        if n >= m {
+            let panels = (n + CPUBackend.widePanel - 1) / CPUBackend.widePanel
+            parallel.forRanges(panels) { range in
+                let first = range.lowerBound * CPUBackend.widePanel
+                let columns = Swift.min(range.upperBound * CPUBackend.widePanel, n) - first
+                fm_wide_gemm(nil, a, Int32(lda), Int32(m), Int32(columns), Int32(k), view(b + first * ldb), beta, nil,
+                             c + first, Int32(ldc), nil)
+            }
+        } else {
+            parallel.forRanges((m + 3) / 4) { groups in
+                let first = groups.lowerBound * 4, rows = Swift.min(groups.upperBound * 4, m) - first
+                fm_wide_gemm(nil, a + first * lda, Int32(lda), Int32(rows), Int32(n), Int32(k), view(b), beta, nil,
+                             c + first * ldc, Int32(ldc), nil)
+            }
         }
     }
 }
