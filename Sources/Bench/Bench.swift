@@ -57,7 +57,7 @@ public struct Bench {
             entries.append(BenchEntry(backend: label, group: .startup, name: "first GEMM 256x256x256", batch: 0, seconds: firstGEMM))
 
             if options.includeOps {
-                entries += try OpTimings(backend: backend, label: label, options: options, peak: peak,
+                entries += try OpTimings(backend: backend, label: label, options: options,
                                          roofline: Roofline(peakGFLOPS: peak, bandwidthGBs: bandwidth), progress: progress).run()
             }
             if options.includeModels {

@@ -7,7 +7,6 @@ struct OpTimings {
     let backend: any Backend
     let label: String
     let options: BenchOptions
-    let peak: Double?
     let roofline: Roofline
     let progress: (String) -> Void
 
@@ -44,7 +43,7 @@ struct OpTimings {
             return e
         }
         e.gflops = flops / seconds / 1e9
-        if let peak { e.percentOfPeak = 100 * e.gflops! / peak }
+        if let peak = roofline.peakGFLOPS { e.percentOfPeak = 100 * e.gflops! / peak }
         roofline.annotate(&e, flops: flops, bytes: bytes)
         return e
     }

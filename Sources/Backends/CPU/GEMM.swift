@@ -23,8 +23,9 @@ extension CPUBackend {
         }
     }
 
-    /// One product spread over the backend's threads: C is cut into blocks of rows (or of
-    /// columns, when it is wider than tall), each computed by single-threaded BLAS.
+    /// One product spread over the backend's threads: on AVX-512 CPUs through the wide kernel
+    /// where its shapes apply (below), else C is cut into blocks of rows (or of columns, when it
+    /// is wider than tall), each computed by single-threaded BLAS.
     /// OpenBLAS itself always runs single-threaded (see `CPUBackend.init`), so facemine's
     /// threads are the only ones doing work and nothing waits on or competes with BLAS workers.
     func parallelSGEMM(transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int, alpha: Float,
@@ -59,25 +60,20 @@ extension CPUBackend {
     /// Columns of the product per panel of the wide kernel (`wide_gemm.h`).
     static let widePanel = 96
 
-    /// A product at least as wide as it is tall, through the wide kernel: A packed once, then
-    /// whole 96-column panels of B and C to each thread. On im2col shapes with 32-128 rows it
-    /// ran 10-30% faster than OpenBLAS on one core (which packs all of B), and about as fast
-    /// on the larger ones; B transposed stays with OpenBLAS.
+    /// A product at least as wide as it is tall, B not transposed, through the wide kernel: A
+    /// packed once, then whole panels to each thread. On im2col shapes with 32-128 rows it ran
+    /// 10-30% faster than OpenBLAS on one core (which packs all of B), and about as fast on the
+    /// larger ones.
     func wideSGEMM(transposeA: Bool, m: Int, n: Int, k: Int, alpha: Float, a: UnsafePointer<Float>, lda: Int,
                    b: UnsafePointer<Float>, ldb: Int, beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int) {
         let packed = workspace.floats(.packedA, count: fm_wide_gemm_packed_a_floats(Int32(m), Int32(k)))
         fm_wide_gemm_pack_a(a, Int32(lda), transposeA ? 1 : 0, Int32(m), Int32(k), alpha, packed)
-        let panels = (n + CPUBackend.widePanel - 1) / CPUBackend.widePanel
-        parallel.forRanges(panels) { range in
-            let first = range.lowerBound * CPUBackend.widePanel
-            let columns = Swift.min(range.upperBound * CPUBackend.widePanel, n) - first
+        forWidePanels(n) { first, columns in
             fm_wide_gemm(packed, nil, 0, Int32(m), Int32(columns), Int32(k), plainView(b + first, ld: ldb), beta, nil,
                          c + first, Int32(ldc), nil)
         }
     }
-}
 
-extension CPUBackend {
     /// C = A B^T + beta C (weight gradients: dY times the im2col matrix, both along pixels)
     /// through the wide kernel: A's rows read in place, B's panels transposed as they are
     /// packed. Threads take column panels, or blocks of 4-row groups when C is taller than wide.
@@ -88,10 +84,7 @@ extension CPUBackend {
             fm_view(data: rows, ld: ldb, transposed: 1, in_width: Int32(k), out_width: Int32(k), stride: 1)
         }
         if n >= m {
-            let panels = (n + CPUBackend.widePanel - 1) / CPUBackend.widePanel
-            parallel.forRanges(panels) { range in
-                let first = range.lowerBound * CPUBackend.widePanel
-                let columns = Swift.min(range.upperBound * CPUBackend.widePanel, n) - first
+            forWidePanels(n) { first, columns in
                 fm_wide_gemm(nil, a, Int32(lda), Int32(m), Int32(columns), Int32(k), view(b + first * ldb), beta, nil,
                              c + first, Int32(ldc), nil)
             }
@@ -101,6 +94,15 @@ extension CPUBackend {
                 fm_wide_gemm(nil, a + first * lda, Int32(lda), Int32(rows), Int32(n), Int32(k), view(b), beta, nil,
                              c + first * ldc, Int32(ldc), nil)
             }
+        }
+    }
+
+    /// Columns 0..<n in whole panels over the threads: body(first column, column count).
+    private func forWidePanels(_ n: Int, _ body: (_ first: Int, _ columns: Int) -> Void) {
+        let panels = (n + CPUBackend.widePanel - 1) / CPUBackend.widePanel
+        parallel.forRanges(panels) { range in
+            let first = range.lowerBound * CPUBackend.widePanel
+            body(first, Swift.min(range.upperBound * CPUBackend.widePanel, n) - first)
         }
     }
 }
