@@ -156,35 +156,58 @@ static inline __attribute__((always_inline)) void prefetch_next(const next_pack 
     }
 }
 
-// Where the next pack reads a plain matrix (im2col columns, activations), its rows are fetched
-// during the tiles instead of during this pack: each group of 4 rows of A fetches its share of
-// them, a cache line per step of its k loop. Fetched in one burst per pack, the lines came from
-// memory late (the misses queue up): a 64 x 73728 x 576 product on one core ran at 180 GFLOP/s,
-// 250 with B already in cache, 205-212 with the fetches spread (128 rows of A: 215 -> 228).
+// The next pack's lines are fetched during the tiles rather than during this pack: each group
+// of 4 rows of A fetches its share of them, a cache line per step of its k loop. Fetched in one
+// burst per pack, the lines came from memory late (the misses queue up): a 64 x 73728 x 576
+// product on one core ran at 180 GFLOP/s, 250 with B already in cache, 205-212 with the
+// fetches spread (128 rows of A: 215 -> 228).
 typedef struct {
     const float *at[KC];
     int count;
 } fetch_list;
 
-// Whether the next pack's rows fit in `groups` groups' lists of at most kc fetches. Only in k
-// blocks of 64 rows and more: where a block is shallow the product waits on memory anyway, and
-// the fetches are better issued all at once, as early as they can be (the K = 9 products of
-// the first layers measured up to 10% slower with them spread).
-static inline int fetch_in_tiles(const next_pack *next, int groups, int kc) {
+// Offsets from a line's start of the cache lines one line of the next pack reads (every line
+// reads the same pixels of its own plane): count, or -1 past `most`.
+static inline int line_offsets(const next_pack *next, long *offsets, int most) {
     const fm_view *v = next->v;
-    if (!v || v->transposed || !plain(v) || kc < 64) return 0;
-    const int per_group = (next->kc + groups - 1) / groups;
-    return per_group * (next->width / 16 + 2) <= kc;
+    const int p0 = v->transposed ? next->k0 : next->j0, count = v->transposed ? next->kc : next->width;
+    int oy = p0 / v->out_width, ox = p0 % v->out_width, n = 0;
+    for (int t = 0; t < count;) {
+        const int run = count - t < v->out_width - ox ? count - t : v->out_width - ox;
+        const long from = ((long)oy * v->in_width + ox) * v->stride, to = from + (long)(run - 1) * v->stride;
+        for (long q = from; q <= to; q += 16) {
+            if (n == most) return -1;
+            offsets[n++] = q;
+        }
+        if (n == most) return -1;
+        offsets[n++] = to;
+        t += run;
+        ox = 0;
+        oy++;
+    }
+    return n;
 }
 
-// Group g's share of the next pack's rows.
-static inline void plan_fetches(const next_pack *next, int g, int groups, fetch_list *list) {
-    const int per_group = (next->kc + groups - 1) / groups;
+// Whether the next pack's lines fit in `groups` groups' lists of at most kc fetches, and if so
+// the offsets in each line. Only in k blocks of 64 rows and more: where a block is shallow the
+// product waits on memory anyway, and the fetches are better issued all at once, as early as
+// they can be (the K = 9 products of the first layers measured up to 10% slower spread out).
+static inline int fetch_in_tiles(const next_pack *next, int groups, int kc, long *offsets, int *per_line) {
+    if (!next->v || next->v->transposed || kc < 64) return 0;
+    const int per_group = (lines_of(next) + groups - 1) / groups;
+    *per_line = line_offsets(next, offsets, KC);
+    return *per_line > 0 && per_group * *per_line <= kc;
+}
+
+// Group g's share of the next pack's lines.
+static inline void plan_fetches(const next_pack *next, int g, int groups, const long *offsets, int per_line,
+                                fetch_list *list) {
+    const int lines = lines_of(next), per_group = (lines + groups - 1) / groups;
+    const int first = next->v->transposed ? next->j0 : next->k0;
     list->count = 0;
-    for (int l = g * per_group; l < (g + 1) * per_group && l < next->kc; l++) {
-        const float *row = next->v->data + (long)(next->k0 + l) * next->v->ld + next->j0;
-        for (int q = 0; q < next->width; q += 16) list->at[list->count++] = row + q;
-        list->at[list->count++] = row + next->width - 1;
+    for (int l = g * per_group; l < (g + 1) * per_group && l < lines; l++) {
+        const float *line = next->v->data + (long)(first + l) * next->v->ld;
+        for (int i = 0; i < per_line; i++) list->at[list->count++] = line + offsets[i];
     }
 }
 
@@ -262,13 +285,15 @@ static inline __attribute__((always_inline)) void pack_view(const fm_view *v, in
                                   : (next_pack){0, 0, 0, 0, 0};                                              \
                 }                                                                                            \
                 const int groups = (m + ROWS - 1) / ROWS;                                                    \
-                const int in_tiles = packed_a && fetch_in_tiles(&next, groups, kc);                           \
+                long offsets[KC];                                                                            \
+                int per_line = 0;                                                                            \
+                const int in_tiles = fetch_in_tiles(&next, groups, kc, offsets, &per_line);                  \
                 const next_pack none = {0, 0, 0, 0, 0};                                                      \
                 pack_view(b, k0, kc, j, width, panel, in_tiles ? &none : &next);                             \
                 fetch_list fetch;                                                                            \
                 fetch.count = 0;                                                                             \
                 for (int i = 0; i < m; i += ROWS) {                                                          \
-                    if (in_tiles) plan_fetches(&next, i / ROWS, groups, &fetch);                             \
+                    if (in_tiles) plan_fetches(&next, i / ROWS, groups, offsets, per_line, &fetch);          \
                     const float *pa = packed_a ? packed_a + ((long)(i / ROWS) * k + k0) * ROWS : 0;          \
                     const float *ai = packed_a ? 0 : a + (long)i * lda + k0;                                 \
                     const float *rb = bias ? bias + i : 0;                                                   \
@@ -287,7 +312,11 @@ static inline __attribute__((always_inline)) void pack_view(const fm_view *v, in
                             for (int r = 0; r < rows; r++)                                                   \
                                 for (int q = 0; q < KC; q += 16)                                             \
                                     __builtin_prefetch(then->a + (long)(i + r) * then->lda + q);             \
-                        FM_TILE_CASES(0, 0)                                                                  \
+                        if (in_tiles) {                                                                      \
+                            FM_TILE_CASES(0, 1)                                                              \
+                        } else {                                                                             \
+                            FM_TILE_CASES(0, 0)                                                              \
+                        }                                                                                    \
                     }                                                                                        \
                 }                                                                                            \
             }                                                                                                \
