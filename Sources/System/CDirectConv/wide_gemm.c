@@ -137,9 +137,10 @@ static inline int lines_of(const next_pack *next) {
     return !next->v ? 0 : next->v->transposed ? next->width : next->kc;
 }
 
-// Prefetches what the next pack reads in its row l (untransposed) or column l (transposed):
-// one piece per piece of this pack, so the fetches spread over the packing instead of queueing
-// up at once. The panels' strided gathers across planes defeat the hardware prefetchers.
+// Prefetches what the next pack reads in its row l (untransposed) or column l (transposed),
+// during this pack: one line per line of this pack. The panels' strided gathers across planes
+// defeat the hardware prefetchers. Used where the tiles do not fetch (fetch_in_tiles below):
+// transposed next packs, whose own slow gather spreads the burst, and shallow k blocks.
 static inline __attribute__((always_inline)) void prefetch_next(const next_pack *next, int l) {
     const fm_view *v = next->v;
     if (!v) return;
