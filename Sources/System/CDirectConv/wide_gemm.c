@@ -267,21 +267,29 @@ static inline __attribute__((always_inline)) void pack_view(const fm_view *v, in
     default: FM_TILE(1, PACKED, FETCH); break;    \
     }
 
+// Rows of B per k block: k split into blocks of at most KC rows, as even as they go (288 as 3 x
+// 96, not 128 + 128 + 32: a short last block pays a whole pack and a pass over C for a few steps).
+static inline int k_block(int k) {
+    const int blocks = (k + KC - 1) / KC;
+    return blocks ? (k + blocks - 1) / blocks : 1;
+}
+
 #define FM_WIDE_GEMM(SUFFIX, TARGET)                                                                        \
     TARGET static void wide_gemm_##SUFFIX(const float *packed_a, const float *a, int lda, int m, int n, int k, \
                                           const fm_view *b, float beta, const float *bias, float *c, int ldc,   \
                                           const fm_next *then) {                                               \
         float panel[KC * PANEL] __attribute__((aligned(64)));                                                \
+        const int kb = k_block(k);                                                                           \
         for (int j = 0; j < n; j += PANEL) {                                                                 \
             const int width = n - j < PANEL ? n - j : PANEL;                                                 \
             const int vectors = (width + 15) / 16, lanes = width - (vectors - 1) * 16;                       \
-            for (int k0 = 0; k0 < k; k0 += KC) {                                                             \
-                const int kc = k - k0 < KC ? k - k0 : KC;                                                    \
-                next_pack next = {b, k0 + KC, k - k0 - KC < KC ? k - k0 - KC : KC, j, width};               \
-                if (k0 + KC >= k) {                                                                          \
+            for (int k0 = 0; k0 < k; k0 += kb) {                                                             \
+                const int kc = k - k0 < kb ? k - k0 : kb;                                                    \
+                next_pack next = {b, k0 + kb, k - k0 - kb < kb ? k - k0 - kb : kb, j, width};               \
+                if (k0 + kb >= k) {                                                                          \
                     const int j1 = j + PANEL, w1 = n - j1 < PANEL ? n - j1 : PANEL;                          \
-                    next = j1 < n ? (next_pack){b, 0, k < KC ? k : KC, j1, w1}                               \
-                           : then ? (next_pack){&then->b, 0, then->k < KC ? then->k : KC, 0,                 \
+                    next = j1 < n ? (next_pack){b, 0, kb, j1, w1}                                            \
+                           : then ? (next_pack){&then->b, 0, k_block(then->k), 0,                            \
                                                 then->n < PANEL ? then->n : PANEL}                           \
                                   : (next_pack){0, 0, 0, 0, 0};                                              \
                 }                                                                                            \
@@ -306,9 +314,9 @@ static inline __attribute__((always_inline)) void pack_view(const fm_view *v, in
                         FM_TILE_CASES(1, 0)                                                                  \
                     } else {                                                                                 \
                         /* These rows' next k block (or, after the last, the next product's first). */      \
-                        if (k0 + KC < k)                                                                     \
+                        if (k0 + kb < k)                                                                     \
                             for (int r = 0; r < rows; r++)                                                   \
-                                for (int q = 0; q < KC; q += 16) __builtin_prefetch(ai + (long)r * lda + KC + q); \
+                                for (int q = 0; q < kb; q += 16) __builtin_prefetch(ai + (long)r * lda + kb + q); \
                         else if (then && then->a)                                                            \
                             for (int r = 0; r < rows; r++)                                                   \
                                 for (int q = 0; q < KC; q += 16)                                             \
