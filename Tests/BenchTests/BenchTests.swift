@@ -67,11 +67,18 @@ import Testing
         #expect(unknown.memoryBound == nil && unknown.percentOfRoof == nil && unknown.flopsPerByte == 1)
     }
 
-    /// A 1x1 stride-2 kernel reads a quarter of x; a 3x3 one reads all of it; dX is written whole.
+    /// A 1x1 stride-2 kernel reads the cache lines that hold every second pixel of every second
+    /// row: half of x where a row fills whole lines, all of it where rows share lines; a 3x3
+    /// kernel reads all of x; dX is written whole.
     @Test func convolutionTrafficCountsWhatEachPassMoves() {
+        let wide = ConvGeometry(batch: 2, inChannels: 4, height: 48, width: 48, outChannels: 6, kernel: 1, stride: 2, padding: 0)
+        #expect(wide.forwardBytes == 4 * Double(2 * 4 * 48 * 48 / 2 + 6 * 4 + 2 * 6 * 24 * 24))
+        let narrow = ConvGeometry(batch: 2, inChannels: 4, height: 12, width: 12, outChannels: 6, kernel: 1, stride: 2, padding: 0)
+        #expect(narrow.forwardBytes == 4 * Double(2 * 4 * 144 + 6 * 4 + 2 * 6 * 36))
         let pointwise = ConvGeometry(batch: 2, inChannels: 4, height: 8, width: 8, outChannels: 6, kernel: 1, stride: 2, padding: 0)
-        #expect(pointwise.forwardBytes == 4 * Double(2 * 4 * 16 + 6 * 4 + 2 * 6 * 16))
         #expect(pointwise.inputGradientBytes == 4 * Double(2 * 6 * 16 + 6 * 4 + 2 * 4 * 64))
+        let unstrided = ConvGeometry(batch: 2, inChannels: 4, height: 8, width: 8, outChannels: 6, kernel: 1, stride: 1, padding: 0)
+        #expect(unstrided.weightGradientBytes == 4 * Double(2 * 4 * 64 + 2 * 6 * 64 + 6 * 4))
         let full = ConvGeometry(batch: 2, inChannels: 4, height: 8, width: 8, outChannels: 6, kernel: 3, stride: 1, padding: 1)
         #expect(full.weightGradientBytes == 4 * Double(2 * 4 * 64 + 2 * 6 * 64 + 6 * 4 * 9))
         #expect(full.backwardBytes == 4 * Double(2 * 4 * 64 + 2 * 6 * 64 + 2 * 6 * 4 * 9 + 2 * 4 * 64))
