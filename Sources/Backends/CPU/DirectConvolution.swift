@@ -137,10 +137,7 @@ extension CPUBackend {
         let xByChannel = fm_direct_weight_grad_wants_x_by_channel(geometry) != 0
         let inputByChannel = xByChannel ? workspace.floats(.matrix, count: N * C * inPlane) : nil
         parallel.forEach(N, grain: 1) { n in
-            for m in 0..<M {
-                let dst = gradOutputBlocks + ((m / 16) * N + n) * plane * 16 + m % 16
-                for p in 0..<plane { dst[p * 16] = gradOutput[(n * M + m) * plane + p] }
-            }
+            fm_direct_block_gradients(gradOutput, gradOutputBlocks, Int32(N), Int32(M), Int32(plane), Int32(n), Int32(n + 1))
             guard let inputByChannel else { return }
             for c in 0..<C {
                 (inputByChannel + (c * N + n) * inPlane).update(from: input + (n * C + c) * inPlane, count: inPlane)
