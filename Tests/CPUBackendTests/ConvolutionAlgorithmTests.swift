@@ -24,7 +24,7 @@ import Testing
         ConvGeometry(batch: 5, inChannels: 16, height: 6, width: 6, outChannels: 32, kernel: 3, stride: 2, padding: 1),
         ConvGeometry(batch: 3, inChannels: 32, height: 12, width: 12, outChannels: 16, kernel: 3, stride: 2, padding: 1),
         ConvGeometry(batch: 3, inChannels: 16, height: 24, width: 24, outChannels: 32, kernel: 3, stride: 2, padding: 1),
-        ConvGeometry(batch: 1, inChannels: 16, height: 48, width: 48, outChannels: 16, kernel: 3, stride: 2, padding: 1),
+        ConvGeometry(batch: 2, inChannels: 32, height: 48, width: 48, outChannels: 16, kernel: 3, stride: 2, padding: 1),
         // Its two 1x1 stride-2 geometries (the imagenet stem's layer3 and layer4 shortcuts). One
         // out-channel block with 32 in channels splits the weight gradient over 3 threads into
         // 10, 10 and 12 channels, off the kernel's 16-channel groups.
