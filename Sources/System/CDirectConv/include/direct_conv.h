@@ -42,15 +42,15 @@ void fm_direct_forward(int geometry, const float *x, const float *packed, float 
 // channels, `packed_t` holding blocks block_begin..<block_end.
 void fm_direct_input_grad(int geometry, const float *dy, const float *packed_t, float *dx,
                           int n, int in_ch, int out_ch, int block_begin, int block_end);
+// dy [n][out][out plane] -> dy_b[ob][n][out pixel][16], the layout fm_direct_weight_grad reads,
+// for images n_begin..<n_end; out a multiple of 16.
+void fm_direct_block_gradients(const float *dy, float *dy_b, int n, int out_ch, int plane, int n_begin, int n_end);
 // packed_grad[ob][in][taps][16] = sum over images and pixels of dy_b x x, where dy_b[ob][n][out
 // pixel][16] is dy in 16-channel blocks and x is the input with channels outermost
 // [in][n][in pixel] where fm_direct_weight_grad_wants_x_by_channel(geometry) says so (the 3x3
 // geometries but 48x48 stride 1), else in its own layout [n][in][in pixel]; blocks of out
 // channels, and in channels in_begin..<in_end (even bounds).
 // The forward and input-gradient kernels split over images by offsetting their pointers.
-// dy [n][out][out plane] -> dy_b[ob][n][out pixel][16], the layout fm_direct_weight_grad reads,
-// for images n_begin..<n_end; out a multiple of 16.
-void fm_direct_block_gradients(const float *dy, float *dy_b, int n, int out_ch, int plane, int n_begin, int n_end);
 int fm_direct_weight_grad_wants_x_by_channel(int geometry);
 void fm_direct_weight_grad(int geometry, const float *x, const float *dy_b, float *packed_grad,
                            int n, int in_ch, int in_begin, int in_end, int block_begin, int block_end);
