@@ -4,8 +4,9 @@ import Testing
 
 /// The CPU backend picks between convolution algorithms by shape; the conformance suite only
 /// sees the one it picks. These run every one on the same shapes (with 3 threads, so
-/// thread slices are uneven, and the batched path forced into one image per chunk), so each
-/// code path is checked whatever the heuristic says.
+/// thread slices are uneven, the batched path forced into one image per chunk and the direct
+/// weight gradient's copy of x through its non-temporal path), so each code path is checked
+/// whatever the heuristic says.
 @Suite struct ConvolutionAlgorithmTests {
     static let shapes = [
         ConvGeometry(batch: 3, inChannels: 1, height: 9, width: 8, outChannels: 4, kernel: 3, stride: 1, padding: 1),
@@ -65,6 +66,7 @@ import Testing
         let reference = CPUBackend(threads: 2)
         let chunked = CPUBackend(threads: 3)
         chunked.columnChunkBytes = 1  // batched: one image per chunk
+        chunked.cacheBypassBytes = 0  // direct: x copied by channel with non-temporal stores
         func run(_ backend: CPUBackend, _ algorithm: ConvAlgorithm) throws -> [[Float]] {
             var seed: UInt32 = 17
             func values(_ n: Int) -> [Float] {

@@ -21,6 +21,11 @@ public final class CPUBackend: Backend {
     /// Settable so tests can force many chunks on small shapes and benchmarks can tune it.
     public var columnChunkBytes = 6 << 20
 
+    /// Bytes from which a layout copy is written around the caches (non-temporal stores): one
+    /// that large cannot wait in the last-level cache (32 MB here) for the kernel that reads it.
+    /// Settable so tests can run that path on small shapes.
+    public var cacheBypassBytes = 32 << 20
+
     /// When set, every convolution's time is recorded in it (the op benchmark's in-model mode).
     public var convolutionLog: ConvolutionLog?
 

@@ -623,6 +623,31 @@ void fm_direct_block_gradients(const float *dy, float *dy_b, int n, int out_ch, 
     FM_PICK(block_gradients)(dy, dy_b, n, out_ch, plane, n_begin, n_end);
 }
 
+// x [n][c][plane] -> x_t[c][n][plane], images n0..<n1, with non-temporal stores (plane a
+// multiple of 16, x_t 64-byte aligned).
+static inline __attribute__((always_inline)) void stream_by_channel(const float *x, float *x_t, int n, int c,
+                                                                    int plane, int n0, int n1) {
+    for (int img = n0; img < n1; img++)
+        for (int ch = 0; ch < c; ch++) {
+            const float *src = x + ((long)img * c + ch) * plane;
+            float *dst = x_t + ((long)ch * n + img) * plane;
+            for (int p = 0; p < plane; p += 16) __builtin_nontemporal_store(load16(src + p), (v16 *)(dst + p));
+        }
+}
+#define FM_STREAM_BY_CHANNEL(SUFFIX, FM_TARGET)                                                                   \
+    FM_TARGET static void stream_by_channel_##SUFFIX(const float *x, float *x_t, int n, int c, int plane, int n0, \
+                                                     int n1) {                                                    \
+        stream_by_channel(x, x_t, n, c, plane, n0, n1);                                                            \
+    }
+FM_BOTH_COPIES(FM_STREAM_BY_CHANNEL)
+
+void fm_direct_stream_by_channel(const float *x, float *x_t, int n, int c, int plane, int n0, int n1) {
+    FM_PICK(stream_by_channel)(x, x_t, n, c, plane, n0, n1);
+#if defined(__x86_64__)
+    __builtin_ia32_sfence();
+#endif
+}
+
 void fm_direct_pack(const float *w, float *packed, int out_ch, int in_ch, int taps, int transposed, int b0, int b1) {
     FM_PICK(pack)(w, packed, out_ch, in_ch, taps, transposed, b0, b1);
 }
