@@ -136,19 +136,12 @@ extension CPUBackend {
         let gradOutputBlocks = workspace.floats(.columns, count: N * plane * M)
         let xByChannel = fm_direct_weight_grad_wants_x_by_channel(geometry) != 0
         let inputByChannel = xByChannel ? workspace.floats(.matrix, count: N * C * inPlane) : nil
+        // A copy of x that cannot wait in the last-level cache for the kernel (the small stem's
+        // 48 -> 24 stride 2: 38 MB) skips it (that weight gradient +3%, three op-table pairs).
+        let stream = N * C * inPlane * MemoryLayout<Float>.stride >= cacheBypassBytes
         parallel.forEach(N, grain: 1) { n in
-            fm_direct_block_gradients(gradOutput, gradOutputBlocks, Int32(N), Int32(M), Int32(plane), Int32(n), Int32(n + 1))
-            guard let inputByChannel else { return }
-            // A copy that cannot wait in the last-level cache for the kernel (the small stem's
-            // 48 -> 24 stride 2: 38 MB) skips it: non-temporal stores do not read each line
-            // before filling it (that weight gradient +3%, three op-table pairs).
-            if inPlane % 16 == 0 && N * C * inPlane * MemoryLayout<Float>.stride >= cacheBypassBytes {
-                fm_direct_stream_by_channel(input, inputByChannel, Int32(N), Int32(C), Int32(inPlane), Int32(n), Int32(n + 1))
-                return
-            }
-            for c in 0..<C {
-                (inputByChannel + (c * N + n) * inPlane).update(from: input + (n * C + c) * inPlane, count: inPlane)
-            }
+            fm_direct_weight_grad_operands(gradOutput, gradOutputBlocks, input, inputByChannel, Int32(N), Int32(M),
+                                           Int32(C), Int32(plane), Int32(inPlane), Int32(n), Int32(n + 1), stream ? 1 : 0)
         }
         let packedGrad = workspace.floats(.packedWeightGrads, count: M * C * Int(taps))
         // Whole blocks per item (the usual case): each block's sums are unpacked right after they

@@ -591,12 +591,17 @@ static inline __attribute__((always_inline)) void unpack_blocks(const float *pac
     }
 FM_BOTH_COPIES(FM_PACKING)
 
-// dy [n][out][plane] -> dy_b[ob][n][plane][16], images n0..<n1: 16 channels x 16 pixels at a
-// time through a register transpose. (The scalar loop before, one float stored per 64-byte
-// line, cost the 3x3 weight gradients 4-14% in the op table.)
-static inline __attribute__((always_inline)) void block_gradients(const float *dy, float *dy_b, int n, int out_ch,
-                                                                  int plane, int n0, int n1) {
-    for (int img = n0; img < n1; img++)
+// The weight gradient's operands for images n0..<n1, in the orders its loops walk.
+// dy [n][out][plane] -> dy_b[ob][n][plane][16]: 16 channels x 16 pixels at a time through a
+// register transpose (the scalar loop before, one float stored per 64-byte line, cost the 3x3
+// weight gradients 4-14% in the op table). x [n][c][in plane] -> x_t[c][n][in plane] where x_t
+// is given, by non-temporal stores where `stream` (in plane a multiple of 16, x_t 64-byte
+// aligned): a copy larger than the last-level cache is read back from memory anyway, and plain
+// stores would first read every line they fill.
+static inline __attribute__((always_inline)) void weight_grad_operands(
+    const float *dy, float *dy_b, const float *x, float *x_t, int n, int out_ch, int in_ch, int plane, int in_plane,
+    int n0, int n1, int stream) {
+    for (int img = n0; img < n1; img++) {
         for (int ob = 0; ob < out_ch / 16; ob++) {
             const float *src = dy + ((long)img * out_ch + ob * 16) * plane;
             float *dst = dy_b + ((long)ob * n + img) * plane * 16;
@@ -610,41 +615,32 @@ static inline __attribute__((always_inline)) void block_gradients(const float *d
             for (; p < plane; p++)
                 for (int i = 0; i < 16; i++) dst[(long)p * 16 + i] = src[(long)i * plane + p];
         }
-}
-
-#define FM_BLOCK_GRADIENTS(SUFFIX, FM_TARGET)                                                                   \
-    FM_TARGET static void block_gradients_##SUFFIX(const float *dy, float *dy_b, int n, int m, int plane, int n0, \
-                                                   int n1) {                                                    \
-        block_gradients(dy, dy_b, n, m, plane, n0, n1);                                                          \
-    }
-FM_BOTH_COPIES(FM_BLOCK_GRADIENTS)
-
-void fm_direct_block_gradients(const float *dy, float *dy_b, int n, int out_ch, int plane, int n_begin, int n_end) {
-    FM_PICK(block_gradients)(dy, dy_b, n, out_ch, plane, n_begin, n_end);
-}
-
-// x [n][c][plane] -> x_t[c][n][plane], images n0..<n1, with non-temporal stores (plane a
-// multiple of 16, x_t 64-byte aligned).
-static inline __attribute__((always_inline)) void stream_by_channel(const float *x, float *x_t, int n, int c,
-                                                                    int plane, int n0, int n1) {
-    for (int img = n0; img < n1; img++)
-        for (int ch = 0; ch < c; ch++) {
-            const float *src = x + ((long)img * c + ch) * plane;
-            float *dst = x_t + ((long)ch * n + img) * plane;
-            for (int p = 0; p < plane; p += 16) __builtin_nontemporal_store(load16(src + p), (v16 *)(dst + p));
+        if (!x_t) continue;
+        for (int ch = 0; ch < in_ch; ch++) {
+            const float *src = x + ((long)img * in_ch + ch) * in_plane;
+            float *dst = x_t + ((long)ch * n + img) * in_plane;
+            if (stream)
+                for (int p = 0; p < in_plane; p += 16) __builtin_nontemporal_store(load16(src + p), (v16 *)(dst + p));
+            else
+                __builtin_memcpy(dst, src, (unsigned long)in_plane * sizeof(float));
         }
-}
-#define FM_STREAM_BY_CHANNEL(SUFFIX, FM_TARGET)                                                                   \
-    FM_TARGET static void stream_by_channel_##SUFFIX(const float *x, float *x_t, int n, int c, int plane, int n0, \
-                                                     int n1) {                                                    \
-        stream_by_channel(x, x_t, n, c, plane, n0, n1);                                                            \
     }
-FM_BOTH_COPIES(FM_STREAM_BY_CHANNEL)
+}
 
-void fm_direct_stream_by_channel(const float *x, float *x_t, int n, int c, int plane, int n0, int n1) {
-    FM_PICK(stream_by_channel)(x, x_t, n, c, plane, n0, n1);
+#define FM_WEIGHT_GRAD_OPERANDS(SUFFIX, FM_TARGET)                                                              \
+    FM_TARGET static void weight_grad_operands_##SUFFIX(const float *dy, float *dy_b, const float *x, float *x_t, \
+                                                        int n, int m, int c, int plane, int in_plane, int n0,    \
+                                                        int n1, int stream) {                                    \
+        weight_grad_operands(dy, dy_b, x, x_t, n, m, c, plane, in_plane, n0, n1, stream);                        \
+    }
+FM_BOTH_COPIES(FM_WEIGHT_GRAD_OPERANDS)
+
+void fm_direct_weight_grad_operands(const float *dy, float *dy_b, const float *x, float *x_t, int n, int out_ch,
+                                    int in_ch, int plane, int in_plane, int n_begin, int n_end, int stream) {
+    stream = stream && x_t && in_plane % 16 == 0;
+    FM_PICK(weight_grad_operands)(dy, dy_b, x, x_t, n, out_ch, in_ch, plane, in_plane, n_begin, n_end, stream);
 #if defined(__x86_64__)
-    __builtin_ia32_sfence();
+    if (stream) __builtin_ia32_sfence();  // non-temporal stores are weakly ordered: done before x_t is read
 #endif
 }
 

@@ -42,12 +42,12 @@ void fm_direct_forward(int geometry, const float *x, const float *packed, float 
 // channels, `packed_t` holding blocks block_begin..<block_end.
 void fm_direct_input_grad(int geometry, const float *dy, const float *packed_t, float *dx,
                           int n, int in_ch, int out_ch, int block_begin, int block_end);
-// dy [n][out][out plane] -> dy_b[ob][n][out pixel][16], the layout fm_direct_weight_grad reads,
-// for images n_begin..<n_end; out a multiple of 16.
-void fm_direct_block_gradients(const float *dy, float *dy_b, int n, int out_ch, int plane, int n_begin, int n_end);
-// x [n][c][plane] -> x_t[c][n][plane] (the weight gradient's by-channel layout) for images
-// n0..<n1, by non-temporal stores: plane a multiple of 16, x_t 64-byte aligned.
-void fm_direct_stream_by_channel(const float *x, float *x_t, int n, int c, int plane, int n0, int n1);
+// fm_direct_weight_grad's operands for images n_begin..<n_end: dy [n][out][out plane] ->
+// dy_b[ob][n][out pixel][16] (out a multiple of 16), and, where x_t is given, x [n][in][in plane]
+// -> x_t[in][n][in plane]; with `stream`, x_t is written around the caches (non-temporal stores,
+// where in plane is a multiple of 16; x_t 64-byte aligned).
+void fm_direct_weight_grad_operands(const float *dy, float *dy_b, const float *x, float *x_t, int n, int out_ch,
+                                    int in_ch, int plane, int in_plane, int n_begin, int n_end, int stream);
 // packed_grad[ob][in][taps][16] = sum over images and pixels of dy_b x x, where dy_b[ob][n][out
 // pixel][16] is dy in 16-channel blocks and x is the input with channels outermost
 // [in][n][in pixel] where fm_direct_weight_grad_wants_x_by_channel(geometry) says so (the 3x3
