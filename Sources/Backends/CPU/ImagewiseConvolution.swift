@@ -57,7 +57,7 @@ extension CPUBackend {
             for n in images {
                 let image = input + n * inPlane
                 let dy = gradOutput + n * M * plane
-                for o in 0..<M { partialBias[o] += sumFloats(dy + o * plane, plane) }
+                if gradBias != nil { for o in 0..<M { partialBias[o] += sumFloats(dy + o * plane, plane) } }
                 let dx = gradInput.map { $0 + n * inPlane }
                 dx?.update(repeating: 0, count: inPlane)
                 for first in stride(from: 0, to: g.outHeight, by: band) {

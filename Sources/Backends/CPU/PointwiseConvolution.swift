@@ -79,8 +79,11 @@ extension CPUBackend {
                     fm_wide_gemm(nil, dy, Int32(plane), Int32(M), Int32(C), Int32(plane), weightProduct.b, 1, nil, partial,
                                  Int32(C), then)
                 }
-                // dY is in cache now.
-                for o in 0..<M { partial[M * C + o] += sumFloats(dy + o * plane, plane) }
+                // dY is in cache now. (ResNet-18's convolutions have no bias: skipping the sum when
+                // nobody asks for it saved 10-15% of the weight gradient.)
+                if gradBias != nil {
+                    for o in 0..<M { partial[M * C + o] += sumFloats(dy + o * plane, plane) }
+                }
             }
         }
         let partials = scratch + columnFloats
