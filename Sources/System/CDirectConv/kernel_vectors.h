@@ -11,6 +11,9 @@ typedef float v16u __attribute__((vector_size(64), aligned(4)));
 
 static inline __attribute__((always_inline)) v16 load16(const float *p) { return *(const v16u *)p; }
 static inline __attribute__((always_inline)) void store16(float *p, v16 v) { *(v16u *)p = v; }
+// Half a vector, for 8-float tails.
+typedef float v8 __attribute__((vector_size(32), aligned(4)));
+static inline __attribute__((always_inline)) void store8(float *p, v8 v) { *(v8 *)p = v; }
 // Every lane written out: `(v16){0} + s` would cost an addition per splat (0 + s is not s when
 // s is -0, so the compiler keeps it) and a register broadcast; this is one broadcast load.
 static inline __attribute__((always_inline)) v16 splat(float s) {

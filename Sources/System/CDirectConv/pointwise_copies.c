@@ -8,8 +8,6 @@
 
 static inline __attribute__((always_inline)) void stream16(float *p, v16 v) { __builtin_nontemporal_store(v, (v16 *)p); }
 
-typedef float v8 __attribute__((vector_size(32), aligned(4)));
-
 // Pairs of rows (2 x width floats, whole 64-byte lines at aligned addresses, width a multiple
 // of 8): the even row interleaves the gradients with zeros, 8 of them to a vector, the odd row
 // is zeros. (Building the pair in a buffer with scalar stores and streaming it out was no
