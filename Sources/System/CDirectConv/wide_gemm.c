@@ -151,36 +151,6 @@ static inline int lines_of(const next_pack *next) {
     return !next->v ? 0 : next->v->transposed ? next->width : next->kc;
 }
 
-// Prefetches what the next pack reads in its row l (untransposed) or column l (transposed),
-// during this pack: one line per line of this pack. The panels' strided gathers across planes
-// defeat the hardware prefetchers. Used where the tiles do not fetch (fetch_in_tiles below):
-// transposed next packs, whose own slow gather spreads the burst, and shallow k blocks.
-static inline __attribute__((always_inline)) void prefetch_next(const next_pack *next, int l) {
-    const fm_view *v = next->v;
-    if (!v) return;
-    if (!v->transposed) {
-        if (l >= next->kc) return;
-        const float *row = v->data + (long)(next->k0 + l) * v->ld;
-        const long from = source(v, next->j0), to = source(v, next->j0 + next->width - 1);
-        for (long q = from; q <= to; q += 16) __builtin_prefetch(row + q);
-    } else {
-        if (l >= next->width) return;
-        const float *plane = v->data + (long)(next->j0 + l) * v->ld;
-        const long from = source(v, next->k0), to = source(v, next->k0 + next->kc - 1);
-        for (long q = from; q <= to; q += 16) __builtin_prefetch(plane + q);
-    }
-}
-
-// The next pack's lines are fetched during the tiles rather than during this pack: each group
-// of 4 rows of A fetches its share of them, a cache line per step of its k loop. Fetched in one
-// burst per pack, the lines came from memory late (the misses queue up): a 64 x 73728 x 576
-// product on one core ran at 180 GFLOP/s, 250 with B already in cache, 205-212 with the
-// fetches spread (128 rows of A: 215 -> 228).
-typedef struct {
-    const float *at[KC];
-    int count;
-} fetch_list;
-
 // Offsets from a line's start of the cache lines one line of the next pack reads (every line
 // reads the same pixels of its own plane): count, or -1 past `most`.
 static inline int line_offsets(const next_pack *next, long *offsets, int most) {
@@ -202,6 +172,36 @@ static inline int line_offsets(const next_pack *next, long *offsets, int most) {
     }
     return n;
 }
+
+// Prefetches what the next pack reads in its row l (untransposed) or column l (transposed),
+// during this pack: one line per line of this pack, at the `per_line` offsets line_offsets
+// found (only the rows a strided view reads: fetching the whole span of a 1x1 stride-2 weight
+// gradient's k block also fetched the odd input rows, and two threads' products ran 4% slower),
+// or where there were too many, every line of the span. The panels' strided gathers across
+// planes defeat the hardware prefetchers. Used where the tiles do not fetch (fetch_in_tiles
+// below): transposed next packs, whose own slow gather spreads the burst, and shallow k blocks.
+static inline __attribute__((always_inline)) void prefetch_next(const next_pack *next, int l, const long *offsets,
+                                                                int per_line) {
+    const fm_view *v = next->v;
+    if (!v || l >= lines_of(next)) return;
+    const float *line = v->data + (long)(l + (v->transposed ? next->j0 : next->k0)) * v->ld;
+    if (per_line > 0) {
+        for (int i = 0; i < per_line; i++) __builtin_prefetch(line + offsets[i]);
+        return;
+    }
+    const int p0 = v->transposed ? next->k0 : next->j0, count = v->transposed ? next->kc : next->width;
+    for (long q = source(v, p0); q <= source(v, p0 + count - 1); q += 16) __builtin_prefetch(line + q);
+}
+
+// The next pack's lines are fetched during the tiles rather than during this pack: each group
+// of 4 rows of A fetches its share of them, a cache line per step of its k loop. Fetched in one
+// burst per pack, the lines came from memory late (the misses queue up): a 64 x 73728 x 576
+// product on one core ran at 180 GFLOP/s, 250 with B already in cache, 205-212 with the
+// fetches spread (128 rows of A: 215 -> 228).
+typedef struct {
+    const float *at[KC];
+    int count;
+} fetch_list;
 
 // Whether the next pack's lines fit in `groups` groups' lists of at most kc fetches, and if so
 // the offsets in each line. Only in k blocks of 64 rows and more: where a block is shallow the
@@ -229,11 +229,13 @@ static inline void plan_fetches(const next_pack *next, int g, int groups, const 
 // Rows k0..<k0+kc and columns j0..<j0+width of B to the panel, zero past width.
 static inline __attribute__((always_inline)) void pack_view(const fm_view *v, int k0, int kc, int j0, int width,
                                                             float *panel, const next_pack *next) {
+    long offsets[KC];
+    const int per_line = next->v ? line_offsets(next, offsets, KC) : 0;
     if (!v->transposed) {
         for (int l = 0; l < kc; l++) {
             const float *row = v->data + (long)(k0 + l) * v->ld;
             float *dst = panel + l * PANEL;
-            prefetch_next(next, l);
+            prefetch_next(next, l, offsets, per_line);
             if (plain(v)) {
                 int j = 0;
                 for (; j + 16 <= width; j += 16) store16(dst + j, load16(row + j0 + j));
@@ -243,7 +245,8 @@ static inline __attribute__((always_inline)) void pack_view(const fm_view *v, in
             }
             for (int j = width; j < PANEL; j++) dst[j] = 0;
         }
-        for (int l = kc; l < lines_of(next); l++) prefetch_next(next, l);  // a next pack with more rows
+        // A next pack with more rows.
+        for (int l = kc; l < lines_of(next); l++) prefetch_next(next, l, offsets, per_line);
         return;
     }
     // Transposed: 16 columns' kc values gathered into rows of `part`, then 16 x 16 blocks
@@ -252,7 +255,7 @@ static inline __attribute__((always_inline)) void pack_view(const fm_view *v, in
     const int kc16 = (kc + 15) & ~15;
     for (int j = 0; j < PANEL; j += 16) {
         for (int jj = 0; jj < 16; jj++) {
-            prefetch_next(next, j + jj);
+            prefetch_next(next, j + jj, offsets, per_line);
             if (j + jj < width)
                 gather(v->data + (long)(j0 + j + jj) * v->ld, v, k0, kc, part[jj]);
             else
@@ -266,7 +269,8 @@ static inline __attribute__((always_inline)) void pack_view(const fm_view *v, in
             for (int i = 0; i < 16 && l + i < kc; i++) store16(panel + (l + i) * PANEL + j, r[i]);
         }
     }
-    for (int l = PANEL; l < lines_of(next); l++) prefetch_next(next, l);  // a next pack with more lines
+    // A next pack with more lines.
+    for (int l = PANEL; l < lines_of(next); l++) prefetch_next(next, l, offsets, per_line);
 }
 
 #define FM_TILE(V, PACKED, FETCH) \
