@@ -494,7 +494,8 @@ int fm_direct_fast(void) {
     int known = __atomic_load_n(&has, __ATOMIC_RELAXED);
     if (known < 0) {
         __builtin_cpu_init();
-        known = __builtin_cpu_supports("avx512f") ? 1 : 0;
+        known = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl") &&
+                __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("fma");
         __atomic_store_n(&has, known, __ATOMIC_RELAXED);
     }
     return known;
