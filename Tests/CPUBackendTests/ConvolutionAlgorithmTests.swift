@@ -33,6 +33,8 @@ import Testing
         ConvGeometry(batch: 7, inChannels: 16, height: 3, width: 3, outChannels: 32, kernel: 1, stride: 2, padding: 0),
         // 48 out channels: three blocks, split over 3 threads.
         ConvGeometry(batch: 3, inChannels: 16, height: 6, width: 6, outChannels: 48, kernel: 1, stride: 2, padding: 0),
+        // 13 blocks over 3 threads (5, 4, 4): the weight gradient's tiles of 4 blocks, and of 1.
+        ConvGeometry(batch: 3, inChannels: 16, height: 6, width: 6, outChannels: 208, kernel: 1, stride: 2, padding: 0),
         // Its one-channel first layer (vectors along rows; 24 out channels = 3 tiles of 8, 12
         // pairs for the weight gradient over 3 threads).
         ConvGeometry(batch: 3, inChannels: 1, height: 48, width: 48, outChannels: 24, kernel: 3, stride: 1, padding: 1),

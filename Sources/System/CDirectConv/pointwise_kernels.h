@@ -66,35 +66,56 @@ static inline __attribute__((always_inline)) void pw_blocks(
 }
 
 // packed_grad[ob][c][16] = sum over images and output pixels of dy_b[ob][img][p][16] * x[img][c][source(p)],
-// x in its own layout; in channels c_begin..<c_end, CB at a time. An image holds only 4 or 9
-// output pixels, so the sums stay in registers across all images.
-static inline __attribute__((always_inline)) void pw_weight_grad_group(
-    const float *x, const float *dyb, float *sums, int n, int C, int c, const int CB, const int IN_W, const int OUT_W) {
+// x in its own layout; OB blocks of out channels and CB in channels at a time. An image holds only
+// 4 or 9 output pixels, so the sums stay in registers across all images. A tile of 4 blocks x 4
+// channels loads 4 vectors of dY and broadcasts 4 values of x per 16 multiply-adds; one block x
+// 16 channels (before) broadcast an x value per multiply-add and read all of x once per block,
+// and ran a 6x6 -> 3x3 weight gradient at 165-175 GFLOP/s on one core.
+static inline __attribute__((always_inline)) void pw_weight_grad_tile(
+    const float *x, const float *dyb, float *pg, int n, int C, int c, const int OB, const int CB, const int IN_W,
+    const int OUT_W) {
     const int IP = IN_W * IN_W, OP = OUT_W * OUT_W;
-    v16 acc[16];
-    _Pragma("clang loop unroll(full)") for (int ci = 0; ci < CB; ci++) acc[ci] = (v16){0};
+    const long block_dy = (long)n * OP * 16, block_pg = (long)C * 16;
+    v16 acc[4][4];
+    _Pragma("clang loop unroll(full)") for (int b = 0; b < OB; b++)
+        _Pragma("clang loop unroll(full)") for (int ci = 0; ci < CB; ci++) acc[b][ci] = (v16){0};
     for (int img = 0; img < n; img++) {
         const float *xs = x + ((long)img * C + c) * IP;
         const float *dyi = dyb + (long)img * OP * 16;
         _Pragma("clang loop unroll(full)") for (int p = 0; p < OP; p++) {
-            const v16 d = load16(dyi + p * 16);
-            _Pragma("clang loop unroll(full)") for (int ci = 0; ci < CB; ci++)
-                acc[ci] += d * splat(xs[ci * IP + pw_source(p, IN_W, OUT_W)]);
+            v16 d[4];
+            _Pragma("clang loop unroll(full)") for (int b = 0; b < OB; b++) d[b] = load16(dyi + b * block_dy + p * 16);
+            _Pragma("clang loop unroll(full)") for (int ci = 0; ci < CB; ci++) {
+                const v16 v = splat(xs[ci * IP + pw_source(p, IN_W, OUT_W)]);
+                _Pragma("clang loop unroll(full)") for (int b = 0; b < OB; b++) acc[b][ci] += d[b] * v;
+            }
         }
     }
-    _Pragma("clang loop unroll(full)") for (int ci = 0; ci < CB; ci++) store16(sums + ci * 16, acc[ci]);
+    _Pragma("clang loop unroll(full)") for (int b = 0; b < OB; b++)
+        _Pragma("clang loop unroll(full)") for (int ci = 0; ci < CB; ci++) store16(pg + b * block_pg + (c + ci) * 16, acc[b][ci]);
+}
+
+static inline __attribute__((always_inline)) void pw_weight_grad_channels(
+    const float *x, const float *dyb, float *pg, int n, int C, int c_begin, int c_end, const int OB, const int IN_W,
+    const int OUT_W) {
+    int c = c_begin;
+    for (; c + 4 <= c_end; c += 4) pw_weight_grad_tile(x, dyb, pg, n, C, c, OB, 4, IN_W, OUT_W);
+    for (; c < c_end; c += 2) pw_weight_grad_tile(x, dyb, pg, n, C, c, OB, 2, IN_W, OUT_W);
 }
 
 static inline __attribute__((always_inline)) void pw_weight_grad_blocks(
     const float *x, const float *dy_b, float *packed_grad, int n, int C, int c_begin, int c_end,
     int block_begin, int block_end, const int IN_W, const int OUT_W) {
     const int OP = OUT_W * OUT_W;
-    for (int ob = block_begin; ob < block_end; ob++) {
+    for (int ob = block_begin; ob < block_end;) {
         const float *dyb = dy_b + (long)ob * n * OP * 16;
-        float *sums = packed_grad + (long)ob * C * 16;
-        int c = c_begin;
-        for (; c + 16 <= c_end; c += 16) pw_weight_grad_group(x, dyb, sums + c * 16, n, C, c, 16, IN_W, OUT_W);
-        for (; c < c_end; c += 2) pw_weight_grad_group(x, dyb, sums + c * 16, n, C, c, 2, IN_W, OUT_W);
+        float *pg = packed_grad + (long)ob * C * 16;
+        switch (block_end - ob) {
+        case 1: pw_weight_grad_channels(x, dyb, pg, n, C, c_begin, c_end, 1, IN_W, OUT_W); ob += 1; break;
+        case 2: pw_weight_grad_channels(x, dyb, pg, n, C, c_begin, c_end, 2, IN_W, OUT_W); ob += 2; break;
+        case 3: pw_weight_grad_channels(x, dyb, pg, n, C, c_begin, c_end, 3, IN_W, OUT_W); ob += 3; break;
+        default: pw_weight_grad_channels(x, dyb, pg, n, C, c_begin, c_end, 4, IN_W, OUT_W); ob += 4; break;
+        }
     }
 }
 #endif
