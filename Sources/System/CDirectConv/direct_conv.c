@@ -613,8 +613,22 @@ static inline __attribute__((always_inline)) void weight_grad_operands(
                 transpose16(r);
                 _Pragma("clang loop unroll(full)") for (int j = 0; j < 16; j++) store16(dst + (long)(p + j) * 16, r[j]);
             }
-            for (; p < plane; p++)
-                for (int i = 0; i < 16; i++) dst[(long)p * 16 + i] = src[(long)i * plane + p];
+            if (p < plane) {  // the last plane - p < 16 pixels (all 9 of a 3x3 plane): one more transpose
+                const float *end = dy + (long)n * out_ch * plane;
+                v16 r[16];
+                _Pragma("clang loop unroll(full)") for (int i = 0; i < 16; i++) {
+                    const float *row = src + (long)i * plane + p;
+                    if (row + 16 <= end) {
+                        r[i] = load16(row);  // the lanes past the row are never stored
+                    } else {
+                        float tail[16] = {0};
+                        for (int q = 0; q < plane - p; q++) tail[q] = row[q];
+                        r[i] = load16(tail);
+                    }
+                }
+                transpose16(r);
+                for (int j = 0; j < plane - p; j++) store16(dst + (long)(p + j) * 16, r[j]);
+            }
         }
         if (!x_t) continue;
         for (int ch = 0; ch < in_ch; ch++) {
