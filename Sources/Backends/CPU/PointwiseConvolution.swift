@@ -80,7 +80,7 @@ extension CPUBackend {
                                  Int32(C), then)
                 }
                 // dY is in cache now. (ResNet-18's convolutions have no bias: skipping the sum when
-                // nobody asks for it saved 10-15% of the weight gradient.)
+                // nobody asks for it made the small stem's 48 -> 24 weight gradient 5-9% faster.)
                 if gradBias != nil {
                     for o in 0..<M { partial[M * C + o] += sumFloats(dy + o * plane, plane) }
                 }

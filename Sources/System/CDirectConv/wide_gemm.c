@@ -190,7 +190,8 @@ static inline __attribute__((always_inline)) void prefetch_next(const next_pack 
         return;
     }
     const int p0 = v->transposed ? next->k0 : next->j0, count = v->transposed ? next->kc : next->width;
-    for (long q = source(v, p0); q <= source(v, p0 + count - 1); q += 16) __builtin_prefetch(line + q);
+    const long last = source(v, p0 + count - 1);
+    for (long q = source(v, p0); q <= last; q += 16) __builtin_prefetch(line + q);
 }
 
 // The next pack's lines are fetched during the tiles rather than during this pack: each group
@@ -203,15 +204,14 @@ typedef struct {
     int count;
 } fetch_list;
 
-// Whether the next pack's lines fit in `groups` groups' lists of at most kc fetches, and if so
-// the offsets in each line. Only in k blocks of 64 rows and more: where a block is shallow the
-// product waits on memory anyway, and the fetches are better issued all at once, as early as
-// they can be (the K = 9 products of the first layers measured up to 10% slower spread out).
-static inline int fetch_in_tiles(const next_pack *next, int groups, int kc, long *offsets, int *per_line) {
+// Whether the next pack's lines, `per_line` fetches each, fit in `groups` groups' lists of at
+// most kc fetches. Only in k blocks of 64 rows and more: where a block is shallow the product
+// waits on memory anyway, and the fetches are better issued all at once, as early as they can
+// be (the K = 9 products of the first layers measured up to 10% slower spread out).
+static inline int fetch_in_tiles(const next_pack *next, int groups, int kc, int per_line) {
     if (!next->v || next->v->transposed || kc < 64) return 0;
     const int per_group = (lines_of(next) + groups - 1) / groups;
-    *per_line = line_offsets(next, offsets, KC);
-    return *per_line > 0 && per_group * *per_line <= kc;
+    return per_line > 0 && per_group * per_line <= kc;
 }
 
 // Group g's share of the next pack's lines.
@@ -227,10 +227,10 @@ static inline void plan_fetches(const next_pack *next, int g, int groups, const 
 }
 
 // Rows k0..<k0+kc and columns j0..<j0+width of B to the panel, zero past width.
+// `next` (its v NULL: none) is prefetched at its lines' `offsets` (line_offsets).
 static inline __attribute__((always_inline)) void pack_view(const fm_view *v, int k0, int kc, int j0, int width,
-                                                            float *panel, const next_pack *next) {
-    long offsets[KC];
-    const int per_line = next->v ? line_offsets(next, offsets, KC) : 0;
+                                                            float *panel, const next_pack *next, const long *offsets,
+                                                            int per_line) {
     if (!v->transposed) {
         for (int l = 0; l < kc; l++) {
             const float *row = v->data + (long)(k0 + l) * v->ld;
@@ -321,10 +321,10 @@ static inline int k_block(int k, const fm_view *b) {
                 }                                                                                            \
                 const int groups = (m + ROWS - 1) / ROWS;                                                    \
                 long offsets[KC];                                                                            \
-                int per_line = 0;                                                                            \
-                const int in_tiles = fetch_in_tiles(&next, groups, kc, offsets, &per_line);                  \
+                const int per_line = next.v ? line_offsets(&next, offsets, KC) : 0;                          \
+                const int in_tiles = fetch_in_tiles(&next, groups, kc, per_line);                            \
                 const next_pack none = {0, 0, 0, 0, 0};                                                      \
-                pack_view(b, k0, kc, j, width, panel, in_tiles ? &none : &next);                             \
+                pack_view(b, k0, kc, j, width, panel, in_tiles ? &none : &next, offsets, per_line);          \
                 fetch_list fetch;                                                                            \
                 fetch.count = 0;                                                                             \
                 for (int i = 0; i < m; i += ROWS) {                                                          \
