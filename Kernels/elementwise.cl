@@ -19,6 +19,12 @@ __kernel void add(__global const float* a, __global const float* b, __global flo
     if (i < n) out[i] = a[i] + b[i];
 }
 
+// y = alpha * x + beta * y in place.
+__kernel void axpby(const float alpha, __global const float* x, const float beta, __global float* y, const int n) {
+    const int i = get_global_id(0);
+    if (i < n) y[i] = alpha * x[i] + beta * y[i];
+}
+
 // x[n, c, ...] += bias[c] in place.
 __kernel void add_bias(__global float* x, __global const float* bias, const int channels, const int plane, const int n) {
     const int i = get_global_id(0);

@@ -24,11 +24,12 @@ struct EvaluateCommand: ParsableCommand {
     @Option(help: "validation, test or all.") var split: Split = .validation
     @Option(help: "auto, cpu or opencl.") var backend: BackendChoice = .auto
     @Option(help: "CPU threads.") var threads: Int?
+    @Option(help: "Test-time augmentation: none, flip or tencrop (default: the checkpoint's).") var tta: TestTimeAugmentation?
     @Flag(help: "Print the scores as JSON.") var json = false
 
     func run() throws {
         let file = try SafeTensors(contentsOf: URL(fileURLWithPath: checkpoint))
-        let (config, _) = try Checkpoint.describe(file, location: checkpoint)
+        let (config, saved) = try Checkpoint.describe(file, location: checkpoint)
         let faces = try dataOptions.load()
         let indices: [Int]
         switch split {
@@ -44,13 +45,18 @@ struct EvaluateCommand: ParsableCommand {
         let trainer = try Trainer(configuration: config, backend: device, dataset: faces,
                                   trainIndices: Array(0..<faces.count), validationIndices: [])
         try Checkpoint.loadWeights(file, into: trainer.model, backend: device, location: checkpoint)
+        // The run's own class priors for post-hoc adjustment (checkpoints before they were kept:
+        // the priors of the faces loaded now).
+        trainer.predictor = Predictor(model: trainer.model, backend: device, configuration: config,
+                                      state: saved.classLogPriors == nil ? trainer.state : saved, tta: tta)
         let (report, _) = try trainer.evaluate(indices)
         if json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
             print(String(decoding: try encoder.encode(report), as: UTF8.self))
         } else {
-            print("\(trainer.model.name) on the \(split.rawValue) split (\(indices.count) faces)")
+            let views = trainer.predictor.tta == .none ? "" : ", test-time augmentation \(trainer.predictor.tta.rawValue)"
+            print("\(trainer.model.name) on the \(split.rawValue) split (\(indices.count) faces\(views))")
             print(ReportTables.scores(report).replacingOccurrences(of: "validation:", with: "\(split.rawValue):"))
             print(ReportTables.perClass(report))
             print(ReportTables.confusion(report.confusion))
@@ -67,6 +73,7 @@ struct PredictCommand: ParsableCommand {
     @Argument(help: "Images to classify.") var images: [String]
     @Option(help: "How many classes to show per image.") var top = 3
     @Option(help: "auto, cpu or opencl.") var backend: BackendChoice = .auto
+    @Option(help: "Test-time augmentation: none, flip or tencrop (default: the checkpoint's).") var tta: TestTimeAugmentation?
     @Flag(help: "Print JSON.") var json = false
 
     struct Prediction: Codable {
@@ -82,10 +89,15 @@ struct PredictCommand: ParsableCommand {
 
     func run() throws {
         let file = try SafeTensors(contentsOf: URL(fileURLWithPath: checkpoint))
-        let (config, _) = try Checkpoint.describe(file, location: checkpoint)
+        let (config, saved) = try Checkpoint.describe(file, location: checkpoint)
+        guard config.posthocAdjustment == 0 || saved.classLogPriors != nil else {
+            throw CommandFailure("\(checkpoint) was trained with --posthoc-adjustment but keeps no class priors (an older checkpoint); "
+                                 + "facemine evaluate applies it with the data, predict cannot")
+        }
         let (device, _) = try backend.makeBackend()
         let model = try config.model.make(device, stem: config.stem, dropout: config.dropout, seed: config.seed)
         try Checkpoint.loadWeights(file, into: model, backend: device, location: checkpoint)
+        let predictor = Predictor(model: model, backend: device, configuration: config, state: saved, tta: tta)
 
         var faces: [(String, [UInt8])] = []
         var failures = 0
@@ -101,15 +113,12 @@ struct PredictCommand: ParsableCommand {
         var predictions: [Prediction] = []
         if !faces.isEmpty {
             let input = faces.flatMap { $0.1.map { (Float($0) / 255 - PrefetchingBatcher.mean) / PrefetchingBatcher.std } }
-            let logits = try device.floats(model.forward(try device.makeTensor([faces.count, 1, 48, 48], values: input),
-                                                         StepContext(training: false)))
+            let p = try predictor.probabilities(input, count: faces.count)
             for (i, (path, _)) in faces.enumerated() {
-                let row = logits[(i * Emotion.count)..<((i + 1) * Emotion.count)].map(Double.init)
-                let top = row.max()!
-                let exps = row.map { exp($0 - top) }, total = exps.reduce(0, +)
-                let ranked = (0..<Emotion.count).sorted { exps[$0] > exps[$1] }.prefix(self.top)
+                let row = Array(p[(i * Emotion.count)..<((i + 1) * Emotion.count)])
+                let ranked = (0..<Emotion.count).sorted { row[$0] > row[$1] }.prefix(self.top)
                 predictions.append(Prediction(image: path, classes: ranked.map { Emotion(rawValue: $0)!.name },
-                                              probabilities: ranked.map { exps[$0] / total }))
+                                              probabilities: ranked.map { row[$0] }))
             }
         }
         if json {

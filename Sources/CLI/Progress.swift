@@ -36,6 +36,9 @@ final class Progress {
             let line = String(format: "epoch %d/%d [%@] %d/%d loss %.4f acc %.3f %.0f img/s ETA %.0fs",
                               epoch + 1, epochs, bar, batch, total, loss, accuracy, rate, eta)
             FileHandle.standardError.write(Data(("\r" + line + "\u{1B}[K").utf8))
+        case let .note(line):
+            if isTerminal { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
+            note(line)
         case let .skipped(step):
             if isTerminal { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
             note("skipped \(step)")

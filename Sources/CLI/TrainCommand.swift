@@ -13,6 +13,7 @@ extension ScheduleKind: ExpressibleByArgument {}
 extension BackendChoice: ExpressibleByArgument {}
 extension Augmentation.Strength: ExpressibleByArgument {}
 extension NonFinitePolicy: ExpressibleByArgument {}
+extension TestTimeAugmentation: ExpressibleByArgument {}
 
 struct TrainCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -28,15 +29,13 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "CPU threads (default: FACEMINE_THREADS or all cores).") var threads: Int?
     @Option(help: "Run folder name under runs/ (default: model and time).") var name: String?
     @Flag(help: "Continue the run named by --name from its last checkpoint (runs/NAME/last.safetensors).") var resume = false
-    @Option(help: ArgumentHelp("Start from these weights: a torchvision-named state dict as safetensors (e.g. ResNet-18 ImageNet weights; RGB conv1 is folded to gray).", valueName: "file"))
-    var initWeights: String?
     @Flag(help: "No progress output.") var quiet = false
     @Flag(help: "Print the final metrics as JSON on stdout instead of tables.") var json = false
     @Flag(help: "Per-epoch details, e.g. the share of MyCNN's fc1 units still firing.") var verbose = false
     func validate() throws {
         guard (try training.models?.count ?? 1) == 1 else { throw ValidationError("train takes one --model; `facemine cv` compares several") }
         guard !resume || name != nil else { throw ValidationError("--resume needs --name of the run to continue") }
-        guard !(resume && initWeights != nil) else { throw ValidationError("--resume and --init-weights cannot be combined") }
+        guard !(resume && training.initWeights != nil) else { throw ValidationError("--resume and --init-weights cannot be combined") }
     }
 
     func run() throws {
@@ -67,12 +66,6 @@ struct TrainCommand: ParsableCommand {
         if let checkpoint {
             try trainer.resume(from: checkpoint, location: lastURL.path)
             progress.say("resuming \(runName) after epoch \(trainer.state.epochsDone) of \(config.epochs)")
-        }
-        if let initWeights {
-            let file = try SafeTensors(contentsOf: URL(fileURLWithPath: initWeights))
-            for line in try PretrainedWeights.load(file, into: trainer.model, backend: backendInstance, location: initWeights) {
-                progress.say(line)
-            }
         }
         progress.say("backend: \(backendInstance.deviceDescription) (\(reason))")
         progress.say("model: \(trainer.model.name), \(trainer.model.parameterCount.formatted()) parameters; "

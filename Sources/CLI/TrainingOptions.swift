@@ -38,14 +38,32 @@ struct TrainingOptions: ParsableArguments {
     @Option(help: "Post-hoc logit adjustment: subtract tau x log class prior before predicting (default 0: off).") var posthocAdjustment: Float?
     @Option(help: "Focal loss with this gamma instead of cross-entropy (default 0: off; 2 is usual).") var focalGamma: Float?
     @Flag(help: "Make lab-source faces (CK+) look in-the-wild in training: lower contrast, blur, noise.") var sourceAugmentation = false
-    @Option(help: ArgumentHelp("Imbalance recipe: auto (on faces from more than one source the model's multi-source recipe, cells for MyCNN and "
-                               + "logit-adjust for ResNet-18; else plain), "
-                               + ImbalanceRecipe.allCases.map(\.rawValue).joined(separator: ", ") + ". Options given here add to it.",
+    @Option(help: ArgumentHelp("Recipe: auto (on faces from more than one source the model's multi-source recipe, cells for MyCNN and "
+                               + "logit-adjust for ResNet-18; else plain), fer2013 (a whole FER-2013 recipe: model, schedule, augmentation, TTA), "
+                               + Recipe.allCases.map(\.rawValue).joined(separator: ", ") + ". Options given here add to it.",
                                valueName: "name"))
     var recipe: String?
     @Option(help: "Label smoothing (default 0).") var labelSmoothing: Float?
     @Option(help: "Augmentation: none, light (mirror, 2-pixel shift; default) or standard (also rotation, scale, brightness, contrast).")
     var augmentation: Augmentation.Strength?
+    @Option(help: "Scale jitter: zoom drawn from [1 - X, 1 + X] (standard: 0.1).") var scaleJitter: Double?
+    @Option(help: "Aspect jitter, random-resized-crop style: width/height ratio log-uniform in [1/(1+X), 1+X] (default 0).")
+    var aspectJitter: Double?
+    @Option(help: "Probability of erasing a random rectangle of each training face (torchvision RandomErasing; default 0).")
+    var erasing: Double?
+    @Option(help: "Mixup: blend each face and its loss with a partner's, weight ~ Beta(alpha, alpha) (default 0: off; 0.2-1 usual).")
+    var mixup: Double?
+    @Option(help: "CutMix: paste a partner's rectangle, area ~ Beta(alpha, alpha) (default 0: off; 1 usual). With --mixup: one or the other per step.")
+    var cutmix: Double?
+    @Option(help: "Validate and checkpoint an exponential moving average of the weights with this decay per step (default 0: off; 0.999 usual).")
+    var ema: Float?
+    @Option(help: "Test-time augmentation of validation, evaluate and predict: none, flip or tencrop (default none).")
+    var tta: TestTimeAugmentation?
+    @Option(help: "TenCrop's shift in pixels: corner crops of the face padded by this much (default 2).") var ttaShift: Int?
+    @Option(help: ArgumentHelp("Start from these weights: a torchvision-named state dict as safetensors (ResNet-18 ImageNet weights, RGB "
+                               + "conv1 folded to gray) or a facemine checkpoint (e.g. pretrained on FER-2013, fine-tuned on CK+).",
+                               valueName: "file"))
+    var initWeights: String?
     @Option(help: "Share of faces held out for validation (default 0.1).") var valSplit: Double?
     @Flag(help: "Use FER-2013's official split (Training / PublicTest) instead of --val-split.") var officialSplit = false
     @Option(help: "On a NaN or infinite loss or gradient: stop (default; naming the step and layer) or skip the step.")
@@ -76,17 +94,24 @@ struct TrainingOptions: ParsableArguments {
         if let valSplit { guard valSplit > 0 && valSplit <= 0.5 else { throw ValidationError("--val-split must be in (0, 0.5]") } }
         if let labelSmoothing { guard labelSmoothing >= 0 && labelSmoothing < 1 else { throw ValidationError("--label-smoothing must be in [0, 1)") } }
         if let clipGradNorm { guard clipGradNorm >= 0 else { throw ValidationError("--clip-grad-norm must be 0 (off) or positive") } }
+        if let mixup { guard mixup >= 0 && mixup <= 10 else { throw ValidationError("--mixup must be in 0...10") } }
+        if let cutmix { guard cutmix >= 0 && cutmix <= 10 else { throw ValidationError("--cutmix must be in 0...10") } }
+        if let ema { guard ema >= 0 && ema < 1 else { throw ValidationError("--ema must be in [0, 1) (0: off)") } }
+        if let ttaShift { guard (0...16).contains(ttaShift) else { throw ValidationError("--tta-shift must be in 0...16") } }
+        if let scaleJitter { guard scaleJitter >= 0 && scaleJitter <= 0.9 else { throw ValidationError("--scale-jitter must be in 0...0.9") } }
+        if let aspectJitter { guard aspectJitter >= 0 && aspectJitter <= 1 else { throw ValidationError("--aspect-jitter must be in 0...1") } }
+        if let erasing { guard erasing >= 0 && erasing <= 1 else { throw ValidationError("--erasing must be in 0...1") } }
         if let patience { guard patience >= 0 else { throw ValidationError("--patience must be 0 (off) or positive") } }
         _ = try recipe(sources: 1, model: .mycnn)
     }
 
     /// The recipe `--recipe` names for faces from `sources` data sources and this model (nil: none).
-    func recipe(sources: Int, model: Architecture) throws -> ImbalanceRecipe? {
+    func recipe(sources: Int, model: Architecture) throws -> Recipe? {
         switch recipe ?? "auto" {
-        case "auto": return sources > 1 && config == nil ? ImbalanceRecipe.multiSourceDefault(for: model) : nil
+        case "auto": return sources > 1 && config == nil ? Recipe.multiSourceDefault(for: model) : nil
         case let name:
-            guard let r = ImbalanceRecipe(rawValue: name) else {
-                throw ValidationError("--recipe: '\(name)' is not auto or one of \(ImbalanceRecipe.allCases.map(\.rawValue).joined(separator: ", "))")
+            guard let r = Recipe(rawValue: name) else {
+                throw ValidationError("--recipe: '\(name)' is not auto or one of \(Recipe.allCases.map(\.rawValue).joined(separator: ", "))")
             }
             return r
         }
@@ -96,8 +121,11 @@ struct TrainingOptions: ParsableArguments {
     /// and the model (`model`, else the first of --model, else the file's), then every option given here.
     func configuration(seed: UInt64, sources: Int = 1, model: Architecture? = nil) throws -> TrainingConfiguration {
         var c = try config.map(TrainingConfiguration.load(contentsOf:)) ?? TrainingConfiguration()
-        if let chosen = try model ?? models?.first { c.model = chosen }
+        let chosen = try model ?? models?.first
+        if let chosen { c.model = chosen }
         try recipe(sources: sources, model: c.model)?.apply(to: &c)
+        // A whole recipe (fer2013) sets the model too; a model named here still wins.
+        if let chosen { c.model = chosen }
         if let stem { c.stem = stem }
         if let batchSize { c.batchSize = batchSize }
         if let epochs { c.epochs = epochs }
@@ -117,6 +145,18 @@ struct TrainingOptions: ParsableArguments {
             let labToWild = c.augmentation.labToWild
             c.augmentation = Augmentation(augmentation)
             c.augmentation.labToWild = labToWild
+        }
+        if let scaleJitter { c.augmentation.scale = scaleJitter }
+        if let aspectJitter { c.augmentation.aspect = aspectJitter }
+        if let erasing { c.augmentation.erasing = erasing }
+        if let mixup { c.mixupAlpha = mixup }
+        if let cutmix { c.cutmixAlpha = cutmix }
+        if let ema { c.emaDecay = ema }
+        if let tta { c.tta = tta }
+        if let ttaShift { c.ttaShift = ttaShift }
+        if let initWeights {
+            guard FileManager.default.isReadableFile(atPath: initWeights) else { throw ValidationError("--init-weights: cannot read \(initWeights)") }
+            c.initWeights = initWeights
         }
         if let samplerAlpha { c.weightedSampler = samplerAlpha > 0; c.samplerAlpha = samplerAlpha }
         if cellBalancedSampler { c.cellBalancedSampler = true; c.weightedSampler = false }

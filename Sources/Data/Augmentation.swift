@@ -14,6 +14,9 @@ public struct Augmentation: Codable, Equatable, Sendable {
     public var rotationDegrees = 10.0
     /// Scale drawn from [1 - scale, 1 + scale].
     public var scale = 0.1
+    /// Aspect jitter, random-resized-crop style: the width is stretched by sqrt(r) and the
+    /// height by 1/sqrt(r), r log-uniform in [1/(1 + aspect), 1 + aspect]. Off by default.
+    public var aspect = 0.0
     /// Extra shift, as a fraction of the side, drawn from [-shift, +shift] on each axis.
     public var shift = 0.0
     /// Brightness multiplied by a factor from [1 - brightness, 1 + brightness].
@@ -38,6 +41,7 @@ public struct Augmentation: Codable, Equatable, Sendable {
         cropPadding = try c.decodeIfPresent(Int.self, forKey: .cropPadding) ?? cropPadding
         rotationDegrees = try c.decodeIfPresent(Double.self, forKey: .rotationDegrees) ?? rotationDegrees
         scale = try c.decodeIfPresent(Double.self, forKey: .scale) ?? scale
+        aspect = try c.decodeIfPresent(Double.self, forKey: .aspect) ?? aspect
         shift = try c.decodeIfPresent(Double.self, forKey: .shift) ?? shift
         brightness = try c.decodeIfPresent(Double.self, forKey: .brightness) ?? brightness
         contrast = try c.decodeIfPresent(Double.self, forKey: .contrast) ?? contrast
@@ -79,7 +83,7 @@ public struct Augmentation: Codable, Equatable, Sendable {
         return a
     }()
 
-    var isGeometric: Bool { flip || cropPadding > 0 || rotationDegrees > 0 || scale > 0 || shift > 0 }
+    var isGeometric: Bool { flip || cropPadding > 0 || rotationDegrees > 0 || scale > 0 || aspect > 0 || shift > 0 }
 
     /// Writes the augmented face of a face from `source` as floats in [0, 1].
     public func apply(_ face: ArraySlice<UInt8>, source: DataSource, seed: UInt64, epoch: Int, index: Int,
@@ -130,13 +134,17 @@ public struct Augmentation: Codable, Equatable, Sendable {
         let erase = rng.unit() < erasing
         let eraseArea = rng.uniform(0.02, 0.33), eraseAspect = exp(rng.uniform(log(0.3), log(3.3)))
         let eraseX = rng.unit(), eraseY = rng.unit()
+        // Drawn last, so runs made before aspect jitter existed draw everything else the same.
+        let stretch = exp(rng.uniform(-log1p(aspect), log1p(aspect))).squareRoot()
 
         if isGeometric {
             // Inverse map: output pixel -> nearest source pixel, zeros outside (like padding).
             // Nearest, as torchvision's RandomRotation and RandomAffine default to: bilinear
             // sampling would blur the pixel noise of training faces only, and the model would
             // learn on smoother images than it is evaluated on.
-            let c = cos(angle) / zoom, s = sin(angle) / zoom
+            // Sampling positions are divided by the zoom: x by zoom * stretch, y by zoom / stretch.
+            let cosX = cos(angle) / (zoom * stretch), sinX = sin(angle) / (zoom * stretch)
+            let cosY = cos(angle) / (zoom / stretch), sinY = sin(angle) / (zoom / stretch)
             let centre = Double(side) / 2
             let dx = cropX + shiftX, dy = cropY + shiftY
             for y in 0..<side {
@@ -144,7 +152,7 @@ public struct Augmentation: Codable, Equatable, Sendable {
                     var ox = Double(x) + 0.5 - centre - dx
                     let oy = Double(y) + 0.5 - centre - dy
                     if flip && mirrored { ox = -ox }
-                    let sx = c * ox + s * oy + centre - 0.5, sy = -s * ox + c * oy + centre - 0.5
+                    let sx = cosX * ox + sinX * oy + centre - 0.5, sy = -sinY * ox + cosY * oy + centre - 0.5
                     out[y * side + x] = Augmentation.nearest(face, base, sx, sy) / 255
                 }
             }

@@ -38,10 +38,30 @@ public struct SeededGenerator: RandomNumberGenerator, Sendable {
         let u1 = max(unit(), 1e-300), u2 = unit()
         return (-2 * log(u1)).squareRoot() * cos(2 * Double.pi * u2)
     }
+
+    /// Gamma(shape, 1) by Marsaglia & Tsang (2000); shapes below 1 by the boost
+    /// Gamma(a) = Gamma(a + 1) * U^(1/a).
+    public mutating func gamma(_ shape: Double) -> Double {
+        precondition(shape > 0, "gamma shape must be positive")
+        if shape < 1 { return gamma(shape + 1) * pow(max(unit(), 1e-300), 1 / shape) }
+        let d = shape - 1.0 / 3, c = 1 / (9 * d).squareRoot()
+        while true {
+            let x = normal(), v0 = 1 + c * x
+            guard v0 > 0 else { continue }
+            let v = v0 * v0 * v0, u = unit()
+            if log(max(u, 1e-300)) < 0.5 * x * x + d - d * v + d * log(v) { return d * v }
+        }
+    }
+
+    /// Beta(alpha, alpha): the mixing weight of mixup and CutMix.
+    public mutating func symmetricBeta(_ alpha: Double) -> Double {
+        let x = gamma(alpha), y = gamma(alpha)
+        return x + y > 0 ? x / (x + y) : 0.5
+    }
 }
 
 /// Stream purposes, so two uses of one seed never draw the same numbers.
 enum Stream: UInt64 {
-    case identity = 1, face, shuffle, sampler, augmentation, folds, labels, faceExtras
+    case identity = 1, face, shuffle, sampler, augmentation, folds, labels, faceExtras, mixing
 }
 

@@ -92,6 +92,9 @@ public protocol Backend: AnyObject {
     func reluBackward(gradOutput: Tensor, output: Tensor, gradInput: Tensor)
     /// output = a + b (residual connections); `output` may alias `a` or `b`.
     func add(_ a: Tensor, _ b: Tensor, output: Tensor)
+    /// y = alpha * x + beta * y, in place on `y` (BLAS's axpby): mixup's blend of two loss
+    /// gradients and the moving average of the weights are each one pass of it.
+    func axpby(alpha: Float, _ x: Tensor, beta: Float, _ y: Tensor)
     /// Inverted dropout: element i is kept, scaled by 1/(1-p), when
     /// `Philox.uniform(seed:step:index: i) >= p`, else zeroed. The backward pass draws the same
     /// mask again from (seed, step) instead of storing it.

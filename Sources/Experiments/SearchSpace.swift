@@ -91,7 +91,7 @@ public struct SearchSpace: Equatable, Sendable {
             guard let v = Architecture(rawValue: value) else { throw bad() }
             c.model = v
         case "recipe":
-            guard let v = ImbalanceRecipe(rawValue: value) else { throw bad() }
+            guard let v = Recipe(rawValue: value) else { throw bad() }
             v.apply(to: &c)
         default:
             throw bad()

@@ -22,6 +22,24 @@ public final class CrossEntropyLoss {
     public func compute(logits: Tensor, labels: Tensor) throws -> (loss: Tensor, gradient: Tensor) {
         let loss = try cache.tensor("loss", [1])
         let gradient = try cache.tensor("gradient", logits.shape)
+        enqueue(logits: logits, labels: labels, loss: loss, gradient: gradient)
+        return (loss, gradient)
+    }
+
+    /// The loss of mixup and CutMix: `weight` x the loss against `labels` plus (1 - `weight`) x
+    /// the loss against `partnerLabels`, and its gradient (the softmax is shared, so the
+    /// gradient is the same blend of the two gradients).
+    public func compute(logits: Tensor, labels: Tensor, partnerLabels: Tensor, weight: Float) throws -> (loss: Tensor, gradient: Tensor) {
+        let (loss, gradient) = try compute(logits: logits, labels: labels)
+        let partnerLoss = try cache.tensor("partner loss", [1])
+        let partnerGradient = try cache.tensor("partner gradient", logits.shape)
+        enqueue(logits: logits, labels: partnerLabels, loss: partnerLoss, gradient: partnerGradient)
+        backend.axpby(alpha: 1 - weight, partnerLoss, beta: weight, loss)
+        backend.axpby(alpha: 1 - weight, partnerGradient, beta: weight, gradient)
+        return (loss, gradient)
+    }
+
+    private func enqueue(logits: Tensor, labels: Tensor, loss: Tensor, gradient: Tensor) {
         if focalGamma > 0 {
             backend.softmaxFocalLoss(logits: logits, labels: labels, classWeights: classWeights, gamma: focalGamma,
                                      loss: loss, gradLogits: gradient)
@@ -29,6 +47,5 @@ public final class CrossEntropyLoss {
             backend.softmaxCrossEntropy(logits: logits, labels: labels, classWeights: classWeights,
                                         labelSmoothing: labelSmoothing, loss: loss, gradLogits: gradient)
         }
-        return (loss, gradient)
     }
 }

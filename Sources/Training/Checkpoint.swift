@@ -19,6 +19,9 @@ public struct TrainingState: Codable, Equatable, Sendable {
     public var partialEpoch: PartialEpoch?
     /// Steps whose update was skipped for a NaN or infinite loss or gradient (`--on-nan skip`).
     public var skippedSteps = 0
+    /// log of each class's share of the training faces: what post-hoc logit adjustment
+    /// subtracts when the checkpoint predicts (nil in checkpoints older than this field).
+    public var classLogPriors: [Float]?
 
     public init() {}
 }
@@ -26,7 +29,8 @@ public struct TrainingState: Codable, Equatable, Sendable {
 public struct PartialEpoch: Codable, Equatable, Sendable {
     public var batchesDone: Int
     public var lossSum: Double
-    public var correct: Int
+    /// Correct predictions so far; fractional with mixup or CutMix.
+    public var correct: Double
     public var seen: Int
 }
 
@@ -37,10 +41,13 @@ public struct PartialEpoch: Codable, Equatable, Sendable {
 public enum Checkpoint {
     static let format = "facemine-checkpoint-1"
 
+    /// `extra` holds further named tensors (the weight average's `ema.*`).
     public static func save(model: any Classifier, optimizer: Optimizer?, configuration: TrainingConfiguration,
-                            state: TrainingState, backend: any Backend, to url: URL) throws {
+                            state: TrainingState, backend: any Backend, extra: [(name: String, value: Tensor)] = [],
+                            to url: URL) throws {
         var file = SafeTensors()
         for p in model.parameters { file.tensors[p.name] = try entry(p.value, backend) }
+        for (name, tensor) in extra { file.tensors[name] = try entry(tensor, backend) }
         for b in model.buffers { file.tensors[b.name] = try entry(b.value, backend) }
         for bn in model.batchNorms { file.tensors["\(bn.name).num_batches_tracked"] = .init(int64: Int64(bn.batchesTracked)) }
         if let optimizer {
@@ -93,6 +100,17 @@ public enum Checkpoint {
             if let e = file.tensors["\(bn.name).num_batches_tracked"], e.dtype == .i64, e.bytes.count == 8 {
                 bn.batchesTracked = Int(e.bytes.withUnsafeBytes { $0.loadUnaligned(as: Int64.self) })
             }
+        }
+    }
+
+    /// Restores named tensors saved as `extra` (the weight average's), refusing a missing one.
+    public static func loadExtra(_ file: SafeTensors, into tensors: [(name: String, value: Tensor)], backend: any Backend,
+                                 location: String) throws {
+        for (name, tensor) in tensors {
+            guard let e = file.tensors[name], e.shape == tensor.shape else {
+                throw DataError(location, "has no tensor \(name) of shape \(tensor.shape) (was the run started without --ema?)")
+            }
+            e.floats.withUnsafeBufferPointer { backend.upload($0, to: tensor) }
         }
     }
 

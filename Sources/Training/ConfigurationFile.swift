@@ -53,10 +53,14 @@ extension TrainingConfiguration {
         if !(posthocAdjustment >= 0 && posthocAdjustment <= 5) { return "posthocAdjustment \(posthocAdjustment) must be in 0...5" }
         if !(focalGamma >= 0 && focalGamma <= 10) { return "focalGamma \(focalGamma) must be in 0...10" }
         if focalGamma > 0 && labelSmoothing > 0 { return "focal loss and label smoothing exclude each other" }
+        if !(mixupAlpha >= 0 && mixupAlpha <= 10) { return "mixupAlpha \(mixupAlpha) must be in 0...10" }
+        if !(cutmixAlpha >= 0 && cutmixAlpha <= 10) { return "cutmixAlpha \(cutmixAlpha) must be in 0...10" }
+        if !(emaDecay >= 0 && emaDecay < 1) { return "emaDecay \(emaDecay) must be in [0, 1)" }
+        if !(0...16).contains(ttaShift) { return "ttaShift \(ttaShift) must be in 0...16" }
         if earlyStoppingPatience < 0 { return "earlyStoppingPatience \(earlyStoppingPatience) must be 0 (off) or positive" }
         let a = augmentation
         if !(0...16).contains(a.cropPadding) { return "augmentation.cropPadding \(a.cropPadding) must be in 0...16" }
-        for (field, value, limit) in [("rotationDegrees", a.rotationDegrees, 180.0), ("scale", a.scale, 0.9), ("shift", a.shift, 0.5),
+        for (field, value, limit) in [("rotationDegrees", a.rotationDegrees, 180.0), ("scale", a.scale, 0.9), ("aspect", a.aspect, 1.0), ("shift", a.shift, 0.5),
                                       ("brightness", a.brightness, 1.0), ("contrast", a.contrast, 1.0), ("erasing", a.erasing, 1.0)]
         where !(value >= 0 && value <= limit) {
             return "augmentation.\(field) \(value) must be in 0...\(limit)"

@@ -22,6 +22,8 @@ public enum TrainingEvent {
     case epoch(EpochRecord)
     /// A step's update was left out (`--on-nan skip`).
     case skipped(NonFiniteStep)
+    /// Something the user should know, e.g. which initial weights were loaded.
+    case note(String)
 }
 
 /// A step whose loss or gradients were not finite, with the first parameter (in network order)
@@ -57,7 +59,11 @@ public final class Trainer {
     let loss: CrossEntropyLoss
     public let optimizer: Optimizer
     let schedule: LearningRateSchedule
-    private var inputs: [Int: (images: Tensor, labels: Tensor, predictions: Tensor)] = [:]
+    /// What validation predicts with: test-time augmentation and post-hoc adjustment.
+    public var predictor: Predictor
+    /// `--ema`: the moving average of the weights that validation and `best.safetensors` use.
+    public let average: WeightAverage?
+    private var inputs: [Int: (images: Tensor, labels: Tensor, partners: Tensor, predictions: Tensor)] = [:]
 
     public init(configuration c: TrainingConfiguration, backend: any Backend, dataset: FaceDataset,
                 trainIndices: [Int], validationIndices: [Int]) throws {
@@ -77,8 +83,11 @@ public final class Trainer {
         let lossWeights = c.classWeightedLoss ? ClassBalance.inverseFrequencyLossWeights(trainLabels)
             : c.effectiveNumberLoss ? ImbalanceWeights.effectiveNumber(trainLabels) : nil
         let priors = ImbalanceWeights.logPriors(trainLabels)
+        state.classLogPriors = priors
         trainAdjustment = c.logitAdjustment > 0 ? try backend.makeTensor([Emotion.count], values: priors.map { c.logitAdjustment * $0 }) : nil
-        posthocAdjustment = c.posthocAdjustment > 0 ? try backend.makeTensor([Emotion.count], values: priors.map { -c.posthocAdjustment * $0 }) : nil
+        predictor = Predictor(model: model, backend: backend, tta: c.tta, shift: c.ttaShift,
+                              posthocAdjustment: c.posthocAdjustment, logPriors: priors)
+        average = c.emaDecay > 0 ? try WeightAverage(model: model, decay: c.emaDecay, backend: backend) : nil
         loss = try CrossEntropyLoss(backend, classWeights: lossWeights,
                                     labelSmoothing: c.labelSmoothing, focalGamma: c.focalGamma)
         optimizer = Optimizer(backend, kind: c.optimizer, momentum: c.momentum, nesterov: c.nesterov, weightDecay: c.weightDecay)
@@ -88,9 +97,8 @@ public final class Trainer {
         gradientSquares = try backend.makeTensor([model.parameters.count])
     }
 
-    /// tau x log prior, added to the logits before the loss (train-time logit adjustment), and
-    /// -tau x log prior, added before the argmax when scoring (post hoc).
-    private let trainAdjustment: Tensor?, posthocAdjustment: Tensor?
+    /// tau x log prior, added to the logits before the loss (train-time logit adjustment).
+    private let trainAdjustment: Tensor?
 
     /// Each parameter's gradient's squared norm, for the non-finite check and clipping.
     private let gradientSquares: Tensor
@@ -117,6 +125,7 @@ public final class Trainer {
         }
         try Checkpoint.loadWeights(file, into: model, backend: backend, location: location)
         try Checkpoint.loadOptimizer(file, into: optimizer, model: model, steps: saved.optimizerSteps, backend: backend, location: location)
+        if let average { try Checkpoint.loadExtra(file, into: average.named, backend: backend, location: location) }
         schedule.state = saved.schedule
         state = saved
     }
@@ -140,6 +149,11 @@ public final class Trainer {
             sampler = ShuffledSampler(count: trainIndices.count, seed: c.seed)
         }
         state.dataFaces = dataset.count
+        if let path = c.initWeights, state.step == 0 && state.epochsDone == 0 && state.partialEpoch == nil {
+            let file = try SafeTensors(contentsOf: URL(fileURLWithPath: path))
+            for line in try PretrainedWeights.load(file, into: model, backend: backend, location: path) { observe(.note(line)) }
+            average?.restart()
+        }
         var step = state.step
         for epoch in state.epochsDone..<c.epochs {
             let start = DispatchTime.now().uptimeNanoseconds
@@ -151,7 +165,7 @@ public final class Trainer {
             let skip = (resumed?.batchesDone ?? 0) * c.batchSize
             let batcher = PrefetchingBatcher(dataset: dataset, order: Array(order[skip..<usable]), batchSize: c.batchSize,
                                              augmentation: c.augmentation, seed: c.seed, epoch: epoch)
-            var lossSum = resumed?.lossSum ?? 0, correct = resumed?.correct ?? 0, seen = resumed?.seen ?? 0
+            var lossSum = resumed?.lossSum ?? 0, correct = resumed?.correct ?? 0.0, seen = resumed?.seen ?? 0
             var batchesDone = resumed?.batchesDone ?? 0
             let totalBatches = batchesDone + batcher.count
             var rate: Float = c.learningRate
@@ -182,17 +196,21 @@ public final class Trainer {
             var record = EpochRecord(epoch: epoch + 1, learningRate: Double(rate), trainLoss: lossSum / Double(max(seen, 1)),
                                      trainAccuracy: Double(correct) / Double(max(seen, 1)), validation: nil,
                                      imagesPerSecond: Double(seen) / seconds, seconds: seconds)
-            if !validationIndices.isEmpty {
-                let (report, live) = try evaluate(validationIndices)
-                record.validation = report
-                record.liveHiddenUnits = live
-                schedule.observe(validationScore: Float(report.macroF1))
+            // With --ema, the averaged weights are what is validated and kept as the best.
+            try withValidatedWeights {
+                if !validationIndices.isEmpty {
+                    let (report, live) = try evaluate(validationIndices)
+                    record.validation = report
+                    record.liveHiddenUnits = live
+                    schedule.observe(validationScore: Float(report.macroF1))
+                }
             }
             state.history.append(record)
+            let improved = record.validation.map { $0.macroF1 > (state.bestMacroF1 ?? -1) } ?? false
+            if improved { state.bestMacroF1 = record.validation?.macroF1 }
             try saveLast(epochsDone: epoch + 1, step: step, into: checkpoints)
-            if let checkpoints {
-                if let score = record.validation?.macroF1, score > (state.bestMacroF1 ?? -1) {
-                    state.bestMacroF1 = score
+            if improved, let checkpoints {
+                try withValidatedWeights {
                     try Checkpoint.save(model: model, optimizer: nil, configuration: c, state: state, backend: backend,
                                         to: checkpoints.appendingPathComponent("best.safetensors"))
                 }
@@ -202,6 +220,11 @@ public final class Trainer {
             if c.earlyStoppingPatience > 0, let best = bestEpoch, epoch + 1 - best >= c.earlyStoppingPatience { break }
         }
         return state.history
+    }
+
+    /// Runs `body` with the weights validation scores: the moving average's with --ema, else the model's own.
+    private func withValidatedWeights(_ body: () throws -> Void) throws {
+        if let average { try average.withAveragedWeights(body) } else { try body() }
     }
 
     /// The epoch (from 1) with the best validation macro-F1 so far, first one on ties.
@@ -221,19 +244,30 @@ public final class Trainer {
         state.schedule = schedule.state
         guard let folder else { return }
         try Checkpoint.save(model: model, optimizer: optimizer, configuration: configuration, state: state, backend: backend,
-                            to: folder.appendingPathComponent("last.safetensors"))
+                            extra: average?.named ?? [], to: folder.appendingPathComponent("last.safetensors"))
     }
 
-    /// One optimisation step; returns the batch's mean loss and correct predictions. A NaN or
+    /// One optimisation step; returns the batch's mean loss and correct predictions (with mixup
+    /// or CutMix, a prediction counts as much as its class's share of the mixed face). A NaN or
     /// infinite loss or gradient throws `NonFiniteStep` before the update touches the weights,
     /// so the weights (and every checkpoint) stay as they were.
-    func trainStep(_ batch: Batch, step: Int, epoch: Int, learningRate: Float) throws -> (Double, Int) {
+    func trainStep(_ batch: Batch, step: Int, epoch: Int, learningRate: Float) throws -> (Double, Double) {
+        var batch = batch
+        let mix = configuration.mixing.mix(&batch.images, count: batch.count, seed: configuration.seed, step: step)
         let t = try tensors(for: batch)
         let context = StepContext(training: true, seed: configuration.seed, step: UInt64(step))
         let logits = try model.forward(t.images, context)
         // Logit adjustment: the loss sees logits + tau log prior; the gradient is the same.
         if let trainAdjustment { backend.addBias(logits, bias: trainAdjustment) }
-        let (lossValue, gradient) = try loss.compute(logits: logits, labels: t.labels)
+        let partnerLabels = mix.map { m in m.partners.map { batch.labels[$0] } }
+        let (lossValue, gradient): (Tensor, Tensor)
+        if let mix, let partnerLabels {
+            partnerLabels.withUnsafeBufferPointer { backend.upload($0, to: t.partners) }
+            (lossValue, gradient) = try loss.compute(logits: logits, labels: t.labels, partnerLabels: t.partners,
+                                                     weight: Float(mix.weight))
+        } else {
+            (lossValue, gradient) = try loss.compute(logits: logits, labels: t.labels)
+        }
         backend.argmaxRows(logits, into: t.predictions)
         try model.backward(gradient)
         // Each gradient's sum of squares is NaN or infinite exactly when some element is, or the
@@ -255,11 +289,17 @@ public final class Trainer {
         let norm = squaredNorm.squareRoot()
         let scale = maxNorm > 0 && norm > maxNorm ? Float(maxNorm / (norm + 1e-6)) : 1
         try optimizer.step(parameters, learningRate: learningRate, gradientScale: scale)
+        average?.update(step: optimizer.stepCount)
         let predictions = try backend.int32s(t.predictions)
-        return (value, zip(predictions, batch.labels).filter { $0 == $1 }.count)
+        let hits = Double(zip(predictions, batch.labels).filter { $0 == $1 }.count)
+        guard let mix, let partnerLabels else { return (value, hits) }
+        let partnerHits = Double(zip(predictions, partnerLabels).filter { $0 == $1 }.count)
+        return (value, mix.weight * hits + (1 - mix.weight) * partnerHits)
     }
 
-    /// Scores the model in evaluation mode on `indices`; for MyCNN also how many fc1 units fire.
+    /// Scores the model in evaluation mode on `indices` as `predictor` predicts (test-time
+    /// augmentation, post-hoc adjustment); the loss is the mean -log of the true class's
+    /// predicted probability. For MyCNN also the share of fc1 units that fire.
     public func evaluate(_ indices: [Int]) throws -> (EvaluationReport, Double?) {
         var confusion = ConfusionMatrix()
         var bySource: [DataSource: ConfusionMatrix] = [:]
@@ -267,16 +307,15 @@ public final class Trainer {
         var fired: [Bool]? = (model as? MyCNN).map { _ in [Bool](repeating: false, count: 128) }
         let batcher = PrefetchingBatcher(dataset: dataset, order: indices, batchSize: configuration.batchSize,
                                          seed: configuration.seed, epoch: 0)
+        let classes = Emotion.count
         for batch in batcher {
-            let t = try tensors(for: batch)
-            let logits = try model.forward(t.images, StepContext(training: false))
-            let (lossValue, _) = try loss.compute(logits: logits, labels: t.labels)
-            if let posthocAdjustment { backend.addBias(logits, bias: posthocAdjustment) }
-            backend.argmaxRows(logits, into: t.predictions)
-            lossSum += Double(try backend.floats(lossValue)[0]) * Double(batch.count)
-            for (k, (truth, prediction)) in zip(batch.labels, try backend.int32s(t.predictions)).enumerated() {
-                confusion.add(truth: Int(truth), prediction: Int(prediction))
-                bySource[dataset.records[batch.indices[k]].source, default: ConfusionMatrix()].add(truth: Int(truth), prediction: Int(prediction))
+            let p = try predictor.probabilities(batch.images, count: batch.count)
+            for (k, truth) in batch.labels.enumerated() {
+                let row = p[(k * classes)..<((k + 1) * classes)]
+                let prediction = row.indices.max { row[$0] < row[$1] }! - k * classes
+                lossSum -= log(max(row[row.startIndex + Int(truth)], 1e-12))
+                confusion.add(truth: Int(truth), prediction: prediction)
+                bySource[dataset.records[batch.indices[k]].source, default: ConfusionMatrix()].add(truth: Int(truth), prediction: prediction)
             }
             if let hidden = (model as? MyCNN)?.hiddenActivations, fired != nil {
                 let values = try backend.floats(hidden)
@@ -291,11 +330,12 @@ public final class Trainer {
     }
 
     /// Device tensors for a batch of this size, reused across steps.
-    private func tensors(for batch: Batch) throws -> (images: Tensor, labels: Tensor, predictions: Tensor) {
+    private func tensors(for batch: Batch) throws -> (images: Tensor, labels: Tensor, partners: Tensor, predictions: Tensor) {
         let n = batch.count
         if inputs[n] == nil {
             inputs[n] = (try backend.makeTensor([n, 1, FaceDataset.side, FaceDataset.side]),
-                         try backend.makeTensor([n], dtype: .int32), try backend.makeTensor([n], dtype: .int32))
+                         try backend.makeTensor([n], dtype: .int32), try backend.makeTensor([n], dtype: .int32),
+                         try backend.makeTensor([n], dtype: .int32))
         }
         let t = inputs[n]!
         batch.images.withUnsafeBufferPointer { backend.upload($0, to: t.images) }

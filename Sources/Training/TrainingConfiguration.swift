@@ -46,6 +46,19 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
     public var focalGamma: Float = 0
     public var labelSmoothing: Float = 0
     public var augmentation = Augmentation(.light)
+    /// Mixup and CutMix: Beta(alpha, alpha) per step; 0 is off (`BatchMixing`).
+    public var mixupAlpha = 0.0
+    public var cutmixAlpha = 0.0
+    /// Above 0: validate and checkpoint an exponential moving average of the weights with this
+    /// decay per step (`WeightAverage`).
+    public var emaDecay: Float = 0
+    /// Test-time augmentation of validation, `evaluate` and `predict`; `ttaShift` is the
+    /// TenCrop shift in pixels (the padding of the crops).
+    public var tta: TestTimeAugmentation = .none
+    public var ttaShift = 2
+    /// A fresh run starts from these weights: a torchvision-named state dict as safetensors
+    /// (ImageNet ResNet-18, or a facemine checkpoint: pretraining on FER-2013 for CK+).
+    public var initWeights: String?
     /// Share of the faces held out for validation (stratified, groups kept whole), unless
     /// `officialSplit` uses FER-2013's Training / PublicTest split.
     public var validationFraction = 0.1
@@ -60,6 +73,8 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
     public var earlyStoppingPatience = 0
 
     public init() {}
+
+    public var mixing: BatchMixing { BatchMixing(mixupAlpha: mixupAlpha, cutmixAlpha: cutmixAlpha) }
 
     // Decoding fills fields missing from the JSON with their defaults, so a configuration file
     // may name only what it changes, and files written before a field existed still load.
@@ -95,6 +110,12 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
 
         try take(.labelSmoothing, &labelSmoothing)
         try take(.augmentation, &augmentation)
+        try take(.mixupAlpha, &mixupAlpha)
+        try take(.cutmixAlpha, &cutmixAlpha)
+        try take(.emaDecay, &emaDecay)
+        try take(.tta, &tta)
+        try take(.ttaShift, &ttaShift)
+        initWeights = try c.decodeIfPresent(String.self, forKey: .initWeights)
         try take(.validationFraction, &validationFraction)
         try take(.officialSplit, &officialSplit)
         try take(.onNonFinite, &onNonFinite)

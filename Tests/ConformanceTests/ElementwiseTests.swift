@@ -24,6 +24,16 @@ import Testing
         expectClose(try backend.floats(ta), a.indices.map { Double(Float(a[$0]) + Float(b[$0])) }, tolerance: 0, "a += b")
     }
 
+    @Test(arguments: BackendUnderTest.all)
+    func axpbyBlendsInPlace(_ target: BackendUnderTest) throws {
+        let backend = try target.make()
+        var rng = SeededRandom(seed: 4)
+        let x = rng.values(20_011), y = rng.values(20_011)
+        let ty = try backend.makeTensor([y.count], values: y.floats)
+        backend.axpby(alpha: 0.3, try backend.makeTensor([x.count], values: x.floats), beta: 0.7, ty)
+        expectClose(try backend.floats(ty), x.indices.map { 0.3 * x[$0] + 0.7 * y[$0] }, tolerance: 1e-6, "0.3 x + 0.7 y")
+    }
+
     @Test(arguments: BackendUnderTest.all, [[5, 3], [2, 4, 3, 5]])
     func biasAddAndGradient(_ target: BackendUnderTest, _ shape: [Int]) throws {
         let backend = try target.make()

@@ -48,7 +48,8 @@ import Testing
 }
 
 @Suite struct CheckpointTests {
-    func makeTrainer(epochs: Int, model: Architecture = .mycnn, threads: Int = 2) throws -> Trainer {
+    func makeTrainer(epochs: Int, model: Architecture = .mycnn, threads: Int = 2,
+                     _ configure: (inout TrainingConfiguration) -> Void = { _ in }) throws -> Trainer {
         var c = TrainingConfiguration()
         c.model = model
         c.stem = .imagenet
@@ -57,6 +58,7 @@ import Testing
         c.dropout = 0.3
         c.schedule = .plateau
         c.optimizer = .adam
+        configure(&c)
         let faces = SyntheticFaces(count: 120, seed: 4).generate(threads: 2)
         let split = Splits.holdOut(faces.records, fraction: 0.2, seed: 4)
         return try Trainer(configuration: c, backend: BackendChoice.cpu.makeBackend(threads: threads).backend,
@@ -91,6 +93,24 @@ import Testing
             }
         }
         #expect(FileManager.default.fileExists(atPath: dir.appendingPathComponent("best.safetensors").path))
+    }
+
+    /// With mixup, CutMix and a weight average the run resumes exactly too: the mixing is keyed
+    /// by step and the average travels in last.safetensors.
+    @Test func resumingWithMixingAndAWeightAverageMatchesAnUninterruptedRun() throws {
+        let tools: (inout TrainingConfiguration) -> Void = { $0.mixupAlpha = 0.3; $0.cutmixAlpha = 1; $0.emaDecay = 0.8; $0.tta = .flip }
+        let whole = try makeTrainer(epochs: 2, tools)
+        _ = try whole.run { _ in }
+        let dir = folder()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        _ = try makeTrainer(epochs: 1, tools).run(checkpoints: dir) { _ in }
+        let next = try makeTrainer(epochs: 2, tools)
+        try next.resume(from: try SafeTensors(contentsOf: dir.appendingPathComponent("last.safetensors")), location: "last")
+        _ = try next.run(checkpoints: dir) { _ in }
+        #expect(try weights(next) == weights(whole))
+        #expect(next.state.history.map(\.trainLoss) == whole.state.history.map(\.trainLoss))
+        #expect(next.state.history.map(\.trainAccuracy) == whole.state.history.map(\.trainAccuracy), "mixed accuracies")
+        #expect(next.state.history.map(\.validation) == whole.state.history.map(\.validation), "averaged-weight validation")
     }
 
     @Test func aCheckpointOfAnotherModelIsRefusedByTensorName() throws {

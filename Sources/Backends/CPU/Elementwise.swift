@@ -43,6 +43,14 @@ extension CPUBackend {
         }
     }
 
+    public func axpby(alpha: Float, _ x: Tensor, beta: Float, _ y: Tensor) {
+        precondition(x.count == y.count, "axpby \(x.shape) into \(y.shape)")
+        let src = x.floats, dst = y.floats
+        parallel.forRanges(x.count, grain: elementwiseGrain) { r in
+            for i in r { dst[i] = alpha * src[i] + beta * dst[i] }
+        }
+    }
+
     public func addBias(_ x: Tensor, bias: Tensor) {
         precondition(x.shape.count >= 2 && bias.shape == [x.shape[1]], "bias \(bias.shape) for \(x.shape)")
         let channels = x.shape[1], plane = x.count / (x.shape[0] * channels)

@@ -18,6 +18,11 @@ extension OpenCLBackend {
         launch("add", global: a.count, [.tensor(a), .tensor(b), .tensor(output), .int(a.count)])
     }
 
+    public func axpby(alpha: Float, _ x: Tensor, beta: Float, _ y: Tensor) {
+        precondition(x.count == y.count, "axpby \(x.shape) into \(y.shape)")
+        launch("axpby", global: x.count, [.float(alpha), .tensor(x), .float(beta), .tensor(y), .int(x.count)])
+    }
+
     public func addBias(_ x: Tensor, bias: Tensor) {
         precondition(x.shape.count >= 2 && bias.shape == [x.shape[1]], "bias \(bias.shape) for \(x.shape)")
         let channels = x.shape[1], plane = x.count / Swift.max(x.shape[0] * channels, 1)

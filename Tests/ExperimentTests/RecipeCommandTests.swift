@@ -1,0 +1,82 @@
+import FacemineBackends
+import FacemineData
+import FacemineExperiments
+import FacemineNN
+import FacemineTraining
+import Foundation
+import Testing
+
+/// The FER-2013 recipe, starting from a checkpoint, and predict agreeing with evaluate, as a
+/// user runs them.
+@Suite struct RecipeCommandTests {
+    static func run(_ arguments: [String], in folder: URL) throws -> (Int32, String) {
+        try StudyCommandTests.run(arguments, in: folder)
+    }
+
+    /// `--recipe fer2013` sets the whole recipe; a model or option named beside it still wins.
+    @Test func theFER2013RecipeSetsTheWholeRecipeAndOptionsWin() throws {
+        let work = try temporaryFolder("fer2013-recipe")
+        defer { try? FileManager.default.removeItem(at: work) }
+        func plan(_ extra: [String], _ name: String) throws -> TrainingConfiguration {
+            let (status, output) = try Self.run(["cv", "--synthetic-count", "120", "--threads", "1", "--folds", "2", "--fold", "0",
+                                                 "--recipe", "fer2013", "--name", name, "--quiet", "--epochs", "1",
+                                                 "--batch-size", "16", "--model", "mycnn"] + extra, in: work)
+            #expect(status == 0, "\(output)")
+            let plan = try JSONDecoder().decode(StudyPlan.self, from: Data(contentsOf: work.appendingPathComponent("runs/\(name)/study.json")))
+            return plan.trials[0].configuration
+        }
+        let c = try plan(["--tta", "tencrop"], "r")
+        #expect(c.model == .mycnn && c.epochs == 1 && c.batchSize == 16, "named options win")
+        #expect(c.optimizer == .sgd && c.nesterov && c.augmentation.erasing == 0.5 && c.labelSmoothing == 0.1 && c.tta == .tencrop)
+    }
+
+    /// A run started from another run's checkpoint says so and starts from its weights: after
+    /// one step at a tiny rate its first layer is still the checkpoint's, not a fresh draw.
+    /// `predict` then gives the probabilities `evaluate` scores with (post-hoc adjustment and
+    /// test-time augmentation included).
+    @Test func initWeightsStartFromACheckpointAndPredictAgreesWithEvaluate() throws {
+        let work = try temporaryFolder("init-weights")
+        defer { try? FileManager.default.removeItem(at: work) }
+        let data = ["--synthetic-count", "160", "--threads", "1", "--batch-size", "16", "--augmentation", "none"]
+        let (s1, o1) = try Self.run(["train"] + data + ["--epochs", "1", "--name", "base", "--quiet"], in: work)
+        #expect(s1 == 0, "\(o1)")
+        let base = work.appendingPathComponent("runs/base/last.safetensors").path
+        let (s2, o2) = try Self.run(["train"] + data + ["--epochs", "1", "--name", "tuned", "--init-weights", base, "--lr", "1e-9",
+                                                        "--posthoc-adjustment", "2", "--tta", "flip"], in: work)
+        #expect(s2 == 0 && o2.contains("initialised") && o2.contains(base), "\(o2)")
+        let start = try SafeTensors(contentsOf: URL(fileURLWithPath: base)).tensors["conv1.weight"]!.floats
+        let tuned = try SafeTensors(contentsOf: work.appendingPathComponent("runs/tuned/last.safetensors")).tensors["conv1.weight"]!.floats
+        #expect(zip(start, tuned).allSatisfy { abs($0 - $1) < 1e-5 }, "the tuned run started from the checkpoint")
+
+        // Faces as files, so predict reads exactly what evaluate scores.
+        let faces = SyntheticFaces(count: 8, seed: 9).generate(threads: 1)
+        var paths: [String] = []
+        for i in 0..<8 {
+            let url = work.appendingPathComponent("face\(i).png")
+            try Data(GrayImage.encodePNG(Array(faces.image(i)), width: 48, height: 48)).write(to: url)
+            paths.append(url.path)
+        }
+        let checkpoint = work.appendingPathComponent("runs/tuned/best.safetensors").path
+        func predicted(_ extra: [String]) throws -> [[Double]] {
+            let (status, output) = try Self.run(["predict", checkpoint] + paths + ["--top", "8", "--json"] + extra, in: work)
+            #expect(status == 0, "\(output)")
+            struct Row: Decodable { var classes: [String]; var probabilities: [Double] }
+            let rows = try JSONDecoder().decode([Row].self, from: Data(output.utf8))
+            return rows.map { row in Emotion.allCases.map { e in row.probabilities[row.classes.firstIndex(of: e.name)!] } }
+        }
+        let withRun = try predicted([]), plain = try predicted(["--tta", "none"])
+        #expect(withRun != plain, "predict applies the run's flip TTA unless told otherwise")
+        // The same numbers through the library, as evaluate computes them.
+        let file = try SafeTensors(contentsOf: URL(fileURLWithPath: checkpoint))
+        let (config, state) = try Checkpoint.describe(file, location: checkpoint)
+        #expect(config.posthocAdjustment == 2 && state.classLogPriors?.count == 8)
+        let backend = try BackendChoice.cpu.makeBackend(threads: 1).backend
+        let model = try config.model.make(backend, seed: 0)
+        try Checkpoint.loadWeights(file, into: model, backend: backend, location: checkpoint)
+        let images = (0..<8).flatMap { i in faces.image(i).map { (Float($0) / 255 - 0.5) / 0.5 } }
+        let expected = try Predictor(model: model, backend: backend, configuration: config, state: state).probabilities(images, count: 8)
+        for (i, row) in withRun.enumerated() {
+            for c in 0..<8 { #expect(abs(row[c] - expected[i * 8 + c]) < 1e-5, "face \(i) class \(c)") }
+        }
+    }
+}
