@@ -25,11 +25,18 @@ struct EvaluateCommand: ParsableCommand {
     @Option(help: "auto, cpu or opencl.") var backend: BackendChoice = .auto
     @Option(help: "CPU threads.") var threads: Int?
     @Option(help: "Test-time augmentation: none, flip or tencrop (default: the checkpoint's).") var tta: TestTimeAugmentation?
+    @Option(help: "TenCrop's shift in pixels (default: the checkpoint's).") var ttaShift: Int?
     @Flag(help: "Print the scores as JSON.") var json = false
+
+    func validate() throws {
+        if let ttaShift { guard (0...16).contains(ttaShift) else { throw ValidationError("--tta-shift must be in 0...16") } }
+    }
 
     func run() throws {
         let file = try SafeTensors(contentsOf: URL(fileURLWithPath: checkpoint))
-        let (config, saved) = try Checkpoint.describe(file, location: checkpoint)
+        let (stored, saved) = try Checkpoint.describe(file, location: checkpoint)
+        var config = stored
+        if let ttaShift { config.ttaShift = ttaShift }
         let faces = try dataOptions.load()
         let indices: [Int]
         switch split {

@@ -68,6 +68,11 @@ public struct StudyFolder: Sendable {
     public var planURL: URL { url.appendingPathComponent("study.json") }
     public var unitsURL: URL { url.appendingPathComponent("units") }
     func unitURL(_ unit: StudyPlan.Unit) -> URL { unitsURL.appendingPathComponent(unit.fileName) }
+    /// The best weights of a finished unit (its `best.safetensors`), for `evaluate`, `predict`
+    /// or `--init-weights`: a fold's model, or a model pretrained on one dataset for another.
+    public func checkpointURL(_ unit: StudyPlan.Unit) -> URL {
+        unitsURL.appendingPathComponent("trial-\(unit.trial)-fold-\(unit.fold).safetensors")
+    }
     /// Scratch checkpoints of a unit while it trains (deleted when it finishes).
     func scratchURL(_ unit: StudyPlan.Unit) -> URL {
         unitsURL.appendingPathComponent("trial-\(unit.trial)-fold-\(unit.fold)-checkpoints")

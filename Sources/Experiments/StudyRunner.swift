@@ -64,6 +64,10 @@ public struct StudyRunner {
             try Checkpoint.loadWeights(try SafeTensors(contentsOf: bestFile), into: trainer.model, backend: backend, location: bestFile.path)
         }
         let (report, _) = try trainer.evaluate(test)
+        if FileManager.default.fileExists(atPath: bestFile.path) {
+            try? FileManager.default.removeItem(at: folder.checkpointURL(unit))
+            try FileManager.default.moveItem(at: bestFile, to: folder.checkpointURL(unit))
+        }
         let result = UnitResult(
             trial: unit.trial, fold: unit.fold, configuration: configuration, history: history,
             bestEpoch: trainer.bestEpoch ?? history.count, test: report,

@@ -27,9 +27,10 @@ public enum Recipe: String, CaseIterable, Sendable {
     case logitAdjustSourceAug = "logit-adjust+source-aug"
     case temperedLogitAdjustSourceAug = "tempered+logit-adjust+source-aug"
     /// The best FER-2013 accuracy this machine's two cores reach in about an hour: ResNet-18
-    /// (imagenet stem), SGD with Nesterov momentum and cosine decay, standard augmentation with
-    /// random erasing, label smoothing, and test-time augmentation in validation, `evaluate`
-    /// and `predict`. `--epochs N` makes it the long version for a GPU.
+    /// (imagenet stem), 60 epochs of SGD with Nesterov momentum and cosine decay, standard
+    /// augmentation with random erasing, label smoothing, a moving average of the weights, and
+    /// mirror-image test-time augmentation in validation, `evaluate` and `predict`.
+    /// `--epochs N` makes it the long version for a GPU.
     case fer2013
 
     /// What `facemine train` uses on data from more than one source, by model: the winner of the
@@ -74,6 +75,7 @@ public enum Recipe: String, CaseIterable, Sendable {
         c.augmentation = Augmentation(.standard)
         c.augmentation.erasing = 0.5
         c.labelSmoothing = 0.1
+        c.emaDecay = 0.999
         c.tta = .flip
     }
 }

@@ -78,6 +78,10 @@ import Testing
         #expect(status == 0 && output.contains("| MyCNN | 3/3 |"), "\(output)")
         let summary = try JSONDecoder().decode(StudySummary.self, from: Data(contentsOf: study.appendingPathComponent("results.json")))
         #expect(summary.unitsDone == 3 && summary.trials[0].confusion.total == 240)
+        for fold in 0..<3 {
+            let kept = study.appendingPathComponent("units/trial-0-fold-\(fold).safetensors")
+            #expect(throws: Never.self, "fold \(fold)'s best weights are kept") { _ = try SafeTensors(contentsOf: kept) }
+        }
 
         let unit = study.appendingPathComponent("units/trial-0-fold-1.json")
         let before = try Data(contentsOf: unit)
