@@ -70,6 +70,7 @@ struct TrainCommand: ParsableCommand {
         progress.say("backend: \(backendInstance.deviceDescription) (\(reason))")
         progress.say("model: \(trainer.model.name), \(trainer.model.parameterCount.formatted()) parameters; "
                      + "\(train.count) training and \(validation.count) validation faces; \(trainer.stepsPerEpoch) steps per epoch")
+        if !validation.isEmpty { progress.say(Self.validationClasses(validation.map { faces.records[$0].label }, present: faces.classCounts)) }
         // Ctrl-C or SIGTERM: finish the current step, save where the run stands, and say how to go on.
         let stop = StopSignal.install()
         trainer.shouldStop = { stop.received }
@@ -126,6 +127,21 @@ struct TrainCommand: ParsableCommand {
                 : ""
             return "\(failure); \(saved)\(resume)"
         }
+    }
+
+    /// How many validation faces each class has, and a warning for a class too thin to score:
+    /// its recall, the macro-F1 and so the choice of best.safetensors rest on those few faces.
+    static func validationClasses(_ labels: [Emotion], present: [Int]) -> String {
+        var counts = [Int](repeating: 0, count: Emotion.count)
+        for l in labels { counts[l.rawValue] += 1 }
+        let shown = Emotion.allCases.filter { present[$0.rawValue] > 0 }
+        var line = "validation faces per class: " + shown.map { "\($0.name) \(counts[$0.rawValue])" }.joined(separator: ", ")
+        let thin = shown.filter { counts[$0.rawValue] < 10 }
+        if !thin.isEmpty {
+            line += "; fewer than 10 for " + thin.map(\.name).joined(separator: ", ")
+                + ": their recall rests on few faces (a larger --val-split sees more)"
+        }
+        return line
     }
 
     func split(_ faces: FaceDataset, _ c: TrainingConfiguration) -> ([Int], [Int]) {

@@ -94,8 +94,36 @@ public enum Splits {
     }
 
     /// A stratified, grouped held-out set of about `fraction` of the faces, and the rest.
-    public static func holdOut(_ records: [FaceRecord], fraction: Double, seed: UInt64) -> Fold {
+    ///
+    /// A rare class gets at least min(`minimumPerClass`, a quarter of its faces) held out, whole
+    /// groups moved over until it has: the held-out faces choose `best.safetensors` by macro-F1,
+    /// and a class seen through two or three faces (CK+'s contempt at 10%) makes that choice noise.
+    public static func holdOut(_ records: [FaceRecord], fraction: Double, seed: UInt64, minimumPerClass: Int = 10) -> Fold {
         precondition(fraction > 0 && fraction <= 0.5, "held-out fraction must be in (0, 0.5]")
-        return kFold(records, folds: max(2, Int((1 / fraction).rounded())), seed: seed)[0]
+        let fold = kFold(records, folds: max(2, Int((1 / fraction).rounded())), seed: seed)[0]
+        var held = Set(fold.validation)
+        var total = [Int](repeating: 0, count: Emotion.count), seen = total
+        for (i, r) in records.enumerated() {
+            total[r.label.rawValue] += 1
+            if held.contains(i) { seen[r.label.rawValue] += 1 }
+        }
+        // The faces still in training, as units that move together (a group, or one face).
+        var units: [String: [Int]] = [:]
+        for i in fold.train { units[records[i].group ?? "#\(i)", default: []].append(i) }
+        var order = units.keys.sorted()
+        var rng = SeededGenerator(seed: seed, Stream.folds.rawValue, 0x7E1D)
+        order.shuffle(using: &rng)
+        for c in 0..<Emotion.count {
+            let target = min(minimumPerClass, total[c] / 4)
+            for key in order where seen[c] < target {
+                guard let unit = units[key], unit.contains(where: { records[$0].label.rawValue == c }) else { continue }
+                units[key] = nil
+                for i in unit {
+                    held.insert(i)
+                    seen[records[i].label.rawValue] += 1
+                }
+            }
+        }
+        return Fold(train: records.indices.filter { !held.contains($0) }, validation: records.indices.filter { held.contains($0) })
     }
 }

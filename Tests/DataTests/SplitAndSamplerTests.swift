@@ -77,6 +77,23 @@ import Testing
         #expect(split.validation.count == 160)
         #expect(Set(split.train).isDisjoint(with: split.validation))
     }
+
+    /// CK+-like: contempt is 36 faces in groups of 3. A tenth held out would be 3 or so; the
+    /// hold-out tops it up to 9 (a quarter of 36, below the floor of 10) in whole groups, and
+    /// leaves plentiful classes at their tenth.
+    @Test func holdOutTopsUpARareClassInWholeGroups() {
+        var records = Self.records([300, 0, 0, 0, 0, 0, 0, 0])
+        for i in records.indices { records[i].group = nil }
+        records += Self.records([0, 0, 0, 0, 0, 0, 0, 36], groupSize: 3)
+        let split = Splits.holdOut(records, fraction: 0.1, seed: 5)
+        let contempt = split.validation.filter { records[$0].label == .contempt }
+        #expect(contempt.count >= 9 && contempt.count <= 11, "\(contempt.count) contempt faces held out")
+        #expect(split.validation.filter { records[$0].label == .anger }.count == 30)
+        let heldGroups = Set(contempt.compactMap { records[$0].group })
+        #expect(split.train.allSatisfy { records[$0].group.map { !heldGroups.contains($0) } ?? true }, "groups kept whole")
+        #expect(Set(split.train + split.validation).count == records.count)
+        #expect(Splits.holdOut(records, fraction: 0.1, seed: 5) == split, "deterministic")
+    }
 }
 
 @Suite struct SamplerTests {
