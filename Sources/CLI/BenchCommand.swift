@@ -16,11 +16,11 @@ struct BenchCommand: ParsableCommand {
             """)
 
     @Option(help: "all, cpu or opencl.") var backend = "all"
-    @Option(help: "With --backend opencl: only this OpenCL device (see `facemine devices`).") var device: Int?
-    @Option(help: "CPU backend threads (default: FACEMINE_THREADS or all cores).") var threads: Int?
-    @Option(help: "Batch size of the per-op shapes.") var batch = 64
+    @Option(parsing: .unconditional, help: "With --backend opencl: only this OpenCL device (see `facemine devices`).") var device: Int?
+    @Option(parsing: .unconditional, help: "CPU backend threads (default: FACEMINE_THREADS or all cores).") var threads: Int?
+    @Option(parsing: .unconditional, help: "Batch size of the per-op shapes.") var batch = 64
     @Option(help: "Batch sizes of the training and inference timings, comma-separated.") var batches = "32,128"
-    @Option(help: "Measured repeats per item (the median is reported).") var repeats = 5
+    @Option(parsing: .unconditional, help: "Measured repeats per item (the median is reported).") var repeats = 5
     @Option(help: "Only layer shapes and models whose name contains this text, e.g. MyCNN or imagenet.") var model: String?
     @Flag(help: "Per-op timings only.") var opsOnly = false
     @Flag(help: "Training and inference timings only.") var modelsOnly = false
@@ -34,6 +34,7 @@ struct BenchCommand: ParsableCommand {
     func validate() throws {
         guard ["all", "cpu", "opencl"].contains(backend) else { throw ValidationError("--backend must be all, cpu or opencl") }
         if device != nil && backend != "opencl" { throw ValidationError("--device needs --backend opencl") }
+        try BackendChoice.cpu.checkOptions(device: nil, threads: threads)
         guard !(opsOnly && modelsOnly) else { throw ValidationError("--ops-only and --models-only exclude each other") }
         guard repeats >= 1, batch >= 1 else { throw ValidationError("--repeats and --batch must be at least 1") }
         guard !parsedBatches.isEmpty, parsedBatches.allSatisfy({ $0 >= 2 }) else {

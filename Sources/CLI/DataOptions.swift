@@ -18,17 +18,21 @@ struct DataOptions: ParsableArguments {
     @Flag(help: "Skip broken rows and images (reporting how many and the first few) instead of stopping at the first.")
     var skipBad = false
 
-    @Option(help: "Synthetic faces to draw when no dataset is given.")
+    @Option(parsing: .unconditional, help: "Synthetic faces to draw when no dataset is given (1...1000000).")
     var syntheticCount = 6000
 
     @Flag(help: ArgumentHelp("Synthetic faces from two sources instead of one: a large in-the-wild source and a small lab source "
                              + "where alone contempt occurs (the rare-class benchmark; see docs/RESULTS.md)."))
     var twoSources = false
 
-    @Option(help: "Seed for synthetic faces, splits, sampling and augmentation.")
+    @Option(parsing: .unconditional, help: "Seed for synthetic faces, splits, sampling and augmentation.")
     var seed: UInt64 = 0
 
     var usesRealData: Bool { data != nil || fer != nil || ck != nil }
+
+    func validate() throws {
+        guard (1...1_000_000).contains(syntheticCount) else { throw ValidationError("--synthetic-count must be in 1...1000000") }
+    }
 
     /// Loads the faces and says on stderr what was loaded and what was skipped.
     func load() throws -> FaceDataset {

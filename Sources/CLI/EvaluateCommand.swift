@@ -23,12 +23,13 @@ struct EvaluateCommand: ParsableCommand {
     @OptionGroup var dataOptions: DataOptions
     @Option(help: "validation, test or all.") var split: Split = .validation
     @Option(help: "auto, cpu or opencl.") var backend: BackendChoice = .auto
-    @Option(help: "CPU threads.") var threads: Int?
+    @Option(parsing: .unconditional, help: "CPU threads.") var threads: Int?
     @Option(help: "Test-time augmentation: none, flip or tencrop (default: the checkpoint's).") var tta: TestTimeAugmentation?
-    @Option(help: "TenCrop's shift in pixels (default: the checkpoint's).") var ttaShift: Int?
+    @Option(parsing: .unconditional, help: "TenCrop's shift in pixels (default: the checkpoint's).") var ttaShift: Int?
     @Flag(help: "Print the scores as JSON.") var json = false
 
     func validate() throws {
+        try backend.checkOptions(device: nil, threads: threads)
         if let ttaShift { guard (0...16).contains(ttaShift) else { throw ValidationError("--tta-shift must be in 0...16") } }
     }
 
@@ -78,7 +79,7 @@ struct PredictCommand: ParsableCommand {
 
     @Argument(help: "A checkpoint written by facemine train.") var checkpoint: String
     @Argument(help: "Images to classify.") var images: [String]
-    @Option(help: "How many classes to show per image.") var top = 3
+    @Option(parsing: .unconditional, help: "How many classes to show per image.") var top = 3
     @Option(help: "auto, cpu or opencl.") var backend: BackendChoice = .auto
     @Option(help: "Test-time augmentation: none, flip or tencrop (default: the checkpoint's).") var tta: TestTimeAugmentation?
     @Flag(help: "Print JSON.") var json = false

@@ -49,6 +49,7 @@ final class Progress {
                 line += String(format: " | val loss %.4f acc %.3f macro-F1 %.3f", v.loss, v.accuracy, v.macroF1)
             }
             line += String(format: " | %.0f img/s %.1fs lr %.2e", record.imagesPerSecond, record.seconds, record.learningRate)
+            if record.newBest == true { line += " | best so far: saved best.safetensors" }
             if verbose, let live = record.liveHiddenUnits { line += String(format: " | fc1 units firing %.0f%%", live * 100) }
             note(line)
         }

@@ -11,13 +11,20 @@ import Foundation
 struct StudyOptions: ParsableArguments {
     @Option(help: "Study folder name under runs/ (default: the command and the time). Rerunning a command with the same --name continues its study.")
     var name: String?
-    @Option(help: "Run only this fold (0-based), e.g. one task of a Slurm array; `facemine report` merges.") var fold: Int?
-    @Option(help: "Run only this trial (0-based: the model of cv, the candidate of tune).") var trial: Int?
+    @Option(help: ArgumentHelp("Folder for study folders (default: FACEMINE_RUNS_DIR or ./runs).", valueName: "dir")) var runsDir: String?
+    @Option(parsing: .unconditional, help: "Run only this fold (0-based), e.g. one task of a Slurm array; `facemine report` merges.") var fold: Int?
+    @Option(parsing: .unconditional, help: "Run only this trial (0-based: the model of cv, the candidate of tune).") var trial: Int?
     @Option(help: "auto, cpu or opencl.") var backend: BackendChoice = .auto
-    @Option(help: "OpenCL device index (see facemine devices).") var device: Int?
-    @Option(help: "CPU threads (default: FACEMINE_THREADS or all cores).") var threads: Int?
+    @Option(parsing: .unconditional, help: "OpenCL device index (see facemine devices).") var device: Int?
+    @Option(parsing: .unconditional, help: "CPU threads (default: FACEMINE_THREADS or all cores).") var threads: Int?
     @Flag(help: "No progress output.") var quiet = false
     @Flag(help: "Per-epoch lines for every unit (default: one line per finished unit).") var verbose = false
+
+    func validate() throws {
+        try backend.checkOptions(device: device, threads: threads)
+        if let fold { guard fold >= 0 else { throw ValidationError("--fold must be 0 or more") } }
+        if let trial { guard trial >= 0 else { throw ValidationError("--trial must be 0 or more") } }
+    }
 }
 
 /// The part of `cv` and `tune` after the plan: run the chosen units (skipping finished ones),
@@ -100,7 +107,7 @@ struct CVCommand: ParsableCommand {
 
     @OptionGroup var dataOptions: DataOptions
     @OptionGroup var training: TrainingOptions
-    @Option(help: "Number of folds.") var folds = 5
+    @Option(parsing: .unconditional, help: "Number of folds.") var folds = 5
     @OptionGroup var study: StudyOptions
 
     func validate() throws {
@@ -121,7 +128,7 @@ struct CVCommand: ParsableCommand {
         if let trial = study.trial { guard trials.indices.contains(trial) else { throw ValidationError("--trial must be in 0..<\(trials.count)") } }
         let plan = StudyPlan(kind: .crossValidation, trials: trials, folds: folds, holdOut: false,
                              data: StudyExecution.describe(faces, dataOptions), faces: faces.count, seed: dataOptions.seed)
-        let folder = StudyFolder(URL(fileURLWithPath: "runs").appendingPathComponent(study.name ?? StudyExecution.defaultName("cv")))
+        let folder = StudyFolder(RunsDirectory.folder(for: study.name ?? StudyExecution.defaultName("cv"), runsDir: study.runsDir))
         guard let summary = try StudyExecution(plan: plan, folder: folder, faces: faces, options: study).run() else { return }
         print(summary.resultsTable)
         print(summary.perClassTable)
@@ -146,10 +153,10 @@ struct TuneCommand: ParsableCommand {
             help: ArgumentHelp("Search space items (default: \(SearchSpace.standard.dimensions.map { "\($0.name)=\($0.values.joined(separator: ","))" }.joined(separator: " "))).",
                                valueName: "name=values"))
     var space: [String] = []
-    @Option(help: "Random search: this many distinct combinations (default: the whole grid).") var random: Int?
-    @Option(help: "Folds of the cross-validation that scores each trial.") var folds = 3
+    @Option(parsing: .unconditional, help: "Random search: this many distinct combinations (default: the whole grid).") var random: Int?
+    @Option(parsing: .unconditional, help: "Folds of the cross-validation that scores each trial.") var folds = 3
     @Flag(help: "Score each trial on one fixed validation split (--val-split) instead: faster, noisier, optimistic.") var holdout = false
-    @Option(help: "With --holdout: train each trial this many times with seeds S, S+1, ... and report mean ± std over them.")
+    @Option(parsing: .unconditional, help: "With --holdout: train each trial this many times with seeds S, S+1, ... and report mean ± std over them.")
     var repeats = 1
     @OptionGroup var study: StudyOptions
 
@@ -170,7 +177,7 @@ struct TuneCommand: ParsableCommand {
         if let fold = study.fold { guard (0..<foldCount).contains(fold) else { throw ValidationError("--fold must be in 0..<\(foldCount)") } }
         let plan = StudyPlan(kind: .tuning, trials: trials, folds: foldCount, holdOut: holdout,
                              data: StudyExecution.describe(faces, dataOptions), faces: faces.count, seed: dataOptions.seed)
-        let folder = StudyFolder(URL(fileURLWithPath: "runs").appendingPathComponent(study.name ?? StudyExecution.defaultName("tune")))
+        let folder = StudyFolder(RunsDirectory.folder(for: study.name ?? StudyExecution.defaultName("tune"), runsDir: study.runsDir))
         guard let summary = try StudyExecution(plan: plan, folder: folder, faces: faces, options: study).run() else { return }
         print(summary.resultsTable)
         let best = try TuneCommand.writeBest(summary, folder: folder)

@@ -25,25 +25,42 @@ struct TrainCommand: ParsableCommand {
 
     @OptionGroup var training: TrainingOptions
     @Option(help: "auto, cpu or opencl.") var backend: BackendChoice = .auto
-    @Option(help: "OpenCL device index (see facemine devices).") var device: Int?
-    @Option(help: "CPU threads (default: FACEMINE_THREADS or all cores).") var threads: Int?
+    @Option(parsing: .unconditional, help: "OpenCL device index (see facemine devices).") var device: Int?
+    @Option(parsing: .unconditional, help: "CPU threads (default: FACEMINE_THREADS or all cores).") var threads: Int?
     @Option(help: "Run folder name under runs/ (default: model and time).") var name: String?
+    @Option(help: ArgumentHelp("Folder for run folders (default: FACEMINE_RUNS_DIR or ./runs).", valueName: "dir")) var runsDir: String?
     @Flag(help: "Continue the run named by --name from its last checkpoint (runs/NAME/last.safetensors).") var resume = false
+    @Flag(help: "Replace an existing run of the same --name (its checkpoints and logs are deleted first).") var overwrite = false
     @Flag(help: "No progress output.") var quiet = false
     @Flag(help: "Print the final metrics as JSON on stdout instead of tables.") var json = false
     @Flag(help: "Per-epoch details, e.g. the share of MyCNN's fc1 units still firing.") var verbose = false
     func validate() throws {
         guard (try training.models?.count ?? 1) == 1 else { throw ValidationError("train takes one --model; `facemine cv` compares several") }
+        try backend.checkOptions(device: device, threads: threads)
         guard !resume || name != nil else { throw ValidationError("--resume needs --name of the run to continue") }
+        guard !(resume && overwrite) else { throw ValidationError("--resume and --overwrite exclude each other") }
         guard !(resume && training.initWeights != nil) else { throw ValidationError("--resume and --init-weights cannot be combined") }
     }
 
     func run() throws {
         let started = Date()
+        // A named run that exists is refused before any data is loaded, unless resumed or replaced.
+        if let name, !resume {
+            let existing = RunsDirectory.folder(for: name, runsDir: runsDir)
+            if RunsDirectory.holdsRun(existing) {
+                guard overwrite else {
+                    throw CommandFailure("\(existing.path) already holds a run; continue it with `facemine train --name \(name) --resume` "
+                                         + "(and the same data options) or start again with `--overwrite`")
+                }
+                for file in RunsDirectory.runFiles { try? FileManager.default.removeItem(at: existing.appendingPathComponent(file)) }
+            }
+        }
+        // The backend before the data: a device that is not there costs no load of FER-2013.
+        let (backendInstance, reason) = try backend.makeBackend(device: device, threads: threads)
         let faces = try dataOptions.load()
         var config = try training.configuration(seed: dataOptions.seed, sources: faces.sources.count)
         let runName = name ?? "\(config.model.rawValue)-\(Self.timestamp(started))"
-        let folder = URL(fileURLWithPath: "runs").appendingPathComponent(runName)
+        let folder = RunsDirectory.folder(for: runName, runsDir: runsDir)
         if !resume, let recipe = try training.recipe(sources: faces.sources.count, model: config.model) {
             note("imbalance recipe: \(recipe.rawValue)" + (training.recipe == nil
                 ? " (the faces come from \(faces.sources.count) sources; --recipe plain turns it off)" : ""))
@@ -58,7 +75,6 @@ struct TrainCommand: ParsableCommand {
             if let epochs = training.epochs { config.epochs = max(epochs, saved.epochs) }
             checkpoint = file
         }
-        let (backendInstance, reason) = try backend.makeBackend(device: device, threads: threads)
         let (train, validation) = split(faces, config)
         let trainer = try Trainer(configuration: config, backend: backendInstance, dataset: faces,
                                   trainIndices: train, validationIndices: validation)
@@ -94,15 +110,21 @@ struct TrainCommand: ParsableCommand {
             backend: backendInstance.kind.rawValue, device: backendInstance.deviceDescription, threads: threads,
             data: .init(description: StudyExecution.describe(faces, dataOptions),
                         faces: faces.count, classCounts: faces.classCounts, trainFaces: train.count, validationFaces: validation.count),
-            history: history, final: history.last?.validation, wallSeconds: wall,
+            history: history, wallSeconds: wall,
             trainImagesPerSecond: Double(history.count * trainer.stepsPerEpoch * config.batchSize) / max(trainSeconds, 1e-9))
         try RunFiles.writeJSON(summary, to: folder.appendingPathComponent("metrics.json"))
         if json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
             print(String(decoding: try encoder.encode(summary), as: UTF8.self))
-        } else if let report = summary.final {
+        } else if let best = summary.best {
+            let report = best.validation
+            print("best epoch \(best.epoch) of \(history.count) (best.safetensors; facemine evaluate scores it):")
             print(ReportTables.scores(report))
+            if let last = summary.last, last.epoch != best.epoch {
+                print("last epoch \(last.epoch) (last.safetensors):")
+                print(ReportTables.scores(last.validation))
+            }
             print(ReportTables.perClass(report))
             if report.perSource != nil { print(ReportTables.perSource(report)) }
             print(ReportTables.confusion(report.confusion))

@@ -14,62 +14,62 @@ struct TrainingOptions: ParsableArguments {
     @Option(help: "mycnn or resnet18 (default mycnn); `cv` takes a comma-separated list to compare, e.g. mycnn,resnet18.")
     var model: String?
     @Option(help: "ResNet-18 stem: small (3x3, keeps 48x48; default) or imagenet (7x7 stride 2 + max pool).") var stem: ResNetStem?
-    @Option(name: [.customLong("batch-size"), .customLong("batch_size")], help: "Faces per step (default 64).") var batchSize: Int?
-    @Option(help: "Passes over the training faces (default 15; with --resume, the total to reach).") var epochs: Int?
-    @Option(help: "Peak learning rate after warm-up (default 1e-3).") var lr: Float?
-    @Option(help: "Weight decay on weights: L2 for sgd and adam, decoupled for adamw (default 1e-4).") var weightDecay: Float?
-    @Option(help: "Dropout probability of MyCNN (default 0.5).") var dropout: Float?
+    @Option(name: [.customLong("batch-size"), .customLong("batch_size")], parsing: .unconditional, help: "Faces per step (default 64).") var batchSize: Int?
+    @Option(parsing: .unconditional, help: "Passes over the training faces (default 15; with --resume, the total to reach).") var epochs: Int?
+    @Option(parsing: .unconditional, help: "Peak learning rate after warm-up (default 1e-3).") var lr: Float?
+    @Option(parsing: .unconditional, help: "Weight decay on weights: L2 for sgd and adam, decoupled for adamw (default 1e-4).") var weightDecay: Float?
+    @Option(parsing: .unconditional, help: "Dropout probability of MyCNN (default 0.5).") var dropout: Float?
     @Option(help: "sgd, adam or adamw (default adam).") var optimizer: OptimizerKind?
-    @Option(help: "SGD momentum (default 0.9).") var momentum: Float?
+    @Option(parsing: .unconditional, help: "SGD momentum (default 0.9).") var momentum: Float?
     @Flag(inversion: .prefixedNo, help: "Nesterov momentum (SGD; default off).") var nesterov: Bool?
     @Option(help: "constant, step, cosine or plateau (default cosine).") var schedule: ScheduleKind?
-    @Option(help: "Linear warm-up length in epochs (default 1).") var warmupEpochs: Double?
+    @Option(parsing: .unconditional, help: "Linear warm-up length in epochs (default 1).") var warmupEpochs: Double?
     @Flag(name: [.customLong("use-weighted-sampler"), .customLong("use_weighted_sampler")],
           help: "Draw every class equally often (weights 1 / class count, with replacement).")
     var useWeightedSampler = false
-    @Option(help: "Tempered weighted sampler: weights class count^-alpha (1 = --use-weighted-sampler, 0 = off).") var samplerAlpha: Double?
+    @Option(parsing: .unconditional, help: "Tempered weighted sampler: weights class count^-alpha (1 = --use-weighted-sampler, 0 = off).") var samplerAlpha: Double?
     @Flag(help: "Draw (source, class) cells equally often, within --cell-floor...--cell-cap times each cell's size per epoch.")
     var cellBalancedSampler = false
-    @Option(help: "Cell sampler: least draws per epoch, as a multiple of the cell's size (default 0.5).") var cellFloor: Double?
-    @Option(help: "Cell sampler: most draws per epoch, as a multiple of the cell's size (default 8).") var cellCap: Double?
+    @Option(parsing: .unconditional, help: "Cell sampler: least draws per epoch, as a multiple of the cell's size (default 0.5).") var cellFloor: Double?
+    @Option(parsing: .unconditional, help: "Cell sampler: most draws per epoch, as a multiple of the cell's size (default 8).") var cellCap: Double?
     @Flag(help: "Weight the loss by inverse class frequency.") var classWeightedLoss = false
     @Flag(help: "Weight the loss by the effective number of samples (Cui et al. 2019, beta 0.999).") var effectiveNumberLoss = false
-    @Option(help: "Train-time logit adjustment: add tau x log class prior to the logits in the loss (default 0: off).") var logitAdjustment: Float?
-    @Option(help: "Post-hoc logit adjustment: subtract tau x log class prior before predicting (default 0: off).") var posthocAdjustment: Float?
-    @Option(help: "Focal loss with this gamma instead of cross-entropy (default 0: off; 2 is usual).") var focalGamma: Float?
+    @Option(parsing: .unconditional, help: "Train-time logit adjustment: add tau x log class prior to the logits in the loss (default 0: off).") var logitAdjustment: Float?
+    @Option(parsing: .unconditional, help: "Post-hoc logit adjustment: subtract tau x log class prior before predicting (default 0: off).") var posthocAdjustment: Float?
+    @Option(parsing: .unconditional, help: "Focal loss with this gamma instead of cross-entropy (default 0: off; 2 is usual).") var focalGamma: Float?
     @Flag(help: "Make lab-source faces (CK+) look in-the-wild in training: lower contrast, blur, noise.") var sourceAugmentation = false
     @Option(help: ArgumentHelp("Recipe: auto (on faces from more than one source the model's multi-source recipe, cells for MyCNN and "
                                + "logit-adjust for ResNet-18; else plain), fer2013 (a whole FER-2013 recipe: model, schedule, augmentation, TTA), "
                                + Recipe.allCases.map(\.rawValue).joined(separator: ", ") + ". Options given here add to it.",
                                valueName: "name"))
     var recipe: String?
-    @Option(help: "Label smoothing (default 0).") var labelSmoothing: Float?
+    @Option(parsing: .unconditional, help: "Label smoothing (default 0).") var labelSmoothing: Float?
     @Option(help: "Augmentation: none, light (mirror, 2-pixel shift; default) or standard (also rotation, scale, brightness, contrast).")
     var augmentation: Augmentation.Strength?
-    @Option(help: "Scale jitter: zoom drawn from [1 - X, 1 + X] (standard: 0.1).") var scaleJitter: Double?
-    @Option(help: "Aspect jitter, random-resized-crop style: width/height ratio log-uniform in [1/(1+X), 1+X] (default 0).")
+    @Option(parsing: .unconditional, help: "Scale jitter: zoom drawn from [1 - X, 1 + X] (standard: 0.1).") var scaleJitter: Double?
+    @Option(parsing: .unconditional, help: "Aspect jitter, random-resized-crop style: width/height ratio log-uniform in [1/(1+X), 1+X] (default 0).")
     var aspectJitter: Double?
-    @Option(help: "Probability of erasing a random rectangle of each training face (torchvision RandomErasing; default 0).")
+    @Option(parsing: .unconditional, help: "Probability of erasing a random rectangle of each training face (torchvision RandomErasing; default 0).")
     var erasing: Double?
-    @Option(help: "Mixup: blend each face and its loss with a partner's, weight ~ Beta(alpha, alpha) (default 0: off; 0.2-1 usual).")
+    @Option(parsing: .unconditional, help: "Mixup: blend each face and its loss with a partner's, weight ~ Beta(alpha, alpha) (default 0: off; 0.2-1 usual).")
     var mixup: Double?
-    @Option(help: "CutMix: paste a partner's rectangle, area ~ Beta(alpha, alpha) (default 0: off; 1 usual). With --mixup: one or the other per step.")
+    @Option(parsing: .unconditional, help: "CutMix: paste a partner's rectangle, area ~ Beta(alpha, alpha) (default 0: off; 1 usual). With --mixup: one or the other per step.")
     var cutmix: Double?
-    @Option(help: "Validate and checkpoint an exponential moving average of the weights with this decay per step (default 0: off; 0.999 usual).")
+    @Option(parsing: .unconditional, help: "Validate and checkpoint an exponential moving average of the weights with this decay per step (default 0: off; 0.999 usual).")
     var ema: Float?
     @Option(help: "Test-time augmentation of validation, evaluate and predict: none, flip or tencrop (default none).")
     var tta: TestTimeAugmentation?
-    @Option(help: "TenCrop's shift in pixels: corner crops of the face padded by this much (default 2).") var ttaShift: Int?
+    @Option(parsing: .unconditional, help: "TenCrop's shift in pixels: corner crops of the face padded by this much (default 2).") var ttaShift: Int?
     @Option(help: ArgumentHelp("Start from these weights: a torchvision-named state dict as safetensors (ResNet-18 ImageNet weights, RGB "
                                + "conv1 folded to gray) or a facemine checkpoint (e.g. pretrained on FER-2013, fine-tuned on CK+).",
                                valueName: "file"))
     var initWeights: String?
-    @Option(help: "Share of faces held out for validation (default 0.1).") var valSplit: Double?
+    @Option(parsing: .unconditional, help: "Share of faces held out for validation (default 0.1).") var valSplit: Double?
     @Flag(help: "Use FER-2013's official split (Training / PublicTest) instead of --val-split.") var officialSplit = false
     @Option(help: "On a NaN or infinite loss or gradient: stop (default; naming the step and layer) or skip the step.")
     var onNan: NonFinitePolicy?
-    @Option(help: "Scale gradients down to this global L2 norm when larger (default 0: off).") var clipGradNorm: Float?
-    @Option(help: "Stop after this many epochs without a better validation macro-F1 (default 0: off).") var patience: Int?
+    @Option(parsing: .unconditional, help: "Scale gradients down to this global L2 norm when larger (default 0: off).") var clipGradNorm: Float?
+    @Option(parsing: .unconditional, help: "Stop after this many epochs without a better validation macro-F1 (default 0: off).") var patience: Int?
 
     /// The models named by --model (nil: not given).
     var models: [Architecture]? {

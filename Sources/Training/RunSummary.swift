@@ -2,8 +2,15 @@ import FacemineData
 import Foundation
 
 /// Everything `runs/<name>/metrics.json` holds: the full configuration, where it ran, the data,
-/// the per-epoch history and the final validation scores.
+/// the per-epoch history, and the validation scores of the best epoch (the weights in
+/// `best.safetensors`, which `evaluate` scores) and of the last.
 public struct RunSummary: Codable, Sendable {
+    /// An epoch's validation scores, with its number (from 1).
+    public struct EpochScores: Codable, Equatable, Sendable {
+        public var epoch: Int
+        public var validation: EvaluationReport
+    }
+
     public struct DataSummary: Codable, Sendable {
         public var description: String
         public var faces: Int
@@ -29,12 +36,15 @@ public struct RunSummary: Codable, Sendable {
     public var threads: Int?
     public var data: DataSummary
     public var history: [EpochRecord]
-    public var final: EvaluationReport?
+    /// The epoch with the best validation macro-F1: what `best.safetensors` holds.
+    public var best: EpochScores?
+    /// The last epoch trained: what `last.safetensors` holds.
+    public var last: EpochScores?
     public var wallSeconds: Double
     public var trainImagesPerSecond: Double
 
     public init(model: String, parameters: Int, configuration: TrainingConfiguration, backend: String, device: String,
-                threads: Int?, data: DataSummary, history: [EpochRecord], final: EvaluationReport?,
+                threads: Int?, data: DataSummary, history: [EpochRecord],
                 wallSeconds: Double, trainImagesPerSecond: Double) {
         self.model = model
         self.parameters = parameters
@@ -44,7 +54,13 @@ public struct RunSummary: Codable, Sendable {
         self.threads = threads
         self.data = data
         self.history = history
-        self.final = final
+        // The first epoch with the highest macro-F1, as the trainer keeps it.
+        var best: EpochScores?
+        for r in history {
+            if let v = r.validation, v.macroF1 > (best?.validation.macroF1 ?? -1) { best = EpochScores(epoch: r.epoch, validation: v) }
+        }
+        self.best = best
+        last = history.last.flatMap { r in r.validation.map { EpochScores(epoch: r.epoch, validation: $0) } }
         self.wallSeconds = wallSeconds
         self.trainImagesPerSecond = trainImagesPerSecond
     }
@@ -56,7 +72,11 @@ public enum RunFiles {
     public static func writeJSON<T: Encodable>(_ value: T, to url: URL) throws {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        let data = try encoder.encode(value)
+        try write(try encoder.encode(value), to: url)
+    }
+
+    /// Writes bytes through a temporary file and a rename.
+    public static func write(_ data: Data, to url: URL) throws {
         do {
             try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
             try data.write(to: url, options: .atomic)

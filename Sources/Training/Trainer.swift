@@ -14,6 +14,9 @@ public struct EpochRecord: Codable, Equatable, Sendable {
     public var seconds: Double
     /// MyCNN only: the share of fc1's 128 units that fire for at least one validation face.
     public var liveHiddenUnits: Double?
+    /// True when this epoch's validation macro-F1 was the best so far, so its weights went to
+    /// `best.safetensors`.
+    public var newBest: Bool?
 }
 
 /// What the trainer reports while it runs.
@@ -205,10 +208,12 @@ public final class Trainer {
                     schedule.observe(validationScore: Float(report.macroF1))
                 }
             }
-            state.history.append(record)
             let improved = record.validation.map { $0.macroF1 > (state.bestMacroF1 ?? -1) } ?? false
             if improved { state.bestMacroF1 = record.validation?.macroF1 }
+            record.newBest = improved
+            state.history.append(record)
             try saveLast(epochsDone: epoch + 1, step: step, into: checkpoints)
+            if let checkpoints { try HistoryLog.write(state.history, into: checkpoints) }
             if improved, let checkpoints {
                 try withValidatedWeights {
                     try Checkpoint.save(model: model, optimizer: nil, configuration: c, state: state, backend: backend,

@@ -90,7 +90,7 @@ import Testing
         let summary = RunSummary(model: trainer.model.name, parameters: trainer.model.parameterCount,
                                  configuration: trainer.configuration, backend: "cpu", device: trainer.backend.deviceDescription,
                                  threads: 2, data: .init(description: "test", faces: 160, classCounts: [], trainFaces: 128, validationFaces: 32),
-                                 history: history, final: history.last?.validation, wallSeconds: 1, trainImagesPerSecond: 1)
+                                 history: history, wallSeconds: 1, trainImagesPerSecond: 1)
         let url = FileManager.default.temporaryDirectory.appendingPathComponent("facemine-\(UUID().uuidString)/metrics.json")
         try RunFiles.writeJSON(summary, to: url)
         let decoded = try JSONDecoder().decode(RunSummary.self, from: Data(contentsOf: url))

@@ -1,3 +1,4 @@
+import Foundation
 import FacemineCPU
 import FacemineDevice
 import FacemineOpenCL
@@ -10,6 +11,24 @@ public enum BackendChoice: String, CaseIterable, Sendable {
     case auto
     case cpu
     case opencl
+
+    /// Checks the backend options (and FACEMINE_THREADS) before any data is loaded, so a typo
+    /// costs nothing: a thread count outside 1...1024, a device index with the CPU backend, and
+    /// an unreadable FACEMINE_THREADS are refused with one line naming what is wrong. Whether an
+    /// OpenCL device index exists is known only when the backend is made.
+    public func checkOptions(device: Int?, threads: Int?) throws {
+        if let threads, !(1...1024).contains(threads) {
+            throw BackendOptionError("--threads \(threads): give a thread count in 1...1024")
+        }
+        if threads == nil, let text = ProcessInfo.processInfo.environment["FACEMINE_THREADS"],
+           !(Int(text).map { (1...1024).contains($0) } ?? false) {
+            throw BackendOptionError("FACEMINE_THREADS=\(text.prefix(40)) is not a thread count in 1...1024")
+        }
+        if let device {
+            guard device >= 0 else { throw BackendOptionError("--device \(device): device indices start at 0 (see facemine devices)") }
+            guard self != .cpu else { throw BackendOptionError("--device picks an OpenCL device; it does not apply to --backend cpu") }
+        }
+    }
 
     /// The backend this choice names, with one line saying why it was picked, or an error saying
     /// why it cannot be had here. `device` is an index of `facemine devices`' OpenCL list;
@@ -27,7 +46,11 @@ public enum BackendChoice: String, CaseIterable, Sendable {
             do {
                 devices = try OpenCLDevices.all()
             } catch {
+                if let device { throw BackendOptionError("--device \(device): no OpenCL device can be listed here (\(error))") }
                 return (cpu(), "no OpenCL (\(error)), so the CPU backend runs")
+            }
+            if let device, !devices.contains(where: { $0.index == device }) {
+                throw BackendOptionError("--device \(device): there is no OpenCL device \(device) here (\(devices.count) found; see facemine devices)")
             }
             let pick = device.flatMap { i in devices.first { $0.index == i } } ?? devices.first { $0.kind == .gpu }
             guard let pick else {
@@ -41,4 +64,10 @@ public enum BackendChoice: String, CaseIterable, Sendable {
             }
         }
     }
+}
+
+/// A backend option that cannot work, in one line.
+public struct BackendOptionError: Error, CustomStringConvertible, Equatable {
+    public let description: String
+    public init(_ description: String) { self.description = description }
 }

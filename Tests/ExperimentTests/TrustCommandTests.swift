@@ -1,0 +1,101 @@
+import FacemineExperiments
+import FacemineTraining
+import Foundation
+import Testing
+
+/// What `train` prints is what it saved, a run is never overwritten by accident, logs are live,
+/// and no option value crashes a command.
+@Suite struct TrustCommandTests {
+    /// Runs facemine; the output is stdout and stderr together, or stdout alone with `stdoutOnly`.
+    static func run(_ arguments: [String], in folder: URL, environment: [String: String] = [:],
+                    stdoutOnly: Bool = false) throws -> (Int32, String) {
+        let p = Process()
+        p.executableURL = StudyCommandTests.binary
+        p.arguments = arguments
+        p.currentDirectoryURL = folder
+        p.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        let pipe = Pipe()
+        p.standardOutput = pipe
+        p.standardError = stdoutOnly ? FileHandle.nullDevice : pipe
+        try p.run()
+        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        p.waitUntilExit()
+        return (p.terminationStatus, output)
+    }
+
+    static let data = ["--synthetic-count", "300", "--threads", "1", "--batch-size", "16"]
+
+    /// The summary names the best epoch and its scores are what `evaluate` gives for
+    /// best.safetensors; metrics.json holds best and last; history.csv has a row per epoch.
+    @Test func theSummaryIsTheBestCheckpointsScoresAndHistoryIsLogged() throws {
+        let work = try temporaryFolder("trust-summary")
+        defer { try? FileManager.default.removeItem(at: work) }
+        let (status, output) = try Self.run(["train"] + Self.data + ["--epochs", "4", "--name", "s"], in: work)
+        #expect(status == 0, "\(output)")
+        let metrics = try JSONDecoder().decode(RunSummary.self, from: Data(contentsOf: work.appendingPathComponent("runs/s/metrics.json")))
+        let best = try #require(metrics.best), last = try #require(metrics.last)
+        #expect(last.epoch == 4 && metrics.history[best.epoch - 1].newBest == true)
+        #expect(output.contains("best epoch \(best.epoch) of 4"), "\(output)")
+        #expect(output.contains("best so far: saved best.safetensors"))
+        let (evalStatus, evalOutput) = try Self.run(["evaluate", "runs/s/best.safetensors"] + Self.data.prefix(4) + ["--json"], in: work, stdoutOnly: true)
+        #expect(evalStatus == 0, "\(evalOutput)")
+        let rescored = try JSONDecoder().decode(EvaluationReport.self, from: Data(evalOutput.utf8))
+        #expect(rescored.accuracy == best.validation.accuracy && rescored.macroF1 == best.validation.macroF1)
+        let csv = try String(contentsOf: work.appendingPathComponent("runs/s/history.csv"), encoding: .utf8)
+        let rows = csv.split(separator: "\n")
+        #expect(rows.count == 5 && rows[0].hasPrefix("epoch,learning_rate,train_loss"), "\(csv)")
+        #expect(rows.allSatisfy { $0.split(separator: ",", omittingEmptySubsequences: false).count == rows[0].split(separator: ",").count })
+    }
+
+    /// An existing --name is refused before any work, with both ways on; --overwrite replaces
+    /// it; --runs-dir, FACEMINE_RUNS_DIR and absolute names choose the folder.
+    @Test func runsAreNeverOverwrittenByAccident() throws {
+        let work = try temporaryFolder("trust-overwrite")
+        defer { try? FileManager.default.removeItem(at: work) }
+        let quick = ["train", "--synthetic-count", "60", "--threads", "1", "--batch-size", "16", "--epochs", "1", "--quiet"]
+        #expect(try Self.run(quick + ["--name", "r"], in: work).0 == 0)
+        let before = try Data(contentsOf: work.appendingPathComponent("runs/r/last.safetensors"))
+        let (refused, message) = try Self.run(quick + ["--name", "r"], in: work)
+        #expect(refused != 0 && message.contains("--resume") && message.contains("--overwrite"), "\(message)")
+        #expect(try Data(contentsOf: work.appendingPathComponent("runs/r/last.safetensors")) == before)
+        #expect(try Self.run(quick + ["--name", "r", "--overwrite", "--seed", "3"], in: work).0 == 0)
+        #expect(try Data(contentsOf: work.appendingPathComponent("runs/r/last.safetensors")) != before)
+        #expect(try Self.run(quick + ["--name", "d", "--runs-dir", "elsewhere"], in: work).0 == 0)
+        #expect(FileManager.default.fileExists(atPath: work.appendingPathComponent("elsewhere/d/metrics.json").path))
+        #expect(try Self.run(quick + ["--name", "e"], in: work, environment: ["FACEMINE_RUNS_DIR": "viaenv"]).0 == 0)
+        #expect(FileManager.default.fileExists(atPath: work.appendingPathComponent("viaenv/e/metrics.json").path))
+        let absolute = work.appendingPathComponent("absolute-run").path
+        #expect(try Self.run(quick + ["--name", absolute], in: work).0 == 0)
+        #expect(FileManager.default.fileExists(atPath: absolute + "/metrics.json"))
+    }
+
+    /// Hostile values for every numeric option of train, cv and evaluate: each command ends
+    /// with a status and at most a line or two of error, never a signal or a backtrace.
+    @Test func noOptionValueCrashesACommand() throws {
+        let work = try temporaryFolder("trust-fuzz")
+        defer { try? FileManager.default.removeItem(at: work) }
+        let trainOptions = ["--batch-size", "--epochs", "--lr", "--weight-decay", "--dropout", "--momentum", "--warmup-epochs",
+                            "--sampler-alpha", "--cell-floor", "--cell-cap", "--logit-adjustment", "--posthoc-adjustment",
+                            "--focal-gamma", "--label-smoothing", "--scale-jitter", "--aspect-jitter", "--erasing", "--mixup",
+                            "--cutmix", "--ema", "--tta-shift", "--val-split", "--clip-grad-norm", "--patience", "--threads",
+                            "--device", "--synthetic-count", "--seed"]
+        let values = ["0", "-1", "-2", "1e309", "nan", "abc", "99999999999999999999"]
+        var cases: [[String]] = []
+        for option in trainOptions { for value in values { cases.append(["train", option, value]) } }
+        for option in ["--folds", "--fold", "--trial", "--threads"] { for value in values { cases.append(["cv", option, value]) } }
+        for option in ["--threads", "--tta-shift"] { for value in values { cases.append(["evaluate", "missing.safetensors", option, value]) } }
+        cases.append(["train", "--model", "resnet50"])
+        cases.append(["train", "--tta", "twelvecrop"])
+        // Values that pass validation must still not crash: tiny runs that finish fast.
+        let tiny = ["--synthetic-count", "40", "--batch-size", "8", "--epochs", "1", "--threads", "1", "--quiet"]
+        var crashes: [String] = []
+        for (i, arguments) in cases.enumerated() {
+            let extra = arguments[0] == "train" ? tiny + ["--name", "f\(i)"] : arguments[0] == "cv" ? tiny + ["--name", "c\(i)"] : []
+            let (status, output) = try Self.run(arguments + extra, in: work)
+            let backtrace = output.contains("Backtrace") || output.contains("Fatal error") || output.contains("Crash")
+            // 128 + n: killed by signal n (SIGILL 132 from a Swift trap, SIGSEGV 139).
+            if status >= 128 || backtrace { crashes.append("\(arguments.joined(separator: " ")): status \(status) \(output.prefix(200))") }
+        }
+        #expect(crashes.isEmpty, "\(crashes.count) of \(cases.count) crashed:\n\(crashes.prefix(10).joined(separator: "\n"))")
+    }
+}
