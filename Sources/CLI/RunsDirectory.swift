@@ -10,7 +10,7 @@ enum RunsDirectory {
     }
 
     /// Files a finished or stopped training run leaves; a folder holding any of them is a run.
-    static let runFiles = ["last.safetensors", "best.safetensors", "metrics.json", "history.csv"]
+    static let runFiles = ["last.safetensors", "best.safetensors", "metrics.json", "history.csv", "config.json"]
 
     static func holdsRun(_ folder: URL) -> Bool {
         runFiles.contains { FileManager.default.fileExists(atPath: folder.appendingPathComponent($0).path) }

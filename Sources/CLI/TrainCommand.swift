@@ -75,6 +75,7 @@ struct TrainCommand: ParsableCommand {
             if let epochs = training.epochs { config.epochs = max(epochs, saved.epochs) }
             checkpoint = file
         }
+        if !resume { try RunFiles.writeJSON(config, to: folder.appendingPathComponent("config.json")) }
         let (train, validation) = split(faces, config)
         let trainer = try Trainer(configuration: config, backend: backendInstance, dataset: faces,
                                   trainIndices: train, validationIndices: validation)

@@ -18,7 +18,14 @@ extension TrainingConfiguration {
         guard data.count <= 1 << 20 else { throw DataError(name, "is \(data.count) bytes; a configuration file is a few hundred") }
         let c: TrainingConfiguration
         do {
-            c = try JSONDecoder().decode(TrainingConfiguration.self, from: data)
+            // Keys first: an unknown one is an error, and option names are accepted.
+            guard let object = try? JSONSerialization.jsonObject(with: data), let fields = object as? [String: Any] else {
+                throw DataError(name, "is not valid JSON holding an object of training settings (e.g. {\"lr\": 0.01, \"epochs\": 30})")
+            }
+            let normalized = try JSONSerialization.data(withJSONObject: try ConfigurationKeys.normalized(fields, name: name))
+            c = try JSONDecoder().decode(TrainingConfiguration.self, from: normalized)
+        } catch let error as DataError {
+            throw error
         } catch let DecodingError.dataCorrupted(context) where context.codingPath.isEmpty {
             throw DataError(name, "is not valid JSON (\(context.debugDescription))")
         } catch let DecodingError.typeMismatch(_, context), let DecodingError.valueNotFound(_, context),

@@ -145,6 +145,25 @@ func temporaryFolder(_ name: String) throws -> URL {
             }
         }
     }
+    /// The command-line names work as keys; an unknown key is refused with the closest one.
+    @Test func configurationFilesTakeOptionNamesAndRefuseUnknownKeys() throws {
+        func load(_ json: String) throws -> TrainingConfiguration { try TrainingConfiguration.load(Data(json.utf8), name: "c.json") }
+        let c = try load(#"{"lr": 0.01, "batch-size": 32, "nesterov": true, "optimizer": "sgd", "augmentation": "standard", "erasing": 0.5, "tta": "flip", "val-split": 0.2}"#)
+        #expect(c.learningRate == 0.01 && c.batchSize == 32 && c.nesterov && c.optimizer == .sgd && c.tta == .flip)
+        #expect(c.augmentation.rotationDegrees == 10 && c.augmentation.erasing == 0.5 && c.validationFraction == 0.2)
+        for (json, words) in [(#"{"lrate": 0.01}"#, "unknown field lrate; did you mean lr?"),
+                              (#"{"batchsize": 8}"#, "did you mean batchSize?"),
+                              (#"{"augmentation": {"flips": true}}"#, "unknown field augmentation.flips; did you mean flip?"),
+                              (#"{"zzzzzzzz": 1}"#, "unknown field zzzzzzzz (known fields"),
+                              (#"{"augmentation": "heavy"}"#, "'heavy' is not one of none, light, standard")] {
+            do {
+                _ = try load(json)
+                Issue.record("\(json) was accepted")
+            } catch {
+                #expect("\(error)".contains("c.json") && "\(error)".contains(words), "\(json): \(error)")
+            }
+        }
+    }
 }
 
 @Suite struct StudyExtensionTests {
