@@ -97,7 +97,9 @@ public enum CSVReader {
                 .split(separator: ",", omittingEmptySubsequences: false)
                 .map { $0.trimmingCharacters(in: CharacterSet(charactersIn: "\" \t\r")).lowercased() }
             guard let emotion = names.firstIndex(of: "emotion"), let pixels = names.firstIndex(of: "pixels") else {
-                throw DataError("\(name) line 1", "expected a header with emotion and pixels columns, found \"\(names.joined(separator: ","))\"")
+                let found = names.joined(separator: ",")
+                throw DataError("\(name) line 1", "expected a header with emotion and pixels columns, found \""
+                                + (found.count > 80 ? found.prefix(77) + "..." : found) + "\"")
             }
             self.emotion = emotion
             self.pixels = pixels

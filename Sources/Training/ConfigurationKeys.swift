@@ -5,7 +5,7 @@ import Foundation
 /// metrics.json and best-config.json write them) and every training option's command-line
 /// name (`lr`, `batch-size`, `val-split`, ...). An unknown key is an error with the closest
 /// known key, never dropped in silence.
-enum ConfigurationKeys {
+public enum ConfigurationKeys {
     /// Command-line names that differ from the field they set.
     static let optionNames: [String: String] = [
         "batch-size": "batchSize", "batch_size": "batchSize", "lr": "learningRate", "weight-decay": "weightDecay",
@@ -79,7 +79,7 @@ enum ConfigurationKeys {
     }
 
     /// Levenshtein distance: insertions, deletions and substitutions.
-    static func editDistance(_ a: String, _ b: String) -> Int {
+    public static func editDistance(_ a: String, _ b: String) -> Int {
         let a = Array(a), b = Array(b)
         guard !a.isEmpty else { return b.count }
         guard !b.isEmpty else { return a.count }

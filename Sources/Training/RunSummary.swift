@@ -5,6 +5,8 @@ import Foundation
 /// the per-epoch history, and the validation scores of the best epoch (the weights in
 /// `best.safetensors`, which `evaluate` scores) and of the last.
 public struct RunSummary: Codable, Sendable {
+    /// facemine's version, as `facemine --version` prints it.
+    public static let version = "0.2.0"
     /// An epoch's validation scores, with its number (from 1).
     public struct EpochScores: Codable, Equatable, Sendable {
         public var epoch: Int
@@ -27,7 +29,7 @@ public struct RunSummary: Codable, Sendable {
         }
     }
 
-    public var facemineVersion = "0.1.0"
+    public var facemineVersion = RunSummary.version
     public var model: String
     public var parameters: Int
     public var configuration: TrainingConfiguration

@@ -1,3 +1,4 @@
+import FacemineData
 import FacemineExperiments
 import FacemineTraining
 import Foundation
@@ -67,6 +68,33 @@ import Testing
         let absolute = work.appendingPathComponent("absolute-run").path
         #expect(try Self.run(quick + ["--name", absolute], in: work).0 == 0)
         #expect(FileManager.default.fileExists(atPath: absolute + "/metrics.json"))
+    }
+
+    /// `predict` reads folders, lists the images it could not read in --json (and exits 1),
+    /// and the binary has a version and suggests the command a typo meant.
+    @Test func predictTakesFoldersAndNamesFailuresAndTyposGetSuggestions() throws {
+        let work = try temporaryFolder("trust-predict")
+        defer { try? FileManager.default.removeItem(at: work) }
+        #expect(try Self.run(["train", "--synthetic-count", "60", "--threads", "1", "--batch-size", "16", "--epochs", "1",
+                              "--quiet", "--name", "p"], in: work).0 == 0)
+        let folder = work.appendingPathComponent("photos/inner")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let face = (0..<2304).map { UInt8($0 % 251) }
+        try Data(GrayImage.encodePNG(face, width: 48, height: 48)).write(to: folder.appendingPathComponent("b.png"))
+        try Data(GrayImage.encodePNG(face, width: 48, height: 48)).write(to: work.appendingPathComponent("photos/a.PNG"))
+        try Data("not an image".utf8).write(to: work.appendingPathComponent("photos/broken.jpg"))
+        let (status, output) = try Self.run(["predict", "runs/p/best.safetensors", "photos", "missing.png", "--json"], in: work,
+                                            stdoutOnly: true)
+        #expect(status == 1)
+        struct Row: Decodable { var image: String; var classes: [String]?; var error: String? }
+        let rows = try JSONDecoder().decode([Row].self, from: Data(output.utf8))
+        #expect(rows.map(\.image) == ["photos/a.PNG", "photos/broken.jpg", "photos/inner/b.png", "missing.png"])
+        #expect(rows.map { $0.classes?.count ?? 0 } == [3, 0, 3, 0])
+        #expect(rows[1].error != nil && rows[3].error?.contains("no such file") == true)
+        let (versionStatus, version) = try Self.run(["--version"], in: work)
+        #expect(versionStatus == 0 && version.trimmingCharacters(in: .whitespacesAndNewlines) == RunSummary.version)
+        let (typoStatus, typo) = try Self.run(["trian"], in: work)
+        #expect(typoStatus != 0 && typo.contains("did you mean train?"), "\(typo)")
     }
 
     /// Hostile values for every numeric option of train, cv and evaluate: each command ends
