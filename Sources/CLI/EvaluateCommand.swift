@@ -7,6 +7,21 @@ import FacemineTraining
 import Foundation
 
 struct EvaluateCommand: ParsableCommand {
+    /// How the data loaded now differs from the data the checkpoint was trained on: then the
+    /// validation split is not the run's (it may hold faces the model trained on).
+    static func dataWarnings(_ saved: TrainingState, _ faces: FaceDataset, split: Split) -> [String] {
+        var warnings: [String] = []
+        let sources = faces.sources.map(\.rawValue).sorted()
+        if let trained = saved.dataSources, trained != sources {
+            warnings.append("the checkpoint was trained on \(trained.joined(separator: " + ")), this data is \(sources.joined(separator: " + "))")
+        }
+        if saved.dataFaces > 0 && saved.dataFaces != faces.count {
+            warnings.append("the checkpoint was trained on data of \(saved.dataFaces) faces, \(faces.count) are loaded"
+                            + (split == .validation ? ": this validation split is not the run's and may hold faces it trained on" : ""))
+        }
+        return warnings
+    }
+
     static let configuration = CommandConfiguration(
         commandName: "evaluate",
         abstract: "Score a checkpoint on a split of the data: accuracy, F1 scores, per-class table, confusion matrix.")
@@ -49,6 +64,7 @@ struct EvaluateCommand: ParsableCommand {
                 : Splits.holdOut(faces.records, fraction: config.validationFraction, seed: config.seed).validation
         }
         guard !indices.isEmpty else { throw CommandFailure("the \(split.rawValue) split of this data is empty") }
+        for warning in Self.dataWarnings(saved, faces, split: split) { note("warning: \(warning)") }
         let (device, _) = try backend.makeBackend(threads: threads)
         let trainer = try Trainer(configuration: config, backend: device, dataset: faces,
                                   trainIndices: Array(0..<faces.count), validationIndices: [])

@@ -76,7 +76,7 @@ struct TrainCommand: ParsableCommand {
             checkpoint = file
         }
         if !resume { try RunFiles.writeJSON(config, to: folder.appendingPathComponent("config.json")) }
-        let (train, validation) = split(faces, config)
+        let (train, validation) = try split(faces, config)
         let trainer = try Trainer(configuration: config, backend: backendInstance, dataset: faces,
                                   trainIndices: train, validationIndices: validation)
         let progress = Progress(quiet: quiet || json, verbose: verbose, epochs: config.epochs, batchSize: config.batchSize)
@@ -167,8 +167,12 @@ struct TrainCommand: ParsableCommand {
         return line
     }
 
-    func split(_ faces: FaceDataset, _ c: TrainingConfiguration) -> ([Int], [Int]) {
+    func split(_ faces: FaceDataset, _ c: TrainingConfiguration) throws -> ([Int], [Int]) {
         if c.officialSplit {
+            guard faces.records.contains(where: { $0.split == .publicTest }) else {
+                throw CommandFailure("--official-split: these faces have no FER-2013 PublicTest split (it comes with fer2013.csv "
+                                     + "or the Kaggle folders' test/); hold out a share with --val-split instead")
+            }
             let s = Splits.official(faces.records, seed: c.seed)
             return (s.train, s.validation)
         }

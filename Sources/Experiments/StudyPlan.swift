@@ -100,7 +100,9 @@ public struct StudyFolder: Sendable {
                 return
             }
             guard existing == plan else {
-                throw DataError(url.path, "holds a different study (other models, settings, folds or data); "
+                let differences = StudyPlan.differences(existing, plan)
+                let shown = differences.prefix(3).joined(separator: "; ") + (differences.count > 3 ? "; and \(differences.count - 3) more" : "")
+                throw DataError(url.path, "holds a different study (\(shown)); "
                                 + "continue it with the command that made it, or pick another --name")
             }
             return
@@ -120,5 +122,35 @@ public struct StudyFolder: Sendable {
 
     public func results(_ plan: StudyPlan) throws -> [UnitResult] {
         try plan.units.compactMap { try result($0) }
+    }
+}
+
+extension StudyPlan {
+    /// Where two plans differ, as "field: A there, B here" with JSON paths
+    /// (`trials[0].configuration.learningRate`), so a refused rerun says what changed.
+    static func differences(_ stored: StudyPlan, _ asked: StudyPlan) -> [String] {
+        func object(_ plan: StudyPlan) -> Any? {
+            (try? JSONEncoder().encode(plan)).flatMap { try? JSONSerialization.jsonObject(with: $0) }
+        }
+        func text(_ v: Any?) -> String {
+            guard let v else { return "absent" }
+            if let s = v as? String { return "\"\(s.prefix(40))\"" }
+            if let data = try? JSONSerialization.data(withJSONObject: v, options: [.fragmentsAllowed, .sortedKeys]) {
+                return String(decoding: data, as: UTF8.self).prefix(40).description
+            }
+            return "\(v)".prefix(40).description
+        }
+        var found: [String] = []
+        func walk(_ a: Any?, _ b: Any?, _ path: String) {
+            if let x = a as? [String: Any], let y = b as? [String: Any] {
+                for key in Set(x.keys).union(y.keys).sorted() { walk(x[key], y[key], path.isEmpty ? key : "\(path).\(key)") }
+            } else if let x = a as? [Any], let y = b as? [Any], x.count == y.count {
+                for i in x.indices { walk(x[i], y[i], "\(path)[\(i)]") }
+            } else if text(a) != text(b) {
+                found.append("\(path): \(text(a)) there, \(text(b)) here")
+            }
+        }
+        walk(object(stored), object(asked), "")
+        return found
     }
 }

@@ -14,6 +14,8 @@ public struct TrainingState: Codable, Equatable, Sendable {
     public var history: [EpochRecord] = []
     public var bestMacroF1: Double?
     public var dataFaces = 0
+    /// The data sources of the faces it was trained on (nil in older checkpoints).
+    public var dataSources: [String]?
     /// Set when a run was stopped inside an epoch (Ctrl-C, SIGTERM): how far it got, so
     /// `--resume` skips those batches and the epoch's numbers come out as if never stopped.
     public var partialEpoch: PartialEpoch?

@@ -152,6 +152,7 @@ public final class Trainer {
             sampler = ShuffledSampler(count: trainIndices.count, seed: c.seed)
         }
         state.dataFaces = dataset.count
+        state.dataSources = dataset.sources.map(\.rawValue).sorted()
         if let path = c.initWeights, state.step == 0 && state.epochsDone == 0 && state.partialEpoch == nil {
             let file = try SafeTensors(contentsOf: URL(fileURLWithPath: path))
             for line in try PretrainedWeights.load(file, into: model, backend: backend, location: path) { observe(.note(line)) }

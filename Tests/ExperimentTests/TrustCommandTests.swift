@@ -95,6 +95,11 @@ import Testing
         #expect(versionStatus == 0 && version.trimmingCharacters(in: .whitespacesAndNewlines) == RunSummary.version)
         let (typoStatus, typo) = try Self.run(["trian"], in: work)
         #expect(typoStatus != 0 && typo.contains("did you mean train?"), "\(typo)")
+        // Options that cannot apply to this data are refused, and other data is noticed.
+        let (official, officialMessage) = try Self.run(["train", "--synthetic-count", "60", "--official-split", "--quiet"], in: work)
+        #expect(official != 0 && officialMessage.contains("no FER-2013 PublicTest split"), "\(officialMessage)")
+        let (_, evaluated) = try Self.run(["evaluate", "runs/p/best.safetensors", "--synthetic-count", "80", "--threads", "1"], in: work)
+        #expect(evaluated.contains("warning: the checkpoint was trained on data of 60 faces, 80 are loaded"), "\(evaluated)")
     }
 
     /// Hostile values for every numeric option of train, cv and evaluate: each command ends
