@@ -19,6 +19,7 @@ struct StudyOptions: ParsableArguments {
     @Option(parsing: .unconditional, help: "CPU threads (default: FACEMINE_THREADS or all cores).") var threads: Int?
     @Flag(help: "No progress output.") var quiet = false
     @Flag(help: "Per-epoch lines for every unit (default: one line per finished unit).") var verbose = false
+    @Flag(help: "Print the study's results (results.json) on stdout instead of tables.") var json = false
 
     func validate() throws {
         try backend.checkOptions(device: device, threads: threads)
@@ -130,6 +131,7 @@ struct CVCommand: ParsableCommand {
                              data: StudyExecution.describe(faces, dataOptions), faces: faces.count, seed: dataOptions.seed)
         let folder = StudyFolder(RunsDirectory.folder(for: study.name ?? StudyExecution.defaultName("cv"), runsDir: study.runsDir))
         guard let summary = try StudyExecution(plan: plan, folder: folder, faces: faces, options: study).run() else { return }
+        if study.json { return try printJSON(summary) }
         print(summary.resultsTable)
         print(summary.perClassTable)
         note("wrote \(folder.url.path)/report.html, report.md and results.json")
@@ -179,8 +181,9 @@ struct TuneCommand: ParsableCommand {
                              data: StudyExecution.describe(faces, dataOptions), faces: faces.count, seed: dataOptions.seed)
         let folder = StudyFolder(RunsDirectory.folder(for: study.name ?? StudyExecution.defaultName("tune"), runsDir: study.runsDir))
         guard let summary = try StudyExecution(plan: plan, folder: folder, faces: faces, options: study).run() else { return }
-        print(summary.resultsTable)
         let best = try TuneCommand.writeBest(summary, folder: folder)
+        if study.json { return try printJSON(summary) }
+        print(summary.resultsTable)
         note("best: \(summary.trials[summary.ranking[0]].label); wrote \(best.path) (use: facemine train --config \(best.path))")
     }
 
@@ -198,6 +201,7 @@ struct ReportCommand: ParsableCommand {
         abstract: "Merge a cv or tune study's finished units (run anywhere) into report.html, report.md and results.json.")
 
     @Argument(help: "The study folder, e.g. runs/cv-20261125-120000.") var folder: String
+    @Flag(help: "Print the study's results (results.json) on stdout instead of tables.") var json = false
 
     func run() throws {
         let study = StudyFolder(URL(fileURLWithPath: folder))
@@ -207,11 +211,18 @@ struct ReportCommand: ParsableCommand {
         let results = try study.results(plan)
         guard !results.isEmpty else { throw CommandFailure("\(folder): no finished units yet (\(plan.units.count) planned)") }
         let summary = try StudyReport.write(plan: plan, results: results, to: study)
-        print(summary.resultsTable)
+        if json { try printJSON(summary) } else { print(summary.resultsTable) }
         if plan.kind == .tuning && summary.trials[summary.ranking[0]].complete {
             let best = try TuneCommand.writeBest(summary, folder: study)
             note("best: \(summary.trials[summary.ranking[0]].label); wrote \(best.path)")
         }
         note("\(results.count) of \(plan.units.count) units; wrote \(folder)/report.html, report.md and results.json")
     }
+}
+
+/// A study's summary as JSON on stdout, as results.json holds it.
+func printJSON(_ summary: StudySummary) throws {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+    print(String(decoding: try encoder.encode(summary), as: UTF8.self))
 }

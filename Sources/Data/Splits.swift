@@ -96,8 +96,9 @@ public enum Splits {
     /// A stratified, grouped held-out set of about `fraction` of the faces, and the rest.
     ///
     /// A rare class gets at least min(`minimumPerClass`, a quarter of its faces) held out, whole
-    /// groups moved over until it has: the held-out faces choose `best.safetensors` by macro-F1,
-    /// and a class seen through two or three faces (CK+'s contempt at 10%) makes that choice noise.
+    /// groups moved over until it has (while the held-out share stays under twice `fraction`):
+    /// the held-out faces choose `best.safetensors` by macro-F1, and a class seen through two or
+    /// three faces (CK+'s contempt at 10%) makes that choice noise.
     public static func holdOut(_ records: [FaceRecord], fraction: Double, seed: UInt64, minimumPerClass: Int = 10) -> Fold {
         precondition(fraction > 0 && fraction <= 0.5, "held-out fraction must be in (0, 0.5]")
         let fold = kFold(records, folds: max(2, Int((1 / fraction).rounded())), seed: seed)[0]
@@ -112,11 +113,14 @@ public enum Splits {
         for i in fold.train { units[records[i].group ?? "#\(i)", default: []].append(i) }
         var order = units.keys.sorted()
         var rng = SeededGenerator(seed: seed, Stream.folds.rawValue, 0x7E1D)
+        // Topping up never takes more than twice the share asked for.
+        let limit = Int(2 * fraction * Double(records.count))
         order.shuffle(using: &rng)
         for c in 0..<Emotion.count {
             let target = min(minimumPerClass, total[c] / 4)
             for key in order where seen[c] < target {
-                guard let unit = units[key], unit.contains(where: { records[$0].label.rawValue == c }) else { continue }
+                guard let unit = units[key], unit.contains(where: { records[$0].label.rawValue == c }),
+                      held.count + unit.count <= limit else { continue }
                 units[key] = nil
                 for i in unit {
                     held.insert(i)

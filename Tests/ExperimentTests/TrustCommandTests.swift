@@ -102,6 +102,18 @@ import Testing
         #expect(evaluated.contains("warning: the checkpoint was trained on data of 60 faces, 80 are loaded"), "\(evaluated)")
     }
 
+    /// `cv --json` prints the study's results as results.json holds them.
+    @Test func cvPrintsItsResultsAsJSON() throws {
+        let work = try temporaryFolder("trust-cv-json")
+        defer { try? FileManager.default.removeItem(at: work) }
+        let (status, output) = try Self.run(["cv", "--synthetic-count", "240", "--threads", "1", "--batch-size", "16", "--epochs", "1",
+                                             "--folds", "2", "--name", "j", "--quiet", "--json"], in: work, stdoutOnly: true)
+        #expect(status == 0)
+        let printed = try JSONDecoder().decode(StudySummary.self, from: Data(output.utf8))
+        let stored = try JSONDecoder().decode(StudySummary.self, from: Data(contentsOf: work.appendingPathComponent("runs/j/results.json")))
+        #expect(printed.unitsDone == 2 && printed.trials[0].confusion == stored.trials[0].confusion)
+    }
+
     /// Hostile values for every numeric option of train, cv and evaluate: each command ends
     /// with a status and at most a line or two of error, never a signal or a backtrace.
     @Test func noOptionValueCrashesACommand() throws {
