@@ -47,6 +47,12 @@ enum Charts {
             let points = entry.values.enumerated().filter { $0.element.isFinite }.map { "\(fmt(x($0.offset))),\(fmt(y($0.element)))" }
             svg.append("<polyline class=\"series\" data-label=\"\(escape(entry.label))\" data-points=\"\(entry.values.count)\" fill=\"none\" "
                        + "stroke=\"\(colour)\" stroke-width=\"1.5\"\(dashed.contains(s) ? " stroke-dasharray=\"4 3\"" : "") points=\"\(points.joined(separator: " "))\"/>")
+            // A line needs two points: short runs (one epoch draws none) get a dot per epoch too.
+            if entry.values.count <= 3 {
+                for (i, v) in entry.values.enumerated() where v.isFinite {
+                    svg.append("<circle class=\"point\" cx=\"\(fmt(x(i)))\" cy=\"\(fmt(y(v)))\" r=\"3\" fill=\"\(colour)\"/>")
+                }
+            }
             let ly = top + 12 + Double(s) * 14
             svg.append("<line x1=\"\(width - right + 8)\" y1=\"\(fmt(ly - 4))\" x2=\"\(width - right + 22)\" y2=\"\(fmt(ly - 4))\" stroke=\"\(colour)\" stroke-width=\"2\"\(dashed.contains(s) ? " stroke-dasharray=\"4 3\"" : "")/>")
             svg.append("<text x=\"\(width - right + 26)\" y=\"\(fmt(ly))\">\(escape(entry.label))</text>")
@@ -55,10 +61,18 @@ enum Charts {
         return svg.joined(separator: "\n") + "\n"
     }
 
-    /// A confusion matrix as a heatmap; `normalised` shows each row as shares of its class.
+    /// The fill of a heatmap cell at `shade` in 0...1 (white to blue).
+    static func heatColour(_ shade: Double) -> String {
+        let blue = Int(255 - 200 * min(max(shade, 0), 1))
+        return "rgb(\(blue),\(blue + (255 - blue) / 3),255)"
+    }
+
+    /// A confusion matrix as a heatmap; `normalised` shows each row as shares of its class. The
+    /// column labels are the full class names, slanted; a colour scale on the right says what
+    /// the shades mean.
     static func heatmap(title: String, counts: [[Int]], names: [String], normalised: Bool) -> String {
-        let n = counts.count, cell = 44.0, left = 90.0, top = 40.0
-        let width = left + cell * Double(n) + 20, height = top + cell * Double(n) + 60
+        let n = counts.count, cell = 44.0, left = 90.0, top = 40.0, scaleWidth = 70.0
+        let width = left + cell * Double(n) + 20 + scaleWidth, height = top + cell * Double(n) + 90
         var svg = open(width, height, title: title)
         let rowTotals = counts.map { max($0.reduce(0, +), 1) }
         let peak = Double(max(counts.flatMap { $0 }.max() ?? 1, 1))
@@ -66,18 +80,31 @@ enum Charts {
             for p in 0..<n {
                 let value = normalised ? Double(counts[t][p]) / Double(rowTotals[t]) : Double(counts[t][p])
                 let shade = normalised ? value : value / peak
-                let blue = Int(255 - 200 * shade), label = normalised ? String(format: "%.2f", value) : "\(counts[t][p])"
+                let label = normalised ? String(format: "%.2f", value) : "\(counts[t][p])"
                 let x = left + Double(p) * cell, y = top + Double(t) * cell
                 svg.append("<rect class=\"cell\" data-truth=\"\(escape(names[t]))\" data-prediction=\"\(escape(names[p]))\" "
                            + "data-value=\"\(label)\" x=\"\(fmt(x))\" y=\"\(fmt(y))\" width=\"\(cell - 1)\" height=\"\(cell - 1)\" "
-                           + "fill=\"rgb(\(blue),\(blue + (255 - blue) / 3),255)\"/>")
+                           + "fill=\"\(heatColour(shade))\"/>")
                 svg.append("<text x=\"\(fmt(x + cell / 2))\" y=\"\(fmt(y + cell / 2 + 4))\" text-anchor=\"middle\" "
                            + "fill=\"\(shade > 0.6 ? "white" : "#222")\">\(label)</text>")
             }
             svg.append("<text x=\"\(left - 6)\" y=\"\(fmt(top + Double(t) * cell + cell / 2 + 4))\" text-anchor=\"end\">\(escape(names[t]))</text>")
-            svg.append("<text x=\"\(fmt(left + Double(t) * cell + cell / 2))\" y=\"\(fmt(top + Double(n) * cell + 14))\" text-anchor=\"middle\" font-size=\"9\">\(escape(String(names[t].prefix(7))))</text>")
+            let cx = left + Double(t) * cell + cell / 2, cy = top + Double(n) * cell + 10
+            svg.append("<text class=\"column\" x=\"\(fmt(cx))\" y=\"\(fmt(cy))\" text-anchor=\"end\" "
+                       + "transform=\"rotate(-40 \(fmt(cx)) \(fmt(cy)))\">\(escape(names[t]))</text>")
         }
-        svg.append("<text x=\"\(fmt(left + cell * Double(n) / 2))\" y=\"\(fmt(height - 14))\" text-anchor=\"middle\">predicted (rows: true class)</text>")
+        svg.append("<text x=\"\(fmt(left + cell * Double(n) / 2))\" y=\"\(fmt(height - 10))\" text-anchor=\"middle\">predicted (rows: true class)</text>")
+        // The colour scale: ten steps from the lightest to the darkest shade, labelled at both ends.
+        let scaleX = left + cell * Double(n) + 30, scaleTop = top, scaleHeight = cell * Double(n)
+        let maximum = normalised ? "1.00" : "\(Int(peak))", minimum = normalised ? "0.00" : "0"
+        for step in 0..<10 {
+            let y = scaleTop + scaleHeight * Double(step) / 10
+            svg.append("<rect class=\"scale\" x=\"\(fmt(scaleX))\" y=\"\(fmt(y))\" width=\"12\" height=\"\(fmt(scaleHeight / 10 + 0.5))\" "
+                       + "fill=\"\(heatColour(1 - Double(step) / 9))\"/>")
+        }
+        svg.append("<text class=\"scale-label\" x=\"\(fmt(scaleX + 16))\" y=\"\(fmt(scaleTop + 9))\">\(maximum)</text>")
+        svg.append("<text class=\"scale-label\" x=\"\(fmt(scaleX + 16))\" y=\"\(fmt(scaleTop + scaleHeight))\">\(minimum)</text>")
+        svg.append("<text x=\"\(fmt(scaleX + 6))\" y=\"\(fmt(scaleTop - 8))\" text-anchor=\"middle\" font-size=\"9\">\(normalised ? "share" : "faces")</text>")
         svg.append("</svg>")
         return svg.joined(separator: "\n") + "\n"
     }

@@ -96,6 +96,10 @@ func temporaryFolder(_ name: String) throws -> URL {
         let (charts, census) = try SVGCensus.read(html)
         #expect(charts == 7, "loss, accuracy, macro-F1, two heatmaps, per-class F1, class distribution")
         #expect(census.marks["cell"] == 2 * 64, "two 8x8 heatmaps")
+        #expect(census.marks["scale"] == 2 * 10, "each heatmap has its colour scale")
+        #expect(census.marks["column"] == 2 * 8 && html.contains(">happiness</text>") && html.contains(">contempt</text>"),
+                "full class names under the columns")
+        #expect(census.marks["point"] == (3 * 2 + 3 * 2 + 3) * 2, "two-epoch runs show their points, not only lines")
         #expect(census.marks["series"] == 3 * 2 + 3 * 2 + 3, "train and validation per fold for loss and accuracy, macro-F1 per fold")
         #expect(census.marks["bar"] == 8 + 8, "per-class F1 and class distribution")
         #expect(census.titles.contains { $0.contains("confusion, rows normalised") })
