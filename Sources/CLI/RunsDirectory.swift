@@ -9,10 +9,14 @@ enum RunsDirectory {
         return URL(fileURLWithPath: (base as NSString).expandingTildeInPath).appendingPathComponent(name)
     }
 
-    /// Files a finished or stopped training run leaves; a folder holding any of them is a run.
-    static let runFiles = ["last.safetensors", "best.safetensors", "metrics.json", "history.csv", "config.json"]
+    /// What a run that finished an epoch leaves; a folder holding any of them holds a run that
+    /// `--resume` continues. (A run killed before its first epoch left only config.json, and
+    /// starting it again loses nothing.)
+    static let progressFiles = ["last.safetensors", "best.safetensors", "metrics.json", "history.csv"]
+    /// Everything `--overwrite` deletes.
+    static let runFiles = progressFiles + ["config.json"]
 
     static func holdsRun(_ folder: URL) -> Bool {
-        runFiles.contains { FileManager.default.fileExists(atPath: folder.appendingPathComponent($0).path) }
+        progressFiles.contains { FileManager.default.fileExists(atPath: folder.appendingPathComponent($0).path) }
     }
 }
