@@ -100,7 +100,7 @@ let package = Package(
         .executableTarget(
             name: "FacemineCLI",
             dependencies: [
-                "FacemineDevice", "FacemineCPU", "FacemineBackends", "FacemineData", "FacemineNN", "FacemineTraining", "FacemineBench",
+                "FacemineDevice", "FacemineBackends", "FacemineData", "FacemineNN", "FacemineTraining", "FacemineBench",
                 "FacemineExperiments",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],

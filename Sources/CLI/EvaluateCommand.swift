@@ -37,7 +37,7 @@ struct EvaluateCommand: ParsableCommand {
     @Argument(help: "A checkpoint written by facemine train (runs/NAME/best.safetensors).") var checkpoint: String
     @OptionGroup var dataOptions: DataOptions
     @Option(help: "validation, test or all.") var split: Split = .validation
-    @Option(help: "auto, cpu or opencl.") var backend: BackendChoice = .auto
+    @Option(help: ArgumentHelp("\(BackendChoice.names).")) var backend: BackendChoice = .auto
     @Option(parsing: .unconditional, help: "CPU threads.") var threads: Int?
     @Option(help: "Test-time augmentation: none, flip or tencrop (default: the checkpoint's).") var tta: TestTimeAugmentation?
     @Option(parsing: .unconditional, help: "TenCrop's shift in pixels (default: the checkpoint's).") var ttaShift: Int?

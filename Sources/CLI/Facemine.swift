@@ -1,5 +1,5 @@
 import ArgumentParser
-import FacemineCPU
+import FacemineBackends
 import FacemineTraining
 import Foundation
 
@@ -13,7 +13,7 @@ struct Facemine: ParsableCommand {
                       CVCommand.self, TuneCommand.self, ReportCommand.self, DataCommand.self, BenchCommand.self])
 
     static func main() {
-        OpenBLASCore.restartWithBetterKernelIfNeeded()
+        BackendChoice.prepareProcess()
         // A file-size limit (or a quota) must surface as a write error that says what happened
         // and keeps the previous checkpoint, not as a signal that kills the process mid-write.
         signal(SIGXFSZ, SIG_IGN)

@@ -13,7 +13,7 @@ struct PredictCommand: ParsableCommand {
     @Argument(help: "A checkpoint written by facemine train (or a unit of cv).") var checkpoint: String
     @Argument(help: "Images to classify, or folders of them (searched recursively for .png, .jpg, .jpeg).") var images: [String]
     @Option(parsing: .unconditional, help: "How many classes to show per image.") var top = 3
-    @Option(help: "auto, cpu or opencl.") var backend: BackendChoice = .auto
+    @Option(help: ArgumentHelp("\(BackendChoice.names).")) var backend: BackendChoice = .auto
     @Option(help: "Test-time augmentation: none, flip or tencrop (default: the checkpoint's).") var tta: TestTimeAugmentation?
     @Flag(help: "Print JSON: one entry per image, with its classes or why it could not be read.") var json = false
 

@@ -14,7 +14,7 @@ struct StudyOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Folder for study folders (default: FACEMINE_RUNS_DIR or ./runs).", valueName: "dir")) var runsDir: String?
     @Option(parsing: .unconditional, help: "Run only this fold (0-based), e.g. one task of a Slurm array; `facemine report` merges.") var fold: Int?
     @Option(parsing: .unconditional, help: "Run only this trial (0-based: the model of cv, the candidate of tune).") var trial: Int?
-    @Option(help: "auto, cpu or opencl.") var backend: BackendChoice = .auto
+    @Option(help: ArgumentHelp("\(BackendChoice.names).")) var backend: BackendChoice = .auto
     @Option(parsing: .unconditional, help: "OpenCL device index (see facemine devices).") var device: Int?
     @Option(parsing: .unconditional, help: "CPU threads (default: FACEMINE_THREADS or all cores).") var threads: Int?
     @Flag(help: "No progress output.") var quiet = false

@@ -24,7 +24,7 @@ struct TrainCommand: ParsableCommand {
     @OptionGroup var dataOptions: DataOptions
 
     @OptionGroup var training: TrainingOptions
-    @Option(help: "auto, cpu or opencl.") var backend: BackendChoice = .auto
+    @Option(help: ArgumentHelp("\(BackendChoice.names).")) var backend: BackendChoice = .auto
     @Option(parsing: .unconditional, help: "OpenCL device index (see facemine devices).") var device: Int?
     @Option(parsing: .unconditional, help: "CPU threads (default: FACEMINE_THREADS or all cores).") var threads: Int?
     @Option(help: "Run folder name under runs/ (default: model and time).") var name: String?

@@ -6,6 +6,15 @@ import FacemineOpenCL
 /// The one place that knows every backend. The CLI and the tests ask it for a backend by
 /// name; nothing else imports a backend module.
 public enum BackendChoice: String, CaseIterable, Sendable {
+    /// "auto, cpu or opencl", for help texts.
+    public static let names = allCases.dropLast().map(\.rawValue).joined(separator: ", ") + " or " + allCases.last!.rawValue
+
+    /// What the process must do before anything else for the backends to run at their best: the
+    /// CPU backend restarts it once when the environment forces a slower OpenBLAS kernel.
+    public static func prepareProcess() {
+        OpenBLASCore.restartWithBetterKernelIfNeeded()
+    }
+
     /// The first OpenCL GPU, else the CPU backend (an OpenCL CPU device such as PoCL is slower
     /// than the CPU backend on the same cores, so `auto` never picks one).
     case auto
