@@ -29,6 +29,8 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        // TensorBoard's event records (Sources/Training/TensorBoard; generated code committed).
+        .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
     ],
     targets: [
         // MARK: system libraries
@@ -62,7 +64,9 @@ let package = Package(
 
         // MARK: training (models + data, on whichever backend the CLI picked)
         .target(
-            name: "FacemineTraining", dependencies: ["FacemineNN", "FacemineData", "FacemineDevice"], path: "Sources/Training",
+            name: "FacemineTraining",
+            dependencies: ["FacemineNN", "FacemineData", "FacemineDevice", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
+            path: "Sources/Training", exclude: ["TensorBoard/event.proto"],
             swiftSettings: kernelFlags),
 
         // MARK: backends

@@ -16,6 +16,12 @@ enum RunsDirectory {
     /// Everything `--overwrite` deletes.
     static let runFiles = progressFiles + ["config.json"]
 
+    /// Deletes a run's files (not the folder, nor anything else in it), TensorBoard logs included.
+    static func clear(_ folder: URL) {
+        let logs = (try? FileManager.default.contentsOfDirectory(atPath: folder.path))?.filter { $0.hasPrefix("events.out.tfevents.") } ?? []
+        for file in runFiles + logs { try? FileManager.default.removeItem(at: folder.appendingPathComponent(file)) }
+    }
+
     static func holdsRun(_ folder: URL) -> Bool {
         progressFiles.contains { FileManager.default.fileExists(atPath: folder.appendingPathComponent($0).path) }
     }

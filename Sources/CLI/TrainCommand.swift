@@ -52,7 +52,7 @@ struct TrainCommand: ParsableCommand {
                     throw CommandFailure("\(existing.path) already holds a run; continue it with `facemine train --name \(name) --resume` "
                                          + "(and the same data options) or start again with `--overwrite`")
                 }
-                for file in RunsDirectory.runFiles { try? FileManager.default.removeItem(at: existing.appendingPathComponent(file)) }
+                RunsDirectory.clear(existing)
             }
         }
         // The backend before the data: a device that is not there costs no load of FER-2013.

@@ -158,6 +158,8 @@ public final class Trainer {
             for line in try PretrainedWeights.load(file, into: model, backend: backend, location: path) { observe(.note(line)) }
             average?.restart()
         }
+        // Live logs beside the checkpoints: TensorBoard events (history.csv is written per epoch).
+        let events = try checkpoints.map { try TensorBoardLog(folder: $0) }
         var step = state.step
         for epoch in state.epochsDone..<c.epochs {
             let start = DispatchTime.now().uptimeNanoseconds
@@ -177,6 +179,9 @@ public final class Trainer {
                 rate = schedule.rate(step: step, epoch: epoch, stepsPerEpoch: stepsPerEpoch)
                 do {
                     let (batchLoss, batchCorrect) = try trainStep(batch, step: step, epoch: epoch, learningRate: rate)
+                    if (step + 1) % Trainer.lossLogInterval == 0 {
+                        try events?.scalars([("step/train_loss", batchLoss), ("step/learning_rate", Double(rate))], step: step + 1)
+                    }
                     lossSum += batchLoss * Double(batch.count)
                     correct += batchCorrect
                     seen += batch.count
@@ -215,6 +220,7 @@ public final class Trainer {
             state.history.append(record)
             try saveLast(epochsDone: epoch + 1, step: step, into: checkpoints)
             if let checkpoints { try HistoryLog.write(state.history, into: checkpoints) }
+            try events?.scalars(Trainer.epochScalars(record), step: record.epoch)
             if improved, let checkpoints {
                 try withValidatedWeights {
                     try Checkpoint.save(model: model, optimizer: nil, configuration: c, state: state, backend: backend,
@@ -226,6 +232,20 @@ public final class Trainer {
             if c.earlyStoppingPatience > 0, let best = bestEpoch, epoch + 1 - best >= c.earlyStoppingPatience { break }
         }
         return state.history
+    }
+
+    /// Training steps between two `step/train_loss` points in the TensorBoard log.
+    public static let lossLogInterval = 20
+
+    /// An epoch's numbers as TensorBoard scalars, at the epoch's number (from 1).
+    static func epochScalars(_ r: EpochRecord) -> [(tag: String, value: Double)] {
+        var values: [(tag: String, value: Double)] = [("epoch/train_loss", r.trainLoss), ("epoch/train_accuracy", r.trainAccuracy),
+                                                      ("epoch/learning_rate", r.learningRate), ("epoch/images_per_second", r.imagesPerSecond)]
+        if let v = r.validation {
+            values += [("epoch/val_loss", v.loss), ("epoch/val_accuracy", v.accuracy), ("epoch/val_macro_f1", v.macroF1),
+                       ("epoch/val_weighted_f1", v.weightedF1), ("epoch/val_worst_recall", v.worstRecall)]
+        }
+        return values
     }
 
     /// Runs `body` with the weights validation scores: the moving average's with --ema, else the model's own.
