@@ -6,8 +6,9 @@ import Foundation
 final class Progress {
     let quiet: Bool
     let verbose: Bool
-    let epochs: Int
-    let batchSize: Int
+    /// Of the run being shown (a study sets them per unit).
+    var epochs: Int
+    var batchSize: Int
     let isTerminal = isatty(STDERR_FILENO) != 0
     private var lastDraw = 0.0
 

@@ -63,6 +63,8 @@ struct StudyExecution {
                 continue
             }
             progress.say("\(label): training")
+            progress.epochs = plan.trials[unit.trial].configuration.epochs
+            progress.batchSize = plan.trials[unit.trial].configuration.batchSize
             let result: UnitResult
             do {
                 result = try runner.run(unit) { event in
@@ -117,6 +119,7 @@ struct CVCommand: ParsableCommand {
     }
 
     func run() throws {
+        _ = try study.backend.makeBackend(device: study.device, threads: study.threads)  // a missing device before the data loads
         let faces = try dataOptions.load()
         let base = try training.configuration(seed: dataOptions.seed, sources: faces.sources.count)
         let models = try training.models ?? [base.model]
@@ -170,6 +173,7 @@ struct TuneCommand: ParsableCommand {
     }
 
     func run() throws {
+        _ = try study.backend.makeBackend(device: study.device, threads: study.threads)  // a missing device before the data loads
         let faces = try dataOptions.load()
         let base = try training.configuration(seed: dataOptions.seed, sources: faces.sources.count)
         let searchSpace = space.isEmpty ? SearchSpace.standard : try SearchSpace(parsing: space)

@@ -88,6 +88,15 @@ import Testing
         #expect(throws: DataError("other.csv line 1", "expected a header with emotion and pixels columns, found \"label,image\"")) {
             try CSVReader.read(wrong, source: .fer2013, policy: .stop)
         }
+        // A headerless file starts with 2,304 pixel values: the message quotes 80 characters of them.
+        let headerless = try f.write("pixels.csv", "0," + Fixtures.face(0).map(String.init).joined(separator: " ") + ",Training\n")
+        do {
+            try CSVReader.read(headerless, source: .fer2013, policy: .stop)
+            Issue.record("a headerless file was accepted")
+        } catch {
+            let message = "\(error)"
+            #expect(message.contains("pixels.csv line 1") && message.hasSuffix("...\"") && message.count < 200, "\(message)")
+        }
         let missing = f.root.appendingPathComponent("nope.csv")
         #expect(throws: DataError.self) { try CSVReader.read(missing, source: .fer2013, policy: .stop) }
     }

@@ -102,6 +102,24 @@ import Testing
         #expect(evaluated.contains("warning: the checkpoint was trained on data of 60 faces, 80 are loaded"), "\(evaluated)")
     }
 
+    /// Settings that were ignored in silence are errors now, named before any data loads, and a
+    /// configuration file's option names take effect.
+    @Test func settingsAreNeverIgnoredInSilence() throws {
+        let work = try temporaryFolder("trust-settings")
+        defer { try? FileManager.default.removeItem(at: work) }
+        let (device, deviceMessage) = try Self.run(["train", "--device", "9", "--synthetic-count", "60"], in: work)
+        #expect(device != 0 && deviceMessage.contains("--device 9") && !deviceMessage.contains("synthetic faces"), "\(deviceMessage)")
+        let (threads, threadsMessage) = try Self.run(["train", "--synthetic-count", "60"], in: work, environment: ["FACEMINE_THREADS": "abc"])
+        #expect(threads != 0 && threadsMessage.contains("FACEMINE_THREADS=abc"), "\(threadsMessage)")
+        try Data(#"{"lr": 0.01, "batch-size": 16, "epochs": 1}"#.utf8).write(to: work.appendingPathComponent("c.json"))
+        #expect(try Self.run(["train", "--config", "c.json", "--synthetic-count", "60", "--threads", "1", "--quiet", "--name", "c"], in: work).0 == 0)
+        let resolved = try TrainingConfiguration.load(contentsOf: work.appendingPathComponent("runs/c/config.json").path)
+        #expect(resolved.learningRate == 0.01 && resolved.batchSize == 16 && resolved.epochs == 1)
+        try Data(#"{"lr": 0.01, "epoch": 3}"#.utf8).write(to: work.appendingPathComponent("typo.json"))
+        let (typo, typoMessage) = try Self.run(["train", "--config", "typo.json", "--synthetic-count", "60"], in: work)
+        #expect(typo != 0 && typoMessage.contains("typo.json: unknown field epoch; did you mean epochs?"), "\(typoMessage)")
+    }
+
     /// `cv --json` prints the study's results as results.json holds them.
     @Test func cvPrintsItsResultsAsJSON() throws {
         let work = try temporaryFolder("trust-cv-json")
@@ -129,6 +147,11 @@ import Testing
         for option in trainOptions { for value in values { cases.append(["train", option, value]) } }
         for option in ["--folds", "--fold", "--trial", "--threads"] { for value in values { cases.append(["cv", option, value]) } }
         for option in ["--threads", "--tta-shift"] { for value in values { cases.append(["evaluate", "missing.safetensors", option, value]) } }
+        for option in ["--random", "--repeats", "--folds"] { for value in values { cases.append(["tune", option, value, "--synthetic-count", "60"]) } }
+        for value in values { cases.append(["predict", "missing.safetensors", "x.png", "--top", value]) }
+        for option in ["--batch", "--repeats", "--threads"] { for value in values {
+            cases.append(["bench", "--ops-only", option, value])
+        } }
         cases.append(["train", "--model", "resnet50"])
         cases.append(["train", "--tta", "twelvecrop"])
         // Values that pass validation must still not crash: tiny runs that finish fast.
