@@ -38,8 +38,8 @@ struct TrainingOptions: ParsableArguments {
     @Option(parsing: .unconditional, help: "Post-hoc logit adjustment: subtract tau x log class prior before predicting (default 0: off).") var posthocAdjustment: Float?
     @Option(parsing: .unconditional, help: "Focal loss with this gamma instead of cross-entropy (default 0: off; 2 is usual).") var focalGamma: Float?
     @Flag(help: "Make lab-source faces (CK+) look in-the-wild in training: lower contrast, blur, noise.") var sourceAugmentation = false
-    @Option(help: ArgumentHelp("Recipe: auto (on faces from more than one source the model's multi-source recipe, cells for MyCNN and "
-                               + "logit-adjust for ResNet-18; else plain), fer2013 (a whole FER-2013 recipe: model, schedule, augmentation, TTA), "
+    @Option(help: ArgumentHelp("Recipe: auto (the default: plain, since no imbalance recipe has beaten plain training on real "
+                               + "FER-2013 + CK+ yet; docs/RESULTS.md), fer2013 (a whole FER-2013 recipe: model, schedule, augmentation, TTA), "
                                + Recipe.allCases.map(\.rawValue).joined(separator: ", ") + ". Options given here add to it.",
                                valueName: "name"))
     var recipe: String?

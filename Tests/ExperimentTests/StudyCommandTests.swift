@@ -21,24 +21,14 @@ import Testing
     }
 
     static func run(_ arguments: [String], in folder: URL) throws -> (Int32, String) {
-        let p = Process()
-        p.executableURL = binary
-        p.arguments = arguments
-        p.currentDirectoryURL = folder
-        let pipe = Pipe()
-        p.standardOutput = pipe
-        p.standardError = pipe
-        try p.run()
-        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        p.waitUntilExit()
-        return (p.terminationStatus, output)
+        try runFacemine(arguments, in: folder)
     }
 
     static let data = ["--synthetic-count", "240", "--epochs", "2", "--batch-size", "16", "--augmentation", "none", "--threads", "1"]
 
-    /// `--recipe auto` on two sources picks each model's winner from docs/RESULTS.md: cells for
-    /// MyCNN, train-time logit adjustment for ResNet-18; one source gets no recipe.
-    @Test func theMultiSourceRecipeFollowsTheModel() throws {
+    /// `--recipe auto` trains both models plain on two sources, as on one (no imbalance recipe has
+    /// beaten plain training on real faces: docs/RESULTS.md); a recipe named still applies.
+    @Test func theAutoRecipeIsPlainAndANamedRecipeApplies() throws {
         let work = try temporaryFolder("auto-recipe")
         defer { try? FileManager.default.removeItem(at: work) }
         func plan(_ extra: [String], _ name: String) throws -> [Architecture: TrainingConfiguration] {
@@ -50,10 +40,11 @@ import Testing
             return Dictionary(uniqueKeysWithValues: plan.trials.map { ($0.configuration.model, $0.configuration) })
         }
         let two = try plan(["--two-sources"], "two")
-        #expect(two[.mycnn]!.cellBalancedSampler && two[.mycnn]!.logitAdjustment == 0)
-        #expect(two[.resnet18]!.logitAdjustment == 1 && !two[.resnet18]!.cellBalancedSampler)
+        #expect(two.values.allSatisfy { !$0.cellBalancedSampler && $0.logitAdjustment == 0 && !$0.weightedSampler })
         let one = try plan([], "one")
         #expect(one.values.allSatisfy { !$0.cellBalancedSampler && $0.logitAdjustment == 0 })
+        let named = try plan(["--two-sources", "--recipe", "cells"], "named")
+        #expect(named.values.allSatisfy { $0.cellBalancedSampler })
     }
 
     /// Folds 0 and 1 run at the same time in two processes, fold 2 in a third; `facemine report`

@@ -7,21 +7,9 @@ import Testing
 /// What `train` prints is what it saved, a run is never overwritten by accident, logs are live,
 /// and no option value crashes a command.
 @Suite struct TrustCommandTests {
-    /// Runs facemine; the output is stdout and stderr together, or stdout alone with `stdoutOnly`.
     static func run(_ arguments: [String], in folder: URL, environment: [String: String] = [:],
                     stdoutOnly: Bool = false) throws -> (Int32, String) {
-        let p = Process()
-        p.executableURL = StudyCommandTests.binary
-        p.arguments = arguments
-        p.currentDirectoryURL = folder
-        p.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
-        let pipe = Pipe()
-        p.standardOutput = pipe
-        p.standardError = stdoutOnly ? FileHandle.nullDevice : pipe
-        try p.run()
-        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        p.waitUntilExit()
-        return (p.terminationStatus, output)
+        try runFacemine(arguments, in: folder, environment: environment, stdoutOnly: stdoutOnly)
     }
 
     static let data = ["--synthetic-count", "300", "--threads", "1", "--batch-size", "16"]
