@@ -62,8 +62,7 @@ struct TrainCommand: ParsableCommand {
         let runName = name ?? "\(config.model.rawValue)-\(Self.timestamp(started))"
         let folder = RunsDirectory.folder(for: runName, runsDir: runsDir)
         if !resume, let recipe = try training.recipe(sources: faces.sources.count, model: config.model) {
-            note("imbalance recipe: \(recipe.rawValue)" + (training.recipe == nil
-                ? " (the faces come from \(faces.sources.count) sources; --recipe plain turns it off)" : ""))
+            note("recipe: \(recipe.rawValue)")
         }
         var checkpoint: SafeTensors?
         let lastURL = folder.appendingPathComponent("last.safetensors")
