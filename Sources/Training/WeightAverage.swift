@@ -23,10 +23,10 @@ public final class WeightAverage {
         self.backend = backend
         tensors = model.parameters.map { ($0.name, $0.value) } + model.buffers.map { ($0.name, $0.value) }
         averages = try tensors.map { try backend.makeTensor($0.value.shape) }
-        for (average, t) in zip(averages, tensors) { backend.copy(t.value, to: average) }
+        restart()
     }
 
-    /// Sets the averages to the model's current values (after loading initial weights).
+    /// Sets the averages to the model's current values (at the start, and after loading initial weights).
     public func restart() {
         for (average, t) in zip(averages, tensors) { backend.copy(t.value, to: average) }
     }
