@@ -29,7 +29,7 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
-        // TensorBoard's event records (Sources/Training/TensorBoard; generated code committed).
+        // TensorBoard's event records and ONNX models (generated code committed).
         .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
     ],
     targets: [
@@ -69,6 +69,12 @@ let package = Package(
             path: "Sources/Training", exclude: ["TensorBoard/event.proto"],
             swiftSettings: kernelFlags),
 
+        // MARK: export (a trained model for other runtimes; no backend: it reads the model's tensors)
+        .target(
+            name: "FacemineExport",
+            dependencies: ["FacemineNN", "FacemineData", "FacemineDevice", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
+            path: "Sources/Export", exclude: ["ONNX/onnx-subset.proto"]),
+
         // MARK: backends
         .target(
             name: "FacemineCPU", dependencies: ["FacemineDevice", "CBLAS", "CPeak", "CDirectConv", "CWorkerPool"],
@@ -105,7 +111,7 @@ let package = Package(
             name: "FacemineCLI",
             dependencies: [
                 "FacemineDevice", "FacemineBackends", "FacemineData", "FacemineNN", "FacemineTraining", "FacemineBench",
-                "FacemineExperiments",
+                "FacemineExperiments", "FacemineExport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Sources/CLI"),
@@ -158,6 +164,10 @@ let package = Package(
             name: "ExperimentTests",
             dependencies: ["FacemineExperiments", "FacemineTraining", "FacemineNN", "FacemineData", "FacemineBackends", "FacemineCLI"],
             path: "Tests/ExperimentTests"),
+        .testTarget(
+            name: "ExportTests",
+            dependencies: ["FacemineExport", "FacemineNN", "FacemineData", "FacemineDevice", "FacemineBackends", "FacemineCLI"],
+            path: "Tests/ExportTests"),
         .testTarget(
             name: "BenchTests", dependencies: ["FacemineBench", "FacemineBackends"], path: "Tests/BenchTests"),
         .testTarget(

@@ -10,7 +10,8 @@ struct Facemine: ParsableCommand {
         abstract: "Train facial-emotion classifiers (48x48 faces, 8 classes) on OpenCL GPUs or the CPU.",
         version: RunSummary.version,
         subcommands: [TrainCommand.self, EvaluateCommand.self, PredictCommand.self, EDACommand.self, DevicesCommand.self,
-                      CVCommand.self, TuneCommand.self, ReportCommand.self, DataCommand.self, BenchCommand.self])
+                      CVCommand.self, TuneCommand.self, ReportCommand.self, DataCommand.self, BenchCommand.self,
+                      ExportCommand.self])
 
     static func main() {
         BackendChoice.prepareProcess()

@@ -22,6 +22,10 @@ public final class ReLU: Layer {
     }
 
     public var parameters: [Parameter] { [] }
+
+    public func describe(in graph: InferenceGraph, input: InferenceGraph.Value) -> InferenceGraph.Value {
+        graph.append(.relu, input, name: "relu")
+    }
 }
 
 /// Inverted dropout whose mask is a pure function of (seed, step, element): the same on every
@@ -63,6 +67,9 @@ public final class Dropout: Layer {
     }
 
     public var parameters: [Parameter] { [] }
+
+    /// Evaluation mode passes the input through.
+    public func describe(in graph: InferenceGraph, input: InferenceGraph.Value) -> InferenceGraph.Value { input }
 }
 
 /// [N, C, H, W] -> [N, C*H*W] as a view: no copy either way.
@@ -77,4 +84,8 @@ public final class Flatten: Layer {
 
     public func backward(_ gradOutput: Tensor) throws -> Tensor? { gradOutput.reshaped(shape) }
     public var parameters: [Parameter] { [] }
+
+    public func describe(in graph: InferenceGraph, input: InferenceGraph.Value) -> InferenceGraph.Value {
+        graph.append(.flatten, input, name: "flatten")
+    }
 }

@@ -11,6 +11,17 @@ public protocol Classifier: AnyObject {
     var parameters: [Parameter] { get }
     var buffers: [Buffer] { get }
     var batchNorms: [BatchNorm2d] { get }
+    /// Appends the evaluation-mode forward pass from normalised images to logits (for export).
+    func describe(in graph: InferenceGraph, input: InferenceGraph.Value) -> InferenceGraph.Value
+}
+
+extension Classifier {
+    /// The whole evaluation-mode network as a graph from `InferenceGraph.Value.input` (normalised
+    /// images) to the returned logits.
+    public func inferenceGraph() -> (graph: InferenceGraph, logits: InferenceGraph.Value) {
+        let graph = InferenceGraph()
+        return (graph, describe(in: graph, input: .input))
+    }
 }
 
 extension Classifier {

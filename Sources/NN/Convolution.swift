@@ -53,6 +53,11 @@ public final class Conv2d: Layer {
     }
 
     public var parameters: [Parameter] { [weight] + (bias.map { [$0] } ?? []) }
+
+    public func describe(in graph: InferenceGraph, input: InferenceGraph.Value) -> InferenceGraph.Value {
+        graph.append(.convolution(weight: weight.value, bias: bias?.value, stride: stride, padding: padding), input,
+                     name: layerName(weight))
+    }
 }
 
 /// `torch.nn.Linear`: y = x W^T + b over [N, in] -> [N, out].
@@ -104,4 +109,8 @@ public final class Linear: Layer {
     }
 
     public var parameters: [Parameter] { [weight, bias] }
+
+    public func describe(in graph: InferenceGraph, input: InferenceGraph.Value) -> InferenceGraph.Value {
+        graph.append(.linear(weight: weight.value, bias: bias.value), input, name: layerName(weight))
+    }
 }

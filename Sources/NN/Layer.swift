@@ -10,6 +10,8 @@ public protocol Layer: AnyObject {
     var buffers: [Buffer] { get }
     /// The batch-norm layers inside, whose batch counters checkpoints keep.
     var batchNorms: [BatchNorm2d] { get }
+    /// Appends the layer's evaluation-mode forward pass to `graph`, reading `input`; returns its output.
+    func describe(in graph: InferenceGraph, input: InferenceGraph.Value) -> InferenceGraph.Value
 }
 
 extension Layer {
@@ -41,4 +43,8 @@ public final class Sequential: Layer {
     public var parameters: [Parameter] { layers.flatMap(\.parameters) }
     public var buffers: [Buffer] { layers.flatMap(\.buffers) }
     public var batchNorms: [BatchNorm2d] { layers.flatMap(\.batchNorms) }
+
+    public func describe(in graph: InferenceGraph, input: InferenceGraph.Value) -> InferenceGraph.Value {
+        layers.reduce(input) { $1.describe(in: graph, input: $0) }
+    }
 }

@@ -49,6 +49,9 @@ public final class MyCNN: Classifier {
     public var parameters: [Parameter] { body.parameters }
     public var buffers: [Buffer] { body.buffers }
     public var batchNorms: [BatchNorm2d] { body.batchNorms }
+    public func describe(in graph: InferenceGraph, input: InferenceGraph.Value) -> InferenceGraph.Value {
+        body.describe(in: graph, input: input)
+    }
 
     /// The fc1 activations (after ReLU) of the last forward pass, [N, 128].
     public var hiddenActivations: Tensor? { fc1.lastOutput }

@@ -58,6 +58,11 @@ public final class BatchNorm2d: Layer {
 
     public var parameters: [Parameter] { [gamma, beta] }
     public var batchNorms: [BatchNorm2d] { [self] }
+
+    public func describe(in graph: InferenceGraph, input: InferenceGraph.Value) -> InferenceGraph.Value {
+        graph.append(.batchNorm(gamma: gamma.value, beta: beta.value, mean: runningMean, variance: runningVariance,
+                                epsilon: settings.epsilon), input, name: name)
+    }
     public var buffers: [Buffer] {
         [Buffer(name: "\(name).running_mean", value: runningMean), Buffer(name: "\(name).running_var", value: runningVariance)]
     }

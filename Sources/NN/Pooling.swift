@@ -38,6 +38,10 @@ public final class MaxPool2d: Layer {
     }
 
     public var parameters: [Parameter] { [] }
+
+    public func describe(in graph: InferenceGraph, input: InferenceGraph.Value) -> InferenceGraph.Value {
+        graph.append(.maxPool(kernel: kernel, stride: stride, padding: padding), input, name: "maxpool")
+    }
 }
 
 /// `nn.AdaptiveAvgPool2d(1)` followed by flatten: [N, C, H, W] -> [N, C].
@@ -68,4 +72,8 @@ public final class GlobalAvgPool: Layer {
     }
 
     public var parameters: [Parameter] { [] }
+
+    public func describe(in graph: InferenceGraph, input: InferenceGraph.Value) -> InferenceGraph.Value {
+        graph.append(.globalAveragePool, input, name: "avgpool")
+    }
 }

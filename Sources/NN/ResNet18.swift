@@ -66,6 +66,15 @@ public final class BasicBlock: Layer {
 
     public var buffers: [Buffer] { bn1.buffers + bn2.buffers + (downsample?.buffers ?? []) }
     public var batchNorms: [BatchNorm2d] { [bn1, bn2] + (downsample?.batchNorms ?? []) }
+
+    public func describe(in graph: InferenceGraph, input: InferenceGraph.Value) -> InferenceGraph.Value {
+        let block = String(layerName(conv1.weight).dropLast(".conv1".count))
+        var x = conv1.describe(in: graph, input: input)
+        x = graph.append(.relu, bn1.describe(in: graph, input: x), name: "\(block).relu1")
+        x = bn2.describe(in: graph, input: conv2.describe(in: graph, input: x))
+        let shortcut = downsample?.describe(in: graph, input: input) ?? input
+        return graph.append(.relu, graph.append(.add, x, shortcut, name: "\(block).add"), name: "\(block).relu")
+    }
 }
 
 /// ResNet-18 with torchvision's layout and names (BasicBlock x [2, 2, 2, 2], widths
@@ -116,4 +125,7 @@ public final class ResNet18: Classifier {
     public var parameters: [Parameter] { network.parameters }
     public var buffers: [Buffer] { network.buffers }
     public var batchNorms: [BatchNorm2d] { network.batchNorms }
+    public func describe(in graph: InferenceGraph, input: InferenceGraph.Value) -> InferenceGraph.Value {
+        network.describe(in: graph, input: input)
+    }
 }

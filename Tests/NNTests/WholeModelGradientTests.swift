@@ -30,6 +30,9 @@ import Testing
         var parameters: [Parameter] { network.parameters }
         var buffers: [Buffer] { network.buffers }
         var batchNorms: [BatchNorm2d] { network.batchNorms }
+        func describe(in graph: InferenceGraph, input: InferenceGraph.Value) -> InferenceGraph.Value {
+            network.describe(in: graph, input: input)
+        }
     }
 
     func check(_ model: any Classifier, imageSide: Int, batch: Int, classes: Int, samplesPerParameter: Int) throws {
