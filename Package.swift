@@ -49,6 +49,17 @@ let package = Package(
         /// libjpeg reports errors by longjmp, which Swift cannot catch: a few lines of C turn
         /// both codecs into functions that return an error message instead.
         .target(name: "CImageCodecs", dependencies: ["CPNG", "CJPEG"], path: "Sources/System/CImageCodecs"),
+        /// OpenCV is C++: a small shim gives Swift a C API for what facemine uses of it (cascade
+        /// face and eye detection, face crops, boxes drawn on photos), from Debian's
+        /// `libopencv-dev` (cascades from `opencv-data`). Not through pkg-config: its `opencv4`
+        /// links all 55 OpenCV modules, and through them VTK, MPI, GDAL and FFmpeg, so that every
+        /// start of facemine loaded some 380 libraries (0.3-0.4 s); the shim names the three it
+        /// calls (about 30 libraries with their own dependencies).
+        .target(
+            name: "CVision", path: "Sources/System/CVision",
+            cxxSettings: [.unsafeFlags(["-O2", "-I/usr/include/opencv4", "-I/usr/local/include/opencv4"])],
+            linkerSettings: ["opencv_core", "opencv_imgproc", "opencv_objdetect"]
+                .map { .linkedLibrary($0) }),
         .systemLibrary(
             name: "CCLBlast", path: "Sources/System/CCLBlast", pkgConfig: "clblast",
             providers: [.apt(["libclblast-dev"])]),
@@ -74,6 +85,9 @@ let package = Package(
             name: "FacemineExport",
             dependencies: ["FacemineNN", "FacemineData", "FacemineDevice", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
             path: "Sources/Export", exclude: ["ONNX/onnx-subset.proto"]),
+
+        // MARK: faces in photos and videos (OpenCV; no backend: classification stays with the caller)
+        .target(name: "FacemineVision", dependencies: ["CVision", "FacemineData"], path: "Sources/Vision"),
 
         // MARK: backends
         .target(
@@ -111,7 +125,7 @@ let package = Package(
             name: "FacemineCLI",
             dependencies: [
                 "FacemineDevice", "FacemineBackends", "FacemineData", "FacemineNN", "FacemineTraining", "FacemineBench",
-                "FacemineExperiments", "FacemineExport",
+                "FacemineExperiments", "FacemineExport", "FacemineVision",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Sources/CLI"),
@@ -168,6 +182,8 @@ let package = Package(
             name: "ExportTests",
             dependencies: ["FacemineExport", "FacemineNN", "FacemineData", "FacemineDevice", "FacemineBackends", "FacemineCLI"],
             path: "Tests/ExportTests"),
+        .testTarget(
+            name: "VisionTests", dependencies: ["FacemineVision", "FacemineData", "FacemineCLI"], path: "Tests/VisionTests"),
         .testTarget(
             name: "BenchTests", dependencies: ["FacemineBench", "FacemineBackends"], path: "Tests/BenchTests"),
         .testTarget(

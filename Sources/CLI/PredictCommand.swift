@@ -3,35 +3,66 @@ import FacemineBackends
 import FacemineData
 import FacemineNN
 import FacemineTraining
+import FacemineVision
 import Foundation
+
+/// When `predict` looks for faces in an image instead of taking the whole image as one face.
+enum DetectionMode: String, CaseIterable, ExpressibleByArgument {
+    /// In images more than twice a face crop's side (96 pixels) in width or height: photos.
+    case auto
+    case always
+    case never
+}
 
 struct PredictCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "predict",
-        abstract: "Classify face images (PNG or JPEG, any size, colour or gray; files or folders of them) with a checkpoint.")
+        abstract: "Classify the faces in images (PNG or JPEG, files or folders of them) with a checkpoint.",
+        discussion: """
+            A face crop (up to 96 pixels a side) is classified whole, as training saw faces. In a larger \
+            image (a photo) every face is found with OpenCV's cascade detector, turned so its eyes are \
+            level, cropped with a margin to 48x48 gray and classified; --annotate draws the boxes.
+            """)
 
     @Argument(help: "A checkpoint written by facemine train (or a unit of cv).") var checkpoint: String
     @Argument(help: "Images to classify, or folders of them (searched recursively for .png, .jpg, .jpeg).") var images: [String]
-    @Option(parsing: .unconditional, help: "How many classes to show per image.") var top = 3
+    @Option(parsing: .unconditional, help: "How many classes to show per face.") var top = 3
     @Option(help: ArgumentHelp("\(BackendChoice.names).")) var backend: BackendChoice = .auto
     @Option(help: "Test-time augmentation: none, flip or tencrop (default: the checkpoint's).") var tta: TestTimeAugmentation?
-    @Flag(help: "Print JSON: one entry per image, with its classes or why it could not be read.") var json = false
+    @Option(help: "Look for faces: auto (in images larger than a face crop), always, or never (the whole image is one face).")
+    var detect: DetectionMode = .auto
+    @Option(parsing: .unconditional, help: "Smallest face to look for, in pixels.") var minFace = 24
+    @Option(help: "Write a copy of each image with its faces boxed and labelled: a .png/.jpg file for one image, else a folder.")
+    var annotate: String?
+    @Flag(help: "Print JSON: one entry per image, with its faces and classes or why it could not be read.") var json = false
 
-    /// One image's result: its top classes, or the reason it could not be classified.
+    /// One image's result: its top classes (a face crop), its faces (a photo; empty when none
+    /// was found), or the reason it could not be classified.
     struct Prediction: Codable {
         var image: String
         var classes: [String]?
         var probabilities: [Double]?
+        var faces: [FacePrediction]?
         var error: String?
     }
 
+    struct FacePrediction: Codable {
+        var box: DetectedFace
+        var classes: [String] = []
+        var probabilities: [Double] = []
+    }
+
     static let extensions: Set<String> = ["png", "jpg", "jpeg"]
+    static let annotationExtensions: Set<String> = ["png", "jpg", "jpeg"]
     /// Faces classified per forward pass: bounds memory for a folder of any size.
     static let chunk = 256
+    /// Images up to this side are face crops under `--detect auto`.
+    static let largestCrop = 2 * FaceDataset.side
 
     func validate() throws {
         guard !images.isEmpty else { throw ValidationError("name at least one image or folder") }
         guard (1...Emotion.count).contains(top) else { throw ValidationError("--top must be 1...\(Emotion.count)") }
+        guard minFace >= 12 else { throw ValidationError("--min-face must be at least 12 pixels") }
     }
 
     func run() throws {
@@ -41,47 +72,83 @@ struct PredictCommand: ParsableCommand {
             throw CommandFailure("\(checkpoint) was trained with --posthoc-adjustment but keeps no class priors (an older checkpoint); "
                                  + "facemine evaluate applies it with the data, predict cannot")
         }
+        let paths = try expandedPaths()
+        let annotation = try annotate.map { try AnnotationTarget($0, imageCount: paths.count) }
         let (device, _) = try backend.makeBackend()
         let model = try config.model.make(device, stem: config.stem, dropout: config.dropout, seed: config.seed)
         try Checkpoint.loadWeights(file, into: model, backend: device, location: checkpoint)
         let predictor = Predictor(model: model, backend: device, configuration: config, state: saved, tta: tta)
+        var finder = FaceFinder(mode: detect, minFace: minFace)
 
         var predictions: [Prediction] = []
-        var pending: [(index: Int, face: [UInt8])] = []
+        // Faces waiting for a forward pass: (image, face within it or nil for a crop, pixels).
+        var pending: [(image: Int, face: Int?, pixels: [UInt8])] = []
         func classifyPending() throws {
             guard !pending.isEmpty else { return }
-            let input = pending.flatMap { $0.face.map { (Float($0) / 255 - PrefetchingBatcher.mean) / PrefetchingBatcher.std } }
+            let input = pending.flatMap { $0.pixels.map { (Float($0) / 255 - PrefetchingBatcher.mean) / PrefetchingBatcher.std } }
             let p = try predictor.probabilities(input, count: pending.count)
             for (k, item) in pending.enumerated() {
                 let row = Array(p[(k * Emotion.count)..<((k + 1) * Emotion.count)])
                 let ranked = (0..<Emotion.count).sorted { row[$0] > row[$1] }.prefix(top)
-                predictions[item.index].classes = ranked.map { Emotion(rawValue: $0)!.name }
-                predictions[item.index].probabilities = ranked.map { row[$0] }
+                let classes = ranked.map { Emotion(rawValue: $0)!.name }, probabilities = ranked.map { row[$0] }
+                if let face = item.face {
+                    predictions[item.image].faces![face].classes = classes
+                    predictions[item.image].faces![face].probabilities = probabilities
+                } else {
+                    predictions[item.image].classes = classes
+                    predictions[item.image].probabilities = probabilities
+                }
             }
             pending.removeAll()
         }
-        for path in try expandedPaths() {
+        for path in paths {
             predictions.append(Prediction(image: path))
+            let index = predictions.count - 1
             do {
                 guard FileManager.default.fileExists(atPath: path) else { throw DataError(path, "no such file") }
-                let bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: path)))
-                pending.append((predictions.count - 1, try GrayImage(decoding: bytes).face()))
+                let image = try GrayImage(decoding: [UInt8](Data(contentsOf: URL(fileURLWithPath: path))))
+                if let found = try finder.faces(in: image) {
+                    predictions[index].faces = found.map { FacePrediction(box: $0.box) }
+                    pending += found.enumerated().map { (index, $0.offset, $0.element.crop) }
+                } else {
+                    pending.append((index, nil, image.face()))
+                }
             } catch {
-                let reason = error is DataError ? "\(error)" : systemReason(error)
-                predictions[predictions.count - 1].error = "cannot read the image (\(reason))"
-                note("\(path): cannot read the image (\(reason))")
+                let reason = error is DataError || error is VisionError ? "\(error)" : systemReason(error)
+                let what = error is VisionError ? "cannot look for faces" : "cannot read the image"
+                predictions[index].error = "\(what) (\(reason))"
+                note("\(path): \(what) (\(reason))")
             }
-            if pending.count == Self.chunk { try classifyPending() }
+            if pending.count >= Self.chunk { try classifyPending() }
         }
         try classifyPending()
+        if let annotation {
+            for p in predictions where p.error == nil {
+                do {
+                    try annotation.write(p)
+                } catch {
+                    note("\(p.image): cannot write the annotated copy (\(error is DataError || error is VisionError ? "\(error)" : systemReason(error)))")
+                    throw ExitCode(1)
+                }
+            }
+        }
         if json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
             print(String(decoding: try encoder.encode(predictions), as: UTF8.self))
         } else {
+            func ranked(_ classes: [String], _ probabilities: [Double]) -> String {
+                zip(classes, probabilities).map { "\($0) " + String(format: "%.3f", $1) }.joined(separator: ", ")
+            }
             for p in predictions {
-                guard let classes = p.classes, let probabilities = p.probabilities else { continue }
-                print("\(p.image): " + zip(classes, probabilities).map { "\($0) " + String(format: "%.3f", $1) }.joined(separator: ", "))
+                if let classes = p.classes, let probabilities = p.probabilities { print("\(p.image): " + ranked(classes, probabilities)) }
+                guard let faces = p.faces else { continue }
+                if faces.isEmpty { print("\(p.image): no face found (looked for faces of at least \(minFace) pixels: --min-face)") }
+                for f in faces {
+                    let b = f.box
+                    print("\(p.image): face at x \(b.x), y \(b.y), \(b.width)x\(b.height)\(b.eyes == nil ? "" : " (eyes levelled)"): "
+                          + ranked(f.classes, f.probabilities))
+                }
             }
         }
         if predictions.contains(where: { $0.error != nil }) { throw ExitCode(1) }
@@ -109,5 +176,70 @@ struct PredictCommand: ParsableCommand {
 }
 
 extension PredictCommand.Prediction {
-    init(image: String) { self.init(image: image, classes: nil, probabilities: nil, error: nil) }
+    init(image: String) { self.init(image: image, classes: nil, probabilities: nil, faces: nil, error: nil) }
+}
+
+/// The faces of each image as `--detect` asks: nil for an image taken whole as one face crop,
+/// else the faces found with their crops. The detector loads on the first photo.
+struct FaceFinder {
+    let mode: DetectionMode
+    let minFace: Int
+    private var detector: Result<FaceDetector, Error>?
+
+    init(mode: DetectionMode, minFace: Int) {
+        self.mode = mode
+        self.minFace = minFace
+    }
+
+    mutating func faces(in image: GrayImage) throws -> [(box: DetectedFace, crop: [UInt8])]? {
+        let photo = max(image.width, image.height) > PredictCommand.largestCrop
+        guard mode == .always || (mode == .auto && photo) else { return nil }
+        if detector == nil { detector = Result { try FaceDetector() } }
+        let found = try detector!.get().faces(in: image, minFace: minFace)
+        return try found.map { ($0, try $0.crop(from: image)) }
+    }
+}
+
+/// Where `--annotate` writes: one file for one image, else a folder of copies named as the images.
+struct AnnotationTarget {
+    let path: String
+    let isFolder: Bool
+
+    init(_ path: String, imageCount: Int) throws {
+        self.path = path
+        let ext = (path as NSString).pathExtension.lowercased()
+        isFolder = !(imageCount == 1 && PredictCommand.annotationExtensions.contains(ext))
+        if isFolder {
+            do {
+                try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+            } catch {
+                throw CommandFailure("--annotate \(path): cannot create the folder (\(systemReason(error)))")
+            }
+        } else {
+            let folder = (path as NSString).deletingLastPathComponent
+            var isDirectory: ObjCBool = false
+            guard folder.isEmpty || (FileManager.default.fileExists(atPath: folder, isDirectory: &isDirectory) && isDirectory.boolValue) else {
+                throw CommandFailure("--annotate \(path): the folder \(folder) does not exist")
+            }
+        }
+    }
+
+    /// The image with each face boxed and labelled with its top class (a crop: one box around it all).
+    func write(_ p: PredictCommand.Prediction) throws {
+        let image = try ColourImage(decoding: [UInt8](Data(contentsOf: URL(fileURLWithPath: p.image))))
+        let label = { (classes: [String], probabilities: [Double]) in
+            classes.first.map { "\($0) " + String(format: "%.2f", probabilities[0]) } ?? "?"
+        }
+        var boxes: [DetectedFace] = [], labels: [String] = []
+        if let faces = p.faces {
+            boxes = faces.map(\.box)
+            labels = faces.map { label($0.classes, $0.probabilities) }
+        } else if let classes = p.classes, let probabilities = p.probabilities {
+            boxes = [DetectedFace(x: 0, y: 0, width: image.width, height: image.height)]
+            labels = [label(classes, probabilities)]
+        }
+        let out = isFolder ? (path as NSString).appendingPathComponent((p.image as NSString).lastPathComponent) : path
+        let drawn = try Annotation.draw(boxes, labels: labels, on: image)
+        try Data(drawn.encoded(for: out)).write(to: URL(fileURLWithPath: out), options: .atomic)
+    }
 }

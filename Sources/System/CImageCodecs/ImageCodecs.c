@@ -16,7 +16,7 @@ void fm_free(void *pointer) { free(pointer); }
 
 /* ---- PNG ---------------------------------------------------------------------------- */
 
-static int decode_png(const unsigned char *data, size_t size, unsigned char **out, int *width, int *height,
+static int decode_png(const unsigned char *data, size_t size, int channels, unsigned char **out, int *width, int *height,
                       char *error, size_t error_size) {
     png_image image;
     memset(&image, 0, sizeof image);
@@ -30,7 +30,7 @@ static int decode_png(const unsigned char *data, size_t size, unsigned char **ou
        convert("L") and torchvision's Grayscale do; libpng's own gray conversion works in linear
        light and would give other values than the Python pipelines facemine is compared with. */
     int colour = (image.format & PNG_FORMAT_FLAG_COLOR) != 0;
-    image.format = colour ? PNG_FORMAT_RGB : PNG_FORMAT_GRAY;
+    image.format = colour || channels == 3 ? PNG_FORMAT_RGB : PNG_FORMAT_GRAY;
     size_t count = (size_t)image.width * image.height;
     unsigned char *decoded = malloc(PNG_IMAGE_SIZE(image));
     if (!decoded) {
@@ -42,7 +42,7 @@ static int decode_png(const unsigned char *data, size_t size, unsigned char **ou
         return fail(error, error_size, image.message);
     }
     unsigned char *pixels = decoded;
-    if (colour) {
+    if (colour && channels == 1) {
         pixels = malloc(count);
         if (!pixels) {
             free(decoded);
@@ -106,7 +106,7 @@ static void jpeg_warning(j_common_ptr cinfo, int level) {
     }
 }
 
-static int decode_jpeg(const unsigned char *data, size_t size, unsigned char **out, int *width, int *height,
+static int decode_jpeg(const unsigned char *data, size_t size, int channels, unsigned char **out, int *width, int *height,
                        char *error, size_t error_size) {
     struct jpeg_decompress_struct cinfo;
     struct fm_jpeg_error jerr;
@@ -128,16 +128,16 @@ static int decode_jpeg(const unsigned char *data, size_t size, unsigned char **o
         jpeg_destroy_decompress(&cinfo);
         return fail(error, error_size, "JPEG size is outside 1..8192 pixels per side");
     }
-    cinfo.out_color_space = JCS_GRAYSCALE;
+    cinfo.out_color_space = channels == 1 ? JCS_GRAYSCALE : JCS_RGB;
     jpeg_start_decompress(&cinfo);
     size_t w = cinfo.output_width, h = cinfo.output_height;
-    pixels = malloc(w * h);
+    pixels = malloc(w * h * channels);
     if (!pixels) {
         jpeg_destroy_decompress(&cinfo);
         return fail(error, error_size, "out of memory decoding JPEG");
     }
     while (cinfo.output_scanline < cinfo.output_height) {
-        JSAMPROW row = pixels + (size_t)cinfo.output_scanline * w;
+        JSAMPROW row = pixels + (size_t)cinfo.output_scanline * w * channels;
         jpeg_read_scanlines(&cinfo, &row, 1);
     }
     jpeg_finish_decompress(&cinfo);
@@ -190,11 +190,22 @@ int fm_encode_jpeg(const unsigned char *pixels, int width, int height, int chann
 
 /* ---- either ------------------------------------------------------------------------- */
 
+static int decode(const unsigned char *data, size_t size, int channels, unsigned char **out, int *width, int *height,
+                  char *error, size_t error_size) {
+    static const unsigned char png_signature[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
+    if (size >= 8 && memcmp(data, png_signature, 8) == 0)
+        return decode_png(data, size, channels, out, width, height, error, error_size);
+    if (size >= 3 && data[0] == 0xFF && data[1] == 0xD8 && data[2] == 0xFF)
+        return decode_jpeg(data, size, channels, out, width, height, error, error_size);
+    return fail(error, error_size, "not a PNG or JPEG image");
+}
+
 int fm_decode_gray(const unsigned char *data, size_t size, unsigned char **out, int *width, int *height,
                    char *error, size_t error_size) {
-    static const unsigned char png_signature[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
-    if (size >= 8 && memcmp(data, png_signature, 8) == 0) return decode_png(data, size, out, width, height, error, error_size);
-    if (size >= 3 && data[0] == 0xFF && data[1] == 0xD8 && data[2] == 0xFF)
-        return decode_jpeg(data, size, out, width, height, error, error_size);
-    return fail(error, error_size, "not a PNG or JPEG image");
+    return decode(data, size, 1, out, width, height, error, error_size);
+}
+
+int fm_decode_rgb(const unsigned char *data, size_t size, unsigned char **out, int *width, int *height,
+                  char *error, size_t error_size) {
+    return decode(data, size, 3, out, width, height, error, error_size);
 }
