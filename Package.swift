@@ -26,6 +26,8 @@ let package = Package(
         .executable(name: "facemine-csvbench", targets: ["CSVBench"]),
         .executable(name: "facemine-parity", targets: ["Parity"]),
         .executable(name: "facemine-fuzz", targets: ["Fuzz"]),
+        /// Video files for `facemine predict`, loaded only when a video is given (Sources/System/CVideo).
+        .library(name: "FacemineVideo", type: .dynamic, targets: ["CVideo"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -60,6 +62,11 @@ let package = Package(
             cxxSettings: [.unsafeFlags(["-O2", "-I/usr/include/opencv4", "-I/usr/local/include/opencv4"])],
             linkerSettings: ["opencv_core", "opencv_imgproc", "opencv_objdetect"]
                 .map { .linkedLibrary($0) }),
+        /// Video I/O, built as libFacemineVideo.so beside the binary and opened at run time (see Video.h).
+        .target(
+            name: "CVideo", path: "Sources/System/CVideo",
+            cxxSettings: [.unsafeFlags(["-O2", "-I/usr/include/opencv4", "-I/usr/local/include/opencv4"])],
+            linkerSettings: ["opencv_core", "opencv_imgproc", "opencv_videoio"].map { .linkedLibrary($0) }),
         .systemLibrary(
             name: "CCLBlast", path: "Sources/System/CCLBlast", pkgConfig: "clblast",
             providers: [.apt(["libclblast-dev"])]),

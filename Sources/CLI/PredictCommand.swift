@@ -17,11 +17,12 @@ enum DetectionMode: String, CaseIterable, ExpressibleByArgument {
 struct PredictCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "predict",
-        abstract: "Classify the faces in images (PNG or JPEG, files or folders of them) with a checkpoint.",
+        abstract: "Classify the faces in images (PNG or JPEG, files or folders of them) or videos with a checkpoint.",
         discussion: """
             A face crop (up to 96 pixels a side) is classified whole, as training saw faces. In a larger \
-            image (a photo) every face is found with OpenCV's cascade detector, turned so its eyes are \
-            level, cropped with a margin to 48x48 gray and classified; --annotate draws the boxes.
+            image (a photo) or a video frame every face is found with OpenCV's cascade detector, turned so \
+            its eyes are level, cropped to 48x48 gray and classified; --annotate draws the boxes. A video \
+            (.mp4, .avi, .mov, .mkv, .webm) gives one line per classified frame (--json: JSON lines).
             """)
 
     @Argument(help: "A checkpoint written by facemine train (or a unit of cv).") var checkpoint: String
@@ -32,8 +33,10 @@ struct PredictCommand: ParsableCommand {
     @Option(help: "Look for faces: auto (in images larger than a face crop), always, or never (the whole image is one face).")
     var detect: DetectionMode = .auto
     @Option(parsing: .unconditional, help: "Smallest face to look for, in pixels.") var minFace = 24
-    @Option(help: "Write a copy of each image with its faces boxed and labelled: a .png/.jpg file for one image, else a folder.")
+    @Option(help: "Write a copy of each image or video with its faces boxed and labelled: a file for one input, else a folder.")
     var annotate: String?
+    @Option(parsing: .unconditional, help: "In a video, classify every Nth frame (an annotated copy keeps every frame).")
+    var every = 1
     @Flag(help: "Print JSON: one entry per image, with its faces and classes or why it could not be read.") var json = false
 
     /// One image's result: its top classes (a face crop), its faces (a photo; empty when none
@@ -54,6 +57,7 @@ struct PredictCommand: ParsableCommand {
 
     static let extensions: Set<String> = ["png", "jpg", "jpeg"]
     static let annotationExtensions: Set<String> = ["png", "jpg", "jpeg"]
+    static let videoExtensions: Set<String> = ["mp4", "avi", "mov", "mkv", "webm", "m4v", "mpg", "mpeg"]
     /// Faces classified per forward pass: bounds memory for a folder of any size.
     static let chunk = 256
     /// Images up to this side are face crops under `--detect auto`.
@@ -63,7 +67,14 @@ struct PredictCommand: ParsableCommand {
         guard !images.isEmpty else { throw ValidationError("name at least one image or folder") }
         guard (1...Emotion.count).contains(top) else { throw ValidationError("--top must be 1...\(Emotion.count)") }
         guard minFace >= 12 else { throw ValidationError("--min-face must be at least 12 pixels") }
+        guard every >= 1 else { throw ValidationError("--every must be at least 1") }
+        let videos = images.filter(Self.isVideo)
+        guard videos.isEmpty || videos.count == images.count else {
+            throw ValidationError("give videos and images in separate commands (videos print one line per frame)")
+        }
     }
+
+    static func isVideo(_ path: String) -> Bool { videoExtensions.contains((path as NSString).pathExtension.lowercased()) }
 
     func run() throws {
         let file = try SafeTensors(contentsOf: URL(fileURLWithPath: checkpoint))
@@ -73,12 +84,15 @@ struct PredictCommand: ParsableCommand {
                                  + "facemine evaluate applies it with the data, predict cannot")
         }
         let paths = try expandedPaths()
-        let annotation = try annotate.map { try AnnotationTarget($0, imageCount: paths.count) }
+        let annotation = try annotate.map { try AnnotationTarget($0, inputs: paths) }
         let (device, _) = try backend.makeBackend()
         let model = try config.model.make(device, stem: config.stem, dropout: config.dropout, seed: config.seed)
         try Checkpoint.loadWeights(file, into: model, backend: device, location: checkpoint)
         let predictor = Predictor(model: model, backend: device, configuration: config, state: saved, tta: tta)
         var finder = FaceFinder(mode: detect, minFace: minFace)
+        if paths.allSatisfy(Self.isVideo) {
+            return try predictVideos(paths, predictor: predictor, finder: &finder, annotation: annotation)
+        }
 
         var predictions: [Prediction] = []
         // Faces waiting for a forward pass: (image, face within it or nil for a crop, pixels).
@@ -200,15 +214,17 @@ struct FaceFinder {
     }
 }
 
-/// Where `--annotate` writes: one file for one image, else a folder of copies named as the images.
+/// Where `--annotate` writes: one file for one input, else a folder of copies named as the inputs.
 struct AnnotationTarget {
     let path: String
     let isFolder: Bool
 
-    init(_ path: String, imageCount: Int) throws {
+    init(_ path: String, inputs: [String]) throws {
         self.path = path
         let ext = (path as NSString).pathExtension.lowercased()
-        isFolder = !(imageCount == 1 && PredictCommand.annotationExtensions.contains(ext))
+        let file = inputs.allSatisfy(PredictCommand.isVideo) ? PredictCommand.videoExtensions.contains(ext)
+            : PredictCommand.annotationExtensions.contains(ext)
+        isFolder = !(inputs.count == 1 && file)
         if isFolder {
             do {
                 try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
@@ -227,19 +243,26 @@ struct AnnotationTarget {
     /// The image with each face boxed and labelled with its top class (a crop: one box around it all).
     func write(_ p: PredictCommand.Prediction) throws {
         let image = try ColourImage(decoding: [UInt8](Data(contentsOf: URL(fileURLWithPath: p.image))))
-        let label = { (classes: [String], probabilities: [Double]) in
-            classes.first.map { "\($0) " + String(format: "%.2f", probabilities[0]) } ?? "?"
-        }
         var boxes: [DetectedFace] = [], labels: [String] = []
         if let faces = p.faces {
             boxes = faces.map(\.box)
-            labels = faces.map { label($0.classes, $0.probabilities) }
+            labels = faces.map { Self.label($0.classes, $0.probabilities) }
         } else if let classes = p.classes, let probabilities = p.probabilities {
             boxes = [DetectedFace(x: 0, y: 0, width: image.width, height: image.height)]
-            labels = [label(classes, probabilities)]
+            labels = [Self.label(classes, probabilities)]
         }
-        let out = isFolder ? (path as NSString).appendingPathComponent((p.image as NSString).lastPathComponent) : path
+        let out = destination(for: p.image)
         let drawn = try Annotation.draw(boxes, labels: labels, on: image)
         try Data(drawn.encoded(for: out)).write(to: URL(fileURLWithPath: out), options: .atomic)
+    }
+
+    /// A face's label on an annotated copy: its top class and probability.
+    static func label(_ classes: [String], _ probabilities: [Double]) -> String {
+        classes.first.map { "\($0) " + String(format: "%.2f", probabilities[0]) } ?? "?"
+    }
+
+    /// The annotated copy's path for an input.
+    func destination(for input: String) -> String {
+        isFolder ? (path as NSString).appendingPathComponent((input as NSString).lastPathComponent) : path
     }
 }
