@@ -107,7 +107,7 @@ let package = Package(
         .plugin(name: "EmbedKernels", capability: .buildTool(), dependencies: ["KernelEmbedder"]),
         .executableTarget(name: "KernelEmbedder", path: "Sources/Tools/KernelEmbedder"),
         .target(
-            name: "FacemineBackends", dependencies: ["FacemineDevice", "FacemineCPU", "FacemineOpenCL"],
+            name: "FacemineBackends", dependencies: ["FacemineDevice", "FacemineCPU", "FacemineOpenCL", "CPeak"],
             path: "Sources/Backends/Selection"),
 
         // MARK: cross-validation, search and their reports (on the trainer, any backend)
@@ -117,7 +117,7 @@ let package = Package(
 
         // MARK: benchmarking (any backend, through the abstraction)
         .target(
-            name: "FacemineBench", dependencies: ["FacemineDevice", "FacemineNN", "FacemineBackends", "CPeak"],
+            name: "FacemineBench", dependencies: ["FacemineDevice", "FacemineNN", "FacemineBackends"],
             path: "Sources/Bench"),
         /// A measured FP32 peak (independent FMAs on the widest vectors), the denominator of "% of peak".
         .target(name: "CPeak", path: "Sources/System/CPeak", cSettings: [.unsafeFlags(["-O2"])]),

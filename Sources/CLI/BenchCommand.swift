@@ -15,7 +15,7 @@ struct BenchCommand: ParsableCommand {
             Build with -c release for meaningful numbers.
             """)
 
-    @Option(help: "all, cpu or opencl.") var backend = "all"
+    @Option(help: ArgumentHelp("\(BackendTarget.selectionNames).")) var backend = "all"
     @Option(parsing: .unconditional, help: "With --backend opencl: only this OpenCL device (see `facemine devices`).") var device: Int?
     @Option(parsing: .unconditional, help: "CPU backend threads (default: FACEMINE_THREADS or all cores).") var threads: Int?
     @Option(parsing: .unconditional, help: "Batch size of the per-op shapes.") var batch = 64
@@ -32,8 +32,8 @@ struct BenchCommand: ParsableCommand {
                                valueName: "file")) var compare: String?
 
     func validate() throws {
-        guard ["all", "cpu", "opencl"].contains(backend) else { throw ValidationError("--backend must be all, cpu or opencl") }
-        if device != nil && backend != "opencl" { throw ValidationError("--device needs --backend opencl") }
+        guard BackendTarget.selections.contains(backend) else { throw ValidationError("--backend must be \(BackendTarget.selectionNames)") }
+        if device != nil && backend != BackendChoice.opencl.rawValue { throw ValidationError("--device needs --backend opencl") }
         try BackendChoice.cpu.checkOptions(device: nil, threads: threads)
         guard !(opsOnly && modelsOnly) else { throw ValidationError("--ops-only and --models-only exclude each other") }
         guard repeats >= 1, batch >= 1 else { throw ValidationError("--repeats and --batch must be at least 1") }
@@ -57,16 +57,11 @@ struct BenchCommand: ParsableCommand {
         options.includeModels = !opsOnly
         let other = try compare.map { try BenchReport.read(URL(fileURLWithPath: $0)) }
 
-        let targets: [Bench.Target]
-        switch backend {
-        case "cpu": targets = [Bench.Target(.cpu)]
-        case "opencl":
-            let devices = DeviceInventory.openCLDevices()
-            guard !devices.isEmpty else {
-                throw CommandFailure("--backend opencl: no OpenCL device here (see `facemine devices`)")
-            }
-            targets = device.map { [Bench.Target(.opencl, device: $0)] } ?? devices.map { Bench.Target(.opencl, device: $0.index) }
-        default: targets = Bench.allTargets()
+        let targets: [BackendTarget]
+        do {
+            targets = try BackendTarget.selected(backend, device: device)
+        } catch let error as BackendOptionError {
+            throw CommandFailure(error.description)
         }
         let progress = Progress(quiet: json, verbose: false, epochs: 1, batchSize: 1)
         let bench = Bench(options: options) { progress.say($0) }

@@ -12,7 +12,7 @@ import Testing
         var options = BenchOptions.quick
         options.threads = 2
         var lines: [String] = []
-        let targets = Bench.allTargets()
+        let targets = BackendTarget.all()
         #expect(targets.count >= 2, "the CPU backend and at least one OpenCL device (PoCL in CI)")
         let report = try Bench(options: options) { lines.append($0) }.run(targets, command: "test")
         #expect(!lines.isEmpty, "progress is reported")
@@ -45,6 +45,20 @@ import Testing
         let table = BenchTables.render(report, compare: decoded, style: .markdown)
         #expect(table.contains("### Comparison with test") && table.contains("| 1.00 |"))
         #expect(table.contains("### Roofline"))
+    }
+
+    /// What `--backend` and `--device` pick comes from the one place that knows the backends,
+    /// with one line for what cannot be had.
+    @Test func targetsAreNamedByTheBackendSelection() throws {
+        #expect(BackendTarget.selectionNames == "all, cpu or opencl")
+        #expect(try BackendTarget.selected("cpu", device: nil) == [.cpu])
+        #expect(try BackendTarget.selected("all", device: nil) == BackendTarget.all())
+        #expect(BackendTarget.cpu.label == "cpu" && !BackendTarget.cpu.compilesKernels)
+        let opencl = try BackendTarget.selected("opencl", device: nil)
+        #expect(!opencl.isEmpty && opencl.allSatisfy { $0.label.hasPrefix("opencl:") && $0.compilesKernels }, "PoCL in CI")
+        #expect(throws: BackendOptionError("--backend must be all, cpu or opencl")) { try BackendTarget.selected("gpu", device: nil) }
+        #expect(throws: BackendOptionError("--device needs --backend opencl")) { try BackendTarget.selected("cpu", device: 0) }
+        #expect(throws: BackendOptionError.self) { try BackendTarget.selected("opencl", device: 99) }
     }
 
     /// Peak 100 GFLOP/s and 10 GB/s put the ridge at 10 FLOPs per byte: below it the roof is

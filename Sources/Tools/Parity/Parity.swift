@@ -24,7 +24,7 @@ struct Parity: ParsableCommand {
     @Option(help: ArgumentHelp("Instead: write the synthetic faces and the train/validation split `facemine train --seed S` uses (for benchmarks/pytorch/train_synthetic.py).", valueName: "file"))
     var exportData: String?
     @Option(help: "Synthetic faces to export.") var count = 6000
-    @Option(help: "Backend: cpu or opencl.") var backend = "cpu"
+    @Option(help: ArgumentHelp("Backend: \(BackendChoice.names).")) var backend = "cpu"
     @Option(help: "CPU threads.") var threads = 2
 
     func run() throws {
@@ -40,7 +40,7 @@ struct Parity: ParsableCommand {
             print("wrote \(exportData): \(faces.count) faces, \(split.train.count) train / \(split.validation.count) validation")
             return
         }
-        guard let choice = BackendChoice(rawValue: self.backend) else { throw ValidationError("unknown backend \(self.backend)") }
+        guard let choice = BackendChoice(rawValue: self.backend) else { throw ValidationError("--backend must be \(BackendChoice.names)") }
         let backend = try choice.makeBackend(threads: threads).backend
         guard let architecture = Architecture(rawValue: model), let resnetStem = ResNetStem(rawValue: stem) else {
             throw ValidationError("unknown model or stem")

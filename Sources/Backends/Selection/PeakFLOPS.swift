@@ -1,6 +1,5 @@
 import CPeak
 import Dispatch
-import FacemineBackends
 import Foundation
 
 /// Peak FP32 rates, worked out from what the hardware says about itself. They are the
