@@ -25,8 +25,8 @@ extension OpenCLBackend {
         if let bias { precondition(bias.shape == [g.outChannels], "conv bias \(bias.shape)") }
         let chunk = chunkSize(g), plane = g.outHeight * g.outWidth
         do {
-            let columns = try scratch(0, bytes: g.gemmK * chunk * plane * 4)
-            let product = try scratch(1, bytes: g.outChannels * chunk * plane * 4)
+            let columns = try scratch(.columns, bytes: g.gemmK * chunk * plane * 4)
+            let product = try scratch(.product, bytes: g.outChannels * chunk * plane * 4)
             for first in stride(from: 0, to: g.batch, by: chunk) {
                 let count = Swift.min(chunk, g.batch - first)
                 launch("im2col", global: g.gemmK * count * plane,
@@ -50,9 +50,9 @@ extension OpenCLBackend {
         if let gradBias { precondition(gradBias.shape == [g.outChannels], "conv gradBias \(gradBias.shape)") }
         let chunk = chunkSize(g), plane = g.outHeight * g.outWidth
         do {
-            let columns = try scratch(0, bytes: g.gemmK * chunk * plane * 4)
-            let gradColumns = try scratch(1, bytes: g.outChannels * chunk * plane * 4)
-            let inputColumns = gradInput == nil ? columns : try scratch(2, bytes: g.gemmK * chunk * plane * 4)
+            let columns = try scratch(.columns, bytes: g.gemmK * chunk * plane * 4)
+            let gradColumns = try scratch(.product, bytes: g.outChannels * chunk * plane * 4)
+            let inputColumns = gradInput == nil ? columns : try scratch(.inputColumns, bytes: g.gemmK * chunk * plane * 4)
             for first in stride(from: 0, to: g.batch, by: chunk) {
                 let count = Swift.min(chunk, g.batch - first)
                 let geometry = geometryArguments(g, first: first, count: count)
@@ -90,7 +90,7 @@ extension OpenCLBackend {
                  c: gradWeight.clBuffer, cOffset: 0)
             return
         }
-        let partial = try scratch(3, bytes: slices * outputs * 4)
+        let partial = try scratch(.partials, bytes: slices * outputs * 4)
         let length = inner / slices, rest = inner - length * slices
         let status = CLBlastSgemmStridedBatched(
             CLBlastLayoutRowMajor, CLBlastTransposeNo, CLBlastTransposeYes, g.outChannels, g.gemmK, length, 1,

@@ -74,7 +74,7 @@ extension OpenCLBackend {
         precondition(result.count == tensors.count, "\(tensors.count) norms into \(result.shape)")
         guard !tensors.isEmpty else { return }
         do {
-            let partials = try scratch(3, bytes: tensors.count * Self.normGroups * 4)
+            let partials = try scratch(.partials, bytes: tensors.count * Self.normGroups * 4)
             for (i, t) in tensors.enumerated() {
                 launch("squared_norm_partial", groups: Self.normGroups,
                        [.tensor(t), .int(t.count), .buffer(partials), .int(i * Self.normGroups)])

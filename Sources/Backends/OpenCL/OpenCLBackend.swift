@@ -17,7 +17,7 @@ public final class OpenCLBackend: Backend {
     private var kernels: [String: cl_kernel] = [:]
     let pool: BufferPool
     /// Scratch buffers of the convolution (column matrices), grown on demand and kept.
-    var workspace: [OpenCLStorage?] = [nil, nil, nil, nil]
+    var workspace: [OpenCLStorage?] = Array(repeating: nil, count: Scratch.allCases.count)
     /// The first failure since the last synchronisation point.
     var pendingError: DeviceError?
     /// Kernels launched so far, and the injected fault (FACEMINE_OPENCL_FAULT) if any.
@@ -204,12 +204,25 @@ public final class OpenCLBackend: Backend {
         record(clEnqueueNDRangeKernel(queue, kernel, 1, nil, &globalSize, &localSize, 0, nil, nil), "running kernel \(name)")
     }
 
-    /// A scratch buffer of at least `bytes` in slot `slot`, grown (never shrunk) on demand.
-    func scratch(_ slot: Int, bytes: Int) throws -> cl_mem {
-        if let s = workspace[slot], s.byteCount >= bytes { return s.buffer }
-        workspace[slot] = nil
+    /// The scratch buffers ops borrow for the length of one call (the queue runs in order, so
+    /// two ops never hold the same slot at once; within one op each slot has one use).
+    enum Scratch: Int, CaseIterable {
+        /// im2col columns of a chunk of images.
+        case columns
+        /// A convolution's GEMM output, or the gradient gathered into columns.
+        case product
+        /// The input gradient's columns, when the forward columns must be kept beside them.
+        case inputColumns
+        /// Per-slice partial sums of a reduction (split weight-gradient GEMMs, squared norms).
+        case partials
+    }
+
+    /// The scratch buffer `slot`, at least `bytes` long, grown (never shrunk) on demand.
+    func scratch(_ slot: Scratch, bytes: Int) throws -> cl_mem {
+        if let s = workspace[slot.rawValue], s.byteCount >= bytes { return s.buffer }
+        workspace[slot.rawValue] = nil
         let made = try pool.take(bytes: bytes)
-        workspace[slot] = made
+        workspace[slot.rawValue] = made
         return made.buffer
     }
 }
