@@ -9,10 +9,10 @@ extension OpenCLBackend {
                                          settings: BatchNormSettings, output: Tensor,
                                          savedMean: Tensor, savedInvStd: Tensor) {
         let (n, c, plane) = checkBatchNorm(x, output: output, perChannel: [gamma, beta, runningMean, runningVariance, savedMean, savedInvStd])
-        launch("bn_statistics", groups: c,
+        launch(Kernel.bnStatistics, groups: c,
                [.tensor(x), .int(n), .int(c), .int(plane), .float(settings.momentum), .float(settings.epsilon),
                 .tensor(runningMean), .tensor(runningVariance), .tensor(savedMean), .tensor(savedInvStd)])
-        launch("bn_apply", global: x.count,
+        launch(Kernel.bnApply, global: x.count,
                [.tensor(x), .tensor(output), .tensor(gamma), .tensor(beta), .tensor(savedMean), .tensor(savedInvStd),
                 .int(c), .int(plane), .int(x.count)])
     }
@@ -21,7 +21,7 @@ extension OpenCLBackend {
                                           runningMean: Tensor, runningVariance: Tensor,
                                           epsilon: Float, output: Tensor) {
         let (_, c, plane) = checkBatchNorm(x, output: output, perChannel: [gamma, beta, runningMean, runningVariance])
-        launch("bn_inference", global: x.count,
+        launch(Kernel.bnInference, global: x.count,
                [.tensor(x), .tensor(output), .tensor(gamma), .tensor(beta), .tensor(runningMean), .tensor(runningVariance),
                 .float(epsilon), .int(c), .int(plane), .int(x.count)])
     }
@@ -31,10 +31,10 @@ extension OpenCLBackend {
                                   gradInput: Tensor, gradGamma: Tensor, gradBeta: Tensor) {
         let (n, c, plane) = checkBatchNorm(input, output: gradOutput, perChannel: [gamma, savedMean, savedInvStd, gradGamma, gradBeta])
         precondition(gradInput.shape == input.shape, "gradInput \(gradInput.shape) for input \(input.shape)")
-        launch("bn_backward_reduce", groups: c,
+        launch(Kernel.bnBackwardReduce, groups: c,
                [.tensor(gradOutput), .tensor(input), .tensor(savedMean), .tensor(savedInvStd),
                 .int(n), .int(c), .int(plane), .tensor(gradGamma), .tensor(gradBeta)])
-        launch("bn_backward_apply", global: input.count,
+        launch(Kernel.bnBackwardApply, global: input.count,
                [.tensor(gradOutput), .tensor(input), .tensor(gamma), .tensor(savedMean), .tensor(savedInvStd),
                 .tensor(gradGamma), .tensor(gradBeta), .tensor(gradInput),
                 .int(c), .int(plane), .float(Float(n * plane)), .int(input.count)])

@@ -29,11 +29,11 @@ extension OpenCLBackend {
             let product = try scratch(.product, bytes: g.outChannels * chunk * plane * 4)
             for first in stride(from: 0, to: g.batch, by: chunk) {
                 let count = Swift.min(chunk, g.batch - first)
-                launch("im2col", global: g.gemmK * count * plane,
+                launch(Kernel.im2col, global: g.gemmK * count * plane,
                        [.tensor(input), .buffer(columns)] + geometryArguments(g, first: first, count: count))
                 gemm(transposeA: false, transposeB: false, m: g.outChannels, n: count * plane, k: g.gemmK, alpha: 1,
                      a: weight.clBuffer, aOffset: 0, b: columns, bOffset: 0, beta: 0, c: product, cOffset: 0)
-                launch("columns_to_images", global: count * g.outChannels * plane,
+                launch(Kernel.columnsToImages, global: count * g.outChannels * plane,
                        [.buffer(product), .tensor(output), .buffer(bias?.clBuffer ?? product), .int(bias == nil ? 0 : 1),
                         .int(g.outChannels), .int(plane), .int(first), .int(count)])
             }
@@ -56,8 +56,8 @@ extension OpenCLBackend {
             for first in stride(from: 0, to: g.batch, by: chunk) {
                 let count = Swift.min(chunk, g.batch - first)
                 let geometry = geometryArguments(g, first: first, count: count)
-                launch("im2col", global: g.gemmK * count * plane, [.tensor(input), .buffer(columns)] + geometry)
-                launch("images_to_columns", global: g.outChannels * count * plane,
+                launch(Kernel.im2col, global: g.gemmK * count * plane, [.tensor(input), .buffer(columns)] + geometry)
+                launch(Kernel.imagesToColumns, global: g.outChannels * count * plane,
                        [.tensor(gradOutput), .buffer(gradColumns), .int(g.outChannels), .int(plane), .int(first), .int(count)])
                 try weightGradient(g, gradColumns: gradColumns, columns: columns, inner: count * plane,
                                    into: gradWeight, accumulate: first > 0)
@@ -65,7 +65,7 @@ extension OpenCLBackend {
                     // dColumns[K, cn*P] = W[O, K]^T * dY, then scattered back (gathered) into the images.
                     gemm(transposeA: true, transposeB: false, m: g.gemmK, n: count * plane, k: g.outChannels, alpha: 1,
                          a: weight.clBuffer, aOffset: 0, b: gradColumns, bOffset: 0, beta: 0, c: inputColumns, cOffset: 0)
-                    launch("col2im", global: count * g.inChannels * g.height * g.width,
+                    launch(Kernel.col2im, global: count * g.inChannels * g.height * g.width,
                            [.buffer(inputColumns), .tensor(gradInput)] + geometry)
                 }
             }
@@ -102,7 +102,7 @@ extension OpenCLBackend {
                 gradColumns, length * slices, inner, columns, length * slices, inner, 1, partial, 0, g.gemmK, &queue, nil)
             recordCLBlast(tail, "weight-gradient SGEMM tail \(g.outChannels)x\(g.gemmK)x\(rest)")
         }
-        launch("sum_slices", global: outputs,
+        launch(Kernel.sumSlices, global: outputs,
                [.buffer(partial), .tensor(gradWeight), .int(outputs), .int(slices), .float(accumulate ? 1 : 0)])
     }
 

@@ -12,7 +12,7 @@ extension OpenCLBackend {
         precondition(labelSmoothing >= 0 && labelSmoothing <= 1, "label smoothing must be in [0, 1]")
         if let classWeights { precondition(classWeights.shape == [classes], "class weights \(classWeights.shape) for \(classes) classes") }
         if let gradLogits { precondition(gradLogits.shape == logits.shape, "gradLogits \(gradLogits.shape)") }
-        launch("softmax_cross_entropy", groups: 1,
+        launch(Kernel.softmaxCrossEntropy, groups: 1,
                [.tensor(logits), .tensor(labels), .tensor(classWeights ?? logits), .int(classWeights == nil ? 0 : 1),
                 .int(n), .int(classes), .float(labelSmoothing), .tensor(loss), .tensor(gradLogits ?? loss),
                 .int(gradLogits == nil ? 0 : 1)])
@@ -25,7 +25,7 @@ extension OpenCLBackend {
         precondition(labels.shape == [n] && labels.dtype == .int32 && loss.count == 1 && gamma >= 0, "focal loss arguments")
         if let classWeights { precondition(classWeights.shape == [classes], "class weights \(classWeights.shape) for \(classes) classes") }
         if let gradLogits { precondition(gradLogits.shape == logits.shape, "gradLogits \(gradLogits.shape)") }
-        launch("softmax_focal_loss", groups: 1,
+        launch(Kernel.softmaxFocalLoss, groups: 1,
                [.tensor(logits), .tensor(labels), .tensor(classWeights ?? logits), .int(classWeights == nil ? 0 : 1),
                 .int(n), .int(classes), .float(gamma), .tensor(loss), .tensor(gradLogits ?? loss), .int(gradLogits == nil ? 0 : 1)])
     }
@@ -35,13 +35,13 @@ extension OpenCLBackend {
         precondition(step >= 1, "optimizer steps count from 1")
         let n = parameter.count
         guard s.momentum != 0 else {
-            launch("sgd_step", global: n, [.tensor(parameter), .tensor(gradient), .int(n),
+            launch(Kernel.sgdStep, global: n, [.tensor(parameter), .tensor(gradient), .int(n),
                                            .float(s.learningRate), .float(s.weightDecay), .float(s.gradientScale)])
             return
         }
         guard let momentumBuffer else { preconditionFailure("SGD with momentum needs a momentum buffer") }
         precondition(momentumBuffer.count == n, "momentum buffer \(momentumBuffer.shape)")
-        launch("sgd_momentum_step", global: n,
+        launch(Kernel.sgdMomentumStep, global: n,
                [.tensor(parameter), .tensor(gradient), .tensor(momentumBuffer), .int(n),
                 .float(s.learningRate), .float(s.weightDecay), .float(s.gradientScale),
                 .float(s.momentum), .float(1 - s.dampening), .int(step == 1 ? 1 : 0), .int(s.nesterov ? 1 : 0)])
@@ -55,7 +55,7 @@ extension OpenCLBackend {
         let correction1 = 1 - Float(pow(Double(s.beta1), Double(step)))
         let correction2Root = Float((1 - pow(Double(s.beta2), Double(step))).squareRoot())
         let n = parameter.count
-        launch("adam_step", global: n,
+        launch(Kernel.adamStep, global: n,
                [.tensor(parameter), .tensor(gradient), .tensor(firstMoment), .tensor(secondMoment), .int(n),
                 .float(s.beta1), .float(s.beta2), .float(s.epsilon), .float(s.gradientScale),
                 .float(s.decoupledWeightDecay ? 0 : s.weightDecay),
@@ -65,7 +65,7 @@ extension OpenCLBackend {
 
     public func argmaxRows(_ x: Tensor, into indices: Tensor) {
         precondition(x.shape.count == 2 && indices.shape == [x.shape[0]], "argmax of \(x.shape) into \(indices.shape)")
-        launch("argmax_rows", global: x.shape[0], [.tensor(x), .tensor(indices), .int(x.shape[0]), .int(x.shape[1])])
+        launch(Kernel.argmaxRows, global: x.shape[0], [.tensor(x), .tensor(indices), .int(x.shape[0]), .int(x.shape[1])])
     }
 
     /// Two passes: `normGroups` work-groups per tensor write partial sums, then one work-item
@@ -76,10 +76,10 @@ extension OpenCLBackend {
         do {
             let partials = try scratch(.partials, bytes: tensors.count * Self.normGroups * 4)
             for (i, t) in tensors.enumerated() {
-                launch("squared_norm_partial", groups: Self.normGroups,
+                launch(Kernel.squaredNormPartial, groups: Self.normGroups,
                        [.tensor(t), .int(t.count), .buffer(partials), .int(i * Self.normGroups)])
             }
-            launch("sum_rows", global: tensors.count, [.buffer(partials), .tensor(result), .int(tensors.count), .int(Self.normGroups)])
+            launch(Kernel.sumRows, global: tensors.count, [.buffer(partials), .tensor(result), .int(tensors.count), .int(Self.normGroups)])
         } catch {
             if pendingError == nil { pendingError = error as? DeviceError }
         }
@@ -89,6 +89,6 @@ extension OpenCLBackend {
 
     public func sum(_ x: Tensor, into result: Tensor) {
         precondition(result.count == 1, "sum writes one value")
-        launch("sum_all", groups: 1, [.tensor(x), .tensor(result), .int(x.count)])
+        launch(Kernel.sumAll, groups: 1, [.tensor(x), .tensor(result), .int(x.count)])
     }
 }

@@ -158,11 +158,16 @@ public final class OpenCLBackend: Backend {
         case uint(UInt32)
     }
 
-    /// Enqueues kernel `name` over `global` work-items in groups of `KernelProgram.groupSize`
+    /// Enqueues the kernel over `global` work-items in groups of `KernelProgram.groupSize`
     /// (the global size rounded up; every kernel checks its bound). `groups` launches that many
-    /// whole work-groups instead (the reduction kernels).
-    func launch(_ name: String, global: Int? = nil, groups: Int? = nil, _ arguments: [Argument]) {
+    /// whole work-groups instead (the reduction kernels). Arguments that do not fit the kernel's
+    /// signature stop the program here, naming the kernel, rather than on the device.
+    func launch(_ signature: KernelSignature, global: Int? = nil, groups: Int? = nil, _ arguments: [Argument]) {
+        let name = signature.name
         guard let kernel = kernels[name] else { preconditionFailure("no OpenCL kernel named \(name)") }
+        precondition(arguments.count == signature.parameters.count
+                     && zip(arguments, signature.parameters).allSatisfy { $0.fits($1) },
+                     "\(name) takes \(signature.parameters), got \(arguments)")
         launches += 1
         if let fault, launches >= fault.afterLaunches {
             record(fault.status, "running kernel \(name) (fault injected by FACEMINE_OPENCL_FAULT)")

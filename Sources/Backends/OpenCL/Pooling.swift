@@ -6,7 +6,7 @@ extension OpenCLBackend {
         precondition(input.shape == g.inputShape, "max-pool input \(input.shape) for \(g)")
         precondition(output.shape == g.outputShape && indices.shape == g.outputShape,
                      "max-pool output \(output.shape) / indices \(indices.shape) for \(g)")
-        launch("maxpool_forward", global: output.count,
+        launch(Kernel.maxpoolForward, global: output.count,
                [.tensor(input), .tensor(output), .tensor(indices)] + poolArguments(g) + [.int(output.count)])
     }
 
@@ -14,7 +14,7 @@ extension OpenCLBackend {
         precondition(gradInput.shape == g.inputShape, "max-pool gradInput \(gradInput.shape) for \(g)")
         precondition(gradOutput.shape == g.outputShape && indices.shape == g.outputShape,
                      "max-pool gradOutput \(gradOutput.shape) / indices \(indices.shape) for \(g)")
-        launch("maxpool_backward", global: gradInput.count,
+        launch(Kernel.maxpoolBackward, global: gradInput.count,
                [.tensor(gradOutput), .tensor(indices), .tensor(gradInput)] + poolArguments(g) + [.int(gradInput.count)])
     }
 
@@ -25,14 +25,14 @@ extension OpenCLBackend {
     public func globalAvgPoolForward(_ input: Tensor, output: Tensor) {
         precondition(input.shape.count == 4 && output.shape == [input.shape[0], input.shape[1]],
                      "global average pool maps [N, C, H, W] to [N, C]; got \(input.shape) -> \(output.shape)")
-        launch("global_avg_pool_forward", global: output.count,
+        launch(Kernel.globalAvgPoolForward, global: output.count,
                [.tensor(input), .tensor(output), .int(input.shape[2] * input.shape[3]), .int(output.count)])
     }
 
     public func globalAvgPoolBackward(_ gradOutput: Tensor, gradInput: Tensor) {
         precondition(gradInput.shape.count == 4 && gradOutput.shape == [gradInput.shape[0], gradInput.shape[1]],
                      "global average pool backward: \(gradOutput.shape) -> \(gradInput.shape)")
-        launch("global_avg_pool_backward", global: gradInput.count,
+        launch(Kernel.globalAvgPoolBackward, global: gradInput.count,
                [.tensor(gradOutput), .tensor(gradInput), .int(gradInput.shape[2] * gradInput.shape[3]), .int(gradInput.count)])
     }
 }
