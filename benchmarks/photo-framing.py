@@ -8,8 +8,10 @@ Each sampled face is enlarged 4x (bilinear) onto a canvas twice its size (edges 
 that `facemine predict --detect always` must find it as it would in a photo. Prints, per
 dataset: how often one face is found, the found box's side over the face crop's side and its
 centre's offset (medians; a ratio of 1 means training faces are framed as the detector frames
-a face, so the crop needs no margin), and for FER-2013 the accuracy of the photo path (detect,
-level the eyes, crop) against the crop itself with CHECKPOINT. Needs numpy and scikit-image.
+a face, so the crop needs no margin), and the accuracy of the photo path (detect, level the
+eyes, crop) against the crop itself with CHECKPOINT: fair only on faces CHECKPOINT never trained
+on (a model memorises its training crops, and the photo path's few pixels of jitter undo that).
+Needs numpy and scikit-image.
 Nothing in CI runs it: the faces are not part of the project.
 """
 import argparse
@@ -23,8 +25,9 @@ import numpy as np
 import skimage.io
 from skimage.transform import resize
 
-FER_NAMES = {"angry": "anger", "disgust": "disgust", "fear": "fear", "happy": "happiness",
-             "neutral": "neutral", "sad": "sadness", "surprise": "surprise"}
+# Folder names of both layouts -> facemine's class names.
+CLASS_NAMES = {"angry": "anger", "anger": "anger", "disgust": "disgust", "fear": "fear", "happy": "happiness",
+               "neutral": "neutral", "sad": "sadness", "sadness": "sadness", "surprise": "surprise", "contempt": "contempt"}
 
 
 def sample(root, per_class, rng):
@@ -68,9 +71,9 @@ def main():
         print(f"{name}: {len(files)} faces, one face found in {len(one)}; box side / crop side median {np.median(ratio):.3f} "
               f"(quartiles {np.percentile(ratio, 25):.3f}-{np.percentile(ratio, 75):.3f}); centre offset median "
               f"x {np.median(dx):+.3f}, y {np.median(dy):+.3f} of the crop; eyes found in {sum(1 for f, _ in one if f['box'].get('eyes'))}")
-        if name == "FER-2013":
+        if one:
             crops = predict(args.facemine, args.checkpoint, [f for _, f in one], [])
-            truth = [FER_NAMES[f.split(os.sep)[-2]] for _, f in one]
+            truth = [CLASS_NAMES[f.split(os.sep)[-2]] for _, f in one]
             whole = np.mean([c["classes"][0] == t for c, t in zip(crops, truth)])
             photo = np.mean([face["classes"][0] == t for (face, _), t in zip(one, truth)])
             agree = np.mean([face["classes"][0] == c["classes"][0] for (face, _), c in zip(one, crops)])
