@@ -1,4 +1,3 @@
-import CImageCodecs
 import Foundation
 
 /// An 8-bit RGB image (interleaved), for pictures people look at: a photo with boxes drawn on it.
@@ -18,15 +17,8 @@ public struct ColourImage: Sendable, Equatable {
 
     /// Decodes PNG or JPEG bytes; gray images become three equal channels.
     public init(decoding bytes: [UInt8]) throws {
-        var out: UnsafeMutablePointer<UInt8>?
-        var w: Int32 = 0, h: Int32 = 0
-        var message = [CChar](repeating: 0, count: 256)
-        let status = bytes.withUnsafeBufferPointer { data in
-            fm_decode_rgb(data.baseAddress, data.count, &out, &w, &h, &message, message.count)
-        }
-        guard status == 0, let out else { throw CodecError(message: String(cString: message)) }
-        defer { fm_free(out) }
-        self.init(width: Int(w), height: Int(h), pixels: Array(UnsafeBufferPointer(start: out, count: Int(w) * Int(h) * 3)))
+        let (width, height, pixels) = try GrayImage.decode(bytes, channels: 3)
+        self.init(width: width, height: height, pixels: pixels)
     }
 
     /// PNG or JPEG bytes, chosen by the file name's extension (.png, .jpg, .jpeg).

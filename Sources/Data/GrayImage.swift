@@ -17,17 +17,23 @@ public struct GrayImage: Sendable, Equatable {
     /// Decodes PNG or JPEG bytes; colour images become gray. Throws the codec's message for
     /// anything else (truncated, corrupt, not an image).
     public init(decoding bytes: [UInt8]) throws {
+        let (width, height, pixels) = try Self.decode(bytes, channels: 1)
+        self.init(width: width, height: height, pixels: pixels)
+    }
+
+    /// PNG or JPEG bytes to 8-bit pixels with 1 (gray) or 3 (RGB) channels, or the codec's message.
+    static func decode(_ bytes: [UInt8], channels: Int) throws -> (width: Int, height: Int, pixels: [UInt8]) {
+        precondition(channels == 1 || channels == 3)
         var out: UnsafeMutablePointer<UInt8>?
         var w: Int32 = 0, h: Int32 = 0
         var message = [CChar](repeating: 0, count: 256)
         let status = bytes.withUnsafeBufferPointer { data in
-            fm_decode_gray(data.baseAddress, data.count, &out, &w, &h, &message, message.count)
+            channels == 1 ? fm_decode_gray(data.baseAddress, data.count, &out, &w, &h, &message, message.count)
+                : fm_decode_rgb(data.baseAddress, data.count, &out, &w, &h, &message, message.count)
         }
-        guard status == 0, let out else {
-            throw CodecError(message: String(cString: message))
-        }
+        guard status == 0, let out else { throw CodecError(message: String(cString: message)) }
         defer { fm_free(out) }
-        self.init(width: Int(w), height: Int(h), pixels: Array(UnsafeBufferPointer(start: out, count: Int(w) * Int(h))))
+        return (Int(w), Int(h), Array(UnsafeBufferPointer(start: out, count: Int(w) * Int(h) * channels)))
     }
 
     /// This image as a 48x48 face: unchanged if it already is one, else resampled.
