@@ -98,13 +98,7 @@ struct PredictCommand: ParsableCommand {
         // Faces waiting for a forward pass: (image, face within it or nil for a crop, pixels).
         var pending: [(image: Int, face: Int?, pixels: [UInt8])] = []
         func classifyPending() throws {
-            guard !pending.isEmpty else { return }
-            let input = pending.flatMap { $0.pixels.map { (Float($0) / 255 - PrefetchingBatcher.mean) / PrefetchingBatcher.std } }
-            let p = try predictor.probabilities(input, count: pending.count)
-            for (k, item) in pending.enumerated() {
-                let row = Array(p[(k * Emotion.count)..<((k + 1) * Emotion.count)])
-                let ranked = (0..<Emotion.count).sorted { row[$0] > row[$1] }.prefix(top)
-                let classes = ranked.map { Emotion(rawValue: $0)!.name }, probabilities = ranked.map { row[$0] }
+            for (item, (classes, probabilities)) in zip(pending, try classify(pending.map(\.pixels), predictor)) {
                 if let face = item.face {
                     predictions[item.image].faces![face].classes = classes
                     predictions[item.image].faces![face].probabilities = probabilities
@@ -151,9 +145,7 @@ struct PredictCommand: ParsableCommand {
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
             print(String(decoding: try encoder.encode(predictions), as: UTF8.self))
         } else {
-            func ranked(_ classes: [String], _ probabilities: [Double]) -> String {
-                zip(classes, probabilities).map { "\($0) " + String(format: "%.3f", $1) }.joined(separator: ", ")
-            }
+            let ranked = Self.rankedText
             for p in predictions {
                 if let classes = p.classes, let probabilities = p.probabilities { print("\(p.image): " + ranked(classes, probabilities)) }
                 guard let faces = p.faces else { continue }

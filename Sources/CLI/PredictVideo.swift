@@ -70,7 +70,12 @@ extension PredictCommand {
              + (writer.map { "; annotated copy \($0.path)" } ?? ""))
     }
 
-    /// The top classes of each 48x48 face, best first.
+    /// "happiness 0.912, surprise 0.050, ...": a face's top classes for the terminal.
+    static func rankedText(_ classes: [String], _ probabilities: [Double]) -> String {
+        zip(classes, probabilities).map { "\($0) " + String(format: "%.3f", $1) }.joined(separator: ", ")
+    }
+
+    /// The top classes of each 48x48 face, best first (images and video frames alike).
     func classify(_ faces: [[UInt8]], _ predictor: Predictor) throws -> [(classes: [String], probabilities: [Double])] {
         guard !faces.isEmpty else { return [] }
         let input = faces.flatMap { $0.map { (Float($0) / 255 - PrefetchingBatcher.mean) / PrefetchingBatcher.std } }
@@ -92,9 +97,7 @@ extension PredictCommand {
         }
         guard let frame = r.frame else { return }
         let at = "\(r.video) frame \(frame)" + (r.seconds.map { String(format: " (%.2f s)", $0) } ?? "")
-        func ranked(_ classes: [String], _ probabilities: [Double]) -> String {
-            zip(classes, probabilities).map { "\($0) " + String(format: "%.3f", $1) }.joined(separator: ", ")
-        }
+        let ranked = Self.rankedText
         if let classes = r.classes, let probabilities = r.probabilities { print("\(at): " + ranked(classes, probabilities)) }
         guard let faces = r.faces else { return }
         if faces.isEmpty { print("\(at): no face found") }
