@@ -14,6 +14,7 @@ struct ModelTimings {
     static let models: [(name: String, architecture: Architecture, stem: ResNetStem)] = [
         ("MyCNN", .mycnn, .small),
         ("ResNet-18 (small stem)", .resnet18, .small),
+        ("ResNet-18 (medium stem)", .resnet18, .medium),
         ("ResNet-18 (imagenet stem)", .resnet18, .imagenet),
     ]
 

@@ -119,7 +119,9 @@ struct TrainCommand: ParsableCommand {
             print(String(decoding: try encoder.encode(summary), as: UTF8.self))
         } else if let best = summary.best {
             let report = best.validation
-            print("best epoch \(best.epoch) of \(history.count) (best.safetensors; facemine evaluate scores it):")
+            let tau = history.first { $0.epoch == best.epoch }?.posthocAdjustment
+            print("best epoch \(best.epoch) of \(history.count) (best.safetensors; facemine evaluate scores it"
+                  + (tau.map { ", with the post-hoc adjustment tau \($0) chosen on the validation faces" } ?? "") + "):")
             print(ReportTables.scores(report))
             if let last = summary.last, last.epoch != best.epoch {
                 print("last epoch \(last.epoch) (last.safetensors):")

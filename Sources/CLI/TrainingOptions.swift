@@ -13,7 +13,7 @@ struct TrainingOptions: ParsableArguments {
     var config: String?
     @Option(help: "mycnn or resnet18 (default mycnn); `cv` takes a comma-separated list to compare, e.g. mycnn,resnet18.")
     var model: String?
-    @Option(help: "ResNet-18 stem: small (3x3, keeps 48x48; default) or imagenet (7x7 stride 2 + max pool).") var stem: ResNetStem?
+    @Option(help: "ResNet-18 stem: small (3x3, keeps 48x48; default), medium (3x3 + max pool, 24x24) or imagenet (7x7 stride 2 + max pool, 12x12).") var stem: ResNetStem?
     @Option(name: [.customLong("batch-size"), .customLong("batch_size")], parsing: .unconditional, help: "Faces per step (default 64).") var batchSize: Int?
     @Option(parsing: .unconditional, help: "Passes over the training faces (default 15; with --resume, the total to reach).") var epochs: Int?
     @Option(parsing: .unconditional, help: "Peak learning rate after warm-up (default 1e-3).") var lr: Float?
@@ -39,7 +39,7 @@ struct TrainingOptions: ParsableArguments {
     @Option(parsing: .unconditional, help: "Focal loss with this gamma instead of cross-entropy (default 0: off; 2 is usual).") var focalGamma: Float?
     @Flag(help: "Make lab-source faces (CK+) look in-the-wild in training: lower contrast, blur, noise.") var sourceAugmentation = false
     @Option(help: ArgumentHelp("Recipe: auto (the default: plain, since no imbalance recipe has beaten plain training on real "
-                               + "FER-2013 + CK+ yet; docs/RESULTS.md), fer2013 (a whole FER-2013 recipe: model, schedule, augmentation, TTA), "
+                               + "FER-2013 + CK+ yet; docs/RESULTS.md), fer2013 (a whole FER-2013 recipe: model, schedule, augmentation, TTA), calibrated (plain training, post-hoc adjustment tuned on the validation faces), "
                                + Recipe.allCases.map(\.rawValue).joined(separator: ", ") + ". Options given here add to it.",
                                valueName: "name"))
     var recipe: String?

@@ -61,7 +61,11 @@ public struct StudyRunner {
         let history = try trainer.run(checkpoints: scratch, observe)
         let bestFile = scratch.appendingPathComponent("best.safetensors")
         if FileManager.default.fileExists(atPath: bestFile.path) {
-            try Checkpoint.loadWeights(try SafeTensors(contentsOf: bestFile), into: trainer.model, backend: backend, location: bestFile.path)
+            let file = try SafeTensors(contentsOf: bestFile)
+            try Checkpoint.loadWeights(file, into: trainer.model, backend: backend, location: bestFile.path)
+            // The tau calibrated with those weights, not the last epoch's.
+            let (_, best) = try Checkpoint.describe(file, location: bestFile.path)
+            trainer.predictor.posthocAdjustment = best.posthocAdjustment ?? configuration.posthocAdjustment
         }
         let (report, _) = try trainer.evaluate(test)
         if FileManager.default.fileExists(atPath: bestFile.path) {

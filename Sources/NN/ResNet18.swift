@@ -6,6 +6,10 @@ public enum ResNetStem: String, CaseIterable, Codable, Sendable {
     case imagenet
     /// 3x3 stride-1 conv, no pool: keeps 48x48 resolution, the usual choice for small images.
     case small
+    /// 3x3 stride-1 conv and a 3x3 stride-2 max pool (48x48 -> 24x24): the residual blocks see
+    /// four times the imagenet stem's positions for about a quarter of the small stem's cost,
+    /// the resolution a two-core hour on FER-2013 can afford (docs/RESULTS.md).
+    case medium
 }
 
 /// torchvision's BasicBlock: two 3x3 conv-BN stages, a 1x1 stride-s projection shortcut when the
@@ -103,6 +107,13 @@ public final class ResNet18: Classifier {
                 try Conv2d(backend, name: "conv1", inChannels: 1, outChannels: 64, kernel: 3, stride: 1, padding: 1, bias: false,
                            initialization: .kaimingNormalFanOut, seed: seed, computesInputGradient: false),
                 try BatchNorm2d(backend, name: "bn1", channels: 64), ReLU(backend),
+            ]
+        case .medium:
+            layers += [
+                try Conv2d(backend, name: "conv1", inChannels: 1, outChannels: 64, kernel: 3, stride: 1, padding: 1, bias: false,
+                           initialization: .kaimingNormalFanOut, seed: seed, computesInputGradient: false),
+                try BatchNorm2d(backend, name: "bn1", channels: 64), ReLU(backend),
+                MaxPool2d(backend, kernel: 3, stride: 2, padding: 1),
             ]
         }
         var channels = 64

@@ -25,7 +25,8 @@ public enum ConfigurationKeys {
     static let fields = ["model", "stem", "batchSize", "epochs", "learningRate", "weightDecay", "dropout", "optimizer", "momentum",
                          "nesterov", "schedule", "warmupEpochs", "seed", "weightedSampler", "samplerAlpha", "cellBalancedSampler",
                          "cellFloor", "cellCap", "classWeightedLoss", "effectiveNumberLoss", "logitAdjustment", "posthocAdjustment",
-                         "focalGamma", "labelSmoothing", "augmentation", "mixupAlpha", "cutmixAlpha", "emaDecay", "tta", "ttaShift",
+                         "calibratePosthoc", "focalGamma", "labelSmoothing", "augmentation", "mixupAlpha", "cutmixAlpha", "emaDecay",
+                         "tta", "ttaShift",
                          "initWeights", "validationFraction", "officialSplit", "onNonFinite", "clipGradientNorm",
                          "earlyStoppingPatience"]
     static let augmentationFields = ["flip", "cropPadding", "rotationDegrees", "scale", "aspect", "shift", "brightness",

@@ -12,9 +12,10 @@ public final class Predictor {
     let backend: any Backend
     public let tta: TestTimeAugmentation
     let shift: Int
-    /// exp(-tau x log prior) per class, or nil: post-hoc adjustment as a reweighting of the
-    /// probabilities, which is softmax(logits - tau x log prior) for a single view.
-    let classFactors: [Double]?
+    /// The post-hoc adjustment's tau (0: off).
+    public var posthocAdjustment: Float
+    /// log of each class's share of the training faces.
+    let logPriors: [Float]
     private var inputs: [Int: Tensor] = [:]
 
     public init(model: any Classifier, backend: any Backend, tta: TestTimeAugmentation, shift: Int,
@@ -24,19 +25,47 @@ public final class Predictor {
         self.tta = tta
         self.shift = shift
         precondition(posthocAdjustment == 0 || logPriors.count == Emotion.count, "post-hoc adjustment needs the class priors")
-        classFactors = posthocAdjustment > 0 ? logPriors.map { exp(-Double(posthocAdjustment) * Double($0)) } : nil
+        self.posthocAdjustment = posthocAdjustment
+        self.logPriors = logPriors
     }
 
     /// The predictor a checkpoint's configuration and state describe; `tta` overrides the
-    /// configuration's. Post-hoc adjustment uses the class priors of the run's training faces.
+    /// configuration's. Post-hoc adjustment uses the class priors of the run's training faces,
+    /// and the tau calibrated for these weights when the run chose one.
     public convenience init(model: any Classifier, backend: any Backend, configuration c: TrainingConfiguration,
                             state: TrainingState, tta: TestTimeAugmentation? = nil) {
         self.init(model: model, backend: backend, tta: tta ?? c.tta, shift: c.ttaShift,
-                  posthocAdjustment: c.posthocAdjustment, logPriors: state.classLogPriors ?? [])
+                  posthocAdjustment: state.posthocAdjustment ?? c.posthocAdjustment, logPriors: state.classLogPriors ?? [])
     }
 
     /// Class probabilities [count x 8] of `count` normalised faces (NCHW 48x48), row by row.
     public func probabilities(_ images: [Float], count: Int) throws -> [Double] {
+        adjusted(try viewAveraged(images, count: count), tau: posthocAdjustment)
+    }
+
+    /// Post-hoc adjustment with this predictor's class priors.
+    public func adjusted(_ probabilities: [Double], tau: Float) -> [Double] {
+        Predictor.adjusted(probabilities, tau: tau, logPriors: logPriors)
+    }
+
+    /// Post-hoc adjustment as a reweighting of probabilities [rows x 8] by exp(-tau x log prior),
+    /// renormalised: softmax(logits - tau x log prior) for a single view.
+    public static func adjusted(_ probabilities: [Double], tau: Float, logPriors: [Float]) -> [Double] {
+        guard tau > 0 else { return probabilities }
+        precondition(logPriors.count == Emotion.count, "post-hoc adjustment needs the class priors")
+        let classes = Emotion.count
+        let factors = logPriors.map { exp(-Double(tau) * Double($0)) }
+        var out = probabilities
+        for row in 0..<(out.count / classes) {
+            var total = 0.0
+            for c in 0..<classes { out[row * classes + c] *= factors[c]; total += out[row * classes + c] }
+            for c in 0..<classes { out[row * classes + c] /= total }
+        }
+        return out
+    }
+
+    /// The softmax averaged over the test-time views, before any adjustment.
+    public func viewAveraged(_ images: [Float], count: Int) throws -> [Double] {
         let classes = Emotion.count
         let black = (0 - PrefetchingBatcher.mean) / PrefetchingBatcher.std
         var sums = [Double](repeating: 0, count: count * classes)
@@ -52,13 +81,7 @@ public final class Predictor {
                 for c in 0..<classes { sums[row * classes + c] += e[c] / total }
             }
         }
-        for row in 0..<count {
-            var p = (0..<classes).map { sums[row * classes + $0] / Double(views.count) }
-            if let classFactors { p = zip(p, classFactors).map { $0 * $1 } }
-            let total = p.reduce(0, +)
-            for c in 0..<classes { sums[row * classes + c] = p[c] / total }
-        }
-        return sums
+        return sums.map { $0 / Double(views.count) }
     }
 
     private func tensor(_ count: Int) throws -> Tensor {

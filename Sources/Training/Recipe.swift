@@ -19,6 +19,9 @@ public enum Recipe: String, CaseIterable, Sendable {
     case logitAdjust = "logit-adjust"
     /// Post-hoc logit adjustment, tau = 1.
     case posthoc
+    /// Post-hoc logit adjustment with the tau chosen on the validation faces
+    /// (`PosthocCalibration`): training is plain, only the decision moves.
+    case calibrated
     /// Focal loss, gamma = 2.
     case focal
     /// Lab faces made to look like in-the-wild ones.
@@ -55,6 +58,7 @@ public enum Recipe: String, CaseIterable, Sendable {
         if parts.contains("cb-loss") { c.effectiveNumberLoss = true }
         if parts.contains("logit-adjust") { c.logitAdjustment = 1 }
         if parts.contains("posthoc") { c.posthocAdjustment = 1 }
+        if parts.contains("calibrated") { c.calibratePosthoc = true }
         if parts.contains("focal") { c.focalGamma = 2 }
         if parts.contains("source-aug") { c.augmentation.labToWild = true }
     }

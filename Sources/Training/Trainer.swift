@@ -17,6 +17,8 @@ public struct EpochRecord: Codable, Equatable, Sendable {
     /// True when this epoch's validation macro-F1 was the best so far, so its weights went to
     /// `best.safetensors`.
     public var newBest: Bool?
+    /// The post-hoc adjustment's tau chosen on this epoch's validation faces (`calibratePosthoc`).
+    public var posthocAdjustment: Float?
 }
 
 /// What the trainer reports while it runs.
@@ -208,8 +210,9 @@ public final class Trainer {
             // With --ema, the averaged weights are what is validated and kept as the best.
             try withValidatedWeights {
                 if !validationIndices.isEmpty {
-                    let (report, live) = try evaluate(validationIndices)
+                    let (report, live) = try evaluate(validationIndices, calibrating: c.calibratePosthoc)
                     record.validation = report
+                    record.posthocAdjustment = state.posthocAdjustment
                     record.liveHiddenUnits = live
                     schedule.observe(validationScore: Float(report.macroF1))
                 }
@@ -325,28 +328,40 @@ public final class Trainer {
 
     /// Scores the model in evaluation mode on `indices` as `predictor` predicts (test-time
     /// augmentation, post-hoc adjustment); the loss is the mean -log of the true class's
-    /// predicted probability. For MyCNN also the share of fc1 units that fire.
-    public func evaluate(_ indices: [Int]) throws -> (EvaluationReport, Double?) {
-        var confusion = ConfusionMatrix()
-        var bySource: [DataSource: ConfusionMatrix] = [:]
-        var lossSum = 0.0
+    /// predicted probability. For MyCNN also the share of fc1 units that fire. `calibrating`
+    /// first chooses the post-hoc adjustment's tau on these faces (`PosthocCalibration`) and
+    /// keeps it in the predictor and the training state.
+    public func evaluate(_ indices: [Int], calibrating: Bool = false) throws -> (EvaluationReport, Double?) {
         var fired: [Bool]? = (model as? MyCNN).map { _ in [Bool](repeating: false, count: 128) }
         let batcher = PrefetchingBatcher(dataset: dataset, order: indices, batchSize: configuration.batchSize,
                                          seed: configuration.seed, epoch: 0)
         let classes = Emotion.count
+        var raw: [Double] = [], labels: [Int] = [], sources: [DataSource] = []
+        raw.reserveCapacity(indices.count * classes)
         for batch in batcher {
-            let p = try predictor.probabilities(batch.images, count: batch.count)
-            for (k, truth) in batch.labels.enumerated() {
-                let row = p[(k * classes)..<((k + 1) * classes)]
-                let prediction = row.indices.max { row[$0] < row[$1] }! - k * classes
-                lossSum -= log(max(row[row.startIndex + Int(truth)], 1e-12))
-                confusion.add(truth: Int(truth), prediction: prediction)
-                bySource[dataset.records[batch.indices[k]].source, default: ConfusionMatrix()].add(truth: Int(truth), prediction: prediction)
-            }
+            raw += try predictor.viewAveraged(batch.images, count: batch.count)
+            labels += batch.labels.map { Int($0) }
+            sources += batch.indices.map { dataset.records[$0].source }
             if let hidden = (model as? MyCNN)?.hiddenActivations, fired != nil {
                 let values = try backend.floats(hidden)
                 for (i, v) in values.enumerated() where v > 0 { fired![i % 128] = true }
             }
+        }
+        if calibrating {
+            let tau = PosthocCalibration.choose(probabilities: raw, labels: labels, logPriors: predictor.logPriors)
+            predictor.posthocAdjustment = tau
+            state.posthocAdjustment = tau
+        }
+        let p = predictor.adjusted(raw, tau: predictor.posthocAdjustment)
+        var confusion = ConfusionMatrix()
+        var bySource: [DataSource: ConfusionMatrix] = [:]
+        var lossSum = 0.0
+        for (k, truth) in labels.enumerated() {
+            let row = p[(k * classes)..<((k + 1) * classes)]
+            let prediction = row.indices.max { row[$0] < row[$1] }! - k * classes
+            lossSum -= log(max(row[row.startIndex + truth], 1e-12))
+            confusion.add(truth: truth, prediction: prediction)
+            bySource[sources[k], default: ConfusionMatrix()].add(truth: truth, prediction: prediction)
         }
         let live = fired.map { Double($0.filter { $0 }.count) / 128 }
         let perSource = bySource.count > 1

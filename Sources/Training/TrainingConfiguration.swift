@@ -42,6 +42,9 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
     /// then favours rare classes), and/or subtracted before the argmax when scoring (post hoc).
     public var logitAdjustment: Float = 0
     public var posthocAdjustment: Float = 0
+    /// Choose the post-hoc adjustment's tau on the validation faces after every epoch instead
+    /// (`PosthocCalibration`): the best macro-F1 that costs at most a point of accuracy.
+    public var calibratePosthoc = false
     /// Above 0: focal loss with this gamma instead of cross-entropy.
     public var focalGamma: Float = 0
     public var labelSmoothing: Float = 0
@@ -106,6 +109,7 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
         try take(.effectiveNumberLoss, &effectiveNumberLoss)
         try take(.logitAdjustment, &logitAdjustment)
         try take(.posthocAdjustment, &posthocAdjustment)
+        try take(.calibratePosthoc, &calibratePosthoc)
         try take(.focalGamma, &focalGamma)
 
         try take(.labelSmoothing, &labelSmoothing)

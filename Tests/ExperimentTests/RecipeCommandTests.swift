@@ -79,4 +79,28 @@ import Testing
             for c in 0..<8 { #expect(abs(row[c] - expected[i * 8 + c]) < 1e-5, "face \(i) class \(c)") }
         }
     }
+
+    /// `--recipe calibrated` trains plain and chooses the post-hoc tau on the validation faces
+    /// each epoch; the best checkpoint keeps the tau chosen for its weights, and `evaluate`
+    /// predicts with it: its scores on the validation faces are the best epoch's.
+    @Test func theCalibratedRecipeKeepsItsTauAndEvaluateUsesIt() throws {
+        let work = try temporaryFolder("calibrated-recipe")
+        defer { try? FileManager.default.removeItem(at: work) }
+        let data = ["--synthetic-count", "1500", "--two-sources", "--threads", "1"]
+        let (s1, o1) = try Self.run(["train"] + data + ["--batch-size", "32", "--epochs", "4", "--recipe", "calibrated", "--name", "c", "--quiet"], in: work)
+        #expect(s1 == 0, "\(o1)")
+        let checkpoint = work.appendingPathComponent("runs/c/best.safetensors").path
+        let (config, state) = try Checkpoint.describe(try SafeTensors(contentsOf: URL(fileURLWithPath: checkpoint)), location: checkpoint)
+        #expect(config.calibratePosthoc && config.posthocAdjustment == 0)
+        let best = try #require(state.history.last { $0.newBest == true })
+        let tau = try #require(state.posthocAdjustment)
+        #expect(tau > 0, "on these faces the rare classes need an adjustment, so the test can see it carried")
+        #expect(best.posthocAdjustment == tau && state.history.allSatisfy { $0.posthocAdjustment != nil })
+        let (s2, o2) = try runFacemine(["evaluate", checkpoint] + data + ["--json"], in: work, stdoutOnly: true)
+        #expect(s2 == 0, "\(o2)")
+        let report = try JSONDecoder().decode(EvaluationReport.self, from: Data(o2.utf8))
+        let validation = try #require(best.validation)
+        #expect(report.confusion == validation.confusion && abs(report.macroF1 - validation.macroF1) < 1e-12,
+                "evaluate predicts with the tau chosen for these weights (\(tau))")
+    }
 }

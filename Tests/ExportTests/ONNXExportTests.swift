@@ -12,7 +12,7 @@ import Testing
 @Suite struct ONNXExportTests {
     let backend = try! BackendChoice.cpu.makeBackend(threads: 2).backend
 
-    static let models: [(Architecture, ResNetStem)] = [(.mycnn, .small), (.resnet18, .small), (.resnet18, .imagenet)]
+    static let models: [(Architecture, ResNetStem)] = [(.mycnn, .small), (.resnet18, .small), (.resnet18, .medium), (.resnet18, .imagenet)]
 
     /// A model whose batch norms are not at their initial identity: running statistics and the
     /// affine terms drawn per channel, so a misplaced BN input would show in the logits.

@@ -16,6 +16,7 @@ import Testing
         let imagenet = torchvision - 64 * 2 * 49 - (512 * 1000 + 1000) + (512 * 8 + 8)
         #expect(try ResNet18(backend, stem: .imagenet, seed: 0).parameterCount == imagenet)
         #expect(try ResNet18(backend, stem: .small, seed: 0).parameterCount == imagenet - 64 * (49 - 9))
+        #expect(try ResNet18(backend, stem: .medium, seed: 0).parameterCount == imagenet - 64 * (49 - 9))
         #expect(imagenet == 11_174_344)
     }
 
