@@ -51,6 +51,20 @@ import Testing
         ConvGeometry(batch: 2, inChannels: 8, height: 32, width: 32, outChannels: 12, kernel: 1, stride: 2, padding: 0),
     ]
 
+    /// Every row of the direct kernels' geometry table has a shape above, so a new geometry
+    /// cannot go untested.
+    @Test func theShapesCoverEveryDirectGeometry() {
+        let table = CPUBackend.directGeometries
+        #expect(table.count == 13 && Set(table.map(\.name)).count == table.count)
+        for row in table {
+            let covered = Self.shapes.contains {
+                $0.kernel == row.kernel && $0.width == row.inWidth && $0.outWidth == row.outWidth && $0.stride == row.stride
+                    && ConvAlgorithm.direct.applies(to: $0)
+            }
+            #expect(covered, "no shape exercises the direct geometry \(row.name)")
+        }
+    }
+
     @Test(arguments: shapes)
     func everyApplicableAlgorithmAgrees(_ g: ConvGeometry) throws {
         try agree(g, [ConvAlgorithm](ConvAlgorithm.allCases))

@@ -22,6 +22,16 @@ extension CPUBackend {
     /// its loops), so tests running beside one that sets it keep the AVX-512 copy.
     public static func useBaselineDirectKernels(_ yes: Bool) { fm_direct_use_baseline(yes ? 1 : 0) }
 
+    /// The direct kernels' geometries, as the C table (direct_geometries.h) names them: what
+    /// the tests check they cover.
+    public static var directGeometries: [(name: String, kernel: Int, inWidth: Int, outWidth: Int, stride: Int)] {
+        (0..<fm_direct_geometry_count()).map { g in
+            var kernel: Int32 = 0, inWidth: Int32 = 0, outWidth: Int32 = 0, stride: Int32 = 0
+            let name = String(cString: fm_direct_geometry_shape(g, &kernel, &inWidth, &outWidth, &stride))
+            return (name, Int(kernel), Int(inWidth), Int(outWidth), Int(stride))
+        }
+    }
+
     /// The kernels' geometry code for a shape, or nil where `direct` does not apply.
     static func directGeometry(_ g: ConvGeometry) -> Int32? {
         guard g.padding == (g.kernel - 1) / 2, g.height == g.width, g.inChannels % 16 == 0, g.outChannels % 16 == 0 else {

@@ -1,78 +1,99 @@
 #include "direct_conv.h"
+#include "direct_geometries.h"
 #include "kernel_vectors.h"
 #include "pointwise_kernels.h"
 
-enum { GEOMETRIES = 13 };
-static const int kernels[GEOMETRIES] = {3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 1, 1},
-                 in_widths[GEOMETRIES] = {2, 3, 3, 6, 12, 24, 48, 6, 12, 24, 48, 6, 3},
-                 out_widths[GEOMETRIES] = {2, 2, 3, 6, 12, 24, 48, 3, 6, 12, 24, 3, 2},
-                 strides[GEOMETRIES] = {1, 2, 1, 1, 1, 1, 1, 2, 2, 2, 2, 2, 2};
+#define FM_KERNEL_OF(ID, NAME, K, IN_W, OUT_W, S, F, I, W) K,
+#define FM_IN_WIDTH_OF(ID, NAME, K, IN_W, OUT_W, S, F, I, W) IN_W,
+#define FM_OUT_WIDTH_OF(ID, NAME, K, IN_W, OUT_W, S, F, I, W) OUT_W,
+#define FM_STRIDE_OF(ID, NAME, K, IN_W, OUT_W, S, F, I, W) S,
+#define FM_NAME_OF(ID, NAME, K, IN_W, OUT_W, S, F, I, W) NAME,
+static const int kernels[] = {FM_DIRECT_GEOMETRIES(FM_KERNEL_OF)}, in_widths[] = {FM_DIRECT_GEOMETRIES(FM_IN_WIDTH_OF)},
+                 out_widths[] = {FM_DIRECT_GEOMETRIES(FM_OUT_WIDTH_OF)}, strides[] = {FM_DIRECT_GEOMETRIES(FM_STRIDE_OF)};
+static const char *const names[] = {FM_DIRECT_GEOMETRIES(FM_NAME_OF)};
 
-int fm_direct_weight_grad_wants_x_by_channel(int geometry) { return geometry != 6 && kernels[geometry] == 3; }
+// Packed 3x3 weights come in blocks of 16 out channels: one in channel's share of a block is
+// 9 taps x 16 lanes.
+enum { BLOCK_WEIGHTS_PER_CHANNEL = 9 * 16 };
+
+// 48x48 planes go images outermost (row_weight_grad_blocks's OUTER), so x keeps its own layout.
+int fm_direct_weight_grad_wants_x_by_channel(int geometry) {
+    return geometry != FM_3X3_48_TO_48 && kernels[geometry] == 3;
+}
 
 int fm_direct_taps(int geometry) { return kernels[geometry] * kernels[geometry]; }
 
 int fm_direct_geometry(int kernel, int in_width, int out_width, int stride) {
-    for (int g = 0; g < GEOMETRIES; g++)
+    for (int g = 0; g < FM_DIRECT_GEOMETRY_COUNT; g++)
         if (kernels[g] == kernel && in_widths[g] == in_width && out_widths[g] == out_width && strides[g] == stride)
             return g;
     return -1;
 }
 
+int fm_direct_geometry_count(void) { return FM_DIRECT_GEOMETRY_COUNT; }
+
+const char *fm_direct_geometry_shape(int geometry, int *kernel, int *in_width, int *out_width, int *stride) {
+    *kernel = kernels[geometry];
+    *in_width = in_widths[geometry];
+    *out_width = out_widths[geometry];
+    *stride = strides[geometry];
+    return names[geometry];
+}
+
 // The tap (kh * 3 + kw) through which output pixel p reads input pixel q, or -1. Called with
 // constants only, so the compiler folds every use into straight-line code.
-static inline __attribute__((always_inline)) int tap_of(int p, int q, int in_w, int out_w, int s) {
+FM_INLINE int tap_of(int p, int q, int in_w, int out_w, int s) {
     int kh = q / in_w - (p / out_w) * s + 1, kw = q % in_w - (p % out_w) * s + 1;
     return kh >= 0 && kh < 3 && kw >= 0 && kw < 3 ? kh * 3 + kw : -1;
 }
 
 // out[img][v][o] for o in O0..<O0+ON = sum over r < R, in pixels i of packed[vb][r][tap][16] * in[img][r][i].
 // transposed: the "in" plane is the output plane of the convolution and "out" its input plane.
-static inline __attribute__((always_inline)) void apply_tile(
+FM_INLINE void apply_tile(
     const float *in, const float *packed, float *out, int img, int R, int V, int vb,
     const int IN_W, const int OUT_W, const int S, const int T, const int B, const int O0, const int ON) {
     const int IP = T ? OUT_W * OUT_W : IN_W * IN_W, OP = T ? IN_W * IN_W : OUT_W * OUT_W;
     // Fixed-size arrays (B <= 4, ON <= 9): with every index a constant after unrolling, the
     // compiler keeps them in registers (variable-length ones would live on the stack).
     v16 acc[4][9];
-    _Pragma("clang loop unroll(full)") for (int b = 0; b < B; b++)
-        _Pragma("clang loop unroll(full)") for (int o = 0; o < ON; o++) acc[b][o] = (v16){0};
+    FM_UNROLL for (int b = 0; b < B; b++)
+        FM_UNROLL for (int o = 0; o < ON; o++) acc[b][o] = (v16){0};
     const float *w = packed;  // this block's weights
-    for (int r = 0; r < R; r++, w += 144) {
+    for (int r = 0; r < R; r++, w += BLOCK_WEIGHTS_PER_CHANNEL) {
         v16 wt[9];
-        _Pragma("clang loop unroll(full)") for (int t = 0; t < 9; t++) wt[t] = load16(w + t * 16);
-        _Pragma("clang loop unroll(full)") for (int b = 0; b < B; b++) {
+        FM_UNROLL for (int t = 0; t < 9; t++) wt[t] = load16(w + t * 16);
+        FM_UNROLL for (int b = 0; b < B; b++) {
             const float *src = in + ((long)(img + b) * R + r) * IP;
-            _Pragma("clang loop unroll(full)") for (int i = 0; i < IP; i++) {
+            FM_UNROLL for (int i = 0; i < IP; i++) {
                 v16 s = splat(src[i]);
-                _Pragma("clang loop unroll(full)") for (int o = 0; o < ON; o++) {
+                FM_UNROLL for (int o = 0; o < ON; o++) {
                     int t = T ? tap_of(i, O0 + o, IN_W, OUT_W, S) : tap_of(O0 + o, i, IN_W, OUT_W, S);
                     if (t >= 0) acc[b][o] += wt[t] * s;
                 }
             }
         }
     }
-    _Pragma("clang loop unroll(full)") for (int b = 0; b < B; b++) {
+    FM_UNROLL for (int b = 0; b < B; b++) {
         float *dst = out + ((long)(img + b) * V + vb * 16) * OP + O0;
-        _Pragma("clang loop unroll(full)") for (int o = 0; o < ON; o++)
+        FM_UNROLL for (int o = 0; o < ON; o++)
             for (int j = 0; j < 16; j++) dst[j * OP + o] = acc[b][o][j];
     }
 }
 
 // Planes of more than 9 outputs go in strips of `STRIP` pixels (one row of a 6x6 plane), so
 // the accumulators still fit in registers.
-static inline __attribute__((always_inline)) void apply_blocks(
+FM_INLINE void apply_blocks(
     const float *in, const float *packed, float *out, int n, int R, int V, int block_begin, int block_end,
     const int IN_W, const int OUT_W, const int S, const int T, const int B, const int STRIP) {
     const int OP = T ? IN_W * IN_W : OUT_W * OUT_W;
     for (int vb = block_begin; vb < block_end; vb++) {
-        const float *block_weights = packed + (long)(vb - block_begin) * R * 144;
+        const float *block_weights = packed + (long)(vb - block_begin) * R * BLOCK_WEIGHTS_PER_CHANNEL;
         int img = 0;
         for (; img + B <= n; img += B)
-            _Pragma("clang loop unroll(full)") for (int o0 = 0; o0 < OP; o0 += STRIP)
+            FM_UNROLL for (int o0 = 0; o0 < OP; o0 += STRIP)
                 apply_tile(in, block_weights, out, img, R, V, vb, IN_W, OUT_W, S, T, B, o0, STRIP);
         for (; img < n; img++)
-            _Pragma("clang loop unroll(full)") for (int o0 = 0; o0 < OP; o0 += STRIP)
+            FM_UNROLL for (int o0 = 0; o0 < OP; o0 += STRIP)
                 apply_tile(in, block_weights, out, img, R, V, vb, IN_W, OUT_W, S, T, 1, o0, STRIP);
     }
 }
@@ -80,7 +101,7 @@ static inline __attribute__((always_inline)) void apply_blocks(
 // packed_grad[ob][c][tap][16] = sum over images and pixel pairs of dy_b[ob][img][p][16] * x_t[c][img][q].
 // Both operands are laid out so the loop over images walks memory in order: one block's dY
 // (64 images x 9 pixels x 16 channels: 37 KB) stays in L1 while every channel pair reuses it.
-static inline __attribute__((always_inline)) void weight_grad_blocks(
+FM_INLINE void weight_grad_blocks(
     const float *x_t, const float *dy_b, float *packed_grad, int n, int C, int c_begin, int c_end,
     int block_begin, int block_end, const int IN_W, const int OUT_W, const int S, const int STRIP) {
     enum { CB = 2 };
@@ -89,18 +110,18 @@ static inline __attribute__((always_inline)) void weight_grad_blocks(
         const float *dyb = dy_b + (long)ob * n * OP * 16;
         for (int c0 = c_begin; c0 < c_end; c0 += CB) {
             v16 acc[CB][9];
-            _Pragma("clang loop unroll(full)") for (int ci = 0; ci < CB; ci++)
-                _Pragma("clang loop unroll(full)") for (int t = 0; t < 9; t++) acc[ci][t] = (v16){0};
+            FM_UNROLL for (int ci = 0; ci < CB; ci++)
+                FM_UNROLL for (int t = 0; t < 9; t++) acc[ci][t] = (v16){0};
             for (int img = 0; img < n; img++) {
-                _Pragma("clang loop unroll(full)") for (int p0 = 0; p0 < OP; p0 += STRIP) {
+                FM_UNROLL for (int p0 = 0; p0 < OP; p0 += STRIP) {
                     v16 dyv[9];
-                    _Pragma("clang loop unroll(full)") for (int p = 0; p < STRIP; p++)
+                    FM_UNROLL for (int p = 0; p < STRIP; p++)
                         dyv[p] = load16(dyb + ((long)img * OP + p0 + p) * 16);
-                    _Pragma("clang loop unroll(full)") for (int ci = 0; ci < CB; ci++) {
+                    FM_UNROLL for (int ci = 0; ci < CB; ci++) {
                         const float *xs = x_t + ((long)(c0 + ci) * n + img) * IP;
-                        _Pragma("clang loop unroll(full)") for (int q = 0; q < IP; q++) {
+                        FM_UNROLL for (int q = 0; q < IP; q++) {
                             v16 s = splat(xs[q]);
-                            _Pragma("clang loop unroll(full)") for (int p = 0; p < STRIP; p++) {
+                            FM_UNROLL for (int p = 0; p < STRIP; p++) {
                                 int t = tap_of(p0 + p, q, IN_W, OUT_W, S);
                                 if (t >= 0) acc[ci][t] += dyv[p] * s;
                             }
@@ -109,8 +130,8 @@ static inline __attribute__((always_inline)) void weight_grad_blocks(
                 }
             }
             // Constant trip counts (C is a multiple of 16): the accumulators stay in registers.
-            _Pragma("clang loop unroll(full)") for (int ci = 0; ci < CB; ci++)
-                _Pragma("clang loop unroll(full)") for (int t = 0; t < 9; t++)
+            FM_UNROLL for (int ci = 0; ci < CB; ci++)
+                FM_UNROLL for (int t = 0; t < 9; t++)
                     store16(packed_grad + (((long)ob * C + c0 + ci) * 9 + t) * 16, acc[ci][t]);
         }
     }
@@ -122,28 +143,28 @@ static inline __attribute__((always_inline)) void weight_grad_blocks(
 // (top, middle or bottom row; left edge, middle or right edge of the row), reading the 3 x 8
 // input pixels around it. transposed (the input gradient) flips the kernel. W is the plane's
 // width, a multiple of 6.
-enum { HALF = 6 };
+enum { PIECE = 6 };  // output pixels of a row that one unrolled body computes
 
 // The body for one piece: COL 0 = left edge (ox0 = 0), 1 = middle (runtime ox0), 2 = right edge.
-static inline __attribute__((always_inline)) void row_tile(
+FM_INLINE void row_tile(
     const float *in, const float *packed, float *out, int img, int R, int V, int vb, int oy, int ox0,
     const int W, const int TOP, const int BOTTOM, const int COL, const int T, const int B) {
-    v16 acc[4][HALF];
-    _Pragma("clang loop unroll(full)") for (int b = 0; b < B; b++)
-        _Pragma("clang loop unroll(full)") for (int o = 0; o < HALF; o++) acc[b][o] = (v16){0};
+    v16 acc[4][PIECE];
+    FM_UNROLL for (int b = 0; b < B; b++)
+        FM_UNROLL for (int o = 0; o < PIECE; o++) acc[b][o] = (v16){0};
     const float *w = packed;  // this block's weights
-    for (int r = 0; r < R; r++, w += 144) {
+    for (int r = 0; r < R; r++, w += BLOCK_WEIGHTS_PER_CHANNEL) {
         v16 wt[9];
-        _Pragma("clang loop unroll(full)") for (int t = 0; t < 9; t++) wt[t] = load16(w + t * 16);
-        _Pragma("clang loop unroll(full)") for (int b = 0; b < B; b++) {
+        FM_UNROLL for (int t = 0; t < 9; t++) wt[t] = load16(w + t * 16);
+        FM_UNROLL for (int b = 0; b < B; b++) {
             const float *plane = in + ((long)(img + b) * R + r) * W * W;
-            _Pragma("clang loop unroll(full)") for (int d = -1; d <= 1; d++) {
+            FM_UNROLL for (int d = -1; d <= 1; d++) {
                 if ((TOP && d < 0) || (BOTTOM && d > 0)) continue;
                 const float *row = plane + (oy + d) * W + ox0;
-                _Pragma("clang loop unroll(full)") for (int cx = -1; cx <= HALF; cx++) {
-                    if ((COL == 0 && cx < 0) || (COL == 2 && cx >= HALF)) continue;  // outside the plane
+                FM_UNROLL for (int cx = -1; cx <= PIECE; cx++) {
+                    if ((COL == 0 && cx < 0) || (COL == 2 && cx >= PIECE)) continue;  // outside the plane
                     v16 s = splat(row[cx]);
-                    _Pragma("clang loop unroll(full)") for (int o = 0; o < HALF; o++) {
+                    FM_UNROLL for (int o = 0; o < PIECE; o++) {
                         const int e = cx - o;  // input column minus output column
                         if (e < -1 || e > 1) continue;
                         const int t = T ? (1 - d) * 3 + (1 - e) : (d + 1) * 3 + (e + 1);
@@ -153,23 +174,23 @@ static inline __attribute__((always_inline)) void row_tile(
             }
         }
     }
-    _Pragma("clang loop unroll(full)") for (int b = 0; b < B; b++) {
+    FM_UNROLL for (int b = 0; b < B; b++) {
         float *dst = out + ((long)(img + b) * V + vb * 16) * W * W + oy * W + ox0;
-        _Pragma("clang loop unroll(full)") for (int o = 0; o < HALF; o++)
+        FM_UNROLL for (int o = 0; o < PIECE; o++)
             for (int j = 0; j < 16; j++) dst[j * W * W + o] = acc[b][o][j];
     }
 }
 
-static inline __attribute__((always_inline)) void row_pieces(
+FM_INLINE void row_pieces(
     const float *in, const float *packed, float *out, int img, int R, int V, int vb, int oy,
     const int W, const int TOP, const int BOTTOM, const int T, const int B) {
     row_tile(in, packed, out, img, R, V, vb, oy, 0, W, TOP, BOTTOM, 0, T, B);
-    for (int ox0 = HALF; ox0 < W - HALF; ox0 += HALF) row_tile(in, packed, out, img, R, V, vb, oy, ox0, W, TOP, BOTTOM, 1, T, B);
-    row_tile(in, packed, out, img, R, V, vb, oy, W - HALF, W, TOP, BOTTOM, 2, T, B);
+    for (int ox0 = PIECE; ox0 < W - PIECE; ox0 += PIECE) row_tile(in, packed, out, img, R, V, vb, oy, ox0, W, TOP, BOTTOM, 1, T, B);
+    row_tile(in, packed, out, img, R, V, vb, oy, W - PIECE, W, TOP, BOTTOM, 2, T, B);
 }
 
 // One block's weights over B images' whole plane, row by row.
-static inline __attribute__((always_inline)) void row_image_block(
+FM_INLINE void row_image_block(
     const float *in, const float *block_weights, float *out, int img, int R, int V, int vb, const int W, const int T,
     const int B) {
     for (int oy = 0; oy < W; oy++) {
@@ -180,21 +201,21 @@ static inline __attribute__((always_inline)) void row_image_block(
 }
 
 // The weight gradient on these planes: as weight_grad_blocks, one 6-pixel piece of dY at a time.
-static inline __attribute__((always_inline)) void row_weight_grad_piece(
+FM_INLINE void row_weight_grad_piece(
     v16 acc[2][9], const float *dyb, const float *x0, const float *x1, int img, int oy, int ox0,
     const int W, const int TOP, const int BOTTOM, const int COL) {
-    v16 dyv[HALF];
-    _Pragma("clang loop unroll(full)") for (int o = 0; o < HALF; o++)
+    v16 dyv[PIECE];
+    FM_UNROLL for (int o = 0; o < PIECE; o++)
         dyv[o] = load16(dyb + ((long)img * W * W + oy * W + ox0 + o) * 16);
-    _Pragma("clang loop unroll(full)") for (int ci = 0; ci < 2; ci++) {
+    FM_UNROLL for (int ci = 0; ci < 2; ci++) {
         const float *plane = ci ? x1 : x0;
-        _Pragma("clang loop unroll(full)") for (int d = -1; d <= 1; d++) {
+        FM_UNROLL for (int d = -1; d <= 1; d++) {
             if ((TOP && d < 0) || (BOTTOM && d > 0)) continue;
             const float *row = plane + (oy + d) * W + ox0;
-            _Pragma("clang loop unroll(full)") for (int cx = -1; cx <= HALF; cx++) {
-                if ((COL == 0 && cx < 0) || (COL == 2 && cx >= HALF)) continue;
+            FM_UNROLL for (int cx = -1; cx <= PIECE; cx++) {
+                if ((COL == 0 && cx < 0) || (COL == 2 && cx >= PIECE)) continue;
                 v16 s = splat(row[cx]);
-                _Pragma("clang loop unroll(full)") for (int o = 0; o < HALF; o++) {
+                FM_UNROLL for (int o = 0; o < PIECE; o++) {
                     const int e = cx - o;
                     if (e < -1 || e > 1) continue;
                     acc[ci][(d + 1) * 3 + (e + 1)] += dyv[o] * s;
@@ -204,12 +225,12 @@ static inline __attribute__((always_inline)) void row_weight_grad_piece(
     }
 }
 
-static inline __attribute__((always_inline)) void row_weight_grad_row(
+FM_INLINE void row_weight_grad_row(
     v16 acc[2][9], const float *dyb, const float *x0, const float *x1, int img, int oy,
     const int W, const int TOP, const int BOTTOM) {
     row_weight_grad_piece(acc, dyb, x0, x1, img, oy, 0, W, TOP, BOTTOM, 0);
-    for (int ox0 = HALF; ox0 < W - HALF; ox0 += HALF) row_weight_grad_piece(acc, dyb, x0, x1, img, oy, ox0, W, TOP, BOTTOM, 1);
-    row_weight_grad_piece(acc, dyb, x0, x1, img, oy, W - HALF, W, TOP, BOTTOM, 2);
+    for (int ox0 = PIECE; ox0 < W - PIECE; ox0 += PIECE) row_weight_grad_piece(acc, dyb, x0, x1, img, oy, ox0, W, TOP, BOTTOM, 1);
+    row_weight_grad_piece(acc, dyb, x0, x1, img, oy, W - PIECE, W, TOP, BOTTOM, 2);
 }
 
 
@@ -217,26 +238,26 @@ static inline __attribute__((always_inline)) void row_weight_grad_row(
 // rows again go in 6-pixel pieces. Output pixel (oy, ox) reads input rows 2oy-1..2oy+1 and
 // columns 2ox-1..2ox+1, so with an even input width only the top row and the left piece meet
 // the padding; the input gradient meets it only at the bottom row and the right piece.
-static inline __attribute__((always_inline)) void s2_tile(
+FM_INLINE void s2_tile(
     const float *in, const float *packed, float *out, int img, int R, int V, int vb, int oy, int ox0,
     const int OW, const int TOP, const int LEFT, const int B) {
     const int IW = 2 * OW;
-    v16 acc[4][HALF];
-    _Pragma("clang loop unroll(full)") for (int b = 0; b < B; b++)
-        _Pragma("clang loop unroll(full)") for (int o = 0; o < HALF; o++) acc[b][o] = (v16){0};
+    v16 acc[4][PIECE];
+    FM_UNROLL for (int b = 0; b < B; b++)
+        FM_UNROLL for (int o = 0; o < PIECE; o++) acc[b][o] = (v16){0};
     const float *w = packed;  // this block's weights
-    for (int r = 0; r < R; r++, w += 144) {
+    for (int r = 0; r < R; r++, w += BLOCK_WEIGHTS_PER_CHANNEL) {
         v16 wt[9];
-        _Pragma("clang loop unroll(full)") for (int t = 0; t < 9; t++) wt[t] = load16(w + t * 16);
-        _Pragma("clang loop unroll(full)") for (int b = 0; b < B; b++) {
+        FM_UNROLL for (int t = 0; t < 9; t++) wt[t] = load16(w + t * 16);
+        FM_UNROLL for (int b = 0; b < B; b++) {
             const float *plane = in + ((long)(img + b) * R + r) * IW * IW;
-            _Pragma("clang loop unroll(full)") for (int d = -1; d <= 1; d++) {
+            FM_UNROLL for (int d = -1; d <= 1; d++) {
                 if (TOP && d < 0) continue;
                 const float *row = plane + (2 * oy + d) * IW + 2 * ox0;
-                _Pragma("clang loop unroll(full)") for (int cx = -1; cx < 2 * HALF; cx++) {
+                FM_UNROLL for (int cx = -1; cx < 2 * PIECE; cx++) {
                     if (LEFT && cx < 0) continue;
                     v16 s = splat(row[cx]);
-                    _Pragma("clang loop unroll(full)") for (int o = 0; o < HALF; o++) {
+                    FM_UNROLL for (int o = 0; o < PIECE; o++) {
                         const int kw = cx - 2 * o + 1;
                         if (kw >= 0 && kw < 3) acc[b][o] += wt[(d + 1) * 3 + kw] * s;
                     }
@@ -244,9 +265,9 @@ static inline __attribute__((always_inline)) void s2_tile(
             }
         }
     }
-    _Pragma("clang loop unroll(full)") for (int b = 0; b < B; b++) {
+    FM_UNROLL for (int b = 0; b < B; b++) {
         float *dst = out + ((long)(img + b) * V + vb * 16) * OW * OW + oy * OW + ox0;
-        _Pragma("clang loop unroll(full)") for (int o = 0; o < HALF; o++)
+        FM_UNROLL for (int o = 0; o < PIECE; o++)
             for (int j = 0; j < 16; j++) dst[j * OW * OW + o] = acc[b][o][j];
     }
 }
@@ -254,26 +275,26 @@ static inline __attribute__((always_inline)) void s2_tile(
 // The input gradient: dX row iy (of width 2 OW) gathers dY row iy/2 through the kernel's
 // middle row when iy is even, rows (iy+1)/2 and (iy-1)/2 through its top and bottom rows when
 // odd; dX column ix0 + o gathers dY columns ix0/2 + cx through kernel column o - 2cx + 1.
-static inline __attribute__((always_inline)) void s2_grad_tile(
+FM_INLINE void s2_grad_tile(
     const float *dy, const float *packed_t, float *dx, int img, int R, int V, int vb, int iy, int ix0,
     const int OW, const int ODD, const int BOTTOM, const int RIGHT, const int B) {
     const int IW = 2 * OW;
-    v16 acc[4][HALF];
-    _Pragma("clang loop unroll(full)") for (int b = 0; b < B; b++)
-        _Pragma("clang loop unroll(full)") for (int o = 0; o < HALF; o++) acc[b][o] = (v16){0};
+    v16 acc[4][PIECE];
+    FM_UNROLL for (int b = 0; b < B; b++)
+        FM_UNROLL for (int o = 0; o < PIECE; o++) acc[b][o] = (v16){0};
     const float *w = packed_t;  // this block's weights
-    for (int r = 0; r < R; r++, w += 144) {
+    for (int r = 0; r < R; r++, w += BLOCK_WEIGHTS_PER_CHANNEL) {
         v16 wt[9];
-        _Pragma("clang loop unroll(full)") for (int t = 0; t < 9; t++) wt[t] = load16(w + t * 16);
-        _Pragma("clang loop unroll(full)") for (int b = 0; b < B; b++) {
+        FM_UNROLL for (int t = 0; t < 9; t++) wt[t] = load16(w + t * 16);
+        FM_UNROLL for (int b = 0; b < B; b++) {
             const float *plane = dy + ((long)(img + b) * R + r) * OW * OW;
-            _Pragma("clang loop unroll(full)") for (int kh = 0; kh < 3; kh++) {
+            FM_UNROLL for (int kh = 0; kh < 3; kh++) {
                 if ((kh == 1) == ODD || (BOTTOM && kh == 0)) continue;
                 const float *row = plane + ((iy + 1 - kh) / 2) * OW + ix0 / 2;
-                _Pragma("clang loop unroll(full)") for (int cx = 0; cx <= HALF / 2; cx++) {
-                    if (RIGHT && cx == HALF / 2) continue;
+                FM_UNROLL for (int cx = 0; cx <= PIECE / 2; cx++) {
+                    if (RIGHT && cx == PIECE / 2) continue;
                     v16 s = splat(row[cx]);
-                    _Pragma("clang loop unroll(full)") for (int o = 0; o < HALF; o++) {
+                    FM_UNROLL for (int o = 0; o < PIECE; o++) {
                         const int kw = o - 2 * cx + 1;
                         if (kw >= 0 && kw < 3) acc[b][o] += wt[kh * 3 + kw] * s;
                     }
@@ -281,17 +302,17 @@ static inline __attribute__((always_inline)) void s2_grad_tile(
             }
         }
     }
-    _Pragma("clang loop unroll(full)") for (int b = 0; b < B; b++) {
+    FM_UNROLL for (int b = 0; b < B; b++) {
         float *dst = dx + ((long)(img + b) * V + vb * 16) * IW * IW + iy * IW + ix0;
-        _Pragma("clang loop unroll(full)") for (int o = 0; o < HALF; o++)
+        FM_UNROLL for (int o = 0; o < PIECE; o++)
             for (int j = 0; j < 16; j++) dst[j * IW * IW + o] = acc[b][o][j];
     }
 }
 
-static inline __attribute__((always_inline)) void s2_rows(
+FM_INLINE void s2_rows(
     const float *in, const float *packed, float *out, int img, int R, int V, int vb, const int OW, const int B) {
     for (int oy = 0; oy < OW; oy++)
-        for (int ox0 = 0; ox0 < OW; ox0 += HALF) {
+        for (int ox0 = 0; ox0 < OW; ox0 += PIECE) {
             if (oy == 0 && ox0 == 0) s2_tile(in, packed, out, img, R, V, vb, oy, ox0, OW, 1, 1, B);
             else if (oy == 0) s2_tile(in, packed, out, img, R, V, vb, oy, ox0, OW, 1, 0, B);
             else if (ox0 == 0) s2_tile(in, packed, out, img, R, V, vb, oy, ox0, OW, 0, 1, B);
@@ -299,15 +320,15 @@ static inline __attribute__((always_inline)) void s2_rows(
         }
 }
 
-static inline __attribute__((always_inline)) void s2_grad_row(
+FM_INLINE void s2_grad_row(
     const float *dy, const float *packed_t, float *dx, int img, int R, int V, int vb, int iy,
     const int OW, const int ODD, const int BOTTOM, const int B) {
-    for (int ix0 = 0; ix0 < 2 * OW - HALF; ix0 += HALF)
+    for (int ix0 = 0; ix0 < 2 * OW - PIECE; ix0 += PIECE)
         s2_grad_tile(dy, packed_t, dx, img, R, V, vb, iy, ix0, OW, ODD, BOTTOM, 0, B);
-    s2_grad_tile(dy, packed_t, dx, img, R, V, vb, iy, 2 * OW - HALF, OW, ODD, BOTTOM, 1, B);
+    s2_grad_tile(dy, packed_t, dx, img, R, V, vb, iy, 2 * OW - PIECE, OW, ODD, BOTTOM, 1, B);
 }
 
-static inline __attribute__((always_inline)) void s2_grad_rows(
+FM_INLINE void s2_grad_rows(
     const float *dy, const float *packed_t, float *dx, int img, int R, int V, int vb, const int OW, const int B) {
     for (int iy = 0; iy < 2 * OW - 1; iy += 2) {
         s2_grad_row(dy, packed_t, dx, img, R, V, vb, iy, OW, 0, 0, B);
@@ -318,22 +339,22 @@ static inline __attribute__((always_inline)) void s2_grad_rows(
 
 
 // The weight gradient at stride 2: one 6-pixel piece of dY against the 3 x 13 input pixels it reads.
-static inline __attribute__((always_inline)) void s2_weight_grad_piece(
+FM_INLINE void s2_weight_grad_piece(
     v16 acc[2][9], const float *dyb, const float *x0, const float *x1, int img, int oy, int ox0,
     const int OW, const int TOP, const int LEFT) {
     const int IW = 2 * OW;
-    v16 dyv[HALF];
-    _Pragma("clang loop unroll(full)") for (int o = 0; o < HALF; o++)
+    v16 dyv[PIECE];
+    FM_UNROLL for (int o = 0; o < PIECE; o++)
         dyv[o] = load16(dyb + ((long)img * OW * OW + oy * OW + ox0 + o) * 16);
-    _Pragma("clang loop unroll(full)") for (int ci = 0; ci < 2; ci++) {
+    FM_UNROLL for (int ci = 0; ci < 2; ci++) {
         const float *plane = ci ? x1 : x0;
-        _Pragma("clang loop unroll(full)") for (int d = -1; d <= 1; d++) {
+        FM_UNROLL for (int d = -1; d <= 1; d++) {
             if (TOP && d < 0) continue;
             const float *row = plane + (2 * oy + d) * IW + 2 * ox0;
-            _Pragma("clang loop unroll(full)") for (int cx = -1; cx < 2 * HALF; cx++) {
+            FM_UNROLL for (int cx = -1; cx < 2 * PIECE; cx++) {
                 if (LEFT && cx < 0) continue;
                 v16 s = splat(row[cx]);
-                _Pragma("clang loop unroll(full)") for (int o = 0; o < HALF; o++) {
+                FM_UNROLL for (int o = 0; o < PIECE; o++) {
                     const int kw = cx - 2 * o + 1;
                     if (kw >= 0 && kw < 3) acc[ci][(d + 1) * 3 + kw] += dyv[o] * s;
                 }
@@ -343,7 +364,7 @@ static inline __attribute__((always_inline)) void s2_weight_grad_piece(
 }
 
 // The planes of 12x12 and more, stride S (OW the output width): B images through one block.
-static inline __attribute__((always_inline)) void rows_image_block(
+FM_INLINE void rows_image_block(
     const float *in, const float *block_weights, float *out, int img, int R, int V, int vb, const int OW,
     const int S, const int T, const int B) {
     if (S == 1) row_image_block(in, block_weights, out, img, R, V, vb, OW, T, B);
@@ -354,26 +375,26 @@ static inline __attribute__((always_inline)) void rows_image_block(
 // Images outermost, blocks inside, so a pair of images is read from memory once for every
 // block (on 48x48 planes the whole batch's input is 38 MB, more than any cache). T selects the
 // input gradient.
-static inline __attribute__((always_inline)) void rows_blocks(
+FM_INLINE void rows_blocks(
     const float *in, const float *packed, float *out, int n, int R, int V, int block_begin, int block_end,
     const int OW, const int S, const int T) {
     int img = 0;
     for (; img + 2 <= n; img += 2)
         for (int vb = block_begin; vb < block_end; vb++)
-            rows_image_block(in, packed + (long)(vb - block_begin) * R * 144, out, img, R, V, vb, OW, S, T, 2);
+            rows_image_block(in, packed + (long)(vb - block_begin) * R * BLOCK_WEIGHTS_PER_CHANNEL, out, img, R, V, vb, OW, S, T, 2);
     for (; img < n; img++)
         for (int vb = block_begin; vb < block_end; vb++)
-            rows_image_block(in, packed + (long)(vb - block_begin) * R * 144, out, img, R, V, vb, OW, S, T, 1);
+            rows_image_block(in, packed + (long)(vb - block_begin) * R * BLOCK_WEIGHTS_PER_CHANNEL, out, img, R, V, vb, OW, S, T, 1);
 }
 
-// On 48x48 planes (OUTER, geometry 6) images go outermost: one image's dY
+// On 48x48 planes (OUTER, FM_3X3_48_TO_48) images go outermost: one image's dY
 // block (48 x 48 pixels x 16 channels: 147 KB) stays in L2 while every channel pair reads it,
 // the sums go back to packed_grad between images, and x is read in its own layout
 // [image][channel][pixel], which this order walks in sequence. (Images innermost, each channel
 // pair streamed the whole batch's dY block, 9 MB: layer1 of the small stem took 43 ms instead
 // of 30 at batch 64. On 24x24 and smaller planes, where a block is 2.4 MB or less, images
 // innermost measured as fast or faster.)
-static inline __attribute__((always_inline)) void row_weight_grad_blocks(
+FM_INLINE void row_weight_grad_blocks(
     const float *x, const float *dy_b, float *packed_grad, int n, int C, int c_begin, int c_end,
     int block_begin, int block_end, const int W, const int OUTER) {
     const int P = W * W;
@@ -383,8 +404,8 @@ static inline __attribute__((always_inline)) void row_weight_grad_blocks(
             for (int c0 = c_begin; c0 < c_end; c0 += 2) {
                 float *sums = packed_grad + ((long)ob * C + c0) * 144;
                 v16 acc[2][9];
-                _Pragma("clang loop unroll(full)") for (int ci = 0; ci < 2; ci++)
-                    _Pragma("clang loop unroll(full)") for (int t = 0; t < 9; t++)
+                FM_UNROLL for (int ci = 0; ci < 2; ci++)
+                    FM_UNROLL for (int t = 0; t < 9; t++)
                         acc[ci][t] = pass == 0 ? (v16){0} : load16(sums + (ci * 9 + t) * 16);
                 for (int img = OUTER ? pass : 0; img < (OUTER ? pass + 1 : n); img++) {
                     const float *x0 = OUTER ? x + ((long)img * C + c0) * P : x + ((long)c0 * n + img) * P;
@@ -395,14 +416,14 @@ static inline __attribute__((always_inline)) void row_weight_grad_blocks(
                         else row_weight_grad_row(acc, dyb, x0, x1, img, oy, W, 0, 0);
                     }
                 }
-                _Pragma("clang loop unroll(full)") for (int ci = 0; ci < 2; ci++)
-                    _Pragma("clang loop unroll(full)") for (int t = 0; t < 9; t++)
+                FM_UNROLL for (int ci = 0; ci < 2; ci++)
+                    FM_UNROLL for (int t = 0; t < 9; t++)
                         store16(sums + (ci * 9 + t) * 16, acc[ci][t]);
             }
     }
 }
 
-static inline __attribute__((always_inline)) void s2_weight_grad_blocks(
+FM_INLINE void s2_weight_grad_blocks(
     const float *x_t, const float *dy_b, float *packed_grad, int n, int C, int c_begin, int c_end,
     int block_begin, int block_end, const int OW) {
     const int IP = 4 * OW * OW;
@@ -410,81 +431,50 @@ static inline __attribute__((always_inline)) void s2_weight_grad_blocks(
         const float *dyb = dy_b + (long)ob * n * OW * OW * 16;
         for (int c0 = c_begin; c0 < c_end; c0 += 2) {
             v16 acc[2][9];
-            _Pragma("clang loop unroll(full)") for (int ci = 0; ci < 2; ci++)
-                _Pragma("clang loop unroll(full)") for (int t = 0; t < 9; t++) acc[ci][t] = (v16){0};
+            FM_UNROLL for (int ci = 0; ci < 2; ci++)
+                FM_UNROLL for (int t = 0; t < 9; t++) acc[ci][t] = (v16){0};
             for (int img = 0; img < n; img++) {
                 const float *x0 = x_t + ((long)c0 * n + img) * IP, *x1 = x0 + (long)n * IP;
                 for (int oy = 0; oy < OW; oy++) {
                     if (oy == 0) s2_weight_grad_piece(acc, dyb, x0, x1, img, oy, 0, OW, 1, 1);
                     else s2_weight_grad_piece(acc, dyb, x0, x1, img, oy, 0, OW, 0, 1);
-                    for (int ox0 = HALF; ox0 < OW; ox0 += HALF) {
+                    for (int ox0 = PIECE; ox0 < OW; ox0 += PIECE) {
                         if (oy == 0) s2_weight_grad_piece(acc, dyb, x0, x1, img, oy, ox0, OW, 1, 0);
                         else s2_weight_grad_piece(acc, dyb, x0, x1, img, oy, ox0, OW, 0, 0);
                     }
                 }
             }
-            _Pragma("clang loop unroll(full)") for (int ci = 0; ci < 2; ci++)
-                _Pragma("clang loop unroll(full)") for (int t = 0; t < 9; t++)
+            FM_UNROLL for (int ci = 0; ci < 2; ci++)
+                FM_UNROLL for (int t = 0; t < 9; t++)
                     store16(packed_grad + (((long)ob * C + c0 + ci) * 9 + t) * 16, acc[ci][t]);
         }
     }
 }
 
-// One copy of every kernel per instruction set: `FM_TARGET` is empty for the baseline copy.
+// One copy of every kernel per instruction set: `FM_TARGET` is empty for the baseline copy. Each
+// switch has a case per row of the geometry table, calling the row's kernel body with the
+// arguments named below.
+#define FORWARD_ARGS x, p, y, n, c, m, b0, b1
+#define INPUT_GRAD_ARGS dy, p, dx, n, m, c, b0, b1
+#define WEIGHT_GRAD_ARGS x, dy_b, pg, n, c, c0, c1, b0, b1
+#define FM_FORWARD_CASE(ID, NAME, K, IN_W, OUT_W, S, FORWARD, INPUT_GRAD, WEIGHT_GRAD) \
+    case ID: FORWARD; break;
+#define FM_INPUT_GRAD_CASE(ID, NAME, K, IN_W, OUT_W, S, FORWARD, INPUT_GRAD, WEIGHT_GRAD) \
+    case ID: INPUT_GRAD; break;
+#define FM_WEIGHT_GRAD_CASE(ID, NAME, K, IN_W, OUT_W, S, FORWARD, INPUT_GRAD, WEIGHT_GRAD) \
+    case ID: WEIGHT_GRAD; break;
 #define FM_KERNELS(SUFFIX, FM_TARGET)                                                                            \
     FM_TARGET static void forward_##SUFFIX(int g, const float *x, const float *p, float *y, int n, int c, int m, \
                                            int b0, int b1) {                                                     \
-        switch (g) {                                                                                             \
-        case 0: apply_blocks(x, p, y, n, c, m, b0, b1, 2, 2, 1, 0, 4, 4); break;                                 \
-        case 1: apply_blocks(x, p, y, n, c, m, b0, b1, 3, 2, 2, 0, 4, 4); break;                                 \
-        case 2: apply_blocks(x, p, y, n, c, m, b0, b1, 3, 3, 1, 0, 2, 9); break;                                 \
-        case 3: apply_blocks(x, p, y, n, c, m, b0, b1, 6, 6, 1, 0, 3, 6); break;                                 \
-        case 4: rows_blocks(x, p, y, n, c, m, b0, b1, 12, 1, 0); break;                                          \
-        case 5: rows_blocks(x, p, y, n, c, m, b0, b1, 24, 1, 0); break;                                          \
-        case 6: rows_blocks(x, p, y, n, c, m, b0, b1, 48, 1, 0); break;                                          \
-        case 7: apply_blocks(x, p, y, n, c, m, b0, b1, 6, 3, 2, 0, 2, 9); break;                                 \
-        case 8: rows_blocks(x, p, y, n, c, m, b0, b1, 6, 2, 0); break;                                           \
-        case 9: rows_blocks(x, p, y, n, c, m, b0, b1, 12, 2, 0); break;                                          \
-        case 10: rows_blocks(x, p, y, n, c, m, b0, b1, 24, 2, 0); break;                                         \
-        case 11: pw_blocks(x, p, y, n, c, m, b0, b1, 6, 3, 0, 2); break;                                         \
-        default: pw_blocks(x, p, y, n, c, m, b0, b1, 3, 2, 0, 4); break;                                         \
-        }                                                                                                        \
+        switch (g) { FM_DIRECT_GEOMETRIES(FM_FORWARD_CASE) }                                                     \
     }                                                                                                            \
     FM_TARGET static void input_grad_##SUFFIX(int g, const float *dy, const float *p, float *dx, int n, int c,   \
                                               int m, int b0, int b1) {                                           \
-        switch (g) {                                                                                             \
-        case 0: apply_blocks(dy, p, dx, n, m, c, b0, b1, 2, 2, 1, 1, 4, 4); break;                               \
-        case 1: apply_blocks(dy, p, dx, n, m, c, b0, b1, 3, 2, 2, 1, 2, 9); break;                               \
-        case 2: apply_blocks(dy, p, dx, n, m, c, b0, b1, 3, 3, 1, 1, 2, 9); break;                               \
-        case 3: apply_blocks(dy, p, dx, n, m, c, b0, b1, 6, 6, 1, 1, 3, 6); break;                               \
-        case 4: rows_blocks(dy, p, dx, n, m, c, b0, b1, 12, 1, 1); break;                                        \
-        case 5: rows_blocks(dy, p, dx, n, m, c, b0, b1, 24, 1, 1); break;                                        \
-        case 6: rows_blocks(dy, p, dx, n, m, c, b0, b1, 48, 1, 1); break;                                        \
-        case 7: apply_blocks(dy, p, dx, n, m, c, b0, b1, 6, 3, 2, 1, 3, 6); break;                               \
-        case 8: rows_blocks(dy, p, dx, n, m, c, b0, b1, 6, 2, 1); break;                                         \
-        case 9: rows_blocks(dy, p, dx, n, m, c, b0, b1, 12, 2, 1); break;                                        \
-        case 10: rows_blocks(dy, p, dx, n, m, c, b0, b1, 24, 2, 1); break;                                       \
-        case 11: pw_blocks(dy, p, dx, n, m, c, b0, b1, 6, 3, 1, 2); break;                                       \
-        default: pw_blocks(dy, p, dx, n, m, c, b0, b1, 3, 2, 1, 4); break;                                       \
-        }                                                                                                        \
+        switch (g) { FM_DIRECT_GEOMETRIES(FM_INPUT_GRAD_CASE) }                                                  \
     }                                                                                                            \
     FM_TARGET static void weight_grad_##SUFFIX(int g, const float *x, const float *dy_b, float *pg, int n,       \
                                                int c, int c0, int c1, int b0, int b1) {                          \
-        switch (g) {                                                                                             \
-        case 0: weight_grad_blocks(x, dy_b, pg, n, c, c0, c1, b0, b1, 2, 2, 1, 4); break;                        \
-        case 1: weight_grad_blocks(x, dy_b, pg, n, c, c0, c1, b0, b1, 3, 2, 2, 4); break;                        \
-        case 2: weight_grad_blocks(x, dy_b, pg, n, c, c0, c1, b0, b1, 3, 3, 1, 9); break;                        \
-        case 3: weight_grad_blocks(x, dy_b, pg, n, c, c0, c1, b0, b1, 6, 6, 1, 6); break;                        \
-        case 4: row_weight_grad_blocks(x, dy_b, pg, n, c, c0, c1, b0, b1, 12, 0); break;                         \
-        case 5: row_weight_grad_blocks(x, dy_b, pg, n, c, c0, c1, b0, b1, 24, 0); break;                         \
-        case 6: row_weight_grad_blocks(x, dy_b, pg, n, c, c0, c1, b0, b1, 48, 1); break;                         \
-        case 7: weight_grad_blocks(x, dy_b, pg, n, c, c0, c1, b0, b1, 6, 3, 2, 9); break;                        \
-        case 8: s2_weight_grad_blocks(x, dy_b, pg, n, c, c0, c1, b0, b1, 6); break;                              \
-        case 9: s2_weight_grad_blocks(x, dy_b, pg, n, c, c0, c1, b0, b1, 12); break;                             \
-        case 10: s2_weight_grad_blocks(x, dy_b, pg, n, c, c0, c1, b0, b1, 24); break;                            \
-        case 11: pw_weight_grad_blocks(x, dy_b, pg, n, c, c0, c1, b0, b1, 6, 3); break;                          \
-        default: pw_weight_grad_blocks(x, dy_b, pg, n, c, c0, c1, b0, b1, 3, 2); break;                          \
-        }                                                                                                        \
+        switch (g) { FM_DIRECT_GEOMETRIES(FM_WEIGHT_GRAD_CASE) }                                                 \
     }
 
 FM_BOTH_COPIES(FM_KERNELS)
@@ -531,7 +521,7 @@ void fm_direct_weight_grad(int g, const float *x, const float *dy_b, float *pg, 
 // Untransposed (blocks of out channels): the block's 16 weight rows [16][in x taps] become
 // [in x taps][16]. Transposed (blocks of in channels): for each out channel o, the 16 x taps
 // weights [16][taps] of the block's channels (contiguous) become [taps][16].
-static inline __attribute__((always_inline)) void pack_blocks(const float *w, float *packed, int out_ch, int in_ch,
+FM_INLINE void pack_blocks(const float *w, float *packed, int out_ch, int in_ch,
                                                               const int TAPS, int transposed, int b0, int b1) {
     const long L = (long)in_ch * TAPS;  // floats in one out channel's weights
     for (int blk = b0; blk < b1; blk++) {
@@ -540,9 +530,9 @@ static inline __attribute__((always_inline)) void pack_blocks(const float *w, fl
             const float *rows = w + (long)blk * 16 * L;
             for (long k = 0; k < L; k += 16) {
                 v16 r[16];
-                _Pragma("clang loop unroll(full)") for (int j = 0; j < 16; j++) r[j] = load16(rows + j * L + k);
+                FM_UNROLL for (int j = 0; j < 16; j++) r[j] = load16(rows + j * L + k);
                 transpose16(r);
-                _Pragma("clang loop unroll(full)") for (int i = 0; i < 16; i++) store16(dst + (k + i) * 16, r[i]);
+                FM_UNROLL for (int i = 0; i < 16; i++) store16(dst + (k + i) * 16, r[i]);
             }
             continue;
         }
@@ -557,15 +547,15 @@ static inline __attribute__((always_inline)) void pack_blocks(const float *w, fl
                 continue;
             }
             v16 r[16];
-            _Pragma("clang loop unroll(full)") for (int j = 0; j < 16; j++) r[j] = load16(src + j * TAPS);
+            FM_UNROLL for (int j = 0; j < 16; j++) r[j] = load16(src + j * TAPS);
             transpose16(r);
-            _Pragma("clang loop unroll(full)") for (int t = 0; t < TAPS; t++) store16(out + t * 16, r[t]);
+            FM_UNROLL for (int t = 0; t < TAPS; t++) store16(out + t * 16, r[t]);
         }
     }
 }
 
 // The inverse of the untransposed packing: [in x taps][16] back to the block's 16 weight rows.
-static inline __attribute__((always_inline)) void unpack_blocks(const float *packed, float *w, int in_ch, const int TAPS,
+FM_INLINE void unpack_blocks(const float *packed, float *w, int in_ch, const int TAPS,
                                                                 int b0, int b1) {
     const long L = (long)in_ch * TAPS;
     for (int blk = b0; blk < b1; blk++) {
@@ -573,9 +563,9 @@ static inline __attribute__((always_inline)) void unpack_blocks(const float *pac
         float *rows = w + (long)blk * 16 * L;
         for (long k = 0; k < L; k += 16) {
             v16 r[16];
-            _Pragma("clang loop unroll(full)") for (int i = 0; i < 16; i++) r[i] = load16(src + (k + i) * 16);
+            FM_UNROLL for (int i = 0; i < 16; i++) r[i] = load16(src + (k + i) * 16);
             transpose16(r);
-            _Pragma("clang loop unroll(full)") for (int j = 0; j < 16; j++) store16(rows + j * L + k, r[j]);
+            FM_UNROLL for (int j = 0; j < 16; j++) store16(rows + j * L + k, r[j]);
         }
     }
 }
@@ -599,7 +589,7 @@ FM_BOTH_COPIES(FM_PACKING)
 // is given, by non-temporal stores where `stream` (in plane a multiple of 16, x_t 64-byte
 // aligned): a copy larger than the last-level cache is read back from memory anyway, and plain
 // stores would first read every line they fill.
-static inline __attribute__((always_inline)) void weight_grad_operands(
+FM_INLINE void weight_grad_operands(
     const float *dy, float *dy_b, const float *x, float *x_t, int n, int out_ch, int in_ch, int plane, int in_plane,
     int n0, int n1, int stream) {
     for (int img = n0; img < n1; img++) {
@@ -609,14 +599,14 @@ static inline __attribute__((always_inline)) void weight_grad_operands(
             int p = 0;
             for (; p + 16 <= plane; p += 16) {
                 v16 r[16];
-                _Pragma("clang loop unroll(full)") for (int i = 0; i < 16; i++) r[i] = load16(src + (long)i * plane + p);
+                FM_UNROLL for (int i = 0; i < 16; i++) r[i] = load16(src + (long)i * plane + p);
                 transpose16(r);
-                _Pragma("clang loop unroll(full)") for (int j = 0; j < 16; j++) store16(dst + (long)(p + j) * 16, r[j]);
+                FM_UNROLL for (int j = 0; j < 16; j++) store16(dst + (long)(p + j) * 16, r[j]);
             }
             if (p < plane) {  // the last plane - p < 16 pixels (all 9 of a 3x3 plane): one more transpose
                 const float *end = dy + (long)n * out_ch * plane;
                 v16 r[16];
-                _Pragma("clang loop unroll(full)") for (int i = 0; i < 16; i++) {
+                FM_UNROLL for (int i = 0; i < 16; i++) {
                     const float *row = src + (long)i * plane + p;
                     if (row + 16 <= end) {
                         r[i] = load16(row);  // the lanes past the row are never stored

@@ -6,17 +6,23 @@
 // The vector helpers are always inlined, so no vector crosses a call: the ABI note does not apply.
 #pragma GCC diagnostic ignored "-Wpsabi"
 
+// Kernel bodies are written with their shape as compile-time constants and rely on both of these:
+// FM_INLINE puts a body into its caller, where the constants are known, and FM_UNROLL unrolls
+// a loop whose trip count is one of them, so that its accumulators become named registers.
+#define FM_INLINE static inline __attribute__((always_inline))
+#define FM_UNROLL _Pragma("clang loop unroll(full)")
+
 typedef float v16 __attribute__((vector_size(64)));
 typedef float v16u __attribute__((vector_size(64), aligned(4)));
 
-static inline __attribute__((always_inline)) v16 load16(const float *p) { return *(const v16u *)p; }
-static inline __attribute__((always_inline)) void store16(float *p, v16 v) { *(v16u *)p = v; }
+FM_INLINE v16 load16(const float *p) { return *(const v16u *)p; }
+FM_INLINE void store16(float *p, v16 v) { *(v16u *)p = v; }
 // Half a vector, for 8-float tails.
 typedef float v8 __attribute__((vector_size(32), aligned(4)));
-static inline __attribute__((always_inline)) void store8(float *p, v8 v) { *(v8 *)p = v; }
+FM_INLINE void store8(float *p, v8 v) { *(v8 *)p = v; }
 // Every lane written out: `(v16){0} + s` would cost an addition per splat (0 + s is not s when
 // s is -0, so the compiler keeps it) and a register broadcast; this is one broadcast load.
-static inline __attribute__((always_inline)) v16 splat(float s) {
+FM_INLINE v16 splat(float s) {
     return (v16){s, s, s, s, s, s, s, s, s, s, s, s, s, s, s, s};
 }
 
@@ -64,7 +70,7 @@ static inline void add_lanes(const float *sums, int taps, float *dw, float *db, 
             r[i] = lo;                                                                                  \
             r[i + (d)] = hi;                                                                            \
         }
-static inline __attribute__((always_inline)) void transpose16(v16 r[16]) {
+FM_INLINE void transpose16(v16 r[16]) {
     FM_BUTTERFLY(r, 8)
     FM_BUTTERFLY(r, 4)
     FM_BUTTERFLY(r, 2)

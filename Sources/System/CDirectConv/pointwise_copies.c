@@ -6,13 +6,13 @@
 // stride 2 on rows of whole cache lines it writes with non-temporal stores: a plain store
 // first reads the line it fills, which doubled the traffic.
 
-static inline __attribute__((always_inline)) void stream16(float *p, v16 v) { __builtin_nontemporal_store(v, (v16 *)p); }
+FM_INLINE void stream16(float *p, v16 v) { __builtin_nontemporal_store(v, (v16 *)p); }
 
 // Pairs of rows (2 x width floats, whole 64-byte lines at aligned addresses, width a multiple
 // of 8): the even row interleaves the gradients with zeros, 8 of them to a vector, the odd row
 // is zeros. (Building the pair in a buffer with scalar stores and streaming it out was no
 // faster than plain stores: each vector load waited for the scalar stores it overlapped.)
-static inline __attribute__((always_inline)) void upsample2_rows(const float *dxs, float *dx, int channels, int height,
+FM_INLINE void upsample2_rows(const float *dxs, float *dx, int channels, int height,
                                                                  int width) {
     const int ow = width / 2;
     const v16 zero = (v16){0};

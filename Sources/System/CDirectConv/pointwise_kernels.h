@@ -14,7 +14,7 @@
 #include "kernel_vectors.h"
 
 // Offset, in an input plane of width IN_W, of the pixel that output pixel p reads.
-static inline __attribute__((always_inline)) int pw_source(int p, const int IN_W, const int OUT_W) {
+FM_INLINE int pw_source(int p, const int IN_W, const int OUT_W) {
     return (p / OUT_W) * 2 * IN_W + (p % OUT_W) * 2;
 }
 
@@ -22,25 +22,25 @@ static inline __attribute__((always_inline)) int pw_source(int p, const int IN_W
 // r < R of packed[r][j] * in[img][r][pixel']. Forward (T = 0): "in" is x and pixel' the
 // subsampled pixel. Input gradient (T = 1): "in" is dY, read at the output pixel itself, and
 // the sums go to the subsampled pixels of dx.
-static inline __attribute__((always_inline)) void pw_tile(
+FM_INLINE void pw_tile(
     const float *in, const float *packed, float *out, int img, int R, int V, int vb,
     const int IN_W, const int OUT_W, const int T, const int B) {
     const int IP = IN_W * IN_W, OP = OUT_W * OUT_W;
     const int in_plane = T ? OP : IP, out_plane = T ? IP : OP;
     v16 acc[4][9];
-    _Pragma("clang loop unroll(full)") for (int b = 0; b < B; b++)
-        _Pragma("clang loop unroll(full)") for (int o = 0; o < OP; o++) acc[b][o] = (v16){0};
+    FM_UNROLL for (int b = 0; b < B; b++)
+        FM_UNROLL for (int o = 0; o < OP; o++) acc[b][o] = (v16){0};
     for (int r = 0; r < R; r++) {
         const v16 w = load16(packed + r * 16);
-        _Pragma("clang loop unroll(full)") for (int b = 0; b < B; b++) {
+        FM_UNROLL for (int b = 0; b < B; b++) {
             const float *src = in + ((long)(img + b) * R + r) * in_plane;
-            _Pragma("clang loop unroll(full)") for (int o = 0; o < OP; o++)
+            FM_UNROLL for (int o = 0; o < OP; o++)
                 acc[b][o] += w * splat(src[T ? o : pw_source(o, IN_W, OUT_W)]);
         }
     }
-    _Pragma("clang loop unroll(full)") for (int b = 0; b < B; b++) {
+    FM_UNROLL for (int b = 0; b < B; b++) {
         float *dst = out + ((long)(img + b) * V + vb * 16) * out_plane;
-        _Pragma("clang loop unroll(full)") for (int o = 0; o < OP; o++) {
+        FM_UNROLL for (int o = 0; o < OP; o++) {
             const int at = T ? pw_source(o, IN_W, OUT_W) : o;
             for (int j = 0; j < 16; j++) dst[j * out_plane + at] = acc[b][o][j];
         }
@@ -49,7 +49,7 @@ static inline __attribute__((always_inline)) void pw_tile(
 
 // Blocks block_begin..<block_end (`packed` starts at block_begin), B images at a time. The
 // input gradient clears each block's dx planes first: the kernel writes only the even pixels.
-static inline __attribute__((always_inline)) void pw_blocks(
+FM_INLINE void pw_blocks(
     const float *in, const float *packed, float *out, int n, int R, int V, int block_begin, int block_end,
     const int IN_W, const int OUT_W, const int T, const int B) {
     for (int vb = block_begin; vb < block_end; vb++) {
@@ -71,31 +71,31 @@ static inline __attribute__((always_inline)) void pw_blocks(
 // channels loads 4 vectors of dY and broadcasts 4 values of x per 16 multiply-adds; one block x
 // 16 channels (before) broadcast an x value per multiply-add and read all of x once per block,
 // and ran a 6x6 -> 3x3 weight gradient at 165-175 GFLOP/s on one core.
-static inline __attribute__((always_inline)) void pw_weight_grad_tile(
+FM_INLINE void pw_weight_grad_tile(
     const float *x, const float *dyb, float *pg, int n, int C, int c, const int OB, const int CB, const int IN_W,
     const int OUT_W) {
     const int IP = IN_W * IN_W, OP = OUT_W * OUT_W;
     const long block_dy = (long)n * OP * 16, block_pg = (long)C * 16;
     v16 acc[4][4];
-    _Pragma("clang loop unroll(full)") for (int b = 0; b < OB; b++)
-        _Pragma("clang loop unroll(full)") for (int ci = 0; ci < CB; ci++) acc[b][ci] = (v16){0};
+    FM_UNROLL for (int b = 0; b < OB; b++)
+        FM_UNROLL for (int ci = 0; ci < CB; ci++) acc[b][ci] = (v16){0};
     for (int img = 0; img < n; img++) {
         const float *xs = x + ((long)img * C + c) * IP;
         const float *dyi = dyb + (long)img * OP * 16;
-        _Pragma("clang loop unroll(full)") for (int p = 0; p < OP; p++) {
+        FM_UNROLL for (int p = 0; p < OP; p++) {
             v16 d[4];
-            _Pragma("clang loop unroll(full)") for (int b = 0; b < OB; b++) d[b] = load16(dyi + b * block_dy + p * 16);
-            _Pragma("clang loop unroll(full)") for (int ci = 0; ci < CB; ci++) {
+            FM_UNROLL for (int b = 0; b < OB; b++) d[b] = load16(dyi + b * block_dy + p * 16);
+            FM_UNROLL for (int ci = 0; ci < CB; ci++) {
                 const v16 v = splat(xs[ci * IP + pw_source(p, IN_W, OUT_W)]);
-                _Pragma("clang loop unroll(full)") for (int b = 0; b < OB; b++) acc[b][ci] += d[b] * v;
+                FM_UNROLL for (int b = 0; b < OB; b++) acc[b][ci] += d[b] * v;
             }
         }
     }
-    _Pragma("clang loop unroll(full)") for (int b = 0; b < OB; b++)
-        _Pragma("clang loop unroll(full)") for (int ci = 0; ci < CB; ci++) store16(pg + b * block_pg + (c + ci) * 16, acc[b][ci]);
+    FM_UNROLL for (int b = 0; b < OB; b++)
+        FM_UNROLL for (int ci = 0; ci < CB; ci++) store16(pg + b * block_pg + (c + ci) * 16, acc[b][ci]);
 }
 
-static inline __attribute__((always_inline)) void pw_weight_grad_channels(
+FM_INLINE void pw_weight_grad_channels(
     const float *x, const float *dyb, float *pg, int n, int C, int c_begin, int c_end, const int OB, const int IN_W,
     const int OUT_W) {
     int c = c_begin;
@@ -103,7 +103,7 @@ static inline __attribute__((always_inline)) void pw_weight_grad_channels(
     for (; c < c_end; c += 2) pw_weight_grad_tile(x, dyb, pg, n, C, c, OB, 2, IN_W, OUT_W);
 }
 
-static inline __attribute__((always_inline)) void pw_weight_grad_blocks(
+FM_INLINE void pw_weight_grad_blocks(
     const float *x, const float *dy_b, float *packed_grad, int n, int C, int c_begin, int c_end,
     int block_begin, int block_end, const int IN_W, const int OUT_W) {
     const int OP = OUT_W * OUT_W;

@@ -12,7 +12,7 @@ enum { W = 48, OW = 24, K = 7, PAD = 3, HALF_ROWS = 27, PAR_SLAB = HALF_ROWS * O
        TAPS = K * KW_SLAB, ROW_VECTORS = 3, CO = 8, PAIRS = OW / 2 };
 
 // taps for one image (see above); zero where the 7x7 window hangs over the border.
-static inline __attribute__((always_inline)) void arrange(const float *x, float *taps) {
+FM_INLINE void arrange(const float *x, float *taps) {
     for (int r = 0; r < 2 * HALF_ROWS; r++) {
         const int xr = r - PAD, par = r & 1, i = r >> 1;
         // The row's even and odd columns, two zeros either side: column 2j + kw - 3 is
@@ -23,7 +23,7 @@ static inline __attribute__((always_inline)) void arrange(const float *x, float 
                 even[2 + j] = x[xr * W + 2 * j];
                 odd[2 + j] = x[xr * W + 2 * j + 1];
             }
-        _Pragma("clang loop unroll(full)") for (int kw = 0; kw < K; kw++) {
+        FM_UNROLL for (int kw = 0; kw < K; kw++) {
             const float *src = kw & 1 ? even + 2 + (kw - 3) / 2 : odd + 2 + (kw - 4) / 2;
             float *dst = taps + kw * KW_SLAB + par * PAR_SLAB + i * OW;
             for (int ox = 0; ox < OW; ox++) dst[ox] = src[ox];
@@ -32,29 +32,29 @@ static inline __attribute__((always_inline)) void arrange(const float *x, float 
 }
 
 // The 48 floats of tap (kh, kw) for output rows oy, oy + 1 (oy even), vector v.
-static inline __attribute__((always_inline)) v16 tap_rows(const float *taps, int kh, int kw, int oy, int v) {
+FM_INLINE v16 tap_rows(const float *taps, int kh, int kw, int oy, int v) {
     return load16(taps + kw * KW_SLAB + (kh & 1) * PAR_SLAB + (oy + kh / 2) * OW + 16 * v);
 }
 
-static inline __attribute__((always_inline)) void forward_image(const float *taps, const float *w, const float *bias,
+FM_INLINE void forward_image(const float *taps, const float *w, const float *bias,
                                                                 float *y, int out_ch) {
     for (int c0 = 0; c0 < out_ch; c0 += CO)
         for (int oy = 0; oy < OW; oy += 2) {
             v16 acc[CO][ROW_VECTORS];
-            _Pragma("clang loop unroll(full)") for (int c = 0; c < CO; c++)
-                _Pragma("clang loop unroll(full)") for (int v = 0; v < ROW_VECTORS; v++)
+            FM_UNROLL for (int c = 0; c < CO; c++)
+                FM_UNROLL for (int v = 0; v < ROW_VECTORS; v++)
                     acc[c][v] = bias ? splat(bias[c0 + c]) : (v16){0};
             for (int kh = 0; kh < K; kh++)
-                _Pragma("clang loop unroll(full)") for (int kw = 0; kw < K; kw++) {
+                FM_UNROLL for (int kw = 0; kw < K; kw++) {
                     v16 xv[ROW_VECTORS];
-                    _Pragma("clang loop unroll(full)") for (int v = 0; v < ROW_VECTORS; v++) xv[v] = tap_rows(taps, kh, kw, oy, v);
-                    _Pragma("clang loop unroll(full)") for (int c = 0; c < CO; c++) {
+                    FM_UNROLL for (int v = 0; v < ROW_VECTORS; v++) xv[v] = tap_rows(taps, kh, kw, oy, v);
+                    FM_UNROLL for (int c = 0; c < CO; c++) {
                         const v16 wt = splat(w[(c0 + c) * K * K + kh * K + kw]);
-                        _Pragma("clang loop unroll(full)") for (int v = 0; v < ROW_VECTORS; v++) acc[c][v] += wt * xv[v];
+                        FM_UNROLL for (int v = 0; v < ROW_VECTORS; v++) acc[c][v] += wt * xv[v];
                     }
                 }
-            _Pragma("clang loop unroll(full)") for (int c = 0; c < CO; c++)
-                _Pragma("clang loop unroll(full)") for (int v = 0; v < ROW_VECTORS; v++)
+            FM_UNROLL for (int c = 0; c < CO; c++)
+                FM_UNROLL for (int v = 0; v < ROW_VECTORS; v++)
                     store16(y + (long)(c0 + c) * OW * OW + oy * OW + 16 * v, acc[c][v]);
         }
 }
@@ -62,25 +62,25 @@ static inline __attribute__((always_inline)) void forward_image(const float *tap
 // dx of one image: the adjoint of the forward. Each tap's sums over out channels go to a
 // `taps`-shaped buffer (7 kw x 3 vectors in registers per kernel row and output row pair),
 // which the adjoint of `arrange` then adds into dx.
-static inline __attribute__((always_inline)) void input_grad_image(const float *dy, const float *w, float *grads, float *dx,
+FM_INLINE void input_grad_image(const float *dy, const float *w, float *grads, float *dx,
                                                                    int out_ch) {
     for (int i = 0; i < TAPS; i++) grads[i] = 0;
     for (int oy = 0; oy < OW; oy += 2)
         for (int kh = 0; kh < K; kh++) {
             v16 acc[K][ROW_VECTORS];
-            _Pragma("clang loop unroll(full)") for (int kw = 0; kw < K; kw++)
-                _Pragma("clang loop unroll(full)") for (int v = 0; v < ROW_VECTORS; v++) acc[kw][v] = (v16){0};
+            FM_UNROLL for (int kw = 0; kw < K; kw++)
+                FM_UNROLL for (int v = 0; v < ROW_VECTORS; v++) acc[kw][v] = (v16){0};
             for (int co = 0; co < out_ch; co++) {
                 v16 g[ROW_VECTORS];
-                _Pragma("clang loop unroll(full)") for (int v = 0; v < ROW_VECTORS; v++)
+                FM_UNROLL for (int v = 0; v < ROW_VECTORS; v++)
                     g[v] = load16(dy + (long)co * OW * OW + oy * OW + 16 * v);
-                _Pragma("clang loop unroll(full)") for (int kw = 0; kw < K; kw++) {
+                FM_UNROLL for (int kw = 0; kw < K; kw++) {
                     const v16 wt = splat(w[co * K * K + kh * K + kw]);
-                    _Pragma("clang loop unroll(full)") for (int v = 0; v < ROW_VECTORS; v++) acc[kw][v] += wt * g[v];
+                    FM_UNROLL for (int v = 0; v < ROW_VECTORS; v++) acc[kw][v] += wt * g[v];
                 }
             }
-            _Pragma("clang loop unroll(full)") for (int kw = 0; kw < K; kw++)
-                _Pragma("clang loop unroll(full)") for (int v = 0; v < ROW_VECTORS; v++) {
+            FM_UNROLL for (int kw = 0; kw < K; kw++)
+                FM_UNROLL for (int v = 0; v < ROW_VECTORS; v++) {
                     float *at = grads + kw * KW_SLAB + (kh & 1) * PAR_SLAB + (oy + kh / 2) * OW + 16 * v;
                     store16(at, load16(at) + acc[kw][v]);
                 }
@@ -92,7 +92,7 @@ static inline __attribute__((always_inline)) void input_grad_image(const float *
     for (int xr = 0; xr < W; xr++) {
         const int r = xr + PAD, par = r & 1, i = r >> 1;
         const float *g[K];
-        _Pragma("clang loop unroll(full)") for (int kw = 0; kw < K; kw++) g[kw] = grads + kw * KW_SLAB + par * PAR_SLAB + i * OW;
+        FM_UNROLL for (int kw = 0; kw < K; kw++) g[kw] = grads + kw * KW_SLAB + par * PAR_SLAB + i * OW;
         float even[OW], odd[OW];
         for (int j = 0; j < OW; j++) {
             even[j] = g[3][j];
@@ -116,30 +116,30 @@ static inline __attribute__((always_inline)) void input_grad_image(const float *
 
 // One image's share of dw[co][49] and db[co] for two channels, kernel row by kernel row: 14
 // vectors of partial sums (16 with the bias's), kept in `sums` between rows and images.
-static inline __attribute__((always_inline)) void weight_grad_pair(const float *taps, const float *d0, float *sums, int first) {
+FM_INLINE void weight_grad_pair(const float *taps, const float *d0, float *sums, int first) {
     const float *d1 = d0 + OW * OW;
     for (int kh = 0; kh < K; kh++) {
         v16 acc[2][K + 1];
-        _Pragma("clang loop unroll(full)") for (int c = 0; c < 2; c++)
-            _Pragma("clang loop unroll(full)") for (int kw = 0; kw <= K; kw++) {
+        FM_UNROLL for (int c = 0; c < 2; c++)
+            FM_UNROLL for (int kw = 0; kw <= K; kw++) {
                 const int slot = kw < K ? kh * K + kw : K * K;
                 acc[c][kw] = first || (kw == K && kh > 0) ? (v16){0} : load16(sums + (c * FM_STEM_SUMS_PER_CHANNEL) + slot * 16);
             }
         for (int oy = 0; oy < OW; oy += 2)
-            _Pragma("clang loop unroll(full)") for (int v = 0; v < ROW_VECTORS; v++) {
+            FM_UNROLL for (int v = 0; v < ROW_VECTORS; v++) {
                 const v16 g0 = load16(d0 + oy * OW + 16 * v), g1 = load16(d1 + oy * OW + 16 * v);
                 if (kh == 0) {
                     acc[0][K] += g0;
                     acc[1][K] += g1;
                 }
-                _Pragma("clang loop unroll(full)") for (int kw = 0; kw < K; kw++) {
+                FM_UNROLL for (int kw = 0; kw < K; kw++) {
                     const v16 xv = tap_rows(taps, kh, kw, oy, v);
                     acc[0][kw] += g0 * xv;
                     acc[1][kw] += g1 * xv;
                 }
             }
-        _Pragma("clang loop unroll(full)") for (int c = 0; c < 2; c++)
-            _Pragma("clang loop unroll(full)") for (int kw = 0; kw <= K; kw++) {
+        FM_UNROLL for (int c = 0; c < 2; c++)
+            FM_UNROLL for (int kw = 0; kw <= K; kw++) {
                 if (kw == K && kh > 0) continue;
                 const int slot = kw < K ? kh * K + kw : K * K;
                 store16(sums + c * FM_STEM_SUMS_PER_CHANNEL + slot * 16, acc[c][kw]);
@@ -150,27 +150,27 @@ static inline __attribute__((always_inline)) void weight_grad_pair(const float *
 // The same for four channels at once (28 accumulators: each tap load feeds 4 multiply-adds, not
 // 2), with the bias's sums in a pass of their own over the four dY planes, which are in L1 by
 // then.
-static inline __attribute__((always_inline)) void weight_grad_quad(const float *taps, const float *d0, float *sums, int first) {
+FM_INLINE void weight_grad_quad(const float *taps, const float *d0, float *sums, int first) {
     enum { Q = 4 };
     for (int kh = 0; kh < K; kh++) {
         v16 acc[Q][K];
-        _Pragma("clang loop unroll(full)") for (int c = 0; c < Q; c++)
-            _Pragma("clang loop unroll(full)") for (int kw = 0; kw < K; kw++)
+        FM_UNROLL for (int c = 0; c < Q; c++)
+            FM_UNROLL for (int kw = 0; kw < K; kw++)
                 acc[c][kw] = first ? (v16){0} : load16(sums + c * FM_STEM_SUMS_PER_CHANNEL + (kh * K + kw) * 16);
         for (int oy = 0; oy < OW; oy += 2)
-            _Pragma("clang loop unroll(full)") for (int v = 0; v < ROW_VECTORS; v++) {
+            FM_UNROLL for (int v = 0; v < ROW_VECTORS; v++) {
                 v16 g[Q];
-                _Pragma("clang loop unroll(full)") for (int c = 0; c < Q; c++) g[c] = load16(d0 + c * OW * OW + oy * OW + 16 * v);
-                _Pragma("clang loop unroll(full)") for (int kw = 0; kw < K; kw++) {
+                FM_UNROLL for (int c = 0; c < Q; c++) g[c] = load16(d0 + c * OW * OW + oy * OW + 16 * v);
+                FM_UNROLL for (int kw = 0; kw < K; kw++) {
                     const v16 xv = tap_rows(taps, kh, kw, oy, v);
-                    _Pragma("clang loop unroll(full)") for (int c = 0; c < Q; c++) acc[c][kw] += g[c] * xv;
+                    FM_UNROLL for (int c = 0; c < Q; c++) acc[c][kw] += g[c] * xv;
                 }
             }
-        _Pragma("clang loop unroll(full)") for (int c = 0; c < Q; c++)
-            _Pragma("clang loop unroll(full)") for (int kw = 0; kw < K; kw++)
+        FM_UNROLL for (int c = 0; c < Q; c++)
+            FM_UNROLL for (int kw = 0; kw < K; kw++)
                 store16(sums + c * FM_STEM_SUMS_PER_CHANNEL + (kh * K + kw) * 16, acc[c][kw]);
     }
-    _Pragma("clang loop unroll(full)") for (int c = 0; c < Q; c++) {
+    FM_UNROLL for (int c = 0; c < Q; c++) {
         float *slot = sums + c * FM_STEM_SUMS_PER_CHANNEL + K * K * 16;
         v16 b = first ? (v16){0} : load16(slot);
         for (int i = 0; i < OW * OW; i += 16) b += load16(d0 + c * OW * OW + i);
@@ -178,7 +178,7 @@ static inline __attribute__((always_inline)) void weight_grad_quad(const float *
     }
 }
 
-static inline __attribute__((always_inline)) void weight_grad_channels(const float *taps, const float *dy, float *dw,
+FM_INLINE void weight_grad_channels(const float *taps, const float *dy, float *dw,
                                                                        float *db, float *sums, int n, int out_ch, int c0,
                                                                        int c1) {
     for (int img = 0; img < n; img++) {

@@ -10,7 +10,7 @@ long fm_wide_gemm_packed_a_floats(int m, int k) { return (long)((m + ROWS - 1) /
 // One group of 4 rows: with A not transposed, 16 columns of the 4 rows at a time are
 // interleaved by two rounds of shuffles (a scalar loop made the pack cost a third of a small
 // product's time).
-static inline __attribute__((always_inline)) void pack_group(const float *a, int lda, int transposed, int rows, int k,
+FM_INLINE void pack_group(const float *a, int lda, int transposed, int rows, int k,
                                                              float alpha, float *packed) {
     int l = 0;
     if (!transposed && rows == ROWS)
@@ -47,13 +47,13 @@ void fm_wide_gemm_pack_a(const float *a, int lda, int transposed, int m, int k, 
 }
 
 // Step l of a tile's k loop: row l of the panel times column l of A's 4 rows.
-static inline __attribute__((always_inline)) void step(v16 acc[ROWS][VECTORS], const float *pa, const float *const *ar,
+FM_INLINE void step(v16 acc[ROWS][VECTORS], const float *pa, const float *const *ar,
                                                        const float *panel, int l, const int V, const int PACKED) {
     v16 bv[VECTORS];
-    _Pragma("clang loop unroll(full)") for (int v = 0; v < V; v++) bv[v] = load16(panel + l * PANEL + v * 16);
-    _Pragma("clang loop unroll(full)") for (int r = 0; r < ROWS; r++) {
+    FM_UNROLL for (int v = 0; v < V; v++) bv[v] = load16(panel + l * PANEL + v * 16);
+    FM_UNROLL for (int r = 0; r < ROWS; r++) {
         const v16 s = splat(PACKED ? pa[l * ROWS + r] : ar[r][l]);
-        _Pragma("clang loop unroll(full)") for (int v = 0; v < V; v++) acc[r][v] += s * bv[v];
+        FM_UNROLL for (int v = 0; v < V; v++) acc[r][v] += s * bv[v];
     }
 }
 
@@ -63,15 +63,15 @@ static inline __attribute__((always_inline)) void step(v16 acc[ROWS][VECTORS], c
 // PACKED: A from the packed group `pa`, else from rows a + r * lda (rows past `rows` reread
 // row 0, whose sums are never stored). FETCH: step l < fetches of the k loop prefetches
 // fetch[l] (a separate copy of the tile: a test in the k loop slowed shallow products).
-static inline __attribute__((always_inline)) void tile(
+FM_INLINE void tile(
     const float *pa, const float *a, int lda, const float *panel, float *c, int ldc, int kc, int rows, int lanes,
     int first, float beta, const float *bias, const float *const *fetch, int fetches, const int V, const int PACKED,
     const int FETCH) {
     v16 acc[ROWS][VECTORS];
     const float *ar[ROWS];
-    _Pragma("clang loop unroll(full)") for (int r = 0; r < ROWS; r++) ar[r] = PACKED ? 0 : a + (r < rows ? (long)r * lda : 0);
-    _Pragma("clang loop unroll(full)") for (int r = 0; r < ROWS; r++)
-        _Pragma("clang loop unroll(full)") for (int v = 0; v < V; v++) acc[r][v] = (v16){0};
+    FM_UNROLL for (int r = 0; r < ROWS; r++) ar[r] = PACKED ? 0 : a + (r < rows ? (long)r * lda : 0);
+    FM_UNROLL for (int r = 0; r < ROWS; r++)
+        FM_UNROLL for (int v = 0; v < V; v++) acc[r][v] = (v16){0};
     int l = 0;
     if (FETCH)
         for (; l < fetches; l++) {
@@ -81,11 +81,11 @@ static inline __attribute__((always_inline)) void tile(
     for (; l < kc; l++) step(acc, pa, ar, panel, l, V, PACKED);
     const float scale = first ? beta : 1;
     if (first && bias)
-        _Pragma("clang loop unroll(full)") for (int r = 0; r < ROWS; r++)
-            _Pragma("clang loop unroll(full)") for (int v = 0; v < V; v++) acc[r][v] += splat(r < rows ? bias[r] : 0);
+        FM_UNROLL for (int r = 0; r < ROWS; r++)
+            FM_UNROLL for (int v = 0; v < V; v++) acc[r][v] += splat(r < rows ? bias[r] : 0);
     if (rows == ROWS && lanes == 16) {
-        _Pragma("clang loop unroll(full)") for (int r = 0; r < ROWS; r++)
-            _Pragma("clang loop unroll(full)") for (int v = 0; v < V; v++) {
+        FM_UNROLL for (int r = 0; r < ROWS; r++)
+            FM_UNROLL for (int v = 0; v < V; v++) {
                 float *p = c + (long)r * ldc + v * 16;
                 store16(p, scale != 0 ? acc[r][v] + splat(scale) * load16(p) : acc[r][v]);
             }
@@ -93,8 +93,8 @@ static inline __attribute__((always_inline)) void tile(
     }
     // An edge tile: through a buffer, so the accumulators keep constant indices (in registers).
     float edge[ROWS][PANEL];
-    _Pragma("clang loop unroll(full)") for (int r = 0; r < ROWS; r++)
-        _Pragma("clang loop unroll(full)") for (int v = 0; v < V; v++) store16(&edge[r][v * 16], acc[r][v]);
+    FM_UNROLL for (int r = 0; r < ROWS; r++)
+        FM_UNROLL for (int v = 0; v < V; v++) store16(&edge[r][v * 16], acc[r][v]);
     const int width = (V - 1) * 16 + lanes;
     for (int r = 0; r < rows; r++)
         for (int j = 0; j < width; j++) {
@@ -104,7 +104,7 @@ static inline __attribute__((always_inline)) void tile(
 }
 
 // dst[t] = plane[source(p0 + t)] for t < count: runs along output rows, each a strided copy.
-static inline __attribute__((always_inline)) void gather(const float *plane, const fm_view *v, int p0, int count,
+FM_INLINE void gather(const float *plane, const fm_view *v, int p0, int count,
                                                          float *dst) {
     int oy = p0 / v->out_width, ox = p0 % v->out_width, t = 0;
     while (t < count) {
@@ -180,7 +180,7 @@ static inline int line_offsets(const next_pack *next, long *offsets, int most) {
 // or where there were too many, every line of the span. The panels' strided gathers across
 // planes defeat the hardware prefetchers. Used where the tiles do not fetch (fetch_in_tiles
 // below): transposed next packs, whose own slow gather spreads the burst, and shallow k blocks.
-static inline __attribute__((always_inline)) void prefetch_next(const next_pack *next, int l, const long *offsets,
+FM_INLINE void prefetch_next(const next_pack *next, int l, const long *offsets,
                                                                 int per_line) {
     const fm_view *v = next->v;
     if (!v || l >= lines_of(next)) return;
@@ -228,7 +228,7 @@ static inline void plan_fetches(const next_pack *next, int g, int groups, const 
 
 // Rows k0..<k0+kc and columns j0..<j0+width of B to the panel, zero past width.
 // `next` (its v NULL: none) is prefetched at its lines' `offsets` (line_offsets).
-static inline __attribute__((always_inline)) void pack_view(const fm_view *v, int k0, int kc, int j0, int width,
+FM_INLINE void pack_view(const fm_view *v, int k0, int kc, int j0, int width,
                                                             float *panel, const next_pack *next, const long *offsets,
                                                             int per_line) {
     if (!v->transposed) {
@@ -264,7 +264,7 @@ static inline __attribute__((always_inline)) void pack_view(const fm_view *v, in
         }
         for (int l = 0; l < kc16; l += 16) {
             v16 r[16];
-            _Pragma("clang loop unroll(full)") for (int i = 0; i < 16; i++) r[i] = load16(&part[i][l]);
+            FM_UNROLL for (int i = 0; i < 16; i++) r[i] = load16(&part[i][l]);
             transpose16(r);
             for (int i = 0; i < 16 && l + i < kc; i++) store16(panel + (l + i) * PANEL + j, r[i]);
         }

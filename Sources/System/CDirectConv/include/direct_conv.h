@@ -9,12 +9,13 @@
 // callers split the work over threads. Plain C vectors, compiled for AVX-512 and for the
 // baseline, the AVX-512 copy used where the CPU has it.
 
-// Geometries: 0 = 2x2 -> 2x2 (stride 1), 1 = 3x3 -> 2x2 (stride 2), 2 = 3x3 -> 3x3 (stride 1),
-// 3 = 6x6 -> 6x6, 4 = 12x12, 5 = 24x24, 6 = 48x48 (stride 1, same size out); stride 2:
-// 7 = 6x6 -> 3x3, 8 = 12x12 -> 6x6, 9 = 24x24 -> 12x12, 10 = 48x48 -> 24x24; 1x1 at stride 2:
-// 11 = 6x6 -> 3x3, 12 = 3x3 -> 2x2.
-// Returns -1 for any other kernel size, input width, output width and stride.
+// Geometries are the rows of the table in direct_geometries.h (3x3 at stride 1 and 2 on the
+// 2x2 ... 48x48 planes, 1x1 at stride 2 on 6x6 and 3x3), numbered in its order.
+// The geometry for a kernel size, input width, output width and stride, or -1 for none.
 int fm_direct_geometry(int kernel, int in_width, int out_width, int stride);
+// How many geometries there are, and each one's name and shape: what the tests walk.
+int fm_direct_geometry_count(void);
+const char *fm_direct_geometry_shape(int geometry, int *kernel, int *in_width, int *out_width, int *stride);
 // Kernel taps of a geometry: 9, or 1 for the 1x1 ones.
 int fm_direct_taps(int geometry);
 // Whether the AVX-512 copy runs here (else the baseline copy, correct but slower).
