@@ -3,16 +3,8 @@ import FacemineDevice
 
 /// The convolution algorithms of the CPU backend. Which one is fastest depends on the shape;
 /// the op benchmark (docs/BENCHMARKS.md) times all that apply, and `init(_:threads:)` encodes
-/// what it showed.
-///
-/// A first direct kernel for one-channel first layers (scalar loops) lost to `imagewise` by 30x;
-/// the one `direct` uses now runs vectors along rows of pixels and beats it (MyCNN conv1 forward
-/// 0.45 -> 0.23 ms at batch 64), except where the layer is bound by memory. A tap-wise
-/// algorithm for 2x2 and 3x3 planes lost too (one product per kernel tap over only the pixels
-/// it reads, skipping the padding that is 5/9 of a 3x3 kernel's reads on a 2x2 map): its
-/// products have K = in channels and a few pixels per image, ran at about half the im2col
-/// product's speed and so ate the 2.25x fewer multiply-adds (ResNet-18 imagenet layer4 3x3,
-/// batch 64: 13.5 ms forward + backward against 9.8).
+/// what it showed. Algorithms that lost on every shape were deleted; what they were and the
+/// numbers they lost by are in docs/BENCHMARKS.md ("CPU kernel notes").
 public enum ConvAlgorithm: String, CaseIterable, Sendable {
     /// Per-image im2col bands times the weights, single-threaded BLAS per thread; for large planes.
     case imagewise

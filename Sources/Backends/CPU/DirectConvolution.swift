@@ -9,8 +9,8 @@ import FacemineDevice
 /// much of an im2col matrix is padding (5 of 9 taps on a 2x2 map, 21% on 6x6, 11% on 12x12),
 /// BLAS multiplies those zeros too, and building the matrix costs a pass of its own. The C
 /// kernels in Sources/System/CDirectConv sum only the taps inside the input, 16 output channels
-/// to a vector and a few images (or a 6-pixel piece of a row) to a tile of accumulators; on one
-/// core they run layer4's forward at 238 GFLOP/s of useful work where im2col + SGEMM reaches 88.
+/// to a vector and a few images (or a 6-pixel piece of a row) to a tile of accumulators
+/// (how much faster than im2col + SGEMM: docs/BENCHMARKS.md, "CPU kernel notes").
 /// Work is split over 16-channel blocks (and images or in-channel pairs when blocks are fewer
 /// than threads), so results do not depend on the thread count.
 extension CPUBackend {

@@ -61,9 +61,8 @@ extension CPUBackend {
     static let widePanel = 96
 
     /// A product at least as wide as it is tall, B not transposed, through the wide kernel: A
-    /// packed once, then whole panels to each thread. On im2col shapes with 32-128 rows it ran
-    /// 10-30% faster than OpenBLAS on one core (which packs all of B), and about as fast on the
-    /// larger ones.
+    /// packed once, then whole panels to each thread: OpenBLAS packs all of B, which costs more
+    /// than the product on im2col shapes with 32-128 rows (docs/BENCHMARKS.md, "CPU kernel notes").
     func wideSGEMM(transposeA: Bool, m: Int, n: Int, k: Int, alpha: Float, a: UnsafePointer<Float>, lda: Int,
                    b: UnsafePointer<Float>, ldb: Int, beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int) {
         let packed = workspace.floats(.packedA, count: fm_wide_gemm_packed_a_floats(Int32(m), Int32(k)))
@@ -77,7 +76,6 @@ extension CPUBackend {
     /// C = A B^T + beta C (weight gradients: dY times the im2col matrix, both along pixels)
     /// through the wide kernel: A's rows read in place, B's panels transposed as they are
     /// packed. Threads take column panels, or blocks of 4-row groups when C is taller than wide.
-    /// One core: 128x64x36864 161 -> 217 GFLOP/s against OpenBLAS, 128x64x2304 198 -> 225.
     func wideSGEMMTransposedB(m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>,
                               ldb: Int, beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int) {
         let view = { (rows: UnsafePointer<Float>) in

@@ -44,7 +44,7 @@ extension CPUBackend {
         let shrink = s.decoupledWeightDecay ? 1 - s.learningRate * s.weightDecay : 1
         parallel.forRanges(parameter.count, grain: elementwiseGrain) { r in
             // Eight lanes at a time: written out, because the compiler keeps sqrt and division
-            // scalar here (one parameter at a time was 8% of a ResNet-18 step).
+            // scalar here.
             let kv = SIMD8<Float>(repeating: k), decay = SIMD8<Float>(repeating: coupledDecay)
             let b1v = SIMD8<Float>(repeating: b1), b2v = SIMD8<Float>(repeating: b2)
             let shrinkV = SIMD8<Float>(repeating: shrink), stepV = SIMD8<Float>(repeating: stepSize)

@@ -390,10 +390,9 @@ FM_INLINE void rows_blocks(
 // On 48x48 planes (OUTER, FM_3X3_48_TO_48) images go outermost: one image's dY
 // block (48 x 48 pixels x 16 channels: 147 KB) stays in L2 while every channel pair reads it,
 // the sums go back to packed_grad between images, and x is read in its own layout
-// [image][channel][pixel], which this order walks in sequence. (Images innermost, each channel
-// pair streamed the whole batch's dY block, 9 MB: layer1 of the small stem took 43 ms instead
-// of 30 at batch 64. On 24x24 and smaller planes, where a block is 2.4 MB or less, images
-// innermost measured as fast or faster.)
+// [image][channel][pixel], which this order walks in sequence. With images innermost, each
+// channel pair would stream the whole batch's dY block (9 MB at batch 64); on 24x24 and smaller
+// planes, where a block is 2.4 MB or less, images innermost is as fast or faster.
 FM_INLINE void row_weight_grad_blocks(
     const float *x, const float *dy_b, float *packed_grad, int n, int C, int c_begin, int c_end,
     int block_begin, int block_end, const int W, const int OUTER) {
@@ -516,8 +515,8 @@ void fm_direct_weight_grad(int g, const float *x, const float *dy_b, float *pg, 
 }
 
 // Packing moves each weight once, but the small planes pack a block of weights every call,
-// so it is written as 16 x 16 transpositions in registers: a scalar gather of one weight at a
-// time took 0.5 ms for layer4's 9.4 MB of 3x3 weights, a quarter of the convolution itself.
+// so it is written as 16 x 16 transpositions in registers (a scalar gather of one weight at a
+// time would cost a large share of the convolution itself).
 // Untransposed (blocks of out channels): the block's 16 weight rows [16][in x taps] become
 // [in x taps][16]. Transposed (blocks of in channels): for each out channel o, the 16 x taps
 // weights [16][taps] of the block's channels (contiguous) become [taps][16].
@@ -584,8 +583,7 @@ FM_BOTH_COPIES(FM_PACKING)
 
 // The weight gradient's operands for images n0..<n1, in the orders its loops walk.
 // dy [n][out][plane] -> dy_b[ob][n][plane][16]: 16 channels x 16 pixels at a time through a
-// register transpose (the scalar loop before, one float stored per 64-byte line, cost the 3x3
-// weight gradients 4-14% in the op table). x [n][c][in plane] -> x_t[c][n][in plane] where x_t
+// register transpose, not one float stored per 64-byte line. x [n][c][in plane] -> x_t[c][n][in plane] where x_t
 // is given, by non-temporal stores where `stream` (in plane a multiple of 16, x_t 64-byte
 // aligned): a copy larger than the last-level cache is read back from memory anyway, and plain
 // stores would first read every line they fill.

@@ -4,7 +4,7 @@
 // One-channel first layers: 3x3, padding 1, stride 1 on 48x48 (MyCNN's conv1, the small
 // stem). With one input channel an output sums only 9 products, so the other kernels' layout
 // (16 out channels to a vector) would spend more on writing each output float apart than on
-// the products, and im2col + BLAS ran at 21-37% of peak (K = 9). Here vectors run along a row:
+// the products, and im2col + BLAS cannot keep busy with K = 9. Here vectors run along a row:
 // a 48-pixel row is 3 vectors. Each plane is first copied three times, shifted by one column
 // each and with a zero border ([kw][50 rows][48]), so every tap is an aligned vector load.
 enum { W = 48, ROWS = 50, SHIFTED = ROWS * W, PADDED = 3 * SHIFTED, ROW_VECTORS = 3, CO = 8, DX_ROWS = 4 };

@@ -30,9 +30,7 @@ FM_INLINE v16 splat(float s) {
 // name_SUFFIX with TARGET's instruction set, and FM_PICK(name) is the copy to call now (the
 // AVX-512 one where the CPU has it and tests have not forced the baseline; see direct_conv.h).
 // The AVX-512 copy targets the subsets every AVX-512 CPU since Skylake-X has (F, VL, BW, DQ):
-// with F alone, the compiler moved single lanes and 8-float halves through memory, and the
-// 6x6 -> 3x3 1x1 forward, which stores 16 channels a float at a time, ran at 130 GFLOP/s on one
-// core instead of 190.
+// with F alone, the compiler moves single lanes and 8-float halves through memory.
 #if defined(__x86_64__)
 #define FM_AVX512 "avx512f,avx512vl,avx512bw,avx512dq,fma"
 #define FM_BOTH_COPIES(KERNELS) KERNELS(baseline, ) KERNELS(avx512, __attribute__((target(FM_AVX512))))

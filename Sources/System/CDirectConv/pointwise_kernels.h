@@ -2,9 +2,9 @@
 #define FACEMINE_POINTWISE_KERNELS_H
 // 1x1 convolutions at stride 2, padding 0, on the smallest planes: ResNet-18's shortcut
 // projections 6x6 -> 3x3 and 3x3 -> 2x2 (imagenet stem, layers 3 and 4). Output pixel (oy, ox)
-// reads input pixel (2oy, 2ox) of every channel. As im2col products these ran at 32-48% of
-// peak at batch 64: the product itself is fast, but the subsampled copy of x, the scatter of
-// the product back to NCHW and the hand-offs between them cost more than the multiply-adds.
+// reads input pixel (2oy, 2ox) of every channel. As im2col products the product itself is
+// fast, but the subsampled copy of x, the scatter of the product back to NCHW and the
+// hand-offs between them cost more than the multiply-adds.
 // Here, as in the 3x3 kernels, 16 output channels go to a vector and a few images' whole
 // planes to a tile (16 or 18 accumulators); with no taps to share a loaded input, each input
 // value feeds one multiply-add. On larger planes (12x12 -> 6x6 and up) these kernels lost to
@@ -68,9 +68,8 @@ FM_INLINE void pw_blocks(
 // packed_grad[ob][c][16] = sum over images and output pixels of dy_b[ob][img][p][16] * x[img][c][source(p)],
 // x in its own layout; OB blocks of out channels and CB in channels at a time. An image holds only
 // 4 or 9 output pixels, so the sums stay in registers across all images. A tile of 4 blocks x 4
-// channels loads 4 vectors of dY and broadcasts 4 values of x per 16 multiply-adds; one block x
-// 16 channels (before) broadcast an x value per multiply-add and read all of x once per block,
-// and ran a 6x6 -> 3x3 weight gradient at 165-175 GFLOP/s on one core.
+// channels loads 4 vectors of dY and broadcasts 4 values of x per 16 multiply-adds, where one
+// block x 16 channels would broadcast an x value per multiply-add and read all of x per block.
 FM_INLINE void pw_weight_grad_tile(
     const float *x, const float *dyb, float *pg, int n, int C, int c, const int OB, const int CB, const int IN_W,
     const int OUT_W) {

@@ -111,8 +111,8 @@ FM_INLINE void gather(const float *plane, const fm_view *v, int p0, int count,
         const int run = count - t < v->out_width - ox ? count - t : v->out_width - ox;
         const float *src = plane + ((long)oy * v->in_width + ox) * v->stride;
         if (v->stride == 2) {
-            // Even lanes of two vectors, 16 pixels at a time, then 8 (a scalar loop here left a
-            // 24-pixel row half scalar and cost 4% of a 1x1 weight gradient).
+            // Even lanes of two vectors, 16 pixels at a time, then 8, so that a 24-pixel row is
+            // not left half scalar.
             int i = 0;
             if (v->in_width >= 2 * v->out_width) {  // the second load stays inside the input row
                 for (; i + 16 <= run; i += 16)
@@ -175,8 +175,8 @@ static inline int line_offsets(const next_pack *next, long *offsets, int most) {
 
 // Prefetches what the next pack reads in its row l (untransposed) or column l (transposed),
 // during this pack: one line per line of this pack, at the `per_line` offsets line_offsets
-// found (only the rows a strided view reads: fetching the whole span of a 1x1 stride-2 weight
-// gradient's k block also fetched the odd input rows, and two threads' products ran 4% slower),
+// found (only the rows a strided view reads: the whole span of a 1x1 stride-2 weight
+// gradient's k block holds odd input rows it never reads),
 // or where there were too many, every line of the span. The panels' strided gathers across
 // planes defeat the hardware prefetchers. Used where the tiles do not fetch (fetch_in_tiles
 // below): transposed next packs, whose own slow gather spreads the burst, and shallow k blocks.
@@ -196,9 +196,7 @@ FM_INLINE void prefetch_next(const next_pack *next, int l, const long *offsets,
 
 // The next pack's lines are fetched during the tiles rather than during this pack: each group
 // of 4 rows of A fetches its share of them, a cache line per step of its k loop. Fetched in one
-// burst per pack, the lines came from memory late (the misses queue up): a 64 x 73728 x 576
-// product on one core ran at 180 GFLOP/s, 250 with B already in cache, 205-212 with the
-// fetches spread (128 rows of A: 215 -> 228).
+// burst per pack, the lines come from memory late (the misses queue up).
 typedef struct {
     const float *at[KC];
     int count;
@@ -207,7 +205,7 @@ typedef struct {
 // Whether the next pack's lines, `per_line` fetches each, fit in `groups` groups' lists of at
 // most kc fetches. Only in k blocks of 64 rows and more: where a block is shallow the product
 // waits on memory anyway, and the fetches are better issued all at once, as early as they can
-// be (the K = 9 products of the first layers measured up to 10% slower spread out).
+// be.
 static inline int fetch_in_tiles(const next_pack *next, int groups, int kc, int per_line) {
     if (!next->v || next->v->transposed || kc < 64) return 0;
     const int per_group = (lines_of(next) + groups - 1) / groups;
@@ -289,8 +287,8 @@ FM_INLINE void pack_view(const fm_view *v, int k0, int kc, int j0, int width,
 // 96, not 128 + 128 + 32: a short last block pays a whole pack and a pass over C for a few steps).
 // Where k runs along the output pixels of a strided view (a 1x1 weight gradient), blocks hold
 // whole output rows, at most 96 pixels: a block that ends mid-row splits that row's gather into
-// two short runs. 576 pixels of 24 as 6 x 96, not 5 x 116: +4% on one core (the blocks of 96
-// also leave the panel more room in L1).
+// two short runs: 576 pixels of 24 go as 6 x 96, not 5 x 116 (which also leaves the panel
+// more room in L1).
 static inline int k_block(int k, const fm_view *b) {
     if (b->transposed && !plain(b) && k % b->out_width == 0 && b->out_width <= 96) {
         const int rows = k / b->out_width, most = 96 / b->out_width, blocks = (rows + most - 1) / most;

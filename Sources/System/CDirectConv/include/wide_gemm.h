@@ -2,8 +2,8 @@
 #define FACEMINE_WIDE_GEMM_H
 // Row-major products with few rows and many columns, C [m][n] = alpha A B + beta C with
 // A(i, l) = a[i * lda + l] (or a[l * lda + i] transposed) and B [k][n]: the im2col products of
-// layers with 32-128 out channels. OpenBLAS packs all of B and ran these at 50-65% of a core;
-// here A is packed once (it is small), and B goes by panels of 96 columns through L1, each
+// layers with 32-128 out channels. OpenBLAS packs all of B, which costs more than these
+// products; here A is packed once (it is small), and B goes by panels of 96 columns through L1, each
 // panel used by every 4 rows of A (24 accumulators: 4 rows x 6 vectors of 16 columns).
 // Compiled for AVX-512 and for the baseline like the convolution kernels (fm_direct_use_fast).
 
