@@ -56,7 +56,7 @@ extension CPUBackend {
                                   savedMean: Tensor, savedInvStd: Tensor,
                                   gradInput: Tensor, gradGamma: Tensor, gradBeta: Tensor) {
         let (n, c, plane) = checkBatchNorm(input, output: gradOutput, perChannel: [gamma, savedMean, savedInvStd, gradGamma, gradBeta])
-        precondition(gradInput.shape == input.shape, "gradInput \(gradInput.shape) for input \(input.shape)")
+        OpContract.batchNormBackward(input: input, gradInput: gradInput)
         let x = input.floats, dy = gradOutput.floats, dx = gradInput.floats
         let g = gamma.floats, sm = savedMean.floats, si = savedInvStd.floats
         let dg = gradGamma.floats, db = gradBeta.floats
@@ -88,10 +88,8 @@ extension CPUBackend {
 
     /// Checks an [N, C, ...] activation against per-channel [C] tensors; returns N, C, plane size.
     private func checkBatchNorm(_ x: Tensor, output: Tensor, perChannel: [Tensor]) -> (Int, Int, Int) {
-        precondition(x.shape.count >= 2, "batch norm needs [N, C, ...], got \(x.shape)")
-        precondition(output.shape == x.shape, "batch norm output \(output.shape) for input \(x.shape)")
+        OpContract.batchNorm(x, output: output, perChannel: perChannel)
         let n = x.shape[0], c = x.shape[1]
-        for t in perChannel { precondition(t.shape == [c], "per-channel tensor \(t.shape) for \(c) channels") }
         return (n, c, x.count / Swift.max(n * c, 1))
     }
 }

@@ -75,22 +75,22 @@ public final class CPUBackend: Backend {
     }
 
     public func upload(_ values: UnsafeBufferPointer<Float>, to tensor: Tensor) {
-        precondition(values.count == tensor.count, "uploading \(values.count) values into \(tensor.shape)")
+        OpContract.upload(values.count, into: tensor, .float32)
         tensor.floats.update(from: values.baseAddress!, count: values.count)
     }
 
     public func upload(_ values: UnsafeBufferPointer<Int32>, to tensor: Tensor) {
-        precondition(values.count == tensor.count, "uploading \(values.count) values into \(tensor.shape)")
+        OpContract.upload(values.count, into: tensor, .int32)
         tensor.int32s.update(from: values.baseAddress!, count: values.count)
     }
 
     public func download(_ tensor: Tensor, into values: UnsafeMutableBufferPointer<Float>) throws {
-        precondition(values.count == tensor.count, "downloading \(tensor.shape) into \(values.count) values")
+        OpContract.download(tensor, into: values.count, .float32)
         values.baseAddress!.update(from: tensor.floats, count: values.count)
     }
 
     public func download(_ tensor: Tensor, into values: UnsafeMutableBufferPointer<Int32>) throws {
-        precondition(values.count == tensor.count, "downloading \(tensor.shape) into \(values.count) values")
+        OpContract.download(tensor, into: values.count, .int32)
         values.baseAddress!.update(from: tensor.int32s, count: values.count)
     }
 
@@ -105,8 +105,7 @@ public final class CPUBackend: Backend {
     }
 
     public func copy(_ source: Tensor, to destination: Tensor) {
-        precondition(source.count == destination.count && source.dtype == destination.dtype,
-                     "copy from \(source.shape) to \(destination.shape)")
+        OpContract.copy(source, to: destination)
         let s = source.cpuStorage.pointer, d = destination.cpuStorage.pointer
         let width = source.dtype.byteSize
         parallel.forRanges(source.count, grain: 1 << 15) { r in

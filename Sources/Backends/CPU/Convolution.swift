@@ -95,7 +95,7 @@ extension CPUBackend {
     /// Runs a chosen algorithm; tests and the op benchmark call this to compare them on one shape.
     public func conv2dForward(_ g: ConvGeometry, input: Tensor, weight: Tensor, bias: Tensor?,
                               output: Tensor, algorithm: ConvAlgorithm) {
-        checkConvShapes(g, input: input, weight: weight, output: output, bias: bias)
+        OpContract.convForward(g, input: input, weight: weight, bias: bias, output: output)
         let x = input.floats, w = weight.floats, b = bias?.floats, y = output.floats
         switch algorithm {
         case .imagewise: imagewiseConvForward(g, input: x, weight: w, bias: b, output: y)
@@ -108,9 +108,8 @@ extension CPUBackend {
     public func conv2dBackward(_ g: ConvGeometry, input: Tensor, weight: Tensor, gradOutput: Tensor,
                                gradInput: Tensor?, gradWeight: Tensor, gradBias: Tensor?,
                                algorithm: ConvAlgorithm) {
-        checkConvShapes(g, input: input, weight: weight, output: gradOutput, bias: gradBias)
-        if let gradInput { precondition(gradInput.shape == g.inputShape, "gradInput \(gradInput.shape) for \(g)") }
-        precondition(gradWeight.shape == g.weightShape, "gradWeight \(gradWeight.shape) for \(g)")
+        OpContract.convBackward(g, input: input, weight: weight, gradOutput: gradOutput, gradInput: gradInput,
+                                gradWeight: gradWeight, gradBias: gradBias)
         let x = input.floats, w = weight.floats, dy = gradOutput.floats
         let dx = gradInput?.floats, dw = gradWeight.floats, db = gradBias?.floats
         switch algorithm {
@@ -119,12 +118,5 @@ extension CPUBackend {
         case .direct: directConvBackward(g, input: x, weight: w, gradOutput: dy, gradInput: dx, gradWeight: dw, gradBias: db)
         case .pointwise: pointwiseConvBackward(g, input: x, weight: w, gradOutput: dy, gradInput: dx, gradWeight: dw, gradBias: db)
         }
-    }
-
-    private func checkConvShapes(_ g: ConvGeometry, input: Tensor, weight: Tensor, output: Tensor, bias: Tensor?) {
-        precondition(input.shape == g.inputShape, "conv input \(input.shape) does not match \(g)")
-        precondition(weight.shape == g.weightShape, "conv weight \(weight.shape) does not match \(g)")
-        precondition(output.shape == g.outputShape, "conv output \(output.shape) does not match \(g)")
-        if let bias { precondition(bias.shape == [g.outChannels], "conv bias \(bias.shape) for \(g)") }
     }
 }

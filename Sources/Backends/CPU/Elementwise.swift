@@ -5,7 +5,7 @@ let elementwiseGrain = 1 << 14
 
 extension CPUBackend {
     public func reluForward(_ x: Tensor, output: Tensor) {
-        precondition(x.count == output.count, "relu \(x.shape) -> \(output.shape)")
+        OpContract.relu(x, output: output)
         let src = x.floats, dst = output.floats
         parallel.forRanges(x.count, grain: elementwiseGrain) { r in
             var i = r.lowerBound
@@ -19,8 +19,7 @@ extension CPUBackend {
     }
 
     public func reluBackward(gradOutput: Tensor, output: Tensor, gradInput: Tensor) {
-        precondition(gradOutput.count == output.count && gradInput.count == output.count,
-                     "relu backward on \(gradOutput.shape), \(output.shape), \(gradInput.shape)")
+        OpContract.reluBackward(gradOutput: gradOutput, output: output, gradInput: gradInput)
         let dy = gradOutput.floats, y = output.floats, dx = gradInput.floats
         parallel.forRanges(output.count, grain: elementwiseGrain) { r in
             // Explicit vectors: dx may alias dy, which stops the compiler from vectorising.
@@ -36,7 +35,7 @@ extension CPUBackend {
     }
 
     public func add(_ a: Tensor, _ b: Tensor, output: Tensor) {
-        precondition(a.count == b.count && a.count == output.count, "add \(a.shape) + \(b.shape) -> \(output.shape)")
+        OpContract.add(a, b, output: output)
         let x = a.floats, y = b.floats, z = output.floats
         parallel.forRanges(a.count, grain: elementwiseGrain) { r in
             for i in r { z[i] = x[i] + y[i] }
@@ -44,7 +43,7 @@ extension CPUBackend {
     }
 
     public func axpby(alpha: Float, _ x: Tensor, beta: Float, _ y: Tensor) {
-        precondition(x.count == y.count, "axpby \(x.shape) into \(y.shape)")
+        OpContract.axpby(x, y)
         let src = x.floats, dst = y.floats
         parallel.forRanges(x.count, grain: elementwiseGrain) { r in
             for i in r { dst[i] = alpha * src[i] + beta * dst[i] }
@@ -52,7 +51,7 @@ extension CPUBackend {
     }
 
     public func addBias(_ x: Tensor, bias: Tensor) {
-        precondition(x.shape.count >= 2 && bias.shape == [x.shape[1]], "bias \(bias.shape) for \(x.shape)")
+        OpContract.addBias(x, bias: bias)
         let channels = x.shape[1], plane = x.count / (x.shape[0] * channels)
         let p = x.floats, b = bias.floats
         if plane == 1 {
@@ -71,7 +70,7 @@ extension CPUBackend {
 
     public func biasGradient(_ gradOutput: Tensor, into gradBias: Tensor) {
         let shape = gradOutput.shape
-        precondition(shape.count >= 2 && gradBias.shape == [shape[1]], "bias gradient \(gradBias.shape) for \(shape)")
+        OpContract.biasGradient(shape, gradBias: gradBias)
         let n = shape[0], channels = shape[1], plane = gradOutput.count / (n * channels)
         let dy = gradOutput.floats, db = gradBias.floats
         parallel.forEach(channels, grain: 8) { ch in
@@ -84,12 +83,12 @@ extension CPUBackend {
     // MARK: dropout
 
     public func dropoutForward(_ x: Tensor, output: Tensor, probability: Float, seed: UInt64, step: UInt64) {
-        precondition(x.count == output.count, "dropout \(x.shape) -> \(output.shape)")
+        OpContract.dropout(x, output: output, probability: probability)
         applyDropoutMask(x.floats, output.floats, count: x.count, probability: probability, seed: seed, step: step)
     }
 
     public func dropoutBackward(gradOutput: Tensor, gradInput: Tensor, probability: Float, seed: UInt64, step: UInt64) {
-        precondition(gradOutput.count == gradInput.count, "dropout backward \(gradOutput.shape) -> \(gradInput.shape)")
+        OpContract.dropout(gradOutput, output: gradInput, probability: probability)
         applyDropoutMask(gradOutput.floats, gradInput.floats, count: gradOutput.count,
                          probability: probability, seed: seed, step: step)
     }
@@ -98,7 +97,6 @@ extension CPUBackend {
     /// backward are the same map, so the mask is never stored.
     private func applyDropoutMask(_ src: UnsafePointer<Float>, _ dst: UnsafeMutablePointer<Float>, count: Int,
                                   probability p: Float, seed: UInt64, step: UInt64) {
-        precondition(p >= 0 && p < 1, "dropout probability must be in [0, 1), got \(p)")
         let scale = 1 / (1 - p)
         let groups = (count + 3) / 4
         let key = SIMD2(UInt32(truncatingIfNeeded: seed), UInt32(truncatingIfNeeded: seed >> 32))

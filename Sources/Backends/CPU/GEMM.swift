@@ -4,8 +4,7 @@ import FacemineDevice
 
 extension CPUBackend {
     public func gemm(_ op: GEMM, a: Tensor, b: Tensor, c: Tensor) {
-        precondition(a.count >= op.elementsA && b.count >= op.elementsB && c.count >= op.elementsC,
-                     "GEMM \(op.m)x\(op.n)x\(op.k) x\(op.batchCount) does not fit tensors \(a.shape), \(b.shape), \(c.shape)")
+        OpContract.gemm(op, a, b, c)
         let pa = a.floats, pb = b.floats, pc = c.floats
         if op.batchCount >= threads {
             // Enough problems to keep every thread busy with whole products.

@@ -4,13 +4,9 @@ import Foundation
 extension CPUBackend {
     public func softmaxCrossEntropy(logits: Tensor, labels: Tensor, classWeights: Tensor?,
                                     labelSmoothing: Float, loss: Tensor, gradLogits: Tensor?) {
-        precondition(logits.shape.count == 2, "logits must be [N, classes], got \(logits.shape)")
+        OpContract.loss(logits: logits, labels: labels, classWeights: classWeights, labelSmoothing: labelSmoothing,
+                        loss: loss, gradLogits: gradLogits)
         let n = logits.shape[0], classes = logits.shape[1]
-        precondition(labels.shape == [n], "labels \(labels.shape) for logits \(logits.shape)")
-        precondition(loss.count == 1, "loss must hold one value")
-        precondition(labelSmoothing >= 0 && labelSmoothing <= 1, "label smoothing must be in [0, 1]")
-        if let classWeights { precondition(classWeights.shape == [classes], "class weights \(classWeights.shape) for \(classes) classes") }
-        if let gradLogits { precondition(gradLogits.shape == logits.shape, "gradLogits \(gradLogits.shape)") }
 
         let z = logits.floats, y = labels.int32s, w = classWeights?.floats
         let dz = gradLogits?.floats
@@ -56,10 +52,8 @@ extension CPUBackend {
 
     public func softmaxFocalLoss(logits: Tensor, labels: Tensor, classWeights: Tensor?, gamma: Float,
                                  loss: Tensor, gradLogits: Tensor?) {
-        precondition(logits.shape.count == 2, "logits must be [N, classes], got \(logits.shape)")
+        OpContract.loss(logits: logits, labels: labels, classWeights: classWeights, gamma: gamma, loss: loss, gradLogits: gradLogits)
         let n = logits.shape[0], classes = logits.shape[1]
-        precondition(labels.shape == [n] && loss.count == 1 && gamma >= 0, "focal loss arguments")
-        if let gradLogits { precondition(gradLogits.shape == logits.shape, "gradLogits \(gradLogits.shape)") }
         let z = logits.floats, y = labels.int32s, w = classWeights?.floats, dz = gradLogits?.floats
         var denominator = 0.0
         for i in 0..<n {

@@ -6,8 +6,7 @@ import Foundation
 extension CPUBackend {
     public func sgdStep(parameter: Tensor, gradient: Tensor, momentumBuffer: Tensor?,
                         settings s: SGDSettings, step: Int) {
-        precondition(parameter.count == gradient.count, "SGD parameter \(parameter.shape) vs gradient \(gradient.shape)")
-        precondition(step >= 1, "optimizer steps count from 1")
+        OpContract.sgdStep(parameter: parameter, gradient: gradient, momentumBuffer: momentumBuffer, momentum: s.momentum, step: step)
         let p = parameter.floats, g = gradient.floats
         let lr = s.learningRate, wd = s.weightDecay, mu = s.momentum, damp = 1 - s.dampening, k = s.gradientScale
         guard s.momentum != 0 else {
@@ -16,8 +15,7 @@ extension CPUBackend {
             }
             return
         }
-        guard let momentumBuffer else { preconditionFailure("SGD with momentum needs a momentum buffer") }
-        precondition(momentumBuffer.count == parameter.count, "momentum buffer \(momentumBuffer.shape)")
+        let momentumBuffer = momentumBuffer!  // OpContract.sgdStep checked it
         let m = momentumBuffer.floats
         let first = step == 1, nesterov = s.nesterov
         parallel.forRanges(parameter.count, grain: elementwiseGrain) { r in
@@ -32,9 +30,7 @@ extension CPUBackend {
 
     public func adamStep(parameter: Tensor, gradient: Tensor, firstMoment: Tensor, secondMoment: Tensor,
                          settings s: AdamSettings, step: Int) {
-        precondition(parameter.count == gradient.count && parameter.count == firstMoment.count
-                     && parameter.count == secondMoment.count, "Adam tensors differ in size")
-        precondition(step >= 1, "optimizer steps count from 1")
+        OpContract.adamStep(parameter: parameter, gradient: gradient, firstMoment: firstMoment, secondMoment: secondMoment, step: step)
         let p = parameter.floats, g = gradient.floats, m = firstMoment.floats, v = secondMoment.floats
         let b1 = s.beta1, b2 = s.beta2, eps = s.epsilon, k = s.gradientScale
         let correction1 = 1 - Float(pow(Double(b1), Double(step)))

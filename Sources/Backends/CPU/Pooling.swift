@@ -2,9 +2,7 @@ import FacemineDevice
 
 extension CPUBackend {
     public func maxPoolForward(_ g: PoolGeometry, input: Tensor, output: Tensor, indices: Tensor) {
-        precondition(input.shape == g.inputShape, "max-pool input \(input.shape) for \(g)")
-        precondition(output.shape == g.outputShape && indices.shape == g.outputShape,
-                     "max-pool output \(output.shape) / indices \(indices.shape) for \(g)")
+        OpContract.maxPoolForward(g, input: input, output: output, indices: indices)
         let src = input.floats, dst = output.floats, idx = indices.int32s
         let h = g.height, w = g.width, oh = g.outHeight, ow = g.outWidth
         let k = g.kernel, s = g.stride, p = g.padding
@@ -121,9 +119,7 @@ extension CPUBackend {
     }
 
     public func maxPoolBackward(_ g: PoolGeometry, gradOutput: Tensor, indices: Tensor, gradInput: Tensor) {
-        precondition(gradInput.shape == g.inputShape, "max-pool gradInput \(gradInput.shape) for \(g)")
-        precondition(gradOutput.shape == g.outputShape && indices.shape == g.outputShape,
-                     "max-pool gradOutput \(gradOutput.shape) / indices \(indices.shape) for \(g)")
+        OpContract.maxPoolBackward(g, gradOutput: gradOutput, indices: indices, gradInput: gradInput)
         let dy = gradOutput.floats, dx = gradInput.floats, idx = indices.int32s
         let inPlane = g.height * g.width, outPlane = g.outHeight * g.outWidth
         parallel.forEach(g.batch * g.channels, grain: 4) { planeIndex in
@@ -135,8 +131,7 @@ extension CPUBackend {
     }
 
     public func globalAvgPoolForward(_ input: Tensor, output: Tensor) {
-        precondition(input.shape.count == 4 && output.shape == [input.shape[0], input.shape[1]],
-                     "global average pool maps [N, C, H, W] to [N, C]; got \(input.shape) -> \(output.shape)")
+        OpContract.globalAvgPoolForward(input, output: output)
         let plane = input.shape[2] * input.shape[3]
         let src = input.floats, dst = output.floats
         let scale = 1 / Float(plane)
@@ -146,8 +141,7 @@ extension CPUBackend {
     }
 
     public func globalAvgPoolBackward(_ gradOutput: Tensor, gradInput: Tensor) {
-        precondition(gradInput.shape.count == 4 && gradOutput.shape == [gradInput.shape[0], gradInput.shape[1]],
-                     "global average pool backward: \(gradOutput.shape) -> \(gradInput.shape)")
+        OpContract.globalAvgPoolBackward(gradOutput, gradInput: gradInput)
         let plane = gradInput.shape[2] * gradInput.shape[3]
         let dy = gradOutput.floats, dx = gradInput.floats
         let scale = 1 / Float(plane)

@@ -3,7 +3,7 @@ import FacemineDevice
 
 extension CPUBackend {
     public func argmaxRows(_ x: Tensor, into indices: Tensor) {
-        precondition(x.shape.count == 2 && indices.shape == [x.shape[0]], "argmax of \(x.shape) into \(indices.shape)")
+        OpContract.argmaxRows(x, into: indices)
         let rows = x.shape[0], columns = x.shape[1]
         let src = x.floats, dst = indices.int32s
         for r in 0..<rows {
@@ -15,7 +15,7 @@ extension CPUBackend {
     }
 
     public func squaredNorms(_ tensors: [Tensor], into result: Tensor) {
-        precondition(result.count == tensors.count, "\(tensors.count) norms into \(result.shape)")
+        OpContract.squaredNorms(tensors, into: result)
         let dst = result.floats
         let sources = tensors.map { ($0.floats, $0.count) }
         parallel.forEach(sources.count) { i in
@@ -26,7 +26,7 @@ extension CPUBackend {
     }
 
     public func sum(_ x: Tensor, into result: Tensor) {
-        precondition(result.count == 1, "sum writes one value")
+        OpContract.sum(into: result)
         let src = x.floats, count = x.count
         // Fixed partition + ordered combination: the same total for the same thread count.
         let chunks = Swift.max(1, Swift.min(threads, count / elementwiseGrain))

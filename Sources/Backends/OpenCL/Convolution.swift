@@ -20,9 +20,7 @@ extension OpenCLBackend {
     }
 
     public func conv2dForward(_ g: ConvGeometry, input: Tensor, weight: Tensor, bias: Tensor?, output: Tensor) {
-        precondition(input.shape == g.inputShape && weight.shape == g.weightShape && output.shape == g.outputShape,
-                     "conv forward shapes \(input.shape), \(weight.shape) -> \(output.shape) for \(g)")
-        if let bias { precondition(bias.shape == [g.outChannels], "conv bias \(bias.shape)") }
+        OpContract.convForward(g, input: input, weight: weight, bias: bias, output: output)
         let chunk = chunkSize(g), plane = g.outHeight * g.outWidth
         do {
             let columns = try scratch(.columns, bytes: g.gemmK * chunk * plane * 4)
@@ -44,10 +42,8 @@ extension OpenCLBackend {
 
     public func conv2dBackward(_ g: ConvGeometry, input: Tensor, weight: Tensor, gradOutput: Tensor,
                                gradInput: Tensor?, gradWeight: Tensor, gradBias: Tensor?) {
-        precondition(input.shape == g.inputShape && weight.shape == g.weightShape && gradOutput.shape == g.outputShape
-                     && gradWeight.shape == g.weightShape, "conv backward shapes for \(g)")
-        if let gradInput { precondition(gradInput.shape == g.inputShape, "conv gradInput \(gradInput.shape)") }
-        if let gradBias { precondition(gradBias.shape == [g.outChannels], "conv gradBias \(gradBias.shape)") }
+        OpContract.convBackward(g, input: input, weight: weight, gradOutput: gradOutput, gradInput: gradInput,
+                                gradWeight: gradWeight, gradBias: gradBias)
         let chunk = chunkSize(g), plane = g.outHeight * g.outWidth
         do {
             let columns = try scratch(.columns, bytes: g.gemmK * chunk * plane * 4)

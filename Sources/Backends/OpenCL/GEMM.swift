@@ -5,8 +5,7 @@ import FacemineDevice
 /// Matrix products through CLBlast's C API, row-major, on the backend's queue.
 extension OpenCLBackend {
     public func gemm(_ op: GEMM, a: Tensor, b: Tensor, c: Tensor) {
-        precondition(a.count >= op.elementsA && b.count >= op.elementsB && c.count >= op.elementsC,
-                     "GEMM \(op.m)x\(op.n)x\(op.k) x\(op.batchCount) on tensors of \(a.count), \(b.count), \(c.count) elements")
+        OpContract.gemm(op, a, b, c)
         if op.batchCount == 1 {
             gemm(transposeA: op.transposeA, transposeB: op.transposeB, m: op.m, n: op.n, k: op.k, alpha: op.alpha,
                  a: a.clBuffer, aOffset: 0, b: b.clBuffer, bOffset: 0, beta: op.beta, c: c.clBuffer, cOffset: 0)

@@ -5,13 +5,9 @@ import Foundation
 extension OpenCLBackend {
     public func softmaxCrossEntropy(logits: Tensor, labels: Tensor, classWeights: Tensor?,
                                     labelSmoothing: Float, loss: Tensor, gradLogits: Tensor?) {
-        precondition(logits.shape.count == 2, "logits must be [N, classes], got \(logits.shape)")
+        OpContract.loss(logits: logits, labels: labels, classWeights: classWeights, labelSmoothing: labelSmoothing,
+                        loss: loss, gradLogits: gradLogits)
         let n = logits.shape[0], classes = logits.shape[1]
-        precondition(labels.shape == [n] && labels.dtype == .int32, "labels \(labels.shape) for logits \(logits.shape)")
-        precondition(loss.count == 1, "loss must hold one value")
-        precondition(labelSmoothing >= 0 && labelSmoothing <= 1, "label smoothing must be in [0, 1]")
-        if let classWeights { precondition(classWeights.shape == [classes], "class weights \(classWeights.shape) for \(classes) classes") }
-        if let gradLogits { precondition(gradLogits.shape == logits.shape, "gradLogits \(gradLogits.shape)") }
         launch(Kernel.softmaxCrossEntropy, groups: 1,
                [.tensor(logits), .tensor(labels), .tensor(classWeights ?? logits), .int(classWeights == nil ? 0 : 1),
                 .int(n), .int(classes), .float(labelSmoothing), .tensor(loss), .tensor(gradLogits ?? loss),
@@ -20,27 +16,22 @@ extension OpenCLBackend {
 
     public func softmaxFocalLoss(logits: Tensor, labels: Tensor, classWeights: Tensor?, gamma: Float,
                                  loss: Tensor, gradLogits: Tensor?) {
-        precondition(logits.shape.count == 2, "logits must be [N, classes], got \(logits.shape)")
+        OpContract.loss(logits: logits, labels: labels, classWeights: classWeights, gamma: gamma, loss: loss, gradLogits: gradLogits)
         let n = logits.shape[0], classes = logits.shape[1]
-        precondition(labels.shape == [n] && labels.dtype == .int32 && loss.count == 1 && gamma >= 0, "focal loss arguments")
-        if let classWeights { precondition(classWeights.shape == [classes], "class weights \(classWeights.shape) for \(classes) classes") }
-        if let gradLogits { precondition(gradLogits.shape == logits.shape, "gradLogits \(gradLogits.shape)") }
         launch(Kernel.softmaxFocalLoss, groups: 1,
                [.tensor(logits), .tensor(labels), .tensor(classWeights ?? logits), .int(classWeights == nil ? 0 : 1),
                 .int(n), .int(classes), .float(gamma), .tensor(loss), .tensor(gradLogits ?? loss), .int(gradLogits == nil ? 0 : 1)])
     }
 
     public func sgdStep(parameter: Tensor, gradient: Tensor, momentumBuffer: Tensor?, settings s: SGDSettings, step: Int) {
-        precondition(parameter.count == gradient.count, "SGD parameter \(parameter.shape) vs gradient \(gradient.shape)")
-        precondition(step >= 1, "optimizer steps count from 1")
+        OpContract.sgdStep(parameter: parameter, gradient: gradient, momentumBuffer: momentumBuffer, momentum: s.momentum, step: step)
         let n = parameter.count
         guard s.momentum != 0 else {
             launch(Kernel.sgdStep, global: n, [.tensor(parameter), .tensor(gradient), .int(n),
                                            .float(s.learningRate), .float(s.weightDecay), .float(s.gradientScale)])
             return
         }
-        guard let momentumBuffer else { preconditionFailure("SGD with momentum needs a momentum buffer") }
-        precondition(momentumBuffer.count == n, "momentum buffer \(momentumBuffer.shape)")
+        let momentumBuffer = momentumBuffer!  // OpContract.sgdStep checked it
         launch(Kernel.sgdMomentumStep, global: n,
                [.tensor(parameter), .tensor(gradient), .tensor(momentumBuffer), .int(n),
                 .float(s.learningRate), .float(s.weightDecay), .float(s.gradientScale),
@@ -49,9 +40,7 @@ extension OpenCLBackend {
 
     public func adamStep(parameter: Tensor, gradient: Tensor, firstMoment: Tensor, secondMoment: Tensor,
                          settings s: AdamSettings, step: Int) {
-        precondition(parameter.count == gradient.count && parameter.count == firstMoment.count
-                     && parameter.count == secondMoment.count, "Adam tensors differ in size")
-        precondition(step >= 1, "optimizer steps count from 1")
+        OpContract.adamStep(parameter: parameter, gradient: gradient, firstMoment: firstMoment, secondMoment: secondMoment, step: step)
         let correction1 = 1 - Float(pow(Double(s.beta1), Double(step)))
         let correction2Root = Float((1 - pow(Double(s.beta2), Double(step))).squareRoot())
         let n = parameter.count
@@ -64,14 +53,14 @@ extension OpenCLBackend {
     }
 
     public func argmaxRows(_ x: Tensor, into indices: Tensor) {
-        precondition(x.shape.count == 2 && indices.shape == [x.shape[0]], "argmax of \(x.shape) into \(indices.shape)")
+        OpContract.argmaxRows(x, into: indices)
         launch(Kernel.argmaxRows, global: x.shape[0], [.tensor(x), .tensor(indices), .int(x.shape[0]), .int(x.shape[1])])
     }
 
     /// Two passes: `normGroups` work-groups per tensor write partial sums, then one work-item
     /// per tensor adds its partials, so a large gradient keeps many compute units busy.
     public func squaredNorms(_ tensors: [Tensor], into result: Tensor) {
-        precondition(result.count == tensors.count, "\(tensors.count) norms into \(result.shape)")
+        OpContract.squaredNorms(tensors, into: result)
         guard !tensors.isEmpty else { return }
         do {
             let partials = try scratch(.partials, bytes: tensors.count * Self.normGroups * 4)
@@ -88,7 +77,7 @@ extension OpenCLBackend {
     static let normGroups = 32
 
     public func sum(_ x: Tensor, into result: Tensor) {
-        precondition(result.count == 1, "sum writes one value")
+        OpContract.sum(into: result)
         launch(Kernel.sumAll, groups: 1, [.tensor(x), .tensor(result), .int(x.count)])
     }
 }

@@ -95,12 +95,12 @@ public final class OpenCLBackend: Backend {
     }
 
     public func upload(_ values: UnsafeBufferPointer<Float>, to tensor: Tensor) {
-        precondition(tensor.dtype == .float32 && values.count == tensor.count, "upload of \(values.count) floats to \(tensor.shape)")
+        OpContract.upload(values.count, into: tensor, .float32)
         write(UnsafeRawBufferPointer(values), to: tensor)
     }
 
     public func upload(_ values: UnsafeBufferPointer<Int32>, to tensor: Tensor) {
-        precondition(tensor.dtype == .int32 && values.count == tensor.count, "upload of \(values.count) ints to \(tensor.shape)")
+        OpContract.upload(values.count, into: tensor, .int32)
         write(UnsafeRawBufferPointer(values), to: tensor)
     }
 
@@ -112,12 +112,12 @@ public final class OpenCLBackend: Backend {
     }
 
     public func download(_ tensor: Tensor, into values: UnsafeMutableBufferPointer<Float>) throws {
-        precondition(tensor.dtype == .float32 && values.count == tensor.count, "download of \(tensor.shape) into \(values.count) floats")
+        OpContract.download(tensor, into: values.count, .float32)
         try read(tensor, into: UnsafeMutableRawBufferPointer(values))
     }
 
     public func download(_ tensor: Tensor, into values: UnsafeMutableBufferPointer<Int32>) throws {
-        precondition(tensor.dtype == .int32 && values.count == tensor.count, "download of \(tensor.shape) into \(values.count) ints")
+        OpContract.download(tensor, into: values.count, .int32)
         try read(tensor, into: UnsafeMutableRawBufferPointer(values))
     }
 
@@ -141,8 +141,7 @@ public final class OpenCLBackend: Backend {
     }
 
     public func copy(_ source: Tensor, to destination: Tensor) {
-        precondition(source.count == destination.count && source.dtype == destination.dtype,
-                     "copy \(source.shape) -> \(destination.shape)")
+        OpContract.copy(source, to: destination)
         guard source.count > 0, source.clBuffer != destination.clBuffer else { return }
         record(clEnqueueCopyBuffer(queue, source.clBuffer, destination.clBuffer, 0, 0, source.count * 4, 0, nil, nil),
                "copying a tensor")
