@@ -1,143 +1,150 @@
 /// The shapes each op of `Backend` accepts, checked in one place for every backend: a backend
 /// calls the op's check before it computes, so a caller's mistake stops with the same message
-/// whichever backend runs, and a new backend cannot forget a check. Every check is a
-/// precondition (a wrong shape is a programming error above the backend, not bad input).
+/// whichever backend runs, and a new backend cannot forget a check. A failed check stops the
+/// process (a wrong shape is a programming error above the backend, not bad input) and says
+/// what was wrong in every build: this module is compiled with -O, where `precondition` would
+/// stop without its message.
 public enum OpContract {
+    @inline(__always)
+    static func require(_ condition: Bool, _ message: @autoclosure () -> String) {
+        if !condition { fatalError(message()) }
+    }
+
     public static func upload(_ count: Int, into tensor: Tensor, _ dtype: DType) {
-        precondition(tensor.dtype == dtype && count == tensor.count, "uploading \(count) \(dtype) values into \(tensor.shape) \(tensor.dtype)")
+        require(tensor.dtype == dtype && count == tensor.count, "uploading \(count) \(dtype) values into \(tensor.shape) \(tensor.dtype)")
     }
 
     public static func download(_ tensor: Tensor, into count: Int, _ dtype: DType) {
-        precondition(tensor.dtype == dtype && count == tensor.count, "downloading \(tensor.shape) \(tensor.dtype) into \(count) \(dtype) values")
+        require(tensor.dtype == dtype && count == tensor.count, "downloading \(tensor.shape) \(tensor.dtype) into \(count) \(dtype) values")
     }
 
     public static func copy(_ source: Tensor, to destination: Tensor) {
-        precondition(source.count == destination.count && source.dtype == destination.dtype,
+        require(source.count == destination.count && source.dtype == destination.dtype,
                      "copying \(source.shape) \(source.dtype) into \(destination.shape) \(destination.dtype)")
     }
 
     public static func gemm(_ op: GEMM, _ a: Tensor, _ b: Tensor, _ c: Tensor) {
-        precondition(a.count >= op.elementsA && b.count >= op.elementsB && c.count >= op.elementsC,
+        require(a.count >= op.elementsA && b.count >= op.elementsB && c.count >= op.elementsC,
                      "GEMM \(op.m)x\(op.n)x\(op.k) x\(op.batchCount) does not fit tensors \(a.shape), \(b.shape), \(c.shape)")
     }
 
     public static func convForward(_ g: ConvGeometry, input: Tensor, weight: Tensor, bias: Tensor?, output: Tensor) {
-        precondition(input.shape == g.inputShape, "conv input \(input.shape) does not match \(g)")
-        precondition(weight.shape == g.weightShape, "conv weight \(weight.shape) does not match \(g)")
-        precondition(output.shape == g.outputShape, "conv output \(output.shape) does not match \(g)")
-        if let bias { precondition(bias.shape == [g.outChannels], "conv bias \(bias.shape) for \(g)") }
+        require(input.shape == g.inputShape, "conv input \(input.shape) does not match \(g)")
+        require(weight.shape == g.weightShape, "conv weight \(weight.shape) does not match \(g)")
+        require(output.shape == g.outputShape, "conv output \(output.shape) does not match \(g)")
+        if let bias { require(bias.shape == [g.outChannels], "conv bias \(bias.shape) for \(g)") }
     }
 
     public static func convBackward(_ g: ConvGeometry, input: Tensor, weight: Tensor, gradOutput: Tensor, gradInput: Tensor?,
                                     gradWeight: Tensor, gradBias: Tensor?) {
-        precondition(input.shape == g.inputShape, "conv input \(input.shape) does not match \(g)")
-        precondition(weight.shape == g.weightShape, "conv weight \(weight.shape) does not match \(g)")
-        precondition(gradOutput.shape == g.outputShape, "conv gradOutput \(gradOutput.shape) does not match \(g)")
-        if let gradInput { precondition(gradInput.shape == g.inputShape, "conv gradInput \(gradInput.shape) for \(g)") }
-        precondition(gradWeight.shape == g.weightShape, "conv gradWeight \(gradWeight.shape) for \(g)")
-        if let gradBias { precondition(gradBias.shape == [g.outChannels], "conv gradBias \(gradBias.shape) for \(g)") }
+        require(input.shape == g.inputShape, "conv input \(input.shape) does not match \(g)")
+        require(weight.shape == g.weightShape, "conv weight \(weight.shape) does not match \(g)")
+        require(gradOutput.shape == g.outputShape, "conv gradOutput \(gradOutput.shape) does not match \(g)")
+        if let gradInput { require(gradInput.shape == g.inputShape, "conv gradInput \(gradInput.shape) for \(g)") }
+        require(gradWeight.shape == g.weightShape, "conv gradWeight \(gradWeight.shape) for \(g)")
+        if let gradBias { require(gradBias.shape == [g.outChannels], "conv gradBias \(gradBias.shape) for \(g)") }
     }
 
     /// Batch norm's [N, C, ...] input and its output, with the per-channel tensors [C].
     public static func batchNorm(_ x: Tensor, output: Tensor, perChannel: [Tensor]) {
-        precondition(x.shape.count >= 2, "batch norm needs [N, C, ...], got \(x.shape)")
-        precondition(output.shape == x.shape, "batch norm output \(output.shape) for input \(x.shape)")
+        require(x.shape.count >= 2, "batch norm needs [N, C, ...], got \(x.shape)")
+        require(output.shape == x.shape, "batch norm output \(output.shape) for input \(x.shape)")
         let c = x.shape[1]
-        for t in perChannel { precondition(t.shape == [c], "per-channel tensor \(t.shape) for \(c) channels") }
+        for t in perChannel { require(t.shape == [c], "per-channel tensor \(t.shape) for \(c) channels") }
     }
 
     public static func batchNormBackward(input: Tensor, gradInput: Tensor) {
-        precondition(gradInput.shape == input.shape, "gradInput \(gradInput.shape) for input \(input.shape)")
+        require(gradInput.shape == input.shape, "gradInput \(gradInput.shape) for input \(input.shape)")
     }
 
     public static func maxPoolForward(_ g: PoolGeometry, input: Tensor, output: Tensor, indices: Tensor) {
-        precondition(input.shape == g.inputShape, "max-pool input \(input.shape) for \(g)")
-        precondition(output.shape == g.outputShape && indices.shape == g.outputShape,
+        require(input.shape == g.inputShape, "max-pool input \(input.shape) for \(g)")
+        require(output.shape == g.outputShape && indices.shape == g.outputShape,
                      "max-pool output \(output.shape) / indices \(indices.shape) for \(g)")
     }
 
     public static func maxPoolBackward(_ g: PoolGeometry, gradOutput: Tensor, indices: Tensor, gradInput: Tensor) {
-        precondition(gradInput.shape == g.inputShape, "max-pool gradInput \(gradInput.shape) for \(g)")
-        precondition(gradOutput.shape == g.outputShape && indices.shape == g.outputShape,
+        require(gradInput.shape == g.inputShape, "max-pool gradInput \(gradInput.shape) for \(g)")
+        require(gradOutput.shape == g.outputShape && indices.shape == g.outputShape,
                      "max-pool gradOutput \(gradOutput.shape) / indices \(indices.shape) for \(g)")
     }
 
     public static func globalAvgPoolForward(_ input: Tensor, output: Tensor) {
-        precondition(input.shape.count == 4 && output.shape == [input.shape[0], input.shape[1]],
+        require(input.shape.count == 4 && output.shape == [input.shape[0], input.shape[1]],
                      "global average pool maps [N, C, H, W] to [N, C]; got \(input.shape) -> \(output.shape)")
     }
 
     public static func globalAvgPoolBackward(_ gradOutput: Tensor, gradInput: Tensor) {
-        precondition(gradInput.shape.count == 4 && gradOutput.shape == [gradInput.shape[0], gradInput.shape[1]],
+        require(gradInput.shape.count == 4 && gradOutput.shape == [gradInput.shape[0], gradInput.shape[1]],
                      "global average pool backward: \(gradOutput.shape) -> \(gradInput.shape)")
     }
 
     public static func relu(_ x: Tensor, output: Tensor) {
-        precondition(x.count == output.count, "relu \(x.shape) -> \(output.shape)")
+        require(x.count == output.count, "relu \(x.shape) -> \(output.shape)")
     }
 
     public static func reluBackward(gradOutput: Tensor, output: Tensor, gradInput: Tensor) {
-        precondition(gradOutput.count == output.count && gradInput.count == output.count,
+        require(gradOutput.count == output.count && gradInput.count == output.count,
                      "relu backward on \(gradOutput.shape), \(output.shape), \(gradInput.shape)")
     }
 
     public static func add(_ a: Tensor, _ b: Tensor, output: Tensor) {
-        precondition(a.count == b.count && a.count == output.count, "add \(a.shape) + \(b.shape) -> \(output.shape)")
+        require(a.count == b.count && a.count == output.count, "add \(a.shape) + \(b.shape) -> \(output.shape)")
     }
 
     public static func axpby(_ x: Tensor, _ y: Tensor) {
-        precondition(x.count == y.count, "axpby \(x.shape) into \(y.shape)")
+        require(x.count == y.count, "axpby \(x.shape) into \(y.shape)")
     }
 
     public static func addBias(_ x: Tensor, bias: Tensor) {
-        precondition(x.shape.count >= 2 && bias.shape == [x.shape[1]], "bias \(bias.shape) for \(x.shape)")
+        require(x.shape.count >= 2 && bias.shape == [x.shape[1]], "bias \(bias.shape) for \(x.shape)")
     }
 
     public static func biasGradient(_ shape: [Int], gradBias: Tensor) {
-        precondition(shape.count >= 2 && gradBias.shape == [shape[1]], "bias gradient \(gradBias.shape) for \(shape)")
+        require(shape.count >= 2 && gradBias.shape == [shape[1]], "bias gradient \(gradBias.shape) for \(shape)")
     }
 
     public static func dropout(_ x: Tensor, output: Tensor, probability p: Float) {
-        precondition(x.count == output.count, "dropout \(x.shape) -> \(output.shape)")
-        precondition(p >= 0 && p < 1, "dropout probability must be in [0, 1), got \(p)")
+        require(x.count == output.count, "dropout \(x.shape) -> \(output.shape)")
+        require(p >= 0 && p < 1, "dropout probability must be in [0, 1), got \(p)")
     }
 
     /// Cross-entropy and focal loss: logits [N, classes], int32 labels [N], one loss value.
     public static func loss(logits: Tensor, labels: Tensor, classWeights: Tensor?, labelSmoothing: Float = 0, gamma: Float = 0,
                             loss: Tensor, gradLogits: Tensor?) {
-        precondition(logits.shape.count == 2, "logits must be [N, classes], got \(logits.shape)")
+        require(logits.shape.count == 2, "logits must be [N, classes], got \(logits.shape)")
         let n = logits.shape[0], classes = logits.shape[1]
-        precondition(labels.shape == [n] && labels.dtype == .int32, "labels \(labels.shape) \(labels.dtype) for logits \(logits.shape)")
-        precondition(loss.count == 1, "loss must hold one value")
-        precondition(labelSmoothing >= 0 && labelSmoothing <= 1, "label smoothing must be in [0, 1]")
-        precondition(gamma >= 0, "focal loss gamma must be at least 0, got \(gamma)")
-        if let classWeights { precondition(classWeights.shape == [classes], "class weights \(classWeights.shape) for \(classes) classes") }
-        if let gradLogits { precondition(gradLogits.shape == logits.shape, "gradLogits \(gradLogits.shape)") }
+        require(labels.shape == [n] && labels.dtype == .int32, "labels \(labels.shape) \(labels.dtype) for logits \(logits.shape)")
+        require(loss.count == 1, "loss must hold one value")
+        require(labelSmoothing >= 0 && labelSmoothing <= 1, "label smoothing must be in [0, 1]")
+        require(gamma >= 0, "focal loss gamma must be at least 0, got \(gamma)")
+        if let classWeights { require(classWeights.shape == [classes], "class weights \(classWeights.shape) for \(classes) classes") }
+        if let gradLogits { require(gradLogits.shape == logits.shape, "gradLogits \(gradLogits.shape)") }
     }
 
     public static func sgdStep(parameter: Tensor, gradient: Tensor, momentumBuffer: Tensor?, momentum: Float, step: Int) {
-        precondition(parameter.count == gradient.count, "SGD parameter \(parameter.shape) vs gradient \(gradient.shape)")
-        precondition(step >= 1, "optimizer steps count from 1")
+        require(parameter.count == gradient.count, "SGD parameter \(parameter.shape) vs gradient \(gradient.shape)")
+        require(step >= 1, "optimizer steps count from 1")
         guard momentum != 0 else { return }
-        guard let momentumBuffer else { preconditionFailure("SGD with momentum needs a momentum buffer") }
-        precondition(momentumBuffer.count == parameter.count, "momentum buffer \(momentumBuffer.shape)")
+        guard let momentumBuffer else { fatalError("SGD with momentum needs a momentum buffer") }
+        require(momentumBuffer.count == parameter.count, "momentum buffer \(momentumBuffer.shape)")
     }
 
     public static func adamStep(parameter: Tensor, gradient: Tensor, firstMoment: Tensor, secondMoment: Tensor, step: Int) {
-        precondition(parameter.count == gradient.count && parameter.count == firstMoment.count
+        require(parameter.count == gradient.count && parameter.count == firstMoment.count
                      && parameter.count == secondMoment.count, "Adam tensors differ in size")
-        precondition(step >= 1, "optimizer steps count from 1")
+        require(step >= 1, "optimizer steps count from 1")
     }
 
     public static func argmaxRows(_ x: Tensor, into indices: Tensor) {
-        precondition(x.shape.count == 2 && indices.shape == [x.shape[0]], "argmax of \(x.shape) into \(indices.shape)")
+        require(x.shape.count == 2 && indices.shape == [x.shape[0]], "argmax of \(x.shape) into \(indices.shape)")
     }
 
     public static func squaredNorms(_ tensors: [Tensor], into result: Tensor) {
-        precondition(result.count == tensors.count, "\(tensors.count) norms into \(result.shape)")
+        require(result.count == tensors.count, "\(tensors.count) norms into \(result.shape)")
     }
 
     public static func sum(into result: Tensor) {
-        precondition(result.count == 1, "sum writes one value")
+        require(result.count == 1, "sum writes one value")
     }
 }
