@@ -71,11 +71,14 @@ let package = Package(
             name: "CCLBlast", path: "Sources/System/CCLBlast", pkgConfig: "clblast",
             providers: [.apt(["libclblast-dev"])]),
 
+        // MARK: the one seeded random generator (data pipeline, tests, benchmarks)
+        .target(name: "FacemineRandom", path: "Sources/Random", swiftSettings: kernelFlags),
+
         // MARK: device abstraction
         .target(name: "FacemineDevice", path: "Sources/Device", swiftSettings: kernelFlags),
 
         // MARK: data (no backend: it feeds whichever one trains)
-        .target(name: "FacemineData", dependencies: ["CImageCodecs"], path: "Sources/Data", swiftSettings: kernelFlags),
+        .target(name: "FacemineData", dependencies: ["CImageCodecs", "FacemineRandom"], path: "Sources/Data", swiftSettings: kernelFlags),
 
         // MARK: models (on the device abstraction only)
         .target(name: "FacemineNN", dependencies: ["FacemineDevice"], path: "Sources/NN", swiftSettings: kernelFlags),
@@ -112,12 +115,12 @@ let package = Package(
 
         // MARK: cross-validation, search and their reports (on the trainer, any backend)
         .target(
-            name: "FacemineExperiments", dependencies: ["FacemineTraining", "FacemineData", "FacemineNN", "FacemineDevice"],
+            name: "FacemineExperiments", dependencies: ["FacemineTraining", "FacemineData", "FacemineNN", "FacemineDevice", "FacemineRandom"],
             path: "Sources/Experiments"),
 
         // MARK: benchmarking (any backend, through the abstraction)
         .target(
-            name: "FacemineBench", dependencies: ["FacemineDevice", "FacemineNN", "FacemineBackends"],
+            name: "FacemineBench", dependencies: ["FacemineDevice", "FacemineNN", "FacemineBackends", "FacemineRandom"],
             path: "Sources/Bench"),
         /// A measured FP32 peak (independent FMAs on the widest vectors), the denominator of "% of peak".
         .target(name: "CPeak", path: "Sources/System/CPeak", cSettings: [.unsafeFlags(["-O2"])]),
@@ -139,14 +142,14 @@ let package = Package(
         .executableTarget(
             name: "OpBench",
             dependencies: [
-                "FacemineDevice", "FacemineCPU", "FacemineNN", "FacemineBench", "CBLAS",
+                "FacemineDevice", "FacemineCPU", "FacemineNN", "FacemineBench", "FacemineRandom", "CBLAS",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Sources/Tools/OpBench"),
 
         .executableTarget(
             name: "CSVBench",
-            dependencies: ["FacemineData", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["FacemineData", "FacemineRandom", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             path: "Sources/Tools/CSVBench"),
 
         .executableTarget(
@@ -156,7 +159,7 @@ let package = Package(
             path: "Sources/Tools/Parity"),
 
         .target(
-            name: "FacemineFuzzSupport", dependencies: ["FacemineData", "FacemineTraining"],
+            name: "FacemineFuzzSupport", dependencies: ["FacemineData", "FacemineTraining", "FacemineRandom"],
             path: "Sources/Tools/FuzzSupport"),
         .executableTarget(
             name: "Fuzz",
@@ -165,10 +168,10 @@ let package = Package(
 
         // MARK: tests
         .testTarget(
-            name: "ConformanceTests", dependencies: ["FacemineDevice", "FacemineBackends"],
+            name: "ConformanceTests", dependencies: ["FacemineDevice", "FacemineBackends", "FacemineRandom"],
             path: "Tests/ConformanceTests"),
         .testTarget(
-            name: "CPUBackendTests", dependencies: ["FacemineDevice", "FacemineCPU"],
+            name: "CPUBackendTests", dependencies: ["FacemineDevice", "FacemineCPU", "FacemineRandom"],
             path: "Tests/CPUBackendTests"),
         .testTarget(
             name: "NNTests", dependencies: ["FacemineNN", "FacemineDevice", "FacemineBackends"], path: "Tests/NNTests"),
@@ -187,17 +190,17 @@ let package = Package(
             path: "Tests/ExperimentTests"),
         .testTarget(
             name: "ExportTests",
-            dependencies: ["FacemineExport", "FacemineNN", "FacemineData", "FacemineDevice", "FacemineBackends", "FacemineCLI"],
+            dependencies: ["FacemineExport", "FacemineNN", "FacemineData", "FacemineDevice", "FacemineBackends", "FacemineCLI", "FacemineRandom"],
             path: "Tests/ExportTests"),
         .testTarget(
             name: "VisionTests", dependencies: ["FacemineVision", "FacemineData", "FacemineCLI"], path: "Tests/VisionTests"),
         .testTarget(
             name: "BenchTests", dependencies: ["FacemineBench", "FacemineBackends"], path: "Tests/BenchTests"),
         .testTarget(
-            name: "DataTests", dependencies: ["FacemineData"], path: "Tests/DataTests"),
+            name: "DataTests", dependencies: ["FacemineData", "FacemineRandom"], path: "Tests/DataTests"),
         .testTarget(
             name: "OpenCLTests",
-            dependencies: ["FacemineOpenCL", "FacemineBackends", "FacemineDevice", "FacemineNN", "FacemineTraining", "FacemineData", "COpenCL"],
+            dependencies: ["FacemineOpenCL", "FacemineBackends", "FacemineDevice", "FacemineNN", "FacemineTraining", "FacemineData", "FacemineRandom", "COpenCL"],
             path: "Tests/OpenCLTests"),
         .testTarget(
             name: "SystemLibraryTests", dependencies: ["COpenCL", "CCLBlast", "CBLAS"],

@@ -31,7 +31,7 @@ struct OpTimings {
     }
 
     private func tensor(_ shape: [Int], seed: UInt32) throws -> Tensor {
-        try backend.makeTensor(shape, values: benchValues(Tensor.elementCount(shape), seed: seed))
+        try backend.makeTensor(shape, values: benchValues(Tensor.elementCount(shape), seed: UInt64(seed)))
     }
 
     /// An op's rates: GFLOP/s and % of peak where it does FLOPs, GB/s from the bytes it moves,

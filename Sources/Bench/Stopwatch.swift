@@ -1,5 +1,6 @@
 import Dispatch
 import FacemineDevice
+import FacemineRandom
 
 /// Median wall time of `repeats` runs after `warmUp` unmeasured ones, each run ending in a
 /// synchronisation so queued device work is counted. The median ignores runs disturbed by the
@@ -27,12 +28,8 @@ func onceSeconds(_ backend: any Backend, _ body: () throws -> Void) throws -> Do
     return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
 }
 
-/// Uniform values in [-1, 1) from a fixed linear congruential sequence: the same inputs on every
-/// backend and every run.
-func benchValues(_ count: Int, seed: UInt32 = 12345) -> [Float] {
-    var state = seed
-    return (0..<count).map { _ in
-        state = state &* 1_664_525 &+ 1_013_904_223
-        return Float(state >> 8) / 8_388_608 - 1
-    }
+/// Uniform values in [-1, 1): the same inputs on every backend and every run.
+func benchValues(_ count: Int, seed: UInt64 = 12345) -> [Float] {
+    var generator = SeededGenerator(seed: seed)
+    return generator.signedFloats(count)
 }

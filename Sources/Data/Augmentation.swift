@@ -1,3 +1,4 @@
+import FacemineRandom
 import Foundation
 
 /// Training-time augmentation, applied per face and deterministic given (seed, epoch, face):

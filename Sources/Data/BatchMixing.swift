@@ -1,3 +1,5 @@
+import FacemineRandom
+
 /// Mixup (Zhang et al. 2018) and CutMix (Yun et al. 2019): each training face is blended with a
 /// partner face of the same batch, and the loss with it, so the model is trained towards
 /// `weight` x its own label + (1 - weight) x the partner's. Both regularise small-data training;

@@ -1,3 +1,5 @@
+import FacemineRandom
+
 /// The order in which an epoch visits the training faces.
 public protocol Sampler: Sendable {
     /// Indices into the dataset for one epoch; deterministic for a given seed and epoch.

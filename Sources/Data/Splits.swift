@@ -1,3 +1,5 @@
+import FacemineRandom
+
 /// Train / validation index sets.
 public struct Fold: Sendable, Equatable {
     public var train: [Int]

@@ -1,4 +1,5 @@
 import Dispatch
+import FacemineRandom
 import Foundation
 
 /// Procedurally drawn 48x48 faces: facemine's built-in default data (DESIGN.md §5).

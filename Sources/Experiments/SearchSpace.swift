@@ -1,5 +1,6 @@
 import FacemineData
 import FacemineNN
+import FacemineRandom
 import FacemineTraining
 
 /// The settings `facemine tune` searches, as `name=value,value,...` items:

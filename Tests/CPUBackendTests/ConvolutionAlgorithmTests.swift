@@ -1,5 +1,6 @@
 import FacemineCPU
 import FacemineDevice
+import FacemineRandom
 import Testing
 
 /// The CPU backend picks between convolution algorithms by shape; the conformance suite only
@@ -84,10 +85,8 @@ import Testing
         chunked.columnChunkBytes = 1  // batched: one image per chunk
         chunked.cacheBypassBytes = 0  // direct: x copied by channel with non-temporal stores
         func run(_ backend: CPUBackend, _ algorithm: ConvAlgorithm) throws -> [[Float]] {
-            var seed: UInt32 = 17
-            func values(_ n: Int) -> [Float] {
-                (0..<n).map { _ in seed = seed &* 1_664_525 &+ 1_013_904_223; return Float(seed >> 8) / 8_388_608 - 1 }
-            }
+            var generator = SeededGenerator(seed: 17)
+            func values(_ n: Int) -> [Float] { generator.signedFloats(n) }
             let x = try backend.makeTensor(g.inputShape, values: values(Tensor.elementCount(g.inputShape)))
             let w = try backend.makeTensor(g.weightShape, values: values(Tensor.elementCount(g.weightShape)))
             let b = try backend.makeTensor([g.outChannels], values: values(g.outChannels))

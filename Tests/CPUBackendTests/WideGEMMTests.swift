@@ -1,5 +1,6 @@
 import FacemineCPU
 import FacemineDevice
+import FacemineRandom
 import Testing
 
 /// The wide GEMM kernel (products wider than tall with B not transposed, or B transposed and A
@@ -24,10 +25,8 @@ import Testing
         CPUBackend.useBaselineDirectKernels(baseline)
         defer { CPUBackend.useBaselineDirectKernels(false) }
         let backend = CPUBackend(threads: 3)
-        var seed: UInt32 = UInt32(op.m * 31 + op.n * 7 + op.k)
-        func values(_ n: Int) -> [Float] {
-            (0..<n).map { _ in seed = seed &* 1_664_525 &+ 1_013_904_223; return Float(seed >> 8) / 8_388_608 - 1 }
-        }
+        var generator = SeededGenerator(seed: UInt64(op.m * 31 + op.n * 7 + op.k))
+        func values(_ n: Int) -> [Float] { generator.signedFloats(n) }
         let a = values(op.m * op.k), b = values(op.k * op.n)
         let c = op.beta == 0 ? [Float](repeating: .nan, count: op.m * op.n) : values(op.m * op.n)
         let ta = try backend.makeTensor([a.count], values: a), tb = try backend.makeTensor([b.count], values: b)

@@ -1,4 +1,5 @@
 import FacemineDevice
+import FacemineRandom
 import Testing
 
 @Suite struct BatchNormTests {
@@ -8,7 +9,7 @@ import Testing
     func trainingForwardBackwardAndRunningStatistics(_ target: BackendUnderTest, _ shape: [Int]) throws {
         let backend = try target.make()
         let c = shape[1], count = Tensor.elementCount(shape)
-        var rng = SeededRandom(seed: UInt64(count))
+        var rng = SeededGenerator(seed: UInt64(count))
         // An offset mean makes a naive one-pass variance lose precision; the ops must not.
         let x = rng.values(count, scale: 2).map { $0 + 3 }
         let gamma = rng.values(c).map { $0 + 1.5 }, beta = rng.values(c)
@@ -48,7 +49,7 @@ import Testing
     func inferenceUsesRunningStatistics(_ target: BackendUnderTest) throws {
         let backend = try target.make()
         let shape = [3, 4, 5, 3], c = 4
-        var rng = SeededRandom(seed: 5)
+        var rng = SeededGenerator(seed: 5)
         let x = rng.values(Tensor.elementCount(shape)), gamma = rng.values(c), beta = rng.values(c)
         let rm = rng.values(c), rv = rng.values(c).map { $0 + 1.5 }
         let y = try backend.makeTensor(shape)

@@ -1,4 +1,5 @@
 import FacemineDevice
+import FacemineRandom
 import Testing
 
 /// Convolution shapes chosen to reach every code path: batch 1, odd sizes, stride 2, padding
@@ -17,7 +18,7 @@ let convolutionCases: [ConvGeometry] = [
 
 /// A few shapes drawn at random (fixed seed), to catch what hand-picked shapes miss.
 func randomConvolutionCases(seed: UInt64, count: Int) -> [ConvGeometry] {
-    var rng = SeededRandom(seed: seed)
+    var rng = SeededGenerator(seed: seed)
     return (0..<count).map { _ in
         let kernel = [1, 3, 5].randomElement(using: &rng)!
         let padding = Int.random(in: 0...min(3, kernel), using: &rng)
@@ -33,7 +34,7 @@ func randomConvolutionCases(seed: UInt64, count: Int) -> [ConvGeometry] {
     @Test(arguments: BackendUnderTest.all, convolutionCases)
     func forwardAndBackwardMatchReference(_ target: BackendUnderTest, _ g: ConvGeometry) throws {
         let backend = try target.make()
-        var rng = SeededRandom(seed: UInt64(g.gemmK * 31 + g.gemmN))
+        var rng = SeededGenerator(seed: UInt64(g.gemmK * 31 + g.gemmN))
         let x = rng.values(Tensor.elementCount(g.inputShape))
         let w = rng.values(Tensor.elementCount(g.weightShape), scale: 0.5)
         let b = rng.values(g.outChannels)

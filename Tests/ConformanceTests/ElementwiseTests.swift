@@ -1,11 +1,12 @@
 import FacemineDevice
+import FacemineRandom
 import Testing
 
 @Suite struct ElementwiseTests {
     @Test(arguments: BackendUnderTest.all)
     func reluForwardAndBackward(_ target: BackendUnderTest) throws {
         let backend = try target.make()
-        var rng = SeededRandom(seed: 1)
+        var rng = SeededGenerator(seed: 1)
         let x = rng.values(40_001) + [0, -0.0], dy = rng.values(40_003)
         let y = try backend.makeTensor([x.count]), dx = try backend.makeTensor([x.count])
         backend.reluForward(try backend.makeTensor([x.count], values: x.floats), output: y)
@@ -17,7 +18,7 @@ import Testing
     @Test(arguments: BackendUnderTest.all)
     func addAllowsTheOutputToAliasAnInput(_ target: BackendUnderTest) throws {
         let backend = try target.make()
-        var rng = SeededRandom(seed: 2)
+        var rng = SeededGenerator(seed: 2)
         let a = rng.values(33_333), b = rng.values(33_333)
         let ta = try backend.makeTensor([a.count], values: a.floats), tb = try backend.makeTensor([b.count], values: b.floats)
         backend.add(ta, tb, output: ta)
@@ -27,7 +28,7 @@ import Testing
     @Test(arguments: BackendUnderTest.all)
     func axpbyBlendsInPlace(_ target: BackendUnderTest) throws {
         let backend = try target.make()
-        var rng = SeededRandom(seed: 4)
+        var rng = SeededGenerator(seed: 4)
         let x = rng.values(20_011), y = rng.values(20_011)
         let ty = try backend.makeTensor([y.count], values: y.floats)
         backend.axpby(alpha: 0.3, try backend.makeTensor([x.count], values: x.floats), beta: 0.7, ty)
@@ -38,7 +39,7 @@ import Testing
     func biasAddAndGradient(_ target: BackendUnderTest, _ shape: [Int]) throws {
         let backend = try target.make()
         let c = shape[1], plane = Tensor.elementCount(shape) / (shape[0] * c)
-        var rng = SeededRandom(seed: 3)
+        var rng = SeededGenerator(seed: 3)
         let x = rng.values(Tensor.elementCount(shape)), b = rng.values(c)
         let tx = try backend.makeTensor(shape, values: x.floats)
         backend.addBias(tx, bias: try backend.makeTensor([c], values: b.floats))
@@ -54,7 +55,7 @@ import Testing
     func dropoutDrawsThePhiloxMaskExactly(_ target: BackendUnderTest, _ p: Float) throws {
         let backend = try target.make()
         let count = 50_003, seed: UInt64 = 0xFACE, step: UInt64 = 12
-        var rng = SeededRandom(seed: 4)
+        var rng = SeededGenerator(seed: 4)
         let x = rng.values(count).floats
         let y = try backend.makeTensor([count])
         backend.dropoutForward(try backend.makeTensor([count], values: x), output: y, probability: p, seed: seed, step: step)

@@ -1,4 +1,5 @@
 import FacemineDevice
+import FacemineRandom
 import Testing
 
 @Suite struct GEMMTests {
@@ -22,7 +23,7 @@ import Testing
     @Test(arguments: BackendUnderTest.all, cases)
     func matchesReference(_ target: BackendUnderTest, _ op: GEMM) throws {
         let backend = try target.make()
-        var rng = SeededRandom(seed: UInt64(op.m * 1000 + op.n * 10 + op.k))
+        var rng = SeededGenerator(seed: UInt64(op.m * 1000 + op.n * 10 + op.k))
         let a = rng.values(op.elementsA), b = rng.values(op.elementsB), c = rng.values(op.elementsC)
         let ta = try backend.makeTensor([a.count], values: a.floats)
         let tb = try backend.makeTensor([b.count], values: b.floats)

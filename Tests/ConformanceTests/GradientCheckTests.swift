@@ -1,4 +1,5 @@
 import FacemineDevice
+import FacemineRandom
 import Foundation
 import Testing
 
@@ -34,7 +35,7 @@ import Testing
         ConvGeometry(batch: 2, inChannels: 2, height: 5, width: 5, outChannels: 2, kernel: 1, stride: 2, padding: 0),
     ])
     func convolution(_ g: ConvGeometry) {
-        var rng = SeededRandom(seed: 21)
+        var rng = SeededGenerator(seed: 21)
         let x = rng.values(Tensor.elementCount(g.inputShape)), w = rng.values(Tensor.elementCount(g.weightShape))
         let b = rng.values(g.outChannels), r = rng.values(Tensor.elementCount(g.outputShape))
         let analytic = Reference.convBackward(g, input: x, weight: w, gradOutput: r)
@@ -45,7 +46,7 @@ import Testing
 
     @Test(arguments: [[3, 2, 3, 2], [2, 3, 1, 1]])
     func batchNorm(_ shape: [Int]) {
-        var rng = SeededRandom(seed: 22)
+        var rng = SeededGenerator(seed: 22)
         let c = shape[1]
         let x = rng.values(Tensor.elementCount(shape)), gamma = rng.values(c), beta = rng.values(c)
         let r = rng.values(x.count)
@@ -62,7 +63,7 @@ import Testing
 
     @Test func maxPool() {
         let g = PoolGeometry(batch: 2, channels: 2, height: 5, width: 5, kernel: 3, stride: 2, padding: 1)
-        var rng = SeededRandom(seed: 23)
+        var rng = SeededGenerator(seed: 23)
         let x = rng.values(Tensor.elementCount(g.inputShape)), r = rng.values(Tensor.elementCount(g.outputShape))
         let analytic = Reference.maxPoolBackward(g, gradOutput: r, indices: Reference.maxPool(g, input: x).indices)
         Self.expectGradient(analytic, Self.numericalGradient(x) { Self.dot(r, Reference.maxPool(g, input: $0).output) }, "max pool")
@@ -70,7 +71,7 @@ import Testing
 
     @Test func globalAveragePool() {
         let shape = [2, 3, 3, 2]
-        var rng = SeededRandom(seed: 24)
+        var rng = SeededGenerator(seed: 24)
         let x = rng.values(Tensor.elementCount(shape)), r = rng.values(6)
         let analytic = x.indices.map { r[$0 / 6] / 6 }
         Self.expectGradient(analytic, Self.numericalGradient(x) { Self.dot(r, Reference.globalAvgPool($0, shape: shape)) }, "average pool")
@@ -78,7 +79,7 @@ import Testing
 
     @Test(arguments: [(false, 0.0), (true, 0.0), (true, 0.15)])
     func crossEntropy(_ weighted: Bool, _ smoothing: Double) {
-        var rng = SeededRandom(seed: 25)
+        var rng = SeededGenerator(seed: 25)
         let rows = 4, classes = 5
         let logits = rng.values(rows * classes, scale: 3)
         let labels: [Int32] = [0, 4, 2, 2]
@@ -93,7 +94,7 @@ import Testing
     /// ReLU, dropout and bias are piecewise linear; their backward rules (mask, same mask, sum)
     /// are checked against differences of their forward definitions here.
     @Test func piecewiseLinearOps() {
-        var rng = SeededRandom(seed: 26)
+        var rng = SeededGenerator(seed: 26)
         let x = rng.values(50).map { abs($0) < 0.01 ? 0.5 : $0 }, r = rng.values(50)
         Self.expectGradient(x.indices.map { x[$0] > 0 ? r[$0] : 0 },
                             Self.numericalGradient(x) { Self.dot(r, $0.map { max($0, 0) }) }, "relu")

@@ -1,4 +1,5 @@
 import FacemineDevice
+import FacemineRandom
 import Testing
 
 @Suite struct LossAndReductionTests {
@@ -18,7 +19,7 @@ import Testing
     @Test(arguments: BackendUnderTest.all, cases)
     func crossEntropyMatchesPyTorchDefinition(_ target: BackendUnderTest, _ c: Case) throws {
         let backend = try target.make()
-        var rng = SeededRandom(seed: UInt64(c.rows * 10 + c.classes))
+        var rng = SeededGenerator(seed: UInt64(c.rows * 10 + c.classes))
         let logits = rng.values(c.rows * c.classes, scale: 4)
         let labels = (0..<c.rows).map { _ in Int32.random(in: 0..<Int32(c.classes), using: &rng) }
         let weights = c.weighted ? rng.values(c.classes).map { abs($0) + 0.25 } : nil
@@ -37,7 +38,7 @@ import Testing
     @Test(arguments: BackendUnderTest.all, [(0.0, false), (2.0, false), (0.5, true), (5.0, true)])
     func focalLossMatchesItsDefinition(_ target: BackendUnderTest, _ c: (gamma: Double, weighted: Bool)) throws {
         let backend = try target.make()
-        var rng = SeededRandom(seed: 77)
+        var rng = SeededGenerator(seed: 77)
         let rows = 9, classes = 8
         let logits = rng.values(rows * classes, scale: 4)
         let labels = (0..<rows).map { _ in Int32.random(in: 0..<Int32(classes), using: &rng) }
@@ -76,7 +77,7 @@ import Testing
         backend.argmaxRows(try backend.makeTensor([3, 4], values: x), into: indices)
         #expect(try backend.int32s(indices) == [1, 2, 0], "ties go to the first column")
 
-        var rng = SeededRandom(seed: 8)
+        var rng = SeededGenerator(seed: 8)
         let big = rng.values(100_003)
         let total = try backend.makeTensor([1])
         backend.sum(try backend.makeTensor([big.count], values: big.floats), into: total)
@@ -87,7 +88,7 @@ import Testing
     @Test(arguments: BackendUnderTest.all)
     func squaredNormsOfManyTensorsAndTheirNonFiniteCases(_ target: BackendUnderTest) throws {
         let backend = try target.make()
-        var rng = SeededRandom(seed: 9)
+        var rng = SeededGenerator(seed: 9)
         // Sizes around the OpenCL launch's partial-sum layout and the CPU's thread split.
         let sizes = [1, 7, 256, 8191, 70_001]
         let values = sizes.map { rng.values($0, scale: 2) }

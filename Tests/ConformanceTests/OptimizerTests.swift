@@ -1,4 +1,5 @@
 import FacemineDevice
+import FacemineRandom
 import Testing
 
 @Suite struct OptimizerTests {
@@ -21,7 +22,7 @@ import Testing
     @Test(arguments: BackendUnderTest.all, sgdCases)
     func sgdFollowsTorchOptim(_ target: BackendUnderTest, _ s: SGDSettings) throws {
         let backend = try target.make()
-        var rng = SeededRandom(seed: 11)
+        var rng = SeededGenerator(seed: 11)
         let count = 20_011
         var p = rng.values(count), buffer = [Double](repeating: 0, count: count)
         let tp = try backend.makeTensor([count], values: p.floats)
@@ -39,7 +40,7 @@ import Testing
     @Test(arguments: BackendUnderTest.all, adamCases)
     func adamFollowsTorchOptim(_ target: BackendUnderTest, _ s: AdamSettings) throws {
         let backend = try target.make()
-        var rng = SeededRandom(seed: 12)
+        var rng = SeededGenerator(seed: 12)
         let count = 20_011
         var p = rng.values(count), m = [Double](repeating: 0, count: count), v = m
         let tp = try backend.makeTensor([count], values: p.floats)

@@ -1,4 +1,5 @@
 import FacemineDevice
+import FacemineRandom
 import Testing
 
 @Suite struct PoolingTests {
@@ -17,7 +18,7 @@ import Testing
     @Test(arguments: BackendUnderTest.all, cases)
     func maxPoolMatchesReference(_ target: BackendUnderTest, _ g: PoolGeometry) throws {
         let backend = try target.make()
-        var rng = SeededRandom(seed: UInt64(g.height * 100 + g.kernel))
+        var rng = SeededGenerator(seed: UInt64(g.height * 100 + g.kernel))
         let x = rng.values(Tensor.elementCount(g.inputShape)), dy = rng.values(Tensor.elementCount(g.outputShape))
         let input = try backend.makeTensor(g.inputShape, values: x.floats)
         let output = try backend.makeTensor(g.outputShape), indices = try backend.makeTensor(g.outputShape, dtype: .int32)
@@ -72,7 +73,7 @@ import Testing
     func globalAveragePool(_ target: BackendUnderTest) throws {
         let backend = try target.make()
         let shape = [3, 5, 4, 3]
-        var rng = SeededRandom(seed: 9)
+        var rng = SeededGenerator(seed: 9)
         let x = rng.values(Tensor.elementCount(shape)), dy = rng.values(15)
         let y = try backend.makeTensor([3, 5])
         backend.globalAvgPoolForward(try backend.makeTensor(shape, values: x.floats), output: y)

@@ -1,5 +1,6 @@
 import FacemineBackends
 import FacemineDevice
+import FacemineRandom
 import Foundation
 import Testing
 
@@ -39,18 +40,8 @@ struct BackendUnderTest: CustomTestStringConvertible, Sendable {
     var testDescription: String { threads.map { "\(choice.rawValue)x\($0)" } ?? choice.rawValue }
 }
 
-/// SplitMix64: a tiny seeded generator so every test draws the same numbers on every run.
-struct SeededRandom: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-
+/// Every test draws the same numbers on every run, from facemine's one seeded generator.
+extension SeededGenerator {
     /// Values in [-scale, scale), exactly representable as Float so both sides see equal inputs.
     mutating func values(_ count: Int, scale: Double = 1) -> [Double] {
         (0..<count).map { _ in Double(Float(Double.random(in: -scale..<scale, using: &self))) }

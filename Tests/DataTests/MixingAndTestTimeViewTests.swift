@@ -1,4 +1,5 @@
 import FacemineData
+import FacemineRandom
 import Foundation
 import Testing
 

@@ -3,6 +3,7 @@ import FacemineData
 import FacemineDevice
 import FacemineExport
 import FacemineNN
+import FacemineRandom
 import Foundation
 import Testing
 

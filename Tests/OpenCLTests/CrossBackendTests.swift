@@ -2,6 +2,7 @@ import FacemineBackends
 import FacemineData
 import FacemineDevice
 import FacemineNN
+import FacemineRandom
 import FacemineTraining
 import Foundation
 import Testing
@@ -15,11 +16,8 @@ import Testing
 
     /// Deterministic values in [-scale, scale).
     static func values(_ count: Int, seed: UInt64, scale: Float = 1) -> [Float] {
-        var state = seed
-        return (0..<count).map { _ in
-            state = state &* 6364136223846793005 &+ 1442695040888963407
-            return (Float(state >> 40) / Float(1 << 24) * 2 - 1) * scale
-        }
+        var generator = SeededGenerator(seed: seed)
+        return generator.signedFloats(count, scale: scale)
     }
 
     /// Runs `op` on both backends with the same inputs; returns each output as (cpu, opencl).

@@ -1,5 +1,6 @@
 import ArgumentParser
 import FacemineData
+import FacemineRandom
 import Foundation
 
 /// Times facemine's FER-2013 CSV reader on a full-size file (35,887 rows, generated in the

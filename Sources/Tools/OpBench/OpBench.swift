@@ -1,8 +1,9 @@
 import ArgumentParser
 import CBLAS
-import FacemineCPU
 import FacemineBench
+import FacemineCPU
 import FacemineDevice
+import FacemineRandom
 import Foundation
 
 /// Times the CPU backend's ops on the layer shapes of MyCNN and ResNet-18 next to raw BLAS SGEMM
@@ -162,13 +163,10 @@ struct OpBench: ParsableCommand {
         try backend.makeTensor(shape, values: randomValues(Tensor.elementCount(shape)))
     }
 
-    /// Uniform values in [-1, 1) from a fixed linear congruential sequence.
+    /// Uniform values in [-1, 1), the same on every run.
     func randomValues(_ count: Int) -> [Float] {
-        var state: UInt32 = 12345
-        return (0..<count).map { _ in
-            state = state &* 1_664_525 &+ 1_013_904_223
-            return Float(state >> 8) / 8_388_608 - 1
-        }
+        var generator = SeededGenerator(seed: 12345)
+        return generator.signedFloats(count)
     }
 
     func fixed(_ value: Double, _ digits: Int = 2) -> String { String(format: "%.\(digits)f", value) }

@@ -1,9 +1,11 @@
 import Foundation
 
 /// SplitMix64 (Steele, Lea & Flood 2014): small, fast, and good enough for shuffles, sampling,
-/// augmentation and drawing faces. Streams are keyed by several numbers (seed, purpose,
-/// epoch, index...) so every random decision in the data pipeline is reproducible on its own,
-/// whatever order or thread computes it.
+/// augmentation, drawing faces and the inputs of tests and benchmarks; facemine's one seeded
+/// generator. Streams are keyed by several numbers (seed, purpose, epoch, index...) so every
+/// random decision in the data pipeline is reproducible on its own, whatever order or thread
+/// computes it. (Dropout's masks use Philox in FacemineDevice instead: a GPU kernel draws them
+/// again from the same counters.)
 public struct SeededGenerator: RandomNumberGenerator, Sendable {
     private var state: UInt64
 
@@ -33,6 +35,11 @@ public struct SeededGenerator: RandomNumberGenerator, Sendable {
 
     public mutating func uniform(_ lo: Double, _ hi: Double) -> Double { lo + (hi - lo) * unit() }
 
+    /// `count` floats uniform in [-scale, scale): the same inputs for every backend and run.
+    public mutating func signedFloats(_ count: Int, scale: Float = 1) -> [Float] {
+        (0..<count).map { _ in Float(uniform(-1, 1)) * scale }
+    }
+
     /// Standard normal (Box-Muller), for pixel noise.
     public mutating func normal() -> Double {
         let u1 = max(unit(), 1e-300), u2 = unit()
@@ -59,9 +66,3 @@ public struct SeededGenerator: RandomNumberGenerator, Sendable {
         return x + y > 0 ? x / (x + y) : 0.5
     }
 }
-
-/// Stream purposes, so two uses of one seed never draw the same numbers.
-enum Stream: UInt64 {
-    case identity = 1, face, shuffle, sampler, augmentation, folds, labels, faceExtras, mixing
-}
-
