@@ -1,3 +1,5 @@
+// clang-format off
+// (loops led by FM_UNROLL: see .clang-format)
 #ifndef FACEMINE_DIRECT_GEOMETRIES_H
 #define FACEMINE_DIRECT_GEOMETRIES_H
 // The one table of the direct convolutions' geometries (direct_conv.c). Each row names a

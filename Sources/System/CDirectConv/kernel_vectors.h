@@ -1,3 +1,5 @@
+// clang-format off
+// (loops led by FM_UNROLL: see .clang-format)
 #ifndef FACEMINE_KERNEL_VECTORS_H
 #define FACEMINE_KERNEL_VECTORS_H
 // The 16-float vectors the convolution kernels are written in (GCC/Clang vector extensions):

@@ -1,3 +1,5 @@
+// clang-format off
+// (loops led by FM_UNROLL: see .clang-format)
 #ifndef FACEMINE_POINTWISE_KERNELS_H
 #define FACEMINE_POINTWISE_KERNELS_H
 // 1x1 convolutions at stride 2, padding 0, on the smallest planes: ResNet-18's shortcut

@@ -1,3 +1,5 @@
+// clang-format off
+// (loops led by FM_UNROLL: see .clang-format)
 #include "wide_gemm.h"
 #include "direct_conv.h"
 #include "kernel_vectors.h"

@@ -16,8 +16,8 @@ void fm_free(void *pointer) { free(pointer); }
 
 /* ---- PNG ---------------------------------------------------------------------------- */
 
-static int decode_png(const unsigned char *data, size_t size, int channels, unsigned char **out, int *width, int *height,
-                      char *error, size_t error_size) {
+static int decode_png(const unsigned char *data, size_t size, int channels, unsigned char **out, int *width,
+                      int *height, char *error, size_t error_size) {
     png_image image;
     memset(&image, 0, sizeof image);
     image.version = PNG_IMAGE_VERSION;
@@ -60,8 +60,8 @@ static int decode_png(const unsigned char *data, size_t size, int channels, unsi
     return 0;
 }
 
-int fm_encode_png(const unsigned char *pixels, int width, int height, int channels,
-                  unsigned char **out, size_t *out_size, char *error, size_t error_size) {
+int fm_encode_png(const unsigned char *pixels, int width, int height, int channels, unsigned char **out,
+                  size_t *out_size, char *error, size_t error_size) {
     if (channels != 1 && channels != 3) return fail(error, error_size, "PNG encoding takes 1 or 3 channels");
     png_image image;
     memset(&image, 0, sizeof image);
@@ -70,7 +70,8 @@ int fm_encode_png(const unsigned char *pixels, int width, int height, int channe
     image.height = (png_uint_32)height;
     image.format = channels == 1 ? PNG_FORMAT_GRAY : PNG_FORMAT_RGB;
     png_alloc_size_t size = 0;
-    if (!png_image_write_get_memory_size(image, size, 0, pixels, 0, NULL)) return fail(error, error_size, image.message);
+    if (!png_image_write_get_memory_size(image, size, 0, pixels, 0, NULL))
+        return fail(error, error_size, image.message);
     unsigned char *buffer = malloc(size);
     if (!buffer) return fail(error, error_size, "out of memory encoding PNG");
     if (!png_image_write_to_memory(&image, buffer, &size, 0, pixels, 0, NULL)) {
@@ -106,8 +107,8 @@ static void jpeg_warning(j_common_ptr cinfo, int level) {
     }
 }
 
-static int decode_jpeg(const unsigned char *data, size_t size, int channels, unsigned char **out, int *width, int *height,
-                       char *error, size_t error_size) {
+static int decode_jpeg(const unsigned char *data, size_t size, int channels, unsigned char **out, int *width,
+                       int *height, char *error, size_t error_size) {
     struct jpeg_decompress_struct cinfo;
     struct fm_jpeg_error jerr;
     unsigned char *volatile pixels = NULL;
@@ -123,8 +124,8 @@ static int decode_jpeg(const unsigned char *data, size_t size, int channels, uns
     jpeg_create_decompress(&cinfo);
     jpeg_mem_src(&cinfo, data, (unsigned long)size);
     jpeg_read_header(&cinfo, TRUE);
-    if (cinfo.image_width == 0 || cinfo.image_height == 0 ||
-        cinfo.image_width > FM_MAX_IMAGE_SIDE || cinfo.image_height > FM_MAX_IMAGE_SIDE) {
+    if (cinfo.image_width == 0 || cinfo.image_height == 0 || cinfo.image_width > FM_MAX_IMAGE_SIDE ||
+        cinfo.image_height > FM_MAX_IMAGE_SIDE) {
         jpeg_destroy_decompress(&cinfo);
         return fail(error, error_size, "JPEG size is outside 1..8192 pixels per side");
     }
@@ -153,8 +154,8 @@ static int decode_jpeg(const unsigned char *data, size_t size, int channels, uns
     return 0;
 }
 
-int fm_encode_jpeg(const unsigned char *pixels, int width, int height, int channels, int quality,
-                   unsigned char **out, size_t *out_size, char *error, size_t error_size) {
+int fm_encode_jpeg(const unsigned char *pixels, int width, int height, int channels, int quality, unsigned char **out,
+                   size_t *out_size, char *error, size_t error_size) {
     if (channels != 1 && channels != 3) return fail(error, error_size, "JPEG encoding takes 1 or 3 channels");
     struct jpeg_compress_struct cinfo;
     struct fm_jpeg_error jerr;
@@ -200,12 +201,12 @@ static int decode(const unsigned char *data, size_t size, int channels, unsigned
     return fail(error, error_size, "not a PNG or JPEG image");
 }
 
-int fm_decode_gray(const unsigned char *data, size_t size, unsigned char **out, int *width, int *height,
-                   char *error, size_t error_size) {
+int fm_decode_gray(const unsigned char *data, size_t size, unsigned char **out, int *width, int *height, char *error,
+                   size_t error_size) {
     return decode(data, size, 1, out, width, height, error, error_size);
 }
 
-int fm_decode_rgb(const unsigned char *data, size_t size, unsigned char **out, int *width, int *height,
-                  char *error, size_t error_size) {
+int fm_decode_rgb(const unsigned char *data, size_t size, unsigned char **out, int *width, int *height, char *error,
+                  size_t error_size) {
     return decode(data, size, 3, out, width, height, error, error_size);
 }

@@ -14,8 +14,7 @@ struct copy_job {
 
 static void *copy_slice(void *arg) {
     struct copy_job *job = arg;
-    while (!__atomic_load_n(job->go, __ATOMIC_ACQUIRE)) {
-    }
+    while (!__atomic_load_n(job->go, __ATOMIC_ACQUIRE)) {}
     for (long i = 0; i < job->n; i++) job->dst[i] = job->src[i];
     return 0;
 }
@@ -49,8 +48,7 @@ double fm_stream_copy_seconds(float *dst, const float *src, long n, int threads)
 // for wider or deeper machines.
 #define FM_ACCUMULATORS 16
 
-__attribute__((target("avx512f")))
-static double loop512(long iterations, float *sink) {
+__attribute__((target("avx512f"))) static double loop512(long iterations, float *sink) {
     __m512 acc[FM_ACCUMULATORS];
     const __m512 a = _mm512_set1_ps(0.999999f), b = _mm512_set1_ps(1e-7f);
     for (int i = 0; i < FM_ACCUMULATORS; i++) acc[i] = _mm512_set1_ps((float)i);
@@ -62,8 +60,7 @@ static double loop512(long iterations, float *sink) {
     return (double)iterations * FM_ACCUMULATORS * 16 * 2;
 }
 
-__attribute__((target("avx2,fma")))
-static double loop256(long iterations, float *sink) {
+__attribute__((target("avx2,fma"))) static double loop256(long iterations, float *sink) {
     __m256 acc[FM_ACCUMULATORS];
     const __m256 a = _mm256_set1_ps(0.999999f), b = _mm256_set1_ps(1e-7f);
     for (int i = 0; i < FM_ACCUMULATORS; i++) acc[i] = _mm256_set1_ps((float)i);
@@ -86,12 +83,20 @@ int fm_fma_lanes(void) {
 
 double fm_fma_peak_loop(long iterations, float *sink) {
     switch (fm_fma_lanes()) {
-    case 16: return loop512(iterations, sink);
-    case 8: return loop256(iterations, sink);
-    default: *sink = 0; return 0;
+    case 16:
+        return loop512(iterations, sink);
+    case 8:
+        return loop256(iterations, sink);
+    default:
+        *sink = 0;
+        return 0;
     }
 }
 #else
 int fm_fma_lanes(void) { return 0; }
-double fm_fma_peak_loop(long iterations, float *sink) { (void)iterations; *sink = 0; return 0; }
+double fm_fma_peak_loop(long iterations, float *sink) {
+    (void)iterations;
+    *sink = 0;
+    return 0;
+}
 #endif

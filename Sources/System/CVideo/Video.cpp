@@ -67,22 +67,23 @@ int fm_video_next(fm_video *video, uint8_t *gray, uint8_t *rgb) {
         copy_rows(g, gray);
         if (rgb) copy_rows(c, rgb);
         return 1;
-    } catch (const std::exception &) {
-        return 0;
-    }
+    } catch (const std::exception &) { return 0; }
 }
 
-fm_video_writer *fm_video_writer_open(const char *path, int width, int height, double fps, char *error, size_t error_size) {
+fm_video_writer *fm_video_writer_open(const char *path, int width, int height, double fps, char *error,
+                                      size_t error_size) {
     try {
         std::string p(path);
         std::string ext = p.size() >= 4 ? p.substr(p.size() - 4) : "";
         std::transform(ext.begin(), ext.end(), ext.begin(), ::tolower);
-        int fourcc = ext == ".avi" ? cv::VideoWriter::fourcc('M', 'J', 'P', 'G') : cv::VideoWriter::fourcc('m', 'p', '4', 'v');
+        int fourcc =
+            ext == ".avi" ? cv::VideoWriter::fourcc('M', 'J', 'P', 'G') : cv::VideoWriter::fourcc('m', 'p', '4', 'v');
         auto *w = new fm_video_writer();
         w->width = width;
         w->height = height;
         if (!w->writer.open(path, fourcc, fps > 0 ? fps : 25, cv::Size(width, height), true) || !w->writer.isOpened()) {
-            report(error, error_size, "cannot write a video there (no encoder for its extension, or the folder is missing)");
+            report(error, error_size,
+                   "cannot write a video there (no encoder for its extension, or the folder is missing)");
             delete w;
             return nullptr;
         }
@@ -99,9 +100,7 @@ int fm_video_writer_write(fm_video_writer *writer, const uint8_t *rgb) {
         cv::cvtColor(frame, bgr, cv::COLOR_RGB2BGR);
         writer->writer.write(bgr);
         return 0;
-    } catch (const std::exception &) {
-        return -1;
-    }
+    } catch (const std::exception &) { return -1; }
 }
 
 void fm_video_writer_close(fm_video_writer *writer) { delete writer; }

@@ -66,15 +66,17 @@ static void find_eyes(fm_detector *d, const cv::Mat &gray, fm_face &f) {
             if (apart && sides && area > best) {
                 best = area;
                 f.has_eyes = 1;
-                f.left_eye_x = (float)ax; f.left_eye_y = (float)ay;
-                f.right_eye_x = (float)bx; f.right_eye_y = (float)by;
+                f.left_eye_x = (float)ax;
+                f.left_eye_y = (float)ay;
+                f.right_eye_x = (float)bx;
+                f.right_eye_y = (float)by;
             }
         }
     }
 }
 
-int fm_detect_faces(fm_detector *detector, const uint8_t *gray, int width, int height, int min_face,
-                    fm_face *faces, int capacity, char *error, size_t error_size) {
+int fm_detect_faces(fm_detector *detector, const uint8_t *gray, int width, int height, int min_face, fm_face *faces,
+                    int capacity, char *error, size_t error_size) {
     try {
         cv::Mat image(height, width, CV_8UC1, const_cast<uint8_t *>(gray));
         cv::Mat equalized;
@@ -94,13 +96,15 @@ int fm_detect_faces(fm_detector *detector, const uint8_t *gray, int width, int h
     }
 }
 
-int fm_crop_face(const uint8_t *gray, int width, int height, const fm_face *face, float margin, int side,
-                 uint8_t *out, char *error, size_t error_size) {
+int fm_crop_face(const uint8_t *gray, int width, int height, const fm_face *face, float margin, int side, uint8_t *out,
+                 char *error, size_t error_size) {
     try {
         cv::Mat image(height, width, CV_8UC1, const_cast<uint8_t *>(gray));
         double cx = face->x + face->width / 2.0, cy = face->y + face->height / 2.0;
-        double degrees = face->has_eyes
-            ? std::atan2(face->right_eye_y - face->left_eye_y, face->right_eye_x - face->left_eye_x) * 180.0 / CV_PI : 0.0;
+        double degrees =
+            face->has_eyes
+                ? std::atan2(face->right_eye_y - face->left_eye_y, face->right_eye_x - face->left_eye_x) * 180.0 / CV_PI
+                : 0.0;
         int crop = std::max(1, (int)std::lround(face->width * (1.0 + 2.0 * margin)));
         // Turn about the box's centre (counter-clockwise by the eyes' slope levels them), then
         // move that centre to the middle of the crop.

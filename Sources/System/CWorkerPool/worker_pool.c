@@ -15,11 +15,11 @@ struct fm_pool {
     // a chunk by advancing it with compare-and-swap, which fails once a newer job is published,
     // so a late worker can never run a chunk of a job it did not see start.
     _Atomic unsigned long long job;
-    _Atomic int remaining;  // chunks of the current job not yet finished
+    _Atomic int remaining; // chunks of the current job not yet finished
     _Atomic int sleepers;
     _Atomic int busy;
     _Atomic int stop;
-    void (*body)(void *, int);  // written before `job` is published, read after a successful claim
+    void (*body)(void *, int); // written before `job` is published, read after a successful claim
     void *context;
     pthread_mutex_t lock;
     pthread_cond_t wake;
@@ -120,7 +120,7 @@ void fm_pool_run(fm_pool *pool, int chunks, void (*body)(void *, int), void *con
     atomic_store_explicit(&pool->remaining, chunks, memory_order_relaxed);
     unsigned long long generation = (atomic_load_explicit(&pool->job, memory_order_relaxed) >> 32) + 1;
     unsigned long long word = generation << 32 | (unsigned long long)chunks << 16;
-    atomic_store(&pool->job, word);  // sequentially consistent: ordered before the sleepers check
+    atomic_store(&pool->job, word); // sequentially consistent: ordered before the sleepers check
     if (atomic_load(&pool->sleepers) > 0) {
         pthread_mutex_lock(&pool->lock);
         pthread_cond_broadcast(&pool->wake);

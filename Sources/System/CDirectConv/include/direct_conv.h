@@ -1,3 +1,5 @@
+// clang-format off
+// (loops led by FM_UNROLL: see .clang-format)
 #ifndef FACEMINE_DIRECT_CONV_H
 #define FACEMINE_DIRECT_CONV_H
 // Direct 3x3 convolutions (padding 1) for the planes of ResNet-18 and MyCNN on 48x48 faces,

@@ -1,3 +1,5 @@
+// clang-format off
+// (loops led by FM_UNROLL: see .clang-format)
 #ifndef FACEMINE_WIDE_GEMM_H
 #define FACEMINE_WIDE_GEMM_H
 // Row-major products with few rows and many columns, C [m][n] = alpha A B + beta C with

@@ -30,7 +30,8 @@ int fm_video_next(fm_video *video, uint8_t *gray, uint8_t *rgb);
 typedef struct fm_video_writer fm_video_writer;
 
 /// A video to write: Motion-JPEG in .avi, MPEG-4 part 2 otherwise. NULL with the reason.
-fm_video_writer *fm_video_writer_open(const char *path, int width, int height, double fps, char *error, size_t error_size);
+fm_video_writer *fm_video_writer_open(const char *path, int width, int height, double fps, char *error,
+                                      size_t error_size);
 /// Appends an interleaved RGB frame of the writer's size. 0, or -1.
 int fm_video_writer_write(fm_video_writer *writer, const uint8_t *rgb);
 void fm_video_writer_close(fm_video_writer *writer);

@@ -15,7 +15,7 @@ extern "C" {
 typedef struct {
     int x, y, width, height;
     int has_eyes;
-    float left_eye_x, left_eye_y;    // the eye on the image's left
+    float left_eye_x, left_eye_y; // the eye on the image's left
     float right_eye_x, right_eye_y;
 } fm_face;
 
@@ -29,14 +29,14 @@ void fm_detector_destroy(fm_detector *detector);
 /// Faces of at least `min_face` pixels in a row-major 8-bit gray image, sorted left to right,
 /// with their eyes where both are found. Writes at most `capacity`; returns how many were found,
 /// or -1 with the reason in `error`.
-int fm_detect_faces(fm_detector *detector, const uint8_t *gray, int width, int height, int min_face,
-                    fm_face *faces, int capacity, char *error, size_t error_size);
+int fm_detect_faces(fm_detector *detector, const uint8_t *gray, int width, int height, int min_face, fm_face *faces,
+                    int capacity, char *error, size_t error_size);
 
 /// The face as a `side` x `side` gray crop: the image turned about the box's centre so that the
 /// eyes are level (when the face has them), a square `1 + 2 x margin` times the box's width
 /// around its centre (edge pixels repeated outside the image), shrunk with area averaging.
-int fm_crop_face(const uint8_t *gray, int width, int height, const fm_face *face, float margin, int side,
-                 uint8_t *out, char *error, size_t error_size);
+int fm_crop_face(const uint8_t *gray, int width, int height, const fm_face *face, float margin, int side, uint8_t *out,
+                 char *error, size_t error_size);
 
 /// Draws each face's box with its label above it into an interleaved 8-bit RGB image, in place.
 int fm_draw_faces(uint8_t *rgb, int width, int height, const fm_face *faces, const char *const *labels, int count,
