@@ -14,7 +14,7 @@ import PackageDescription
 /// `haswell` (AVX2 + FMA) is the baseline of every x86-64 machine we expect to run on.
 var kernelFlags: [SwiftSetting] = [.unsafeFlags(["-O"])]
 #if arch(x86_64)
-kernelFlags.append(.unsafeFlags(["-target-cpu", "haswell"]))
+    kernelFlags.append(.unsafeFlags(["-target-cpu", "haswell"]))
 #endif
 
 let package = Package(
@@ -78,7 +78,9 @@ let package = Package(
         .target(name: "FacemineDevice", path: "Sources/Device", swiftSettings: kernelFlags),
 
         // MARK: data (no backend: it feeds whichever one trains)
-        .target(name: "FacemineData", dependencies: ["CImageCodecs", "FacemineRandom"], path: "Sources/Data", swiftSettings: kernelFlags),
+        .target(
+            name: "FacemineData", dependencies: ["CImageCodecs", "FacemineRandom"], path: "Sources/Data",
+            swiftSettings: kernelFlags),
 
         // MARK: models (on the device abstraction only)
         .target(name: "FacemineNN", dependencies: ["FacemineDevice"], path: "Sources/NN", swiftSettings: kernelFlags),
@@ -86,14 +88,18 @@ let package = Package(
         // MARK: training (models + data, on whichever backend the CLI picked)
         .target(
             name: "FacemineTraining",
-            dependencies: ["FacemineNN", "FacemineData", "FacemineDevice", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
+            dependencies: [
+                "FacemineNN", "FacemineData", "FacemineDevice", .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+            ],
             path: "Sources/Training", exclude: ["TensorBoard/event.proto"],
             swiftSettings: kernelFlags),
 
         // MARK: export (a trained model for other runtimes; no backend: it reads the model's tensors)
         .target(
             name: "FacemineExport",
-            dependencies: ["FacemineNN", "FacemineData", "FacemineDevice", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
+            dependencies: [
+                "FacemineNN", "FacemineData", "FacemineDevice", .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+            ],
             path: "Sources/Export", exclude: ["ONNX/onnx-subset.proto"]),
 
         // MARK: faces in photos and videos (OpenCV; no backend: classification stays with the caller)
@@ -115,7 +121,8 @@ let package = Package(
 
         // MARK: cross-validation, search and their reports (on the trainer, any backend)
         .target(
-            name: "FacemineExperiments", dependencies: ["FacemineTraining", "FacemineData", "FacemineNN", "FacemineDevice", "FacemineRandom"],
+            name: "FacemineExperiments",
+            dependencies: ["FacemineTraining", "FacemineData", "FacemineNN", "FacemineDevice", "FacemineRandom"],
             path: "Sources/Experiments"),
 
         // MARK: benchmarking (any backend, through the abstraction)
@@ -154,8 +161,10 @@ let package = Package(
 
         .executableTarget(
             name: "Parity",
-            dependencies: ["FacemineBackends", "FacemineData", "FacemineDevice", "FacemineNN", "FacemineTraining",
-                           .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: [
+                "FacemineBackends", "FacemineData", "FacemineDevice", "FacemineNN", "FacemineTraining",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
             path: "Sources/Tools/Parity"),
 
         .target(
@@ -181,16 +190,23 @@ let package = Package(
             path: "Tests/TrainingTests"),
         .testTarget(
             name: "ReliabilityTests",
-            dependencies: ["FacemineTraining", "FacemineNN", "FacemineData", "FacemineDevice", "FacemineBackends", "FacemineCLI",
-                           "FacemineFuzzSupport"],
+            dependencies: [
+                "FacemineTraining", "FacemineNN", "FacemineData", "FacemineDevice", "FacemineBackends", "FacemineCLI",
+                "FacemineFuzzSupport",
+            ],
             path: "Tests/ReliabilityTests"),
         .testTarget(
             name: "ExperimentTests",
-            dependencies: ["FacemineExperiments", "FacemineTraining", "FacemineNN", "FacemineData", "FacemineBackends", "FacemineCLI"],
+            dependencies: [
+                "FacemineExperiments", "FacemineTraining", "FacemineNN", "FacemineData", "FacemineBackends", "FacemineCLI",
+            ],
             path: "Tests/ExperimentTests"),
         .testTarget(
             name: "ExportTests",
-            dependencies: ["FacemineExport", "FacemineNN", "FacemineData", "FacemineDevice", "FacemineBackends", "FacemineCLI", "FacemineRandom"],
+            dependencies: [
+                "FacemineExport", "FacemineNN", "FacemineData", "FacemineDevice", "FacemineBackends", "FacemineCLI",
+                "FacemineRandom",
+            ],
             path: "Tests/ExportTests"),
         .testTarget(
             name: "VisionTests", dependencies: ["FacemineVision", "FacemineData", "FacemineCLI"], path: "Tests/VisionTests"),
@@ -200,7 +216,10 @@ let package = Package(
             name: "DataTests", dependencies: ["FacemineData", "FacemineRandom"], path: "Tests/DataTests"),
         .testTarget(
             name: "OpenCLTests",
-            dependencies: ["FacemineOpenCL", "FacemineBackends", "FacemineDevice", "FacemineNN", "FacemineTraining", "FacemineData", "FacemineRandom", "COpenCL"],
+            dependencies: [
+                "FacemineOpenCL", "FacemineBackends", "FacemineDevice", "FacemineNN", "FacemineTraining", "FacemineData",
+                "FacemineRandom", "COpenCL",
+            ],
             path: "Tests/OpenCLTests"),
         .testTarget(
             name: "SystemLibraryTests", dependencies: ["COpenCL", "CCLBlast", "CBLAS"],

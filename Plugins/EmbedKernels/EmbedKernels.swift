@@ -12,11 +12,13 @@ struct EmbedKernels: BuildToolPlugin {
             .filter { $0.pathExtension == "cl" }
             .sorted { $0.lastPathComponent < $1.lastPathComponent }
         let output = context.pluginWorkDirectoryURL.appendingPathComponent("EmbeddedKernels.swift")
-        return [.buildCommand(
-            displayName: "Embedding \(sources.count) OpenCL kernel files",
-            executable: try context.tool(named: "KernelEmbedder").url,
-            arguments: [output.path] + sources.map(\.path),
-            inputFiles: sources,
-            outputFiles: [output])]
+        return [
+            .buildCommand(
+                displayName: "Embedding \(sources.count) OpenCL kernel files",
+                executable: try context.tool(named: "KernelEmbedder").url,
+                arguments: [output.path] + sources.map(\.path),
+                inputFiles: sources,
+                outputFiles: [output])
+        ]
     }
 }

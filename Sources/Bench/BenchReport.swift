@@ -49,8 +49,10 @@ public struct BenchDevice: Codable, Sendable, Equatable {
     public var bandwidthGBs: Double?
     public var bandwidthHow: String?
 
-    public init(backend: String, description: String, peakGFLOPS: Double?, peakHow: String?,
-                bandwidthGBs: Double? = nil, bandwidthHow: String? = nil) {
+    public init(
+        backend: String, description: String, peakGFLOPS: Double?, peakHow: String?,
+        bandwidthGBs: Double? = nil, bandwidthHow: String? = nil
+    ) {
         self.backend = backend
         self.description = description
         self.peakGFLOPS = peakGFLOPS

@@ -10,10 +10,14 @@ public enum BenchTables {
         var out = ""
         let backends = report.devices.map(\.backend)
         out += heading("Devices", style)
-        out += table(["backend", "device", "peak GFLOP/s", "how", "bandwidth GB/s", "how"], report.devices.map {
-            [$0.backend, $0.description, $0.peakGFLOPS.map { String(format: "%.0f", $0) } ?? "-", $0.peakHow ?? "-",
-             $0.bandwidthGBs.map { String(format: "%.1f", $0) } ?? "-", $0.bandwidthHow ?? "-"]
-        }, style)
+        out += table(
+            ["backend", "device", "peak GFLOP/s", "how", "bandwidth GB/s", "how"],
+            report.devices.map {
+                [
+                    $0.backend, $0.description, $0.peakGFLOPS.map { String(format: "%.0f", $0) } ?? "-", $0.peakHow ?? "-",
+                    $0.bandwidthGBs.map { String(format: "%.1f", $0) } ?? "-", $0.bandwidthHow ?? "-",
+                ]
+            }, style)
         for group in BenchEntry.Group.allCases {
             let rows = keys(report.entries.filter { $0.group == group })
             guard !rows.isEmpty else { continue }
@@ -49,13 +53,16 @@ public enum BenchTables {
             let atPeak = compute.filter { ($0.percentOfPeak ?? 0) >= 70 }.count
             let shares = memory.compactMap(\.percentOfRoof).sorted()
             let median = shares.isEmpty ? "-" : String(format: "%.0f%%", shares[shares.count / 2])
-            rows.append([device.backend, String(format: "%.1f", peak / bandwidth), "\(compute.count)",
-                         "\(atPeak) of \(compute.count)", "\(memory.count)", median])
+            rows.append([
+                device.backend, String(format: "%.1f", peak / bandwidth), "\(compute.count)",
+                "\(atPeak) of \(compute.count)", "\(memory.count)", median,
+            ])
         }
         guard !rows.isEmpty else { return "" }
         return heading("Roofline (GEMM and convolution rows)", style)
-            + table(["backend", "ridge flop/B", "compute-bound", ">= 70% of peak", "memory-bound", "median % of bandwidth"],
-                    rows, style)
+            + table(
+                ["backend", "ridge flop/B", "compute-bound", ">= 70% of peak", "memory-bound", "median % of bandwidth"],
+                rows, style)
     }
 
     /// Rows present in both reports: this run's rate, the other's, and this / other
@@ -66,9 +73,12 @@ public enum BenchTables {
         var rows: [[String]] = []
         for e in report.entries where e.group != .startup {
             guard let candidates = theirs[e.key],
-                  let match = candidates.first(where: { $0.backend == e.backend }) ?? candidates.first else { continue }
-            rows.append([title(e.group), e.name, "\(e.batch)", e.backend, match.backend,
-                         rate(e), rate(match), String(format: "%.2f", match.seconds / e.seconds)])
+                let match = candidates.first(where: { $0.backend == e.backend }) ?? candidates.first
+            else { continue }
+            rows.append([
+                title(e.group), e.name, "\(e.batch)", e.backend, match.backend,
+                rate(e), rate(match), String(format: "%.2f", match.seconds / e.seconds),
+            ])
         }
         guard !rows.isEmpty else { return heading("Comparison", style) + "no entries in common\n" }
         return heading("Comparison with \(other.command)", style)
@@ -102,15 +112,20 @@ public enum BenchTables {
         switch group {
         case .startup: return [String(format: "%.3f", e.seconds)]
         case .gemm, .conv:
-            return [ms, e.gflops.map { String(format: "%.1f", $0) } ?? "-", e.percentOfPeak.map { String(format: "%.0f%%", $0) } ?? "-",
-                    e.flopsPerByte.map { String(format: "%.1f", $0) } ?? "-",
-                    e.gigabytesPerSecond.map { String(format: "%.1f", $0) } ?? "-",
-                    e.memoryBound.map { $0 ? "memory" : "compute" } ?? "-",
-                    e.percentOfRoof.map { String(format: "%.0f%%", $0) } ?? "-"]
+            return [
+                ms, e.gflops.map { String(format: "%.1f", $0) } ?? "-",
+                e.percentOfPeak.map { String(format: "%.0f%%", $0) } ?? "-",
+                e.flopsPerByte.map { String(format: "%.1f", $0) } ?? "-",
+                e.gigabytesPerSecond.map { String(format: "%.1f", $0) } ?? "-",
+                e.memoryBound.map { $0 ? "memory" : "compute" } ?? "-",
+                e.percentOfRoof.map { String(format: "%.0f%%", $0) } ?? "-",
+            ]
         case .batchnorm: return [ms, e.gigabytesPerSecond.map { String(format: "%.1f", $0) } ?? "-"]
         case .train:
-            return [e.imagesPerSecond.map { String(format: "%.1f", $0) } ?? "-", ms,
-                    e.memoryBytes.map { String(format: "%.0f", Double($0) / 1e6) } ?? "-"]
+            return [
+                e.imagesPerSecond.map { String(format: "%.1f", $0) } ?? "-", ms,
+                e.memoryBytes.map { String(format: "%.0f", Double($0) / 1e6) } ?? "-",
+            ]
         case .inference: return [e.imagesPerSecond.map { String(format: "%.1f", $0) } ?? "-", ms]
         }
     }

@@ -23,8 +23,11 @@ public struct LayerShapes {
 
     public init(batch n: Int) {
         func conv(_ model: String, _ name: String, _ cin: Int, _ cout: Int, _ size: Int, k: Int, s: Int, p: Int) -> Conv {
-            Conv(model: model, name: name, geometry: ConvGeometry(batch: n, inChannels: cin, height: size, width: size,
-                                                                  outChannels: cout, kernel: k, stride: s, padding: p))
+            Conv(
+                model: model, name: name,
+                geometry: ConvGeometry(
+                    batch: n, inChannels: cin, height: size, width: size,
+                    outChannels: cout, kernel: k, stride: s, padding: p))
         }
         var convs = [
             conv("MyCNN", "conv1", 1, 32, 48, k: 3, s: 1, p: 1),
@@ -45,7 +48,8 @@ public struct LayerShapes {
             return layers
         }
         convs += resnet("ResNet-18 small", stem: [conv("ResNet-18 small", "stem 3x3", 1, 64, 48, k: 3, s: 1, p: 1)], size: 48)
-        convs += resnet("ResNet-18 imagenet", stem: [conv("ResNet-18 imagenet", "stem 7x7 s2", 1, 64, 48, k: 7, s: 2, p: 3)], size: 12)
+        convs += resnet(
+            "ResNet-18 imagenet", stem: [conv("ResNet-18 imagenet", "stem 7x7 s2", 1, 64, 48, k: 7, s: 2, p: 3)], size: 12)
         self.convs = convs
         self.batchNorms = [
             ("MyCNN", [n, 32, 48, 48]), ("MyCNN", [n, 64, 24, 24]),

@@ -52,7 +52,8 @@ struct ModelTimings {
                 var t = BenchEntry(backend: label, group: .train, name: name, batch: batch, seconds: train)
                 t.imagesPerSecond = Double(batch) / train
                 t.memoryBytes = peakBytes
-                var f = BenchEntry(backend: label, group: .startup, name: "first training step, \(name)", batch: batch, seconds: first)
+                var f = BenchEntry(
+                    backend: label, group: .startup, name: "first training step, \(name)", batch: batch, seconds: first)
                 f.imagesPerSecond = Double(batch) / first
                 var i = BenchEntry(backend: label, group: .inference, name: name, batch: batch, seconds: inference)
                 i.imagesPerSecond = Double(batch) / inference

@@ -36,7 +36,9 @@ struct OpTimings {
 
     /// An op's rates: GFLOP/s and % of peak where it does FLOPs, GB/s from the bytes it moves,
     /// and for both its roofline figures.
-    private func entry(_ group: BenchEntry.Group, _ name: String, seconds: Double, flops: Double? = nil, bytes: Double) -> BenchEntry {
+    private func entry(_ group: BenchEntry.Group, _ name: String, seconds: Double, flops: Double? = nil, bytes: Double)
+        -> BenchEntry
+    {
         var e = BenchEntry(backend: label, group: group, name: name, batch: options.opBatch, seconds: seconds)
         guard let flops else {
             e.gigabytesPerSecond = bytes / seconds / 1e9
@@ -77,8 +79,10 @@ struct OpTimings {
         ]
         // The input gradient's own time is the difference; too small to resolve on tiny shapes.
         if backward > weightOnly * 1.05 {
-            entries.append(entry(.conv, "grad input \(layer)", seconds: backward - weightOnly, flops: g.usefulFlops,
-                                 bytes: g.inputGradientBytes))
+            entries.append(
+                entry(
+                    .conv, "grad input \(layer)", seconds: backward - weightOnly, flops: g.usefulFlops,
+                    bytes: g.inputGradientBytes))
         }
         return entries
     }
@@ -93,15 +97,19 @@ struct OpTimings {
         let mean = try backend.makeTensor([c]), invStd = try backend.makeTensor([c])
         let dg = try backend.makeTensor([c]), db = try backend.makeTensor([c])
         let forward = try medianSeconds(backend, warmUp: options.warmUp, repeats: options.repeats) {
-            backend.batchNormTrainingForward(x, gamma: gamma, beta: beta, runningMean: rm, runningVariance: rv,
-                                             settings: BatchNormSettings(), output: y, savedMean: mean, savedInvStd: invStd)
+            backend.batchNormTrainingForward(
+                x, gamma: gamma, beta: beta, runningMean: rm, runningVariance: rv,
+                settings: BatchNormSettings(), output: y, savedMean: mean, savedInvStd: invStd)
         }
         let backward = try medianSeconds(backend, warmUp: options.warmUp, repeats: options.repeats) {
-            backend.batchNormBackward(gradOutput: y, input: x, gamma: gamma, savedMean: mean, savedInvStd: invStd,
-                                      gradInput: dx, gradGamma: dg, gradBeta: db)
+            backend.batchNormBackward(
+                gradOutput: y, input: x, gamma: gamma, savedMean: mean, savedInvStd: invStd,
+                gradInput: dx, gradGamma: dg, gradBeta: db)
         }
         let bytes = Double(Tensor.elementCount(shape) * 4)
-        return [entry(.batchnorm, "forward \(name)", seconds: forward, bytes: 4 * bytes),
-                entry(.batchnorm, "backward \(name)", seconds: backward, bytes: 5 * bytes)]
+        return [
+            entry(.batchnorm, "forward \(name)", seconds: forward, bytes: 4 * bytes),
+            entry(.batchnorm, "backward \(name)", seconds: backward, bytes: 5 * bytes),
+        ]
     }
 }

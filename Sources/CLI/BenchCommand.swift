@@ -16,7 +16,8 @@ struct BenchCommand: ParsableCommand {
             """)
 
     @Option(help: ArgumentHelp("\(BackendTarget.selectionNames).")) var backend = "all"
-    @Option(parsing: .unconditional, help: "With --backend opencl: only this OpenCL device (see `facemine devices`).") var device: Int?
+    @Option(parsing: .unconditional, help: "With --backend opencl: only this OpenCL device (see `facemine devices`).") var device:
+        Int?
     @Option(parsing: .unconditional, help: "CPU backend threads (default: FACEMINE_THREADS or all cores).") var threads: Int?
     @Option(parsing: .unconditional, help: "Batch size of the per-op shapes.") var batch = 64
     @Option(help: "Batch sizes of the training and inference timings, comma-separated.") var batches = "32,128"
@@ -28,11 +29,15 @@ struct BenchCommand: ParsableCommand {
     @Flag(help: "Print the report as JSON.") var json = false
     @Flag(help: "Print the tables as Markdown (for docs/BENCHMARKS.md).") var markdown = false
     @Option(help: ArgumentHelp("Also write the JSON report to this file.", valueName: "file")) var out: String?
-    @Option(help: ArgumentHelp("Show ratios against an earlier report (another commit, machine, or benchmarks/pytorch/bench.py).",
-                               valueName: "file")) var compare: String?
+    @Option(
+        help: ArgumentHelp(
+            "Show ratios against an earlier report (another commit, machine, or benchmarks/pytorch/bench.py).",
+            valueName: "file")) var compare: String?
 
     func validate() throws {
-        guard BackendTarget.selections.contains(backend) else { throw ValidationError("--backend must be \(BackendTarget.selectionNames)") }
+        guard BackendTarget.selections.contains(backend) else {
+            throw ValidationError("--backend must be \(BackendTarget.selectionNames)")
+        }
         if device != nil && backend != BackendChoice.opencl.rawValue { throw ValidationError("--device needs --backend opencl") }
         try BackendChoice.cpu.checkOptions(device: nil, threads: threads)
         guard !(opsOnly && modelsOnly) else { throw ValidationError("--ops-only and --models-only exclude each other") }

@@ -42,11 +42,13 @@ struct FetchCommand: ParsableCommand {
         try FileManager.default.createDirectory(atPath: into, withIntermediateDirectories: true)
         for (dataset, name) in Self.datasets {
             note("downloading \(dataset) with kagglehub...")
-            let result = Self.run(python, ["-c", "import kagglehub, sys; print(kagglehub.dataset_download(sys.argv[1]))", dataset])
+            let result = Self.run(
+                python, ["-c", "import kagglehub, sys; print(kagglehub.dataset_download(sys.argv[1]))", dataset])
             let path = result.output.split(separator: "\n").last.map(String.init) ?? ""
             guard result.status == 0, FileManager.default.fileExists(atPath: path) else {
-                throw CommandFailure("kagglehub could not download \(dataset): \(result.output.split(separator: "\n").last ?? "no output")\n"
-                                      + Self.manualSteps)
+                throw CommandFailure(
+                    "kagglehub could not download \(dataset): \(result.output.split(separator: "\n").last ?? "no output")\n"
+                        + Self.manualSteps)
             }
             let link = (into as NSString).appendingPathComponent(name)
             try? FileManager.default.removeItem(atPath: link)

@@ -13,11 +13,14 @@ struct EvaluateCommand: ParsableCommand {
         var warnings: [String] = []
         let sources = faces.sources.map(\.rawValue).sorted()
         if let trained = saved.dataSources, trained != sources {
-            warnings.append("the checkpoint was trained on \(trained.joined(separator: " + ")), this data is \(sources.joined(separator: " + "))")
+            warnings.append(
+                "the checkpoint was trained on \(trained.joined(separator: " + ")), this data is \(sources.joined(separator: " + "))"
+            )
         }
         if saved.dataFaces > 0 && saved.dataFaces != faces.count {
-            warnings.append("the checkpoint was trained on data of \(saved.dataFaces) faces, \(faces.count) are loaded"
-                            + (split == .validation ? ": this validation split is not the run's and may hold faces it trained on" : ""))
+            warnings.append(
+                "the checkpoint was trained on data of \(saved.dataFaces) faces, \(faces.count) are loaded"
+                    + (split == .validation ? ": this validation split is not the run's and may hold faces it trained on" : ""))
         }
         return warnings
     }
@@ -59,20 +62,23 @@ struct EvaluateCommand: ParsableCommand {
         case .all: indices = Array(0..<faces.count)
         case .test: indices = Splits.official(faces.records, seed: config.seed).test
         case .validation:
-            indices = config.officialSplit
+            indices =
+                config.officialSplit
                 ? Splits.official(faces.records, seed: config.seed).validation
                 : Splits.holdOut(faces.records, fraction: config.validationFraction, seed: config.seed).validation
         }
         guard !indices.isEmpty else { throw CommandFailure("the \(split.rawValue) split of this data is empty") }
         for warning in Self.dataWarnings(saved, faces, split: split) { note("warning: \(warning)") }
         let (device, _) = try backend.makeBackend(threads: threads)
-        let trainer = try Trainer(configuration: config, backend: device, dataset: faces,
-                                  trainIndices: Array(0..<faces.count), validationIndices: [])
+        let trainer = try Trainer(
+            configuration: config, backend: device, dataset: faces,
+            trainIndices: Array(0..<faces.count), validationIndices: [])
         try Checkpoint.loadWeights(file, into: trainer.model, backend: device, location: checkpoint)
         // The run's own class priors for post-hoc adjustment (checkpoints before they were kept:
         // the priors of the faces loaded now).
-        trainer.predictor = Predictor(model: trainer.model, backend: device, configuration: config,
-                                      state: saved.classLogPriors == nil ? trainer.state : saved, tta: tta)
+        trainer.predictor = Predictor(
+            model: trainer.model, backend: device, configuration: config,
+            state: saved.classLogPriors == nil ? trainer.state : saved, tta: tta)
         let (report, _) = try trainer.evaluate(indices)
         if json {
             let encoder = JSONEncoder()

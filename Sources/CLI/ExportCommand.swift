@@ -43,7 +43,9 @@ struct ExportCommand: ParsableCommand {
             throw CommandFailure("\(onnx): cannot write the model (\(systemReason(error)))")
         }
         let size = (try? FileManager.default.attributesOfItem(atPath: onnx)[.size] as? Int) ?? 0
-        print("wrote \(onnx): \(model.name), \(model.parameterCount) parameters, "
-              + String(format: "%.1f MB", Double(size) / 1e6) + "; input faces [N, 1, 48, 48] in [0, 1], outputs logits and probabilities [N, 8]")
+        print(
+            "wrote \(onnx): \(model.name), \(model.parameterCount) parameters, "
+                + String(format: "%.1f MB", Double(size) / 1e6)
+                + "; input faces [N, 1, 48, 48] in [0, 1], outputs logits and probabilities [N, 8]")
     }
 }

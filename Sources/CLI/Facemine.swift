@@ -9,9 +9,11 @@ struct Facemine: ParsableCommand {
         commandName: "facemine",
         abstract: "Train facial-emotion classifiers (48x48 faces, 8 classes) on OpenCL GPUs or the CPU.",
         version: RunSummary.version,
-        subcommands: [TrainCommand.self, EvaluateCommand.self, PredictCommand.self, EDACommand.self, DevicesCommand.self,
-                      CVCommand.self, TuneCommand.self, ReportCommand.self, DataCommand.self, BenchCommand.self,
-                      ExportCommand.self])
+        subcommands: [
+            TrainCommand.self, EvaluateCommand.self, PredictCommand.self, EDACommand.self, DevicesCommand.self,
+            CVCommand.self, TuneCommand.self, ReportCommand.self, DataCommand.self, BenchCommand.self,
+            ExportCommand.self,
+        ])
 
     static func main() {
         BackendChoice.prepareProcess()
@@ -38,5 +40,6 @@ func unknownCommandHint(_ word: String) -> String? {
     guard !names.contains(word) else { return nil }
     let closest = names.min { ConfigurationKeys.editDistance(word, $0) < ConfigurationKeys.editDistance(word, $1) }!
     let near = ConfigurationKeys.editDistance(word, closest) <= max(2, word.count / 3)
-    return "unknown command '\(word.prefix(40))'" + (near ? "; did you mean \(closest)?" : "; the commands are " + names.dropLast().joined(separator: ", "))
+    return "unknown command '\(word.prefix(40))'"
+        + (near ? "; did you mean \(closest)?" : "; the commands are " + names.dropLast().joined(separator: ", "))
 }

@@ -80,8 +80,9 @@ struct PredictCommand: ParsableCommand {
         let file = try SafeTensors(contentsOf: URL(fileURLWithPath: checkpoint))
         let (config, saved) = try Checkpoint.describe(file, location: checkpoint)
         guard config.posthocAdjustment == 0 || saved.classLogPriors != nil else {
-            throw CommandFailure("\(checkpoint) was trained with --posthoc-adjustment but keeps no class priors (an older checkpoint); "
-                                 + "facemine evaluate applies it with the data, predict cannot")
+            throw CommandFailure(
+                "\(checkpoint) was trained with --posthoc-adjustment but keeps no class priors (an older checkpoint); "
+                    + "facemine evaluate applies it with the data, predict cannot")
         }
         let paths = try expandedPaths()
         let annotation = try annotate.map { try AnnotationTarget($0, inputs: paths) }
@@ -135,7 +136,9 @@ struct PredictCommand: ParsableCommand {
                 do {
                     try annotation.write(p)
                 } catch {
-                    note("\(p.image): cannot write the annotated copy (\(error is DataError || error is VisionError ? "\(error)" : systemReason(error)))")
+                    note(
+                        "\(p.image): cannot write the annotated copy (\(error is DataError || error is VisionError ? "\(error)" : systemReason(error)))"
+                    )
                     throw ExitCode(1)
                 }
             }
@@ -147,13 +150,18 @@ struct PredictCommand: ParsableCommand {
         } else {
             let ranked = Self.rankedText
             for p in predictions {
-                if let classes = p.classes, let probabilities = p.probabilities { print("\(p.image): " + ranked(classes, probabilities)) }
+                if let classes = p.classes, let probabilities = p.probabilities {
+                    print("\(p.image): " + ranked(classes, probabilities))
+                }
                 guard let faces = p.faces else { continue }
-                if faces.isEmpty { print("\(p.image): no face found (looked for faces of at least \(minFace) pixels: --min-face)") }
+                if faces.isEmpty {
+                    print("\(p.image): no face found (looked for faces of at least \(minFace) pixels: --min-face)")
+                }
                 for f in faces {
                     let b = f.box
-                    print("\(p.image): face at x \(b.x), y \(b.y), \(b.width)x\(b.height)\(b.eyes == nil ? "" : " (eyes levelled)"): "
-                          + ranked(f.classes, f.probabilities))
+                    print(
+                        "\(p.image): face at x \(b.x), y \(b.y), \(b.width)x\(b.height)\(b.eyes == nil ? "" : " (eyes levelled)"): "
+                            + ranked(f.classes, f.probabilities))
                 }
             }
         }
@@ -214,7 +222,9 @@ struct AnnotationTarget {
     init(_ path: String, inputs: [String]) throws {
         self.path = path
         let ext = (path as NSString).pathExtension.lowercased()
-        let file = inputs.allSatisfy(PredictCommand.isVideo) ? PredictCommand.videoExtensions.contains(ext)
+        let file =
+            inputs.allSatisfy(PredictCommand.isVideo)
+            ? PredictCommand.videoExtensions.contains(ext)
             : PredictCommand.annotationExtensions.contains(ext)
         isFolder = !(inputs.count == 1 && file)
         if isFolder {
@@ -226,7 +236,10 @@ struct AnnotationTarget {
         } else {
             let folder = (path as NSString).deletingLastPathComponent
             var isDirectory: ObjCBool = false
-            guard folder.isEmpty || (FileManager.default.fileExists(atPath: folder, isDirectory: &isDirectory) && isDirectory.boolValue) else {
+            guard
+                folder.isEmpty
+                    || (FileManager.default.fileExists(atPath: folder, isDirectory: &isDirectory) && isDirectory.boolValue)
+            else {
                 throw CommandFailure("--annotate \(path): the folder \(folder) does not exist")
             }
         }

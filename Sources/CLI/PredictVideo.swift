@@ -35,7 +35,9 @@ extension PredictCommand {
         if failed { throw ExitCode(1) }
     }
 
-    private func predictVideo(_ path: String, predictor: Predictor, finder: inout FaceFinder, annotation: AnnotationTarget?) throws {
+    private func predictVideo(_ path: String, predictor: Predictor, finder: inout FaceFinder, annotation: AnnotationTarget?)
+        throws
+    {
         let reader = try VideoReader(path)
         let writer = try annotation.map {
             try VideoWriter($0.destination(for: path), width: reader.width, height: reader.height, fps: reader.fps)
@@ -46,10 +48,13 @@ extension PredictCommand {
         var boxes: [DetectedFace] = [], labels: [String] = []
         while let (gray, colour) = reader.next() {
             if frame % every == 0 {
-                var result = FramePrediction(video: path, frame: frame, seconds: reader.fps > 0 ? Double(frame) / reader.fps : nil)
+                var result = FramePrediction(
+                    video: path, frame: frame, seconds: reader.fps > 0 ? Double(frame) / reader.fps : nil)
                 if let found = try finder.faces(in: gray) {
                     let ranked = try classify(found.map(\.crop), predictor)
-                    result.faces = zip(found, ranked).map { FacePrediction(box: $0.box, classes: $1.classes, probabilities: $1.probabilities) }
+                    result.faces = zip(found, ranked).map {
+                        FacePrediction(box: $0.box, classes: $1.classes, probabilities: $1.probabilities)
+                    }
                     boxes = found.map(\.box)
                     labels = ranked.map { AnnotationTarget.label($0.classes, $0.probabilities) }
                 } else {
@@ -65,9 +70,12 @@ extension PredictCommand {
             frame += 1
         }
         let seconds = Date().timeIntervalSince(start)
-        note("\(path): \(frame) frames, \(classified) classified in " + String(format: "%.1f s (%.1f frames/s)", seconds,
-                                                                              Double(classified) / max(seconds, 1e-9))
-             + (writer.map { "; annotated copy \($0.path)" } ?? ""))
+        note(
+            "\(path): \(frame) frames, \(classified) classified in "
+                + String(
+                    format: "%.1f s (%.1f frames/s)", seconds,
+                    Double(classified) / max(seconds, 1e-9))
+                + (writer.map { "; annotated copy \($0.path)" } ?? ""))
     }
 
     /// "happiness 0.912, surprise 0.050, ...": a face's top classes for the terminal.
@@ -102,7 +110,9 @@ extension PredictCommand {
         guard let faces = r.faces else { return }
         if faces.isEmpty { print("\(at): no face found") }
         for f in faces {
-            print("\(at): face at x \(f.box.x), y \(f.box.y), \(f.box.width)x\(f.box.height): " + ranked(f.classes, f.probabilities))
+            print(
+                "\(at): face at x \(f.box.x), y \(f.box.y), \(f.box.width)x\(f.box.height): " + ranked(f.classes, f.probabilities)
+            )
         }
     }
 }

@@ -34,8 +34,9 @@ final class Progress {
             let width = 24, filled = width * batch / max(total, 1)
             let bar = String(repeating: "#", count: filled) + String(repeating: ".", count: width - filled)
             let eta = Double((total - batch) * batchSize) / max(rate, 1e-9)
-            let line = String(format: "epoch %d/%d [%@] %d/%d loss %.4f acc %.3f %.0f img/s ETA %.0fs",
-                              epoch + 1, epochs, bar, batch, total, loss, accuracy, rate, eta)
+            let line = String(
+                format: "epoch %d/%d [%@] %d/%d loss %.4f acc %.3f %.0f img/s ETA %.0fs",
+                epoch + 1, epochs, bar, batch, total, loss, accuracy, rate, eta)
             FileHandle.standardError.write(Data(("\r" + line + "\u{1B}[K").utf8))
         case let .note(line):
             if isTerminal { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
@@ -45,7 +46,8 @@ final class Progress {
             note("skipped \(step)")
         case let .epoch(record):
             if isTerminal { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
-            var line = String(format: "epoch %d/%d loss %.4f acc %.3f", record.epoch, epochs, record.trainLoss, record.trainAccuracy)
+            var line = String(
+                format: "epoch %d/%d loss %.4f acc %.3f", record.epoch, epochs, record.trainLoss, record.trainAccuracy)
             if let v = record.validation {
                 line += String(format: " | val loss %.4f acc %.3f macro-F1 %.3f", v.loss, v.accuracy, v.macroF1)
             }

@@ -18,7 +18,9 @@ enum RunsDirectory {
 
     /// Deletes a run's files (not the folder, nor anything else in it), TensorBoard logs included.
     static func clear(_ folder: URL) {
-        let logs = (try? FileManager.default.contentsOfDirectory(atPath: folder.path))?.filter { $0.hasPrefix("events.out.tfevents.") } ?? []
+        let logs =
+            (try? FileManager.default.contentsOfDirectory(atPath: folder.path))?.filter { $0.hasPrefix("events.out.tfevents.") }
+            ?? []
         for file in runFiles + logs { try? FileManager.default.removeItem(at: folder.appendingPathComponent(file)) }
     }
 

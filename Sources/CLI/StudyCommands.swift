@@ -9,11 +9,18 @@ import Foundation
 /// Options `cv` and `tune` share: where the study lives, which units this process runs, and
 /// what runs them.
 struct StudyOptions: ParsableArguments {
-    @Option(help: "Study folder name under runs/ (default: the command and the time). Rerunning a command with the same --name continues its study.")
+    @Option(
+        help:
+            "Study folder name under runs/ (default: the command and the time). Rerunning a command with the same --name continues its study."
+    )
     var name: String?
-    @Option(help: ArgumentHelp("Folder for study folders (default: FACEMINE_RUNS_DIR or ./runs).", valueName: "dir")) var runsDir: String?
-    @Option(parsing: .unconditional, help: "Run only this fold (0-based), e.g. one task of a Slurm array; `facemine report` merges.") var fold: Int?
-    @Option(parsing: .unconditional, help: "Run only this trial (0-based: the model of cv, the candidate of tune).") var trial: Int?
+    @Option(help: ArgumentHelp("Folder for study folders (default: FACEMINE_RUNS_DIR or ./runs).", valueName: "dir")) var runsDir:
+        String?
+    @Option(
+        parsing: .unconditional, help: "Run only this fold (0-based), e.g. one task of a Slurm array; `facemine report` merges.")
+    var fold: Int?
+    @Option(parsing: .unconditional, help: "Run only this trial (0-based: the model of cv, the candidate of tune).") var trial:
+        Int?
     @Option(help: ArgumentHelp("\(BackendChoice.names).")) var backend: BackendChoice = .auto
     @Option(parsing: .unconditional, help: "OpenCL device index (see facemine devices).") var device: Int?
     @Option(parsing: .unconditional, help: "CPU threads (default: FACEMINE_THREADS or all cores).") var threads: Int?
@@ -53,11 +60,15 @@ struct StudyExecution {
         }
         let stop = StopSignal.install()
         runner.shouldStop = { stop.received }
-        progress.say("study \(folder.url.path): \(plan.trials.count) trial\(plan.trials.count == 1 ? "" : "s") x \(plan.folds) fold\(plan.folds == 1 ? "" : "s"); "
-                     + "this process runs \(selected.count) unit\(selected.count == 1 ? "" : "s")")
+        progress.say(
+            "study \(folder.url.path): \(plan.trials.count) trial\(plan.trials.count == 1 ? "" : "s") x \(plan.folds) fold\(plan.folds == 1 ? "" : "s"); "
+                + "this process runs \(selected.count) unit\(selected.count == 1 ? "" : "s")")
         for unit in selected {
-            let label = "\(plan.trials[unit.trial].label), " + (plan.holdOut
-                ? "seed \(plan.seed + UInt64(unit.fold)) (\(unit.fold + 1)/\(plan.folds))" : "fold \(unit.fold + 1)/\(plan.folds)")
+            let label =
+                "\(plan.trials[unit.trial].label), "
+                + (plan.holdOut
+                    ? "seed \(plan.seed + UInt64(unit.fold)) (\(unit.fold + 1)/\(plan.folds))"
+                    : "fold \(unit.fold + 1)/\(plan.folds)")
             if let done = try folder.result(unit) {
                 progress.say("\(label): done before (\(String(format: "macro-F1 %.3f", done.test.macroF1)))")
                 continue
@@ -71,18 +82,26 @@ struct StudyExecution {
                     if options.verbose { progress.handle(event) }
                 }
             } catch let interrupted as TrainingInterrupted {
-                note("\(label): \(interrupted); finished units are kept in \(folder.unitsURL.path); rerun the same command to continue")
+                note(
+                    "\(label): \(interrupted); finished units are kept in \(folder.unitsURL.path); rerun the same command to continue"
+                )
                 throw ExitCode(130)
             }
-            progress.say("\(label): " + String(format: "accuracy %.3f, macro-F1 %.3f, weighted-F1 %.3f on %d held-out faces (best epoch %d of %d, %.1f min)",
-                                                result.test.accuracy, result.test.macroF1, result.test.weightedF1, result.testFaces,
-                                                result.bestEpoch, result.history.count, result.seconds / 60))
+            progress.say(
+                "\(label): "
+                    + String(
+                        format:
+                            "accuracy %.3f, macro-F1 %.3f, weighted-F1 %.3f on %d held-out faces (best epoch %d of %d, %.1f min)",
+                        result.test.accuracy, result.test.macroF1, result.test.weightedF1, result.testFaces,
+                        result.bestEpoch, result.history.count, result.seconds / 60))
         }
         let results = try folder.results(plan)
         guard results.count == plan.units.count else {
             let missing = plan.units.filter { u in !results.contains { $0.trial == u.trial && $0.fold == u.fold } }
-            progress.say("\(results.count) of \(plan.units.count) units done; missing: \(missing.prefix(8).map(\.description).joined(separator: ", "))"
-                         + "\(missing.count > 8 ? ", ..." : ""). Run them (any machine sharing \(folder.url.path)), then: facemine report \(folder.url.path)")
+            progress.say(
+                "\(results.count) of \(plan.units.count) units done; missing: \(missing.prefix(8).map(\.description).joined(separator: ", "))"
+                    + "\(missing.count > 8 ? ", ..." : ""). Run them (any machine sharing \(folder.url.path)), then: facemine report \(folder.url.path)"
+            )
             return nil
         }
         return try StudyReport.write(plan: plan, results: results, to: folder)
@@ -115,7 +134,9 @@ struct CVCommand: ParsableCommand {
 
     func validate() throws {
         guard folds >= 2 else { throw ValidationError("--folds must be at least 2") }
-        if let fold = study.fold { guard (0..<folds).contains(fold) else { throw ValidationError("--fold must be in 0..<\(folds)") } }
+        if let fold = study.fold {
+            guard (0..<folds).contains(fold) else { throw ValidationError("--fold must be in 0..<\(folds)") }
+        }
     }
 
     func run() throws {
@@ -129,10 +150,14 @@ struct CVCommand: ParsableCommand {
             let label = model == .resnet18 ? "ResNet-18 (\(c.stem.rawValue) stem)" : "MyCNN"
             return StudyPlan.Trial(label: label, configuration: c)
         }
-        if let trial = study.trial { guard trials.indices.contains(trial) else { throw ValidationError("--trial must be in 0..<\(trials.count)") } }
-        let plan = StudyPlan(kind: .crossValidation, trials: trials, folds: folds, holdOut: false,
-                             data: StudyExecution.describe(faces, dataOptions), faces: faces.count, seed: dataOptions.seed)
-        let folder = StudyFolder(RunsDirectory.folder(for: study.name ?? StudyExecution.defaultName("cv"), runsDir: study.runsDir))
+        if let trial = study.trial {
+            guard trials.indices.contains(trial) else { throw ValidationError("--trial must be in 0..<\(trials.count)") }
+        }
+        let plan = StudyPlan(
+            kind: .crossValidation, trials: trials, folds: folds, holdOut: false,
+            data: StudyExecution.describe(faces, dataOptions), faces: faces.count, seed: dataOptions.seed)
+        let folder = StudyFolder(
+            RunsDirectory.folder(for: study.name ?? StudyExecution.defaultName("cv"), runsDir: study.runsDir))
         guard let summary = try StudyExecution(plan: plan, folder: folder, faces: faces, options: study).run() else { return }
         if study.json { return try printJSON(summary) }
         print(summary.resultsTable)
@@ -154,14 +179,20 @@ struct TuneCommand: ParsableCommand {
 
     @OptionGroup var dataOptions: DataOptions
     @OptionGroup var training: TrainingOptions
-    @Option(parsing: .upToNextOption,
-            help: ArgumentHelp("Search space items (default: \(SearchSpace.standard.dimensions.map { "\($0.name)=\($0.values.joined(separator: ","))" }.joined(separator: " "))).",
-                               valueName: "name=values"))
+    @Option(
+        parsing: .upToNextOption,
+        help: ArgumentHelp(
+            "Search space items (default: \(SearchSpace.standard.dimensions.map { "\($0.name)=\($0.values.joined(separator: ","))" }.joined(separator: " "))).",
+            valueName: "name=values"))
     var space: [String] = []
-    @Option(parsing: .unconditional, help: "Random search: this many distinct combinations (default: the whole grid).") var random: Int?
+    @Option(parsing: .unconditional, help: "Random search: this many distinct combinations (default: the whole grid).")
+    var random: Int?
     @Option(parsing: .unconditional, help: "Folds of the cross-validation that scores each trial.") var folds = 3
-    @Flag(help: "Score each trial on one fixed validation split (--val-split) instead: faster, noisier, optimistic.") var holdout = false
-    @Option(parsing: .unconditional, help: "With --holdout: train each trial this many times with seeds S, S+1, ... and report mean ± std over them.")
+    @Flag(help: "Score each trial on one fixed validation split (--val-split) instead: faster, noisier, optimistic.")
+    var holdout = false
+    @Option(
+        parsing: .unconditional,
+        help: "With --holdout: train each trial this many times with seeds S, S+1, ... and report mean ± std over them.")
     var repeats = 1
     @OptionGroup var study: StudyOptions
 
@@ -169,7 +200,9 @@ struct TuneCommand: ParsableCommand {
         guard folds >= 2 else { throw ValidationError("--folds must be at least 2") }
         if let random { guard random >= 1 else { throw ValidationError("--random must be at least 1") } }
         guard repeats >= 1 else { throw ValidationError("--repeats must be at least 1") }
-        guard repeats == 1 || holdout else { throw ValidationError("--repeats needs --holdout (cross-validation repeats over folds)") }
+        guard repeats == 1 || holdout else {
+            throw ValidationError("--repeats needs --holdout (cross-validation repeats over folds)")
+        }
     }
 
     func run() throws {
@@ -177,13 +210,20 @@ struct TuneCommand: ParsableCommand {
         let faces = try dataOptions.load()
         let base = try training.configuration(seed: dataOptions.seed, sources: faces.sources.count)
         let searchSpace = space.isEmpty ? SearchSpace.standard : try SearchSpace(parsing: space)
-        let trials = try searchSpace.trials(base: base, random: random.map { min($0, searchSpace.combinationCount) }, seed: dataOptions.seed)
-        if let trial = study.trial { guard trials.indices.contains(trial) else { throw ValidationError("--trial must be in 0..<\(trials.count)") } }
+        let trials = try searchSpace.trials(
+            base: base, random: random.map { min($0, searchSpace.combinationCount) }, seed: dataOptions.seed)
+        if let trial = study.trial {
+            guard trials.indices.contains(trial) else { throw ValidationError("--trial must be in 0..<\(trials.count)") }
+        }
         let foldCount = holdout ? repeats : folds
-        if let fold = study.fold { guard (0..<foldCount).contains(fold) else { throw ValidationError("--fold must be in 0..<\(foldCount)") } }
-        let plan = StudyPlan(kind: .tuning, trials: trials, folds: foldCount, holdOut: holdout,
-                             data: StudyExecution.describe(faces, dataOptions), faces: faces.count, seed: dataOptions.seed)
-        let folder = StudyFolder(RunsDirectory.folder(for: study.name ?? StudyExecution.defaultName("tune"), runsDir: study.runsDir))
+        if let fold = study.fold {
+            guard (0..<foldCount).contains(fold) else { throw ValidationError("--fold must be in 0..<\(foldCount)") }
+        }
+        let plan = StudyPlan(
+            kind: .tuning, trials: trials, folds: foldCount, holdOut: holdout,
+            data: StudyExecution.describe(faces, dataOptions), faces: faces.count, seed: dataOptions.seed)
+        let folder = StudyFolder(
+            RunsDirectory.folder(for: study.name ?? StudyExecution.defaultName("tune"), runsDir: study.runsDir))
         guard let summary = try StudyExecution(plan: plan, folder: folder, faces: faces, options: study).run() else { return }
         let best = try TuneCommand.writeBest(summary, folder: folder)
         if study.json { return try printJSON(summary) }

@@ -28,18 +28,23 @@ struct TrainCommand: ParsableCommand {
     @Option(parsing: .unconditional, help: "OpenCL device index (see facemine devices).") var device: Int?
     @Option(parsing: .unconditional, help: "CPU threads (default: FACEMINE_THREADS or all cores).") var threads: Int?
     @Option(help: "Run folder name under runs/ (default: model and time).") var name: String?
-    @Option(help: ArgumentHelp("Folder for run folders (default: FACEMINE_RUNS_DIR or ./runs).", valueName: "dir")) var runsDir: String?
+    @Option(help: ArgumentHelp("Folder for run folders (default: FACEMINE_RUNS_DIR or ./runs).", valueName: "dir")) var runsDir:
+        String?
     @Flag(help: "Continue the run named by --name from its last checkpoint (runs/NAME/last.safetensors).") var resume = false
     @Flag(help: "Replace an existing run of the same --name (its checkpoints and logs are deleted first).") var overwrite = false
     @Flag(help: "No progress output.") var quiet = false
     @Flag(help: "Print the final metrics as JSON on stdout instead of tables.") var json = false
     @Flag(help: "Per-epoch details, e.g. the share of MyCNN's fc1 units still firing.") var verbose = false
     func validate() throws {
-        guard (try training.models?.count ?? 1) == 1 else { throw ValidationError("train takes one --model; `facemine cv` compares several") }
+        guard (try training.models?.count ?? 1) == 1 else {
+            throw ValidationError("train takes one --model; `facemine cv` compares several")
+        }
         try backend.checkOptions(device: device, threads: threads)
         guard !resume || name != nil else { throw ValidationError("--resume needs --name of the run to continue") }
         guard !(resume && overwrite) else { throw ValidationError("--resume and --overwrite exclude each other") }
-        guard !(resume && training.initWeights != nil) else { throw ValidationError("--resume and --init-weights cannot be combined") }
+        guard !(resume && training.initWeights != nil) else {
+            throw ValidationError("--resume and --init-weights cannot be combined")
+        }
     }
 
     func run() throws {
@@ -49,8 +54,9 @@ struct TrainCommand: ParsableCommand {
             let existing = RunsDirectory.folder(for: name, runsDir: runsDir)
             if RunsDirectory.holdsRun(existing) {
                 guard overwrite else {
-                    throw CommandFailure("\(existing.path) already holds a run; continue it with `facemine train --name \(name) --resume` "
-                                         + "(and the same data options) or start again with `--overwrite`")
+                    throw CommandFailure(
+                        "\(existing.path) already holds a run; continue it with `facemine train --name \(name) --resume` "
+                            + "(and the same data options) or start again with `--overwrite`")
                 }
                 RunsDirectory.clear(existing)
             }
@@ -76,17 +82,21 @@ struct TrainCommand: ParsableCommand {
         }
         if !resume { try RunFiles.writeJSON(config, to: folder.appendingPathComponent("config.json")) }
         let (train, validation) = try split(faces, config)
-        let trainer = try Trainer(configuration: config, backend: backendInstance, dataset: faces,
-                                  trainIndices: train, validationIndices: validation)
+        let trainer = try Trainer(
+            configuration: config, backend: backendInstance, dataset: faces,
+            trainIndices: train, validationIndices: validation)
         let progress = Progress(quiet: quiet || json, verbose: verbose, epochs: config.epochs, batchSize: config.batchSize)
         if let checkpoint {
             try trainer.resume(from: checkpoint, location: lastURL.path)
             progress.say("resuming \(runName) after epoch \(trainer.state.epochsDone) of \(config.epochs)")
         }
         progress.say("backend: \(backendInstance.deviceDescription) (\(reason))")
-        progress.say("model: \(trainer.model.name), \(trainer.model.parameterCount.formatted()) parameters; "
-                     + "\(train.count) training and \(validation.count) validation faces; \(trainer.stepsPerEpoch) steps per epoch")
-        if !validation.isEmpty { progress.say(Self.validationClasses(validation.map { faces.records[$0].label }, present: faces.classCounts)) }
+        progress.say(
+            "model: \(trainer.model.name), \(trainer.model.parameterCount.formatted()) parameters; "
+                + "\(train.count) training and \(validation.count) validation faces; \(trainer.stepsPerEpoch) steps per epoch")
+        if !validation.isEmpty {
+            progress.say(Self.validationClasses(validation.map { faces.records[$0].label }, present: faces.classCounts))
+        }
         // Ctrl-C or SIGTERM: finish the current step, save where the run stands, and say how to go on.
         let stop = StopSignal.install()
         trainer.shouldStop = { stop.received }
@@ -94,22 +104,26 @@ struct TrainCommand: ParsableCommand {
         do {
             history = try trainer.run(checkpoints: folder, progress.handle)
         } catch let interrupted as TrainingInterrupted {
-            note("\(interrupted) of \(config.epochs * trainer.stepsPerEpoch); saved \(lastURL.path); "
-                 + "continue with: facemine train --name \(runName) --resume (and the same data options)")
+            note(
+                "\(interrupted) of \(config.epochs * trainer.stepsPerEpoch); saved \(lastURL.path); "
+                    + "continue with: facemine train --name \(runName) --resume (and the same data options)")
             throw ExitCode(130)
         } catch let bad as NonFiniteStep {
             throw CommandFailure("\(bad); the last checkpoint in \(folder.path) is intact")
         } catch let failure as DeviceError {
-            throw CommandFailure(Self.advice(failure, batchSize: config.batchSize, runName: runName,
-                                             epochsSaved: trainer.state.epochsDone, lastURL: lastURL))
+            throw CommandFailure(
+                Self.advice(
+                    failure, batchSize: config.batchSize, runName: runName,
+                    epochsSaved: trainer.state.epochsDone, lastURL: lastURL))
         }
         let wall = Date().timeIntervalSince(started)
         let trainSeconds = history.reduce(0) { $0 + $1.seconds }
         let summary = RunSummary(
             model: trainer.model.name, parameters: trainer.model.parameterCount, configuration: config,
             backend: backendInstance.kind.rawValue, device: backendInstance.deviceDescription, threads: threads,
-            data: .init(description: StudyExecution.describe(faces, dataOptions),
-                        faces: faces.count, classCounts: faces.classCounts, trainFaces: train.count, validationFaces: validation.count),
+            data: .init(
+                description: StudyExecution.describe(faces, dataOptions),
+                faces: faces.count, classCounts: faces.classCounts, trainFaces: train.count, validationFaces: validation.count),
             history: history, wallSeconds: wall,
             trainImagesPerSecond: Double(history.count * trainer.stepsPerEpoch * config.batchSize) / max(trainSeconds, 1e-9))
         try RunFiles.writeJSON(summary, to: folder.appendingPathComponent("metrics.json"))
@@ -120,8 +134,9 @@ struct TrainCommand: ParsableCommand {
         } else if let best = summary.best {
             let report = best.validation
             let tau = history.first { $0.epoch == best.epoch }?.posthocAdjustment
-            print("best epoch \(best.epoch) of \(history.count) (best.safetensors; facemine evaluate scores it"
-                  + (tau.map { ", with the post-hoc adjustment tau \($0) chosen on the validation faces" } ?? "") + "):")
+            print(
+                "best epoch \(best.epoch) of \(history.count) (best.safetensors; facemine evaluate scores it"
+                    + (tau.map { ", with the post-hoc adjustment tau \($0) chosen on the validation faces" } ?? "") + "):")
             print(ReportTables.scores(report))
             if let last = summary.last, last.epoch != best.epoch {
                 print("last epoch \(last.epoch) (last.safetensors):")
@@ -131,13 +146,15 @@ struct TrainCommand: ParsableCommand {
             if report.perSource != nil { print(ReportTables.perSource(report)) }
             print(ReportTables.confusion(report.confusion))
         }
-        progress.say("wrote \(folder.path)/metrics.json, last.safetensors and best.safetensors (\(String(format: "%.0f", wall)) s)")
+        progress.say(
+            "wrote \(folder.path)/metrics.json, last.safetensors and best.safetensors (\(String(format: "%.0f", wall)) s)")
     }
 
     /// What a device failure mid-run means for the user: which file is intact and what to run
     /// next. Checkpoints hold no backend state, so a run a GPU could not finish goes on on the CPU.
     static func advice(_ failure: DeviceError, batchSize: Int, runName: String, epochsSaved: Int, lastURL: URL) -> String {
-        let saved = FileManager.default.fileExists(atPath: lastURL.path)
+        let saved =
+            FileManager.default.fileExists(atPath: lastURL.path)
             ? "\(lastURL.path) (after epoch \(epochsSaved)) is intact"
             : "no epoch had finished, so there is no checkpoint yet"
         switch failure {
@@ -146,7 +163,8 @@ struct TrainCommand: ParsableCommand {
             return "\(failure) at batch size \(batchSize); \(saved); try --batch-size \(smaller)"
                 + (smaller == batchSize ? "" : " (half the memory for activations)")
         default:
-            let resume = FileManager.default.fileExists(atPath: lastURL.path)
+            let resume =
+                FileManager.default.fileExists(atPath: lastURL.path)
                 ? "; continue on the CPU with: facemine train --name \(runName) --resume --backend cpu (and the same data options)"
                 : ""
             return "\(failure); \(saved)\(resume)"
@@ -162,7 +180,8 @@ struct TrainCommand: ParsableCommand {
         var line = "validation faces per class: " + shown.map { "\($0.name) \(counts[$0.rawValue])" }.joined(separator: ", ")
         let thin = shown.filter { counts[$0.rawValue] < 10 }
         if !thin.isEmpty {
-            line += "; fewer than 10 for " + thin.map(\.name).joined(separator: ", ")
+            line +=
+                "; fewer than 10 for " + thin.map(\.name).joined(separator: ", ")
                 + ": their recall rests on few faces (a larger --val-split sees more)"
         }
         return line
@@ -171,8 +190,9 @@ struct TrainCommand: ParsableCommand {
     func split(_ faces: FaceDataset, _ c: TrainingConfiguration) throws -> ([Int], [Int]) {
         if c.officialSplit {
             guard faces.records.contains(where: { $0.split == .publicTest }) else {
-                throw CommandFailure("--official-split: these faces have no FER-2013 PublicTest split (it comes with fer2013.csv "
-                                     + "or the Kaggle folders' test/); hold out a share with --val-split instead")
+                throw CommandFailure(
+                    "--official-split: these faces have no FER-2013 PublicTest split (it comes with fer2013.csv "
+                        + "or the Kaggle folders' test/); hold out a share with --val-split instead")
             }
             let s = Splits.official(faces.records, seed: c.seed)
             return (s.train, s.validation)

@@ -87,8 +87,10 @@ public struct Augmentation: Codable, Equatable, Sendable {
     var isGeometric: Bool { flip || cropPadding > 0 || rotationDegrees > 0 || scale > 0 || aspect > 0 || shift > 0 }
 
     /// Writes the augmented face of a face from `source` as floats in [0, 1].
-    public func apply(_ face: ArraySlice<UInt8>, source: DataSource, seed: UInt64, epoch: Int, index: Int,
-                      into out: UnsafeMutablePointer<Float>) {
+    public func apply(
+        _ face: ArraySlice<UInt8>, source: DataSource, seed: UInt64, epoch: Int, index: Int,
+        into out: UnsafeMutablePointer<Float>
+    ) {
         apply(face, seed: seed, epoch: epoch, index: index, into: out)
         if labToWild && source.isLab { Augmentation.wildLook(out, seed: seed, epoch: epoch, index: index) }
     }
@@ -108,7 +110,9 @@ public struct Augmentation: Codable, Equatable, Sendable {
             for y in 0..<side {
                 for x in 0..<side {
                     var total: Float = 0, count: Float = 0
-                    for yy in max(0, y - 1)...min(side - 1, y + 1) { for xx in max(0, x - 1)...min(side - 1, x + 1) { total += copy[yy * side + xx]; count += 1 } }
+                    for yy in max(0, y - 1)...min(side - 1, y + 1) {
+                        for xx in max(0, x - 1)...min(side - 1, x + 1) { total += copy[yy * side + xx]; count += 1 }
+                    }
                     out[y * side + x] = total / count
                 }
             }
@@ -117,8 +121,10 @@ public struct Augmentation: Codable, Equatable, Sendable {
     }
 
     /// Writes the augmented face as floats in [0, 1].
-    public func apply(_ face: ArraySlice<UInt8>, seed: UInt64, epoch: Int, index: Int,
-                      into out: UnsafeMutablePointer<Float>) {
+    public func apply(
+        _ face: ArraySlice<UInt8>, seed: UInt64, epoch: Int, index: Int,
+        into out: UnsafeMutablePointer<Float>
+    ) {
         let side = FaceDataset.side, n = FaceDataset.pixelsPerImage
         var rng = SeededGenerator(seed: seed, Stream.augmentation.rawValue, UInt64(epoch), UInt64(index))
         let base = face.startIndex

@@ -29,11 +29,14 @@ public final class PrefetchingBatcher: Sequence, IteratorProtocol {
     /// - Parameters:
     ///   - order: dataset indices for the epoch (a sampler's output).
     ///   - dropLast: leave out a final partial batch (keeps batch-norm statistics sane).
-    public init(dataset: FaceDataset, order: [Int], batchSize: Int, augmentation: Augmentation = .none,
-                seed: UInt64, epoch: Int, dropLast: Bool = false, prefetch: Int = 4, workers: Int = 2) {
+    public init(
+        dataset: FaceDataset, order: [Int], batchSize: Int, augmentation: Augmentation = .none,
+        seed: UInt64, epoch: Int, dropLast: Bool = false, prefetch: Int = 4, workers: Int = 2
+    ) {
         precondition(batchSize > 0 && prefetch > 0 && workers > 0)
-        pipeline = Pipeline(dataset: dataset, order: order, batchSize: batchSize, augmentation: augmentation,
-                            seed: seed, epoch: epoch, dropLast: dropLast, prefetch: prefetch)
+        pipeline = Pipeline(
+            dataset: dataset, order: order, batchSize: batchSize, augmentation: augmentation,
+            seed: seed, epoch: epoch, dropLast: dropLast, prefetch: prefetch)
         for _ in 0..<Swift.min(workers, Swift.max(pipeline.batchCount, 1)) {
             let thread = Thread { [pipeline] in pipeline.work() }
             thread.name = "facemine-batcher"
@@ -69,8 +72,10 @@ public final class PrefetchingBatcher: Sequence, IteratorProtocol {
         var inFlight = 0
         var stopped = false
 
-        init(dataset: FaceDataset, order: [Int], batchSize: Int, augmentation: Augmentation,
-             seed: UInt64, epoch: Int, dropLast: Bool, prefetch: Int) {
+        init(
+            dataset: FaceDataset, order: [Int], batchSize: Int, augmentation: Augmentation,
+            seed: UInt64, epoch: Int, dropLast: Bool, prefetch: Int
+        ) {
             self.dataset = dataset
             self.order = order
             self.batchSize = batchSize
@@ -130,8 +135,9 @@ public final class PrefetchingBatcher: Sequence, IteratorProtocol {
             images.withUnsafeMutableBufferPointer { buffer in
                 for (slot, index) in indices.enumerated() {
                     let out = buffer.baseAddress! + slot * n
-                    augmentation.apply(dataset.image(index), source: dataset.records[index].source, seed: seed, epoch: epoch,
-                                       index: index, into: out)
+                    augmentation.apply(
+                        dataset.image(index), source: dataset.records[index].source, seed: seed, epoch: epoch,
+                        index: index, into: out)
                     for i in 0..<n { out[i] = (out[i] - PrefetchingBatcher.mean) / PrefetchingBatcher.std }
                 }
             }

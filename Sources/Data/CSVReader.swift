@@ -8,8 +8,10 @@ import Foundation
 /// pass, and the lines are parsed in parallel straight from the bytes: no String per row or
 /// pixel, each face written into its slot of the output buffer.
 public enum CSVReader {
-    public static func read(_ url: URL, source: DataSource, policy: BadInputPolicy,
-                            threads: Int = ProcessInfo.processInfo.activeProcessorCount) throws -> (FaceDataset, LoadReport) {
+    public static func read(
+        _ url: URL, source: DataSource, policy: BadInputPolicy,
+        threads: Int = ProcessInfo.processInfo.activeProcessorCount
+    ) throws -> (FaceDataset, LoadReport) {
         let name = url.lastPathComponent
         let data: Data
         do {
@@ -23,8 +25,10 @@ public enum CSVReader {
     }
 
     /// Parses CSV bytes; `name` is used in messages.
-    public static func parse(_ bytes: UnsafeBufferPointer<UInt8>, name: String, source: DataSource,
-                             policy: BadInputPolicy, threads: Int) throws -> (FaceDataset, LoadReport) {
+    public static func parse(
+        _ bytes: UnsafeBufferPointer<UInt8>, name: String, source: DataSource,
+        policy: BadInputPolicy, threads: Int
+    ) throws -> (FaceDataset, LoadReport) {
         let lines = lineRanges(bytes)
         guard let header = lines.first else { throw DataError(name, "the file is empty") }
         let columns = try Columns(header: bytes[header], name: name)
@@ -40,8 +44,9 @@ public enum CSVReader {
                 DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
                     let range = (chunk * rows.count / chunks)..<((chunk + 1) * rows.count / chunks)
                     for i in range {
-                        outcomeBuffer[i] = parseRow(bytes, rows[i], columns: columns, maxLabel: maxLabel,
-                                                    into: pixelBuffer.baseAddress! + i * perImage)
+                        outcomeBuffer[i] = parseRow(
+                            bytes, rows[i], columns: columns, maxLabel: maxLabel,
+                            into: pixelBuffer.baseAddress! + i * perImage)
                     }
                 }
             }
@@ -62,8 +67,10 @@ public enum CSVReader {
                 report.skip(error)
             case .face(let label, let split):
                 keep.append(i)
-                records.append(FaceRecord(label: Emotion(rawValue: label)!, source: source, split: split,
-                                          origin: "\(name) line \(line)"))
+                records.append(
+                    FaceRecord(
+                        label: Emotion(rawValue: label)!, source: source, split: split,
+                        origin: "\(name) line \(line)"))
             }
         }
         if keep.count < rows.count {
@@ -98,8 +105,10 @@ public enum CSVReader {
                 .map { $0.trimmingCharacters(in: CharacterSet(charactersIn: "\" \t\r")).lowercased() }
             guard let emotion = names.firstIndex(of: "emotion"), let pixels = names.firstIndex(of: "pixels") else {
                 let found = names.joined(separator: ",")
-                throw DataError("\(name) line 1", "expected a header with emotion and pixels columns, found \""
-                                + (found.count > 80 ? found.prefix(77) + "..." : found) + "\"")
+                throw DataError(
+                    "\(name) line 1",
+                    "expected a header with emotion and pixels columns, found \""
+                        + (found.count > 80 ? found.prefix(77) + "..." : found) + "\"")
             }
             self.emotion = emotion
             self.pixels = pixels
@@ -124,8 +133,10 @@ public enum CSVReader {
         return ranges
     }
 
-    static func parseRow(_ bytes: UnsafeBufferPointer<UInt8>, _ line: Range<Int>, columns: Columns, maxLabel: Int,
-                         into face: UnsafeMutablePointer<UInt8>) -> RowOutcome {
+    static func parseRow(
+        _ bytes: UnsafeBufferPointer<UInt8>, _ line: Range<Int>, columns: Columns, maxLabel: Int,
+        into face: UnsafeMutablePointer<UInt8>
+    ) -> RowOutcome {
         if line.allSatisfy({ bytes[$0] == 0x20 || bytes[$0] == 0x09 }) { return .blank }
         // Split on commas; fields may be wrapped in double quotes.
         var fields: [Range<Int>] = []

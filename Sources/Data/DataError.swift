@@ -48,8 +48,9 @@ public struct LoadReport: Sendable, Equatable {
     public var summary: [String] {
         var lines = notes
         if skipped > 0 {
-            lines.append("skipped \(skipped) bad sample\(skipped == 1 ? "" : "s"); first: "
-                         + offenders.map(\.description).joined(separator: "; "))
+            lines.append(
+                "skipped \(skipped) bad sample\(skipped == 1 ? "" : "s"); first: "
+                    + offenders.map(\.description).joined(separator: "; "))
         }
         return lines
     }

@@ -39,9 +39,10 @@ public enum DatasetFile: Equatable, Sendable, CustomStringConvertible {
     static func looksLikeFERFolders(_ url: URL) -> Bool {
         ["train", "test"].contains { part in
             let dir = url.appendingPathComponent(part)
-            return FolderReader.isDirectory(dir) && ((try? FolderReader.entries(dir)) ?? []).contains {
-                Emotion.ferFolderNames[$0.lastPathComponent.lowercased()] != nil
-            }
+            return FolderReader.isDirectory(dir)
+                && ((try? FolderReader.entries(dir)) ?? []).contains {
+                    Emotion.ferFolderNames[$0.lastPathComponent.lowercased()] != nil
+                }
         }
     }
 
@@ -97,14 +98,17 @@ public enum DatasetLoader {
     }
 
     /// Loads the chosen copies and merges them into one dataset in the 8-class label space.
-    public static func load(_ files: [DatasetFile], policy: BadInputPolicy,
-                            threads: Int = ProcessInfo.processInfo.activeProcessorCount) throws -> (FaceDataset, LoadReport) {
+    public static func load(
+        _ files: [DatasetFile], policy: BadInputPolicy,
+        threads: Int = ProcessInfo.processInfo.activeProcessorCount
+    ) throws -> (FaceDataset, LoadReport) {
         var dataset = FaceDataset()
         var report = LoadReport()
         for file in files {
             let (part, partReport): (FaceDataset, LoadReport)
             switch file {
-            case .ferCSV(let url): (part, partReport) = try CSVReader.read(url, source: .fer2013, policy: policy, threads: threads)
+            case .ferCSV(let url):
+                (part, partReport) = try CSVReader.read(url, source: .fer2013, policy: policy, threads: threads)
             case .ckCSV(let url): (part, partReport) = try CSVReader.read(url, source: .ckplus, policy: policy, threads: threads)
             case .ferFolders(let url): (part, partReport) = try FolderReader.readFER(url, policy: policy, threads: threads)
             case .ck48Folders(let url): (part, partReport) = try FolderReader.readCK48(url, policy: policy, threads: threads)
@@ -117,8 +121,10 @@ public enum DatasetLoader {
 
     /// What a command loads: the sources under `dataDirectory`, replaced per source by `fer` or
     /// `ck` when given. Throws when nothing is found, naming what was looked for.
-    public static func load(dataDirectory: URL?, fer: URL? = nil, ck: URL? = nil,
-                            policy: BadInputPolicy) throws -> (FaceDataset, LoadReport) {
+    public static func load(
+        dataDirectory: URL?, fer: URL? = nil, ck: URL? = nil,
+        policy: BadInputPolicy
+    ) throws -> (FaceDataset, LoadReport) {
         var files: [DatasetFile] = []
         var notes: [String] = []
         if let dataDirectory {
@@ -131,8 +137,10 @@ public enum DatasetLoader {
             files.append(file)
         }
         guard !files.isEmpty else {
-            throw DataError(dataDirectory?.path ?? ".", "no FER-2013 or CK+ data found (looked for fer2013.csv, ckextended.csv, "
-                            + "train/ and test/ class folders, and CK+48 class folders up to 3 folders deep)")
+            throw DataError(
+                dataDirectory?.path ?? ".",
+                "no FER-2013 or CK+ data found (looked for fer2013.csv, ckextended.csv, "
+                    + "train/ and test/ class folders, and CK+48 class folders up to 3 folders deep)")
         }
         var (dataset, report) = try load(files, policy: policy)
         report.notes = notes + files.map { "loaded \($0)" } + report.notes

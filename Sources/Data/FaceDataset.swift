@@ -11,8 +11,10 @@ public struct FaceRecord: Sendable, Equatable {
     /// File and, for CSV rows, line: shown in messages and reports.
     public var origin: String
 
-    public init(label: Emotion, source: DataSource, split: OriginalSplit? = nil, group: String? = nil,
-                sequence: String? = nil, origin: String) {
+    public init(
+        label: Emotion, source: DataSource, split: OriginalSplit? = nil, group: String? = nil,
+        sequence: String? = nil, origin: String
+    ) {
         self.label = label
         self.source = source
         self.split = split
@@ -37,8 +39,9 @@ public struct FaceDataset: Sendable {
     }
 
     public init(pixels: [UInt8], records: [FaceRecord]) {
-        precondition(pixels.count == records.count * FaceDataset.pixelsPerImage,
-                     "\(pixels.count) pixels for \(records.count) faces")
+        precondition(
+            pixels.count == records.count * FaceDataset.pixelsPerImage,
+            "\(pixels.count) pixels for \(records.count) faces")
         self.pixels = pixels
         self.records = records
     }

@@ -6,8 +6,10 @@ import Foundation
 /// Class folders are mapped by name, never by their alphabetical position.
 public enum FolderReader {
     /// FER-2013 folders under `root` (which holds `train/` and/or `test/`).
-    public static func readFER(_ root: URL, policy: BadInputPolicy,
-                               threads: Int = ProcessInfo.processInfo.activeProcessorCount) throws -> (FaceDataset, LoadReport) {
+    public static func readFER(
+        _ root: URL, policy: BadInputPolicy,
+        threads: Int = ProcessInfo.processInfo.activeProcessorCount
+    ) throws -> (FaceDataset, LoadReport) {
         var files: [(URL, FaceRecord)] = []
         let parts = ["train", "test"].filter { isDirectory(root.appendingPathComponent($0)) }
         guard !parts.isEmpty else { throw DataError(root.path, "no train/ or test/ folder") }
@@ -17,10 +19,16 @@ public enum FolderReader {
                 for file in try imageFiles(classDir) {
                     let name = file.lastPathComponent
                     // The file-name prefix keeps FER-2013's original split; the folder says less.
-                    let split = OriginalSplit.allCases.first { name.hasPrefix($0.rawValue + "_") }
+                    let split =
+                        OriginalSplit.allCases.first { name.hasPrefix($0.rawValue + "_") }
                         ?? (part == "train" ? .training : .publicTest)
-                    files.append((file, FaceRecord(label: label, source: .fer2013, split: split,
-                                                   origin: "\(part)/\(classDir.lastPathComponent)/\(name)")))
+                    files.append(
+                        (
+                            file,
+                            FaceRecord(
+                                label: label, source: .fer2013, split: split,
+                                origin: "\(part)/\(classDir.lastPathComponent)/\(name)")
+                        ))
                 }
             }
         }
@@ -29,8 +37,10 @@ public enum FolderReader {
 
     /// CK+48 class folders directly under `root`. Subject (`S005`) and sequence (`S005_001`)
     /// come from the file name; the subject is the group that cross-validation keeps together.
-    public static func readCK48(_ root: URL, policy: BadInputPolicy,
-                                threads: Int = ProcessInfo.processInfo.activeProcessorCount) throws -> (FaceDataset, LoadReport) {
+    public static func readCK48(
+        _ root: URL, policy: BadInputPolicy,
+        threads: Int = ProcessInfo.processInfo.activeProcessorCount
+    ) throws -> (FaceDataset, LoadReport) {
         var files: [(URL, FaceRecord)] = []
         for (classDir, label) in try classFolders(root, names: Emotion.ckFolderNames) {
             for file in try imageFiles(classDir) {
@@ -38,8 +48,14 @@ public enum FolderReader {
                 let parts = name.split(separator: "_")
                 let subject = parts.first.map(String.init).flatMap { $0.hasPrefix("S") ? $0 : nil }
                 let sequence = subject != nil && parts.count >= 2 ? "\(parts[0])_\(parts[1])" : nil
-                files.append((file, FaceRecord(label: label, source: .ckplus, group: subject.map { "CK+:\($0)" },
-                                               sequence: sequence, origin: "\(root.lastPathComponent)/\(classDir.lastPathComponent)/\(file.lastPathComponent)")))
+                files.append(
+                    (
+                        file,
+                        FaceRecord(
+                            label: label, source: .ckplus, group: subject.map { "CK+:\($0)" },
+                            sequence: sequence,
+                            origin: "\(root.lastPathComponent)/\(classDir.lastPathComponent)/\(file.lastPathComponent)")
+                    ))
             }
         }
         return try decode(files, policy: policy, threads: threads)

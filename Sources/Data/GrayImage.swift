@@ -28,7 +28,8 @@ public struct GrayImage: Sendable, Equatable {
         var w: Int32 = 0, h: Int32 = 0
         var message = [CChar](repeating: 0, count: 256)
         let status = bytes.withUnsafeBufferPointer { data in
-            channels == 1 ? fm_decode_gray(data.baseAddress, data.count, &out, &w, &h, &message, message.count)
+            channels == 1
+                ? fm_decode_gray(data.baseAddress, data.count, &out, &w, &h, &message, message.count)
                 : fm_decode_rgb(data.baseAddress, data.count, &out, &w, &h, &message, message.count)
         }
         guard status == 0, let out else { throw CodecError(message: String(cString: message)) }
@@ -78,8 +79,10 @@ public struct GrayImage: Sendable, Equatable {
         }
     }
 
-    public static func encodeJPEG(_ pixels: [UInt8], width: Int, height: Int, channels: Int = 1,
-                                  quality: Int = 95) throws -> [UInt8] {
+    public static func encodeJPEG(
+        _ pixels: [UInt8], width: Int, height: Int, channels: Int = 1,
+        quality: Int = 95
+    ) throws -> [UInt8] {
         try encode(pixels, width: width, height: height, channels: channels) { p, out, size, message in
             fm_encode_jpeg(p, Int32(width), Int32(height), Int32(channels), Int32(quality), out, size, message, 256)
         }
@@ -87,8 +90,10 @@ public struct GrayImage: Sendable, Equatable {
 
     private static func encode(
         _ pixels: [UInt8], width: Int, height: Int, channels: Int,
-        _ codec: (UnsafePointer<UInt8>, UnsafeMutablePointer<UnsafeMutablePointer<UInt8>?>, UnsafeMutablePointer<Int>,
-                  UnsafeMutablePointer<CChar>) -> Int32
+        _ codec: (
+            UnsafePointer<UInt8>, UnsafeMutablePointer<UnsafeMutablePointer<UInt8>?>, UnsafeMutablePointer<Int>,
+            UnsafeMutablePointer<CChar>
+        ) -> Int32
     ) throws -> [UInt8] {
         precondition(pixels.count == width * height * channels, "pixel count does not match \(width)x\(height)x\(channels)")
         var out: UnsafeMutablePointer<UInt8>?

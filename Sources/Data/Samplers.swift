@@ -39,7 +39,9 @@ public struct WeightedRandomSampler: Sampler {
     public init(weights: [Double], samplesPerEpoch: Int? = nil, seed: UInt64) {
         precondition(!weights.isEmpty && weights.allSatisfy { $0 >= 0 && $0.isFinite }, "weights must be finite and non-negative")
         var running = 0.0
-        cumulative = weights.map { running += $0; return running }
+        cumulative = weights.map {
+            running += $0; return running
+        }
         precondition(running > 0, "at least one weight must be positive")
         self.samplesPerEpoch = samplesPerEpoch ?? weights.count
         self.seed = seed

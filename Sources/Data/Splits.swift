@@ -41,7 +41,9 @@ public enum Splits {
             var members = singletons[c]
             members.shuffle(using: &rng)
             for i in members {
-                let f = (0..<k).min { (counts[$0][c], counts[$0].reduce(0, +), $0) < (counts[$1][c], counts[$1].reduce(0, +), $1) }!
+                let f = (0..<k).min {
+                    (counts[$0][c], counts[$0].reduce(0, +), $0) < (counts[$1][c], counts[$1].reduce(0, +), $1)
+                }!
                 foldOf[i] = f
                 counts[f][c] += 1
             }
@@ -122,7 +124,8 @@ public enum Splits {
             let target = min(minimumPerClass, total[c] / 4)
             for key in order where seen[c] < target {
                 guard let unit = units[key], unit.contains(where: { records[$0].label.rawValue == c }),
-                      held.count + unit.count <= limit else { continue }
+                    held.count + unit.count <= limit
+                else { continue }
                 units[key] = nil
                 for i in unit {
                     held.insert(i)
@@ -130,6 +133,7 @@ public enum Splits {
                 }
             }
         }
-        return Fold(train: records.indices.filter { !held.contains($0) }, validation: records.indices.filter { held.contains($0) })
+        return Fold(
+            train: records.indices.filter { !held.contains($0) }, validation: records.indices.filter { held.contains($0) })
     }
 }

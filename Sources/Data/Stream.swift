@@ -2,4 +2,3 @@
 enum Stream: UInt64 {
     case identity = 1, face, shuffle, sampler, augmentation, folds, labels, faceExtras, mixing
 }
-

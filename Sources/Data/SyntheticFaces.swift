@@ -36,8 +36,10 @@ public struct SyntheticFaces: Sendable {
     /// dozen contempt faces for the imbalance tools to work on, instead of two.
     public static let defaultClassWeights: [Double] = [4998, 606, 5146, 9058, 6105, 4085, 6791, 185]
 
-    public init(count: Int = 6000, seed: UInt64 = 0, identities: Int? = nil,
-                classWeights: [Double] = SyntheticFaces.defaultClassWeights) {
+    public init(
+        count: Int = 6000, seed: UInt64 = 0, identities: Int? = nil,
+        classWeights: [Double] = SyntheticFaces.defaultClassWeights
+    ) {
         precondition(count > 0 && classWeights.count == Emotion.count && classWeights.allSatisfy { $0 >= 0 })
         self.count = count
         self.seed = seed
@@ -104,8 +106,9 @@ public struct SyntheticFaces: Sendable {
                     for i in (chunk * count / chunks)..<((chunk + 1) * count / chunks) {
                         var (p, rng) = plan(i, labels: labels)
                         ids[i] = p.identity
-                        let face = FacePainter(identity: Identity(seed: seed, index: p.identity, asymmetry: asymmetry),
-                                               expression: Expression(p.shown, intensity: p.intensity), style: p.style, rng: &rng)
+                        let face = FacePainter(
+                            identity: Identity(seed: seed, index: p.identity, asymmetry: asymmetry),
+                            expression: Expression(p.shown, intensity: p.intensity), style: p.style, rng: &rng)
                         face.draw(into: buffer.baseAddress! + i * perImage)
                     }
                 }
@@ -113,8 +116,9 @@ public struct SyntheticFaces: Sendable {
         }
         let source = style.source
         let records = (0..<count).map { i in
-            FaceRecord(label: labels[i], source: source, group: "\(source.rawValue):\(identityOf[i])",
-                       origin: "\(source.rawValue) face \(i) (seed \(seed))")
+            FaceRecord(
+                label: labels[i], source: source, group: "\(source.rawValue):\(identityOf[i])",
+                origin: "\(source.rawValue) face \(i) (seed \(seed))")
         }
         return FaceDataset(pixels: pixels, records: records)
     }
@@ -149,14 +153,14 @@ struct Identity {
 
 /// How far each facial feature moves from neutral, in rough pixel units at full intensity.
 struct Expression {
-    var browRaise = 0.0        // both brows up (+) or down (-)
-    var browInner = 0.0        // inner ends up (+, sadness/fear) or down (-, anger)
-    var eyeOpen = 0.0          // wider (+) or narrower (-), as a fraction of the eye's height
-    var mouthCurve = 0.0       // corners up (+, smile) or down (-)
-    var mouthOpen = 0.0        // jaw drop, pixels
-    var mouthStretch = 0.0     // wider (+) or narrower (-), as a fraction of the width
-    var cornerLift = 0.0       // one corner up only (contempt), pixels
-    var noseWrinkle = 0.0      // creases beside the nose (disgust), 0...1
+    var browRaise = 0.0  // both brows up (+) or down (-)
+    var browInner = 0.0  // inner ends up (+, sadness/fear) or down (-, anger)
+    var eyeOpen = 0.0  // wider (+) or narrower (-), as a fraction of the eye's height
+    var mouthCurve = 0.0  // corners up (+, smile) or down (-)
+    var mouthOpen = 0.0  // jaw drop, pixels
+    var mouthStretch = 0.0  // wider (+) or narrower (-), as a fraction of the width
+    var cornerLift = 0.0  // one corner up only (contempt), pixels
+    var noseWrinkle = 0.0  // creases beside the nose (disgust), 0...1
 
     init(_ emotion: Emotion, intensity k: Double) {
         switch emotion {
@@ -224,7 +228,9 @@ struct FacePainter {
         }
         if blur > 0 { boxBlur(out, radius: blur) }
         if let o = occluder {
-            for y in o.y..<(o.y + o.side) { for x in o.x..<(o.x + o.side) { out[y * side + x] = UInt8((o.gray * 255).rounded()) } }
+            for y in o.y..<(o.y + o.side) {
+                for x in o.x..<(o.x + o.side) { out[y * side + x] = UInt8((o.gray * 255).rounded()) }
+            }
         }
     }
 
@@ -249,8 +255,12 @@ struct FacePainter {
         // Hair: a larger ellipse behind the face, visible above the hairline and at the sides.
         v = paint(v, hairCover(x, y), id.hair)
         v = paint(v, coverage(ellipseDistance(x, y, 0, 0, id.faceWidth, id.faceHeight)), id.skin)
-        v = paint(v, coverage(max(ellipseDistance(x, y, 0, -id.faceHeight * 0.55, id.faceWidth * 1.02, id.faceHeight * 0.6),
-                                  y - id.hairline)), id.hair)
+        v = paint(
+            v,
+            coverage(
+                max(
+                    ellipseDistance(x, y, 0, -id.faceHeight * 0.55, id.faceWidth * 1.02, id.faceHeight * 0.6),
+                    y - id.hairline)), id.hair)
         for side in [-1.0, 1.0] {
             let ex = side * id.eyeSpacing, ey = id.eyeHeight
             // Eye: a dark ellipse whose height follows the expression's openness.
@@ -296,8 +306,9 @@ struct FacePainter {
         // The distance approximation stretches a thin ellipse's ends sideways (a slightly open
         // mouth drew a line across the whole photo), so the opening is also cut at its width.
         let rx = halfWidth * 0.8
-        let open = min(coverage(ellipseDistance(x, y, 0, id.mouthHeight + e.mouthOpen * 0.4, rx, e.mouthOpen * 0.55)),
-                       coverage(abs(x) - rx))
+        let open = min(
+            coverage(ellipseDistance(x, y, 0, id.mouthHeight + e.mouthOpen * 0.4, rx, e.mouthOpen * 0.55)),
+            coverage(abs(x) - rx))
         return max(line, open)
     }
 
@@ -340,8 +351,12 @@ public enum FaceStyle: String, Sendable, Codable {
 
     /// Ranges of the per-photo draws: rotation (radians), shift (pixels), scale, background,
     /// light strength, noise and contrast.
-    var ranges: (angle: Double, shift: Double, scale: (Double, Double), background: (Double, Double), light: Double,
-                 noise: (Double, Double), contrast: (Double, Double)) {
+    var ranges:
+        (
+            angle: Double, shift: Double, scale: (Double, Double), background: (Double, Double), light: Double,
+            noise: (Double, Double), contrast: (Double, Double)
+        )
+    {
         switch self {
         case .classic: return (0.2, 2.5, (0.9, 1.1), (0.15, 0.85), 0.3, (0.01, 0.05), (0.75, 1.15))
         case .wild: return (0.2, 2.5, (0.9, 1.1), (0.15, 0.85), 0.3, (0.015, 0.05), (0.75, 1.1))
@@ -382,8 +397,10 @@ public struct TwoSourceFaces: Sendable {
     /// A CK+-like lab mix: many neutral and posed surprise/happiness, contempt 8%, disgust 6%.
     public static let defaultLabWeights: [Double] = [10, 6, 6, 15, 8, 18, 29, 8]
 
-    public init(count: Int = 6000, seed: UInt64 = 0, labShare: Double = 0.1,
-                wildWeights: [Double] = TwoSourceFaces.defaultWildWeights, labWeights: [Double] = TwoSourceFaces.defaultLabWeights) {
+    public init(
+        count: Int = 6000, seed: UInt64 = 0, labShare: Double = 0.1,
+        wildWeights: [Double] = TwoSourceFaces.defaultWildWeights, labWeights: [Double] = TwoSourceFaces.defaultLabWeights
+    ) {
         precondition(count >= 20 && labShare > 0 && labShare < 1)
         self.count = count
         self.seed = seed

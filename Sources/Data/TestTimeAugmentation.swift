@@ -34,7 +34,9 @@ public enum TestTimeAugmentation: String, CaseIterable, Codable, Sendable {
         var views: [[Float]] = []
         for (dx, dy) in offsets {
             views.append(Self.shifted(images, count: count, dx: dx, dy: dy, mirrored: true, fill: fill))
-            if dx != 0 || dy != 0 { views.append(Self.shifted(images, count: count, dx: dx, dy: dy, mirrored: false, fill: fill)) }
+            if dx != 0 || dy != 0 {
+                views.append(Self.shifted(images, count: count, dx: dx, dy: dy, mirrored: false, fill: fill))
+            }
         }
         views.append(images)
         return views

@@ -49,8 +49,9 @@ public protocol Backend: AnyObject {
     /// Gradients of the convolution: with respect to the input (skipped when `gradInput` is
     /// nil, as for a network's first layer), the weight, and the bias (when given).
     /// One op, because the im2col view of `gradOutput` serves all three.
-    func conv2dBackward(_ g: ConvGeometry, input: Tensor, weight: Tensor, gradOutput: Tensor,
-                        gradInput: Tensor?, gradWeight: Tensor, gradBias: Tensor?)
+    func conv2dBackward(
+        _ g: ConvGeometry, input: Tensor, weight: Tensor, gradOutput: Tensor,
+        gradInput: Tensor?, gradWeight: Tensor, gradBias: Tensor?)
 
     /// x[n, c, ...] += bias[c], in place (linear layers: x is [N, features]).
     func addBias(_ x: Tensor, bias: Tensor)
@@ -61,17 +62,20 @@ public protocol Backend: AnyObject {
 
     /// Normalises with the batch's statistics, updates the running statistics in place, and
     /// keeps the batch mean and 1/sqrt(var + eps) per channel for the backward pass.
-    func batchNormTrainingForward(_ x: Tensor, gamma: Tensor, beta: Tensor,
-                                  runningMean: Tensor, runningVariance: Tensor,
-                                  settings: BatchNormSettings, output: Tensor,
-                                  savedMean: Tensor, savedInvStd: Tensor)
+    func batchNormTrainingForward(
+        _ x: Tensor, gamma: Tensor, beta: Tensor,
+        runningMean: Tensor, runningVariance: Tensor,
+        settings: BatchNormSettings, output: Tensor,
+        savedMean: Tensor, savedInvStd: Tensor)
     /// Normalises with the running statistics (evaluation mode).
-    func batchNormInferenceForward(_ x: Tensor, gamma: Tensor, beta: Tensor,
-                                   runningMean: Tensor, runningVariance: Tensor,
-                                   epsilon: Float, output: Tensor)
-    func batchNormBackward(gradOutput: Tensor, input: Tensor, gamma: Tensor,
-                           savedMean: Tensor, savedInvStd: Tensor,
-                           gradInput: Tensor, gradGamma: Tensor, gradBeta: Tensor)
+    func batchNormInferenceForward(
+        _ x: Tensor, gamma: Tensor, beta: Tensor,
+        runningMean: Tensor, runningVariance: Tensor,
+        epsilon: Float, output: Tensor)
+    func batchNormBackward(
+        gradOutput: Tensor, input: Tensor, gamma: Tensor,
+        savedMean: Tensor, savedInvStd: Tensor,
+        gradInput: Tensor, gradGamma: Tensor, gradBeta: Tensor)
 
     // MARK: pooling
 
@@ -100,8 +104,9 @@ public protocol Backend: AnyObject {
     /// mask again from (seed, step) instead of storing it.
     func dropoutForward(_ x: Tensor, output: Tensor, probability: Float, seed: UInt64, step: UInt64)
     /// `gradInput` may be `gradOutput` itself.
-    func dropoutBackward(gradOutput: Tensor, gradInput: Tensor, probability: Float,
-                         seed: UInt64, step: UInt64)
+    func dropoutBackward(
+        gradOutput: Tensor, gradInput: Tensor, probability: Float,
+        seed: UInt64, step: UInt64)
 
     // MARK: loss
 
@@ -110,23 +115,27 @@ public protocol Backend: AnyObject {
     /// (1 - s) * onehot(y_i) + s / C, each class term is scaled by its weight, and the sum is
     /// divided by the total weight of the rows' true classes. Writes the scalar loss into
     /// `loss` ([1]) and dLoss/dLogits into `gradLogits` when given.
-    func softmaxCrossEntropy(logits: Tensor, labels: Tensor, classWeights: Tensor?,
-                             labelSmoothing: Float, loss: Tensor, gradLogits: Tensor?)
+    func softmaxCrossEntropy(
+        logits: Tensor, labels: Tensor, classWeights: Tensor?,
+        labelSmoothing: Float, loss: Tensor, gradLogits: Tensor?)
     /// Focal loss (Lin et al., 2017) over logits [N, C]: row i contributes
     /// -w_y (1 - p_y)^gamma log p_y for its true class y, and the sum is divided by the total
     /// weight of the rows' true classes, as cross-entropy's mean. gamma = 0 is weighted
     /// cross-entropy; larger gamma lets well-classified faces count less.
-    func softmaxFocalLoss(logits: Tensor, labels: Tensor, classWeights: Tensor?, gamma: Float,
-                          loss: Tensor, gradLogits: Tensor?)
+    func softmaxFocalLoss(
+        logits: Tensor, labels: Tensor, classWeights: Tensor?, gamma: Float,
+        loss: Tensor, gradLogits: Tensor?)
 
     // MARK: optimizers (in place on parameter and state)
 
     /// `step` counts from 1; on step 1 the momentum buffer is set to the gradient.
-    func sgdStep(parameter: Tensor, gradient: Tensor, momentumBuffer: Tensor?,
-                 settings: SGDSettings, step: Int)
+    func sgdStep(
+        parameter: Tensor, gradient: Tensor, momentumBuffer: Tensor?,
+        settings: SGDSettings, step: Int)
     /// `step` counts from 1 and sets the bias corrections.
-    func adamStep(parameter: Tensor, gradient: Tensor, firstMoment: Tensor, secondMoment: Tensor,
-                  settings: AdamSettings, step: Int)
+    func adamStep(
+        parameter: Tensor, gradient: Tensor, firstMoment: Tensor, secondMoment: Tensor,
+        settings: AdamSettings, step: Int)
 
     // MARK: reductions for metrics
 

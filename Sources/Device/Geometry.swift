@@ -11,12 +11,15 @@ public struct ConvGeometry: Equatable, Sendable, CustomStringConvertible {
     public let stride: Int
     public let padding: Int
 
-    public init(batch: Int, inChannels: Int, height: Int, width: Int,
-                outChannels: Int, kernel: Int, stride: Int = 1, padding: Int = 0) {
+    public init(
+        batch: Int, inChannels: Int, height: Int, width: Int,
+        outChannels: Int, kernel: Int, stride: Int = 1, padding: Int = 0
+    ) {
         precondition(batch > 0 && inChannels > 0 && outChannels > 0, "empty convolution")
         precondition(kernel > 0 && stride > 0 && padding >= 0, "bad kernel/stride/padding")
-        precondition(height + 2 * padding >= kernel && width + 2 * padding >= kernel,
-                     "kernel \(kernel) larger than padded input \(height)x\(width)")
+        precondition(
+            height + 2 * padding >= kernel && width + 2 * padding >= kernel,
+            "kernel \(kernel) larger than padded input \(height)x\(width)")
         self.batch = batch
         self.inChannels = inChannels
         self.height = height
@@ -71,12 +74,15 @@ public struct PoolGeometry: Equatable, Sendable {
     public let stride: Int
     public let padding: Int
 
-    public init(batch: Int, channels: Int, height: Int, width: Int,
-                kernel: Int, stride: Int, padding: Int = 0) {
+    public init(
+        batch: Int, channels: Int, height: Int, width: Int,
+        kernel: Int, stride: Int, padding: Int = 0
+    ) {
         precondition(kernel > 0 && stride > 0 && padding >= 0, "bad pooling window")
         precondition(padding * 2 <= kernel, "padding must be at most half the window (as PyTorch)")
-        precondition(height + 2 * padding >= kernel && width + 2 * padding >= kernel,
-                     "window \(kernel) larger than padded input \(height)x\(width)")
+        precondition(
+            height + 2 * padding >= kernel && width + 2 * padding >= kernel,
+            "window \(kernel) larger than padded input \(height)x\(width)")
         self.batch = batch
         self.channels = channels
         self.height = height
@@ -108,9 +114,11 @@ public struct GEMM: Equatable, Sendable {
     public var strideB: Int
     public var strideC: Int
 
-    public init(m: Int, n: Int, k: Int, transposeA: Bool = false, transposeB: Bool = false,
-                alpha: Float = 1, beta: Float = 0, batchCount: Int = 1,
-                strideA: Int? = nil, strideB: Int? = nil, strideC: Int? = nil) {
+    public init(
+        m: Int, n: Int, k: Int, transposeA: Bool = false, transposeB: Bool = false,
+        alpha: Float = 1, beta: Float = 0, batchCount: Int = 1,
+        strideA: Int? = nil, strideB: Int? = nil, strideC: Int? = nil
+    ) {
         precondition(m > 0 && n > 0 && k > 0 && batchCount > 0, "empty GEMM")
         self.m = m
         self.n = n

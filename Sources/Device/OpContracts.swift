@@ -11,21 +11,27 @@ public enum OpContract {
     }
 
     public static func upload(_ count: Int, into tensor: Tensor, _ dtype: DType) {
-        require(tensor.dtype == dtype && count == tensor.count, "uploading \(count) \(dtype) values into \(tensor.shape) \(tensor.dtype)")
+        require(
+            tensor.dtype == dtype && count == tensor.count,
+            "uploading \(count) \(dtype) values into \(tensor.shape) \(tensor.dtype)")
     }
 
     public static func download(_ tensor: Tensor, into count: Int, _ dtype: DType) {
-        require(tensor.dtype == dtype && count == tensor.count, "downloading \(tensor.shape) \(tensor.dtype) into \(count) \(dtype) values")
+        require(
+            tensor.dtype == dtype && count == tensor.count,
+            "downloading \(tensor.shape) \(tensor.dtype) into \(count) \(dtype) values")
     }
 
     public static func copy(_ source: Tensor, to destination: Tensor) {
-        require(source.count == destination.count && source.dtype == destination.dtype,
-                     "copying \(source.shape) \(source.dtype) into \(destination.shape) \(destination.dtype)")
+        require(
+            source.count == destination.count && source.dtype == destination.dtype,
+            "copying \(source.shape) \(source.dtype) into \(destination.shape) \(destination.dtype)")
     }
 
     public static func gemm(_ op: GEMM, _ a: Tensor, _ b: Tensor, _ c: Tensor) {
-        require(a.count >= op.elementsA && b.count >= op.elementsB && c.count >= op.elementsC,
-                     "GEMM \(op.m)x\(op.n)x\(op.k) x\(op.batchCount) does not fit tensors \(a.shape), \(b.shape), \(c.shape)")
+        require(
+            a.count >= op.elementsA && b.count >= op.elementsB && c.count >= op.elementsC,
+            "GEMM \(op.m)x\(op.n)x\(op.k) x\(op.batchCount) does not fit tensors \(a.shape), \(b.shape), \(c.shape)")
     }
 
     public static func convForward(_ g: ConvGeometry, input: Tensor, weight: Tensor, bias: Tensor?, output: Tensor) {
@@ -35,8 +41,10 @@ public enum OpContract {
         if let bias { require(bias.shape == [g.outChannels], "conv bias \(bias.shape) for \(g)") }
     }
 
-    public static func convBackward(_ g: ConvGeometry, input: Tensor, weight: Tensor, gradOutput: Tensor, gradInput: Tensor?,
-                                    gradWeight: Tensor, gradBias: Tensor?) {
+    public static func convBackward(
+        _ g: ConvGeometry, input: Tensor, weight: Tensor, gradOutput: Tensor, gradInput: Tensor?,
+        gradWeight: Tensor, gradBias: Tensor?
+    ) {
         require(input.shape == g.inputShape, "conv input \(input.shape) does not match \(g)")
         require(weight.shape == g.weightShape, "conv weight \(weight.shape) does not match \(g)")
         require(gradOutput.shape == g.outputShape, "conv gradOutput \(gradOutput.shape) does not match \(g)")
@@ -59,24 +67,28 @@ public enum OpContract {
 
     public static func maxPoolForward(_ g: PoolGeometry, input: Tensor, output: Tensor, indices: Tensor) {
         require(input.shape == g.inputShape, "max-pool input \(input.shape) for \(g)")
-        require(output.shape == g.outputShape && indices.shape == g.outputShape,
-                     "max-pool output \(output.shape) / indices \(indices.shape) for \(g)")
+        require(
+            output.shape == g.outputShape && indices.shape == g.outputShape,
+            "max-pool output \(output.shape) / indices \(indices.shape) for \(g)")
     }
 
     public static func maxPoolBackward(_ g: PoolGeometry, gradOutput: Tensor, indices: Tensor, gradInput: Tensor) {
         require(gradInput.shape == g.inputShape, "max-pool gradInput \(gradInput.shape) for \(g)")
-        require(gradOutput.shape == g.outputShape && indices.shape == g.outputShape,
-                     "max-pool gradOutput \(gradOutput.shape) / indices \(indices.shape) for \(g)")
+        require(
+            gradOutput.shape == g.outputShape && indices.shape == g.outputShape,
+            "max-pool gradOutput \(gradOutput.shape) / indices \(indices.shape) for \(g)")
     }
 
     public static func globalAvgPoolForward(_ input: Tensor, output: Tensor) {
-        require(input.shape.count == 4 && output.shape == [input.shape[0], input.shape[1]],
-                     "global average pool maps [N, C, H, W] to [N, C]; got \(input.shape) -> \(output.shape)")
+        require(
+            input.shape.count == 4 && output.shape == [input.shape[0], input.shape[1]],
+            "global average pool maps [N, C, H, W] to [N, C]; got \(input.shape) -> \(output.shape)")
     }
 
     public static func globalAvgPoolBackward(_ gradOutput: Tensor, gradInput: Tensor) {
-        require(gradInput.shape.count == 4 && gradOutput.shape == [gradInput.shape[0], gradInput.shape[1]],
-                     "global average pool backward: \(gradOutput.shape) -> \(gradInput.shape)")
+        require(
+            gradInput.shape.count == 4 && gradOutput.shape == [gradInput.shape[0], gradInput.shape[1]],
+            "global average pool backward: \(gradOutput.shape) -> \(gradInput.shape)")
     }
 
     public static func relu(_ x: Tensor, output: Tensor) {
@@ -84,8 +96,9 @@ public enum OpContract {
     }
 
     public static func reluBackward(gradOutput: Tensor, output: Tensor, gradInput: Tensor) {
-        require(gradOutput.count == output.count && gradInput.count == output.count,
-                     "relu backward on \(gradOutput.shape), \(output.shape), \(gradInput.shape)")
+        require(
+            gradOutput.count == output.count && gradInput.count == output.count,
+            "relu backward on \(gradOutput.shape), \(output.shape), \(gradInput.shape)")
     }
 
     public static func add(_ a: Tensor, _ b: Tensor, output: Tensor) {
@@ -110,15 +123,20 @@ public enum OpContract {
     }
 
     /// Cross-entropy and focal loss: logits [N, classes], int32 labels [N], one loss value.
-    public static func loss(logits: Tensor, labels: Tensor, classWeights: Tensor?, labelSmoothing: Float = 0, gamma: Float = 0,
-                            loss: Tensor, gradLogits: Tensor?) {
+    public static func loss(
+        logits: Tensor, labels: Tensor, classWeights: Tensor?, labelSmoothing: Float = 0, gamma: Float = 0,
+        loss: Tensor, gradLogits: Tensor?
+    ) {
         require(logits.shape.count == 2, "logits must be [N, classes], got \(logits.shape)")
         let n = logits.shape[0], classes = logits.shape[1]
-        require(labels.shape == [n] && labels.dtype == .int32, "labels \(labels.shape) \(labels.dtype) for logits \(logits.shape)")
+        require(
+            labels.shape == [n] && labels.dtype == .int32, "labels \(labels.shape) \(labels.dtype) for logits \(logits.shape)")
         require(loss.count == 1, "loss must hold one value")
         require(labelSmoothing >= 0 && labelSmoothing <= 1, "label smoothing must be in [0, 1]")
         require(gamma >= 0, "focal loss gamma must be at least 0, got \(gamma)")
-        if let classWeights { require(classWeights.shape == [classes], "class weights \(classWeights.shape) for \(classes) classes") }
+        if let classWeights {
+            require(classWeights.shape == [classes], "class weights \(classWeights.shape) for \(classes) classes")
+        }
         if let gradLogits { require(gradLogits.shape == logits.shape, "gradLogits \(gradLogits.shape)") }
     }
 
@@ -131,8 +149,9 @@ public enum OpContract {
     }
 
     public static func adamStep(parameter: Tensor, gradient: Tensor, firstMoment: Tensor, secondMoment: Tensor, step: Int) {
-        require(parameter.count == gradient.count && parameter.count == firstMoment.count
-                     && parameter.count == secondMoment.count, "Adam tensors differ in size")
+        require(
+            parameter.count == gradient.count && parameter.count == firstMoment.count
+                && parameter.count == secondMoment.count, "Adam tensors differ in size")
         require(step >= 1, "optimizer steps count from 1")
     }
 

@@ -34,16 +34,19 @@ public enum Philox {
     @inline(__always)
     public static func words(seed: UInt64, step: UInt64, group: UInt64) -> SIMD4<UInt32> {
         block(
-            SIMD4(UInt32(truncatingIfNeeded: group), UInt32(truncatingIfNeeded: group >> 32),
-                  UInt32(truncatingIfNeeded: step), UInt32(truncatingIfNeeded: step >> 32)),
+            SIMD4(
+                UInt32(truncatingIfNeeded: group), UInt32(truncatingIfNeeded: group >> 32),
+                UInt32(truncatingIfNeeded: step), UInt32(truncatingIfNeeded: step >> 32)),
             key: SIMD2(UInt32(truncatingIfNeeded: seed), UInt32(truncatingIfNeeded: seed >> 32)))
     }
 
     /// Eight blocks at once, lane by lane identical to `block`: the counters' words as vectors,
     /// so the compiler emits 32x32->64-bit vector multiplies (dropout's hot loop on the CPU).
     @inline(__always)
-    public static func blocks(_ c0: SIMD8<UInt32>, _ c1: SIMD8<UInt32>, _ c2: SIMD8<UInt32>, _ c3: SIMD8<UInt32>,
-                              key: SIMD2<UInt32>) -> (SIMD8<UInt32>, SIMD8<UInt32>, SIMD8<UInt32>, SIMD8<UInt32>) {
+    public static func blocks(
+        _ c0: SIMD8<UInt32>, _ c1: SIMD8<UInt32>, _ c2: SIMD8<UInt32>, _ c3: SIMD8<UInt32>,
+        key: SIMD2<UInt32>
+    ) -> (SIMD8<UInt32>, SIMD8<UInt32>, SIMD8<UInt32>, SIMD8<UInt32>) {
         var (x0, x1, x2, x3) = (c0, c1, c2, c3)
         var k0 = key.x, k1 = key.y
         let m0 = SIMD8<UInt64>(repeating: UInt64(multiplier0)), m1 = SIMD8<UInt64>(repeating: UInt64(multiplier1))

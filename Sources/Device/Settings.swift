@@ -20,10 +20,13 @@ public struct SGDSettings: Equatable, Sendable {
     public var weightDecay: Float
     /// The gradient is multiplied by this before anything else (gradient-norm clipping).
     public var gradientScale: Float = 1
-    public init(learningRate: Float, momentum: Float = 0, dampening: Float = 0,
-                nesterov: Bool = false, weightDecay: Float = 0) {
-        precondition(!nesterov || (momentum > 0 && dampening == 0),
-                     "Nesterov momentum requires a momentum and zero dampening")
+    public init(
+        learningRate: Float, momentum: Float = 0, dampening: Float = 0,
+        nesterov: Bool = false, weightDecay: Float = 0
+    ) {
+        precondition(
+            !nesterov || (momentum > 0 && dampening == 0),
+            "Nesterov momentum requires a momentum and zero dampening")
         self.learningRate = learningRate
         self.momentum = momentum
         self.dampening = dampening
@@ -43,8 +46,10 @@ public struct AdamSettings: Equatable, Sendable {
     public var decoupledWeightDecay: Bool
     /// The gradient is multiplied by this before anything else (gradient-norm clipping).
     public var gradientScale: Float = 1
-    public init(learningRate: Float, beta1: Float = 0.9, beta2: Float = 0.999,
-                epsilon: Float = 1e-8, weightDecay: Float = 0, decoupledWeightDecay: Bool = false) {
+    public init(
+        learningRate: Float, beta1: Float = 0.9, beta2: Float = 0.999,
+        epsilon: Float = 1e-8, weightDecay: Float = 0, decoupledWeightDecay: Bool = false
+    ) {
         self.learningRate = learningRate
         self.beta1 = beta1
         self.beta2 = beta2

@@ -10,7 +10,9 @@ import FacemineTraining
 public struct SearchSpace: Equatable, Sendable {
     public var dimensions: [(name: String, values: [String])]
 
-    public static let names = ["lr", "weight-decay", "batch-size", "dropout", "optimizer", "sampler", "augmentation", "model", "recipe"]
+    public static let names = [
+        "lr", "weight-decay", "batch-size", "dropout", "optimizer", "sampler", "augmentation", "model", "recipe",
+    ]
 
     public static let standard = try! SearchSpace(parsing: [
         "lr=1e-3,3e-4", "weight-decay=1e-4,0", "dropout=0.3,0.5", "sampler=off,on", "augmentation=light,standard",
@@ -22,7 +24,9 @@ public struct SearchSpace: Equatable, Sendable {
         for item in items {
             let parts = item.split(separator: "=", maxSplits: 1).map(String.init)
             guard parts.count == 2, Self.names.contains(parts[0]) else {
-                throw DataError("search space", "'\(item)' is not name=value,value,... with a name among \(Self.names.joined(separator: ", "))")
+                throw DataError(
+                    "search space",
+                    "'\(item)' is not name=value,value,... with a name among \(Self.names.joined(separator: ", "))")
             }
             let values = parts[1].split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
             guard !values.isEmpty else { throw DataError("search space", "'\(item)' lists no values") }

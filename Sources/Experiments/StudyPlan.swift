@@ -101,9 +101,13 @@ public struct StudyFolder: Sendable {
             }
             guard existing == plan else {
                 let differences = StudyPlan.differences(existing, plan)
-                let shown = differences.prefix(3).joined(separator: "; ") + (differences.count > 3 ? "; and \(differences.count - 3) more" : "")
-                throw DataError(url.path, "holds a different study (\(shown)); "
-                                + "continue it with the command that made it, or pick another --name")
+                let shown =
+                    differences.prefix(3).joined(separator: "; ")
+                    + (differences.count > 3 ? "; and \(differences.count - 3) more" : "")
+                throw DataError(
+                    url.path,
+                    "holds a different study (\(shown)); "
+                        + "continue it with the command that made it, or pick another --name")
             }
             return
         }

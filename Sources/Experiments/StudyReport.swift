@@ -57,41 +57,80 @@ public enum StudyReport {
                 accuracy.append(("fold \(u.fold) val", u.history.map { $0.validation?.accuracy ?? .nan }))
                 macro.append(("fold \(u.fold)", u.history.map { $0.validation?.macroF1 ?? .nan }))
             }
-            charts.append(("\(tag)-loss", Charts.lines(title: "\(label): loss (dashed: validation)", yLabel: "cross-entropy",
-                                                    series: lossSeries, pairs: true)))
-            charts.append(("\(tag)-accuracy", Charts.lines(title: "\(label): accuracy (dashed: validation)", yLabel: "accuracy",
-                                                        series: accuracy, pairs: true)))
-            charts.append(("\(tag)-macro-f1", Charts.lines(title: "\(label): validation macro-F1", yLabel: "macro-F1", series: macro)))
-            charts.append(("\(tag)-confusion", Charts.heatmap(title: "\(label): confusion, summed over folds", counts: trial.confusion.counts,
-                                                           names: names, normalised: false)))
-            charts.append(("\(tag)-confusion-normalised", Charts.heatmap(title: "\(label): confusion, rows normalised",
-                                                                      counts: trial.confusion.counts, names: names, normalised: true)))
+            charts.append(
+                (
+                    "\(tag)-loss",
+                    Charts.lines(
+                        title: "\(label): loss (dashed: validation)", yLabel: "cross-entropy",
+                        series: lossSeries, pairs: true)
+                ))
+            charts.append(
+                (
+                    "\(tag)-accuracy",
+                    Charts.lines(
+                        title: "\(label): accuracy (dashed: validation)", yLabel: "accuracy",
+                        series: accuracy, pairs: true)
+                ))
+            charts.append(
+                ("\(tag)-macro-f1", Charts.lines(title: "\(label): validation macro-F1", yLabel: "macro-F1", series: macro)))
+            charts.append(
+                (
+                    "\(tag)-confusion",
+                    Charts.heatmap(
+                        title: "\(label): confusion, summed over folds", counts: trial.confusion.counts,
+                        names: names, normalised: false)
+                ))
+            charts.append(
+                (
+                    "\(tag)-confusion-normalised",
+                    Charts.heatmap(
+                        title: "\(label): confusion, rows normalised",
+                        counts: trial.confusion.counts, names: names, normalised: true)
+                ))
         }
-        let shownTrials = (s.kind == .tuning ? Array(s.ranking.prefix(3)) : s.trials.map(\.index)).filter { s.trials[$0].foldsDone > 0 }
-        charts.append(("per-class-f1", Charts.bars(title: "F1 per class (mean ± std over folds)", yLabel: "F1 on the held-out folds",
-                                                   categories: names, series: shownTrials.map { (s.trials[$0].label, s.trials[$0].perClassF1) },
-                                                   maxY: 1)))
+        let shownTrials = (s.kind == .tuning ? Array(s.ranking.prefix(3)) : s.trials.map(\.index)).filter {
+            s.trials[$0].foldsDone > 0
+        }
+        charts.append(
+            (
+                "per-class-f1",
+                Charts.bars(
+                    title: "F1 per class (mean ± std over folds)", yLabel: "F1 on the held-out folds",
+                    categories: names, series: shownTrials.map { (s.trials[$0].label, s.trials[$0].perClassF1) },
+                    maxY: 1)
+            ))
         let supports = (0..<names.count).map { c in Spread([Double(s.trials[shownTrials.first ?? 0].confusion.support(c))]) }
-        charts.append(("class-distribution", Charts.bars(title: "Faces per class in the scored folds", yLabel: "faces",
-                                                         categories: names, series: [("faces", supports)])))
+        charts.append(
+            (
+                "class-distribution",
+                Charts.bars(
+                    title: "Faces per class in the scored folds", yLabel: "faces",
+                    categories: names, series: [("faces", supports)])
+            ))
         return charts
     }
 
     static func unitTable(_ results: [UnitResult]) -> String {
-        var lines = ["| trial | fold | train / val / test faces | epochs run | best epoch | test accuracy | test macro-F1 | minutes | backend | device |",
-                     "|---:|---:|---|---:|---:|---:|---:|---:|---|---|"]
+        var lines = [
+            "| trial | fold | train / val / test faces | epochs run | best epoch | test accuracy | test macro-F1 | minutes | backend | device |",
+            "|---:|---:|---|---:|---:|---:|---:|---:|---|---|",
+        ]
         for r in results.sorted(by: { ($0.trial, $0.fold) < ($1.trial, $1.fold) }) {
-            lines.append("| \(r.trial) | \(r.fold) | \(r.trainFaces) / \(r.validationFaces) / \(r.testFaces) | \(r.history.count) | \(r.bestEpoch) | "
-                         + String(format: "%.3f | %.3f | %.1f", r.test.accuracy, r.test.macroF1, r.seconds / 60)
-                         + " | \(r.backend) | \(r.device) |")
+            lines.append(
+                "| \(r.trial) | \(r.fold) | \(r.trainFaces) / \(r.validationFaces) / \(r.testFaces) | \(r.history.count) | \(r.bestEpoch) | "
+                    + String(format: "%.3f | %.3f | %.1f", r.test.accuracy, r.test.macroF1, r.seconds / 60)
+                    + " | \(r.backend) | \(r.device) |")
         }
         return lines.joined(separator: "\n") + "\n"
     }
 
     static func header(_ s: StudySummary) -> String {
         var text = "Data: \(s.data) (\(s.faces) faces). Units finished: \(s.unitsDone) of \(s.unitsPlanned)"
-        if s.unitsDone < s.unitsPlanned { text += " (rerun the command, or run the missing --fold/--trial units, then `facemine report`)" }
-        text += ". Backends: \(s.backends.joined(separator: ", ")). Scores are on folds the model never trained on; "
+        if s.unitsDone < s.unitsPlanned {
+            text += " (rerun the command, or run the missing --fold/--trial units, then `facemine report`)"
+        }
+        text +=
+            ". Backends: \(s.backends.joined(separator: ", ")). Scores are on folds the model never trained on; "
             + "± is the sample standard deviation over folds."
         return text
     }
@@ -103,26 +142,34 @@ public enum StudyReport {
     }
 
     static func markdown(_ s: StudySummary, _ results: [UnitResult], charts: [String]) -> String {
-        var md = ["# \(title(s))", "", header(s), "", "## Results", "", s.resultsTable, "## F1 per class", "", s.perClassTable,
-                  "## Recall per class", "", s.perClassRecallTable]
+        var md = [
+            "# \(title(s))", "", header(s), "", "## Results", "", s.resultsTable, "## F1 per class", "", s.perClassTable,
+            "## Recall per class", "", s.perClassRecallTable,
+        ]
         md += ["## Charts", ""] + charts.map { "![\($0)](charts/\($0).svg)" } + [""]
         md += ["## Units", "", unitTable(results)]
         md += ["## Configurations", ""]
-        for t in shown(s) { md += ["### \(s.trials[t].label)", "", "```json", configurationJSON(s.trials[t].configuration), "```", ""] }
+        for t in shown(s) {
+            md += ["### \(s.trials[t].label)", "", "```json", configurationJSON(s.trials[t].configuration), "```", ""]
+        }
         return md.joined(separator: "\n")
     }
 
     static func html(_ s: StudySummary, _ results: [UnitResult], charts: [(String, String)]) -> String {
         func table(_ markdown: String) -> String { ExploratoryReport.markdownTableToHTML(markdown) }
-        var body = ["<h1>\(Charts.escape(title(s)))</h1>", "<p>\(Charts.escape(header(s)))</p>",
-                    "<h2>Results</h2>", table(s.resultsTable), "<h2>F1 per class</h2>", table(s.perClassTable),
-                    "<h2>Recall per class</h2>", table(s.perClassRecallTable)]
+        var body = [
+            "<h1>\(Charts.escape(title(s)))</h1>", "<p>\(Charts.escape(header(s)))</p>",
+            "<h2>Results</h2>", table(s.resultsTable), "<h2>F1 per class</h2>", table(s.perClassTable),
+            "<h2>Recall per class</h2>", table(s.perClassRecallTable),
+        ]
         body.append("<h2>Charts</h2>")
         var section = ""
         for (name, svg) in charts {
             // Charts come trial by trial ("trialN-..."), then the ones comparing trials.
             let trial = name.hasPrefix("trial") ? Int(name.dropFirst(5).prefix { $0.isNumber }) : nil
-            let heading = trial.map { s.trials[$0].label } ?? (s.trials.count > 1 ? "All \(s.kind == .tuning ? "top trials" : "models")" : "Per class")
+            let heading =
+                trial.map { s.trials[$0].label }
+                ?? (s.trials.count > 1 ? "All \(s.kind == .tuning ? "top trials" : "models")" : "Per class")
             if heading != section {
                 body.append("<h3>\(Charts.escape(heading))</h3>")
                 section = heading
@@ -131,18 +178,20 @@ public enum StudyReport {
         }
         body += ["<h2>Units</h2>", table(unitTable(results)), "<h2>Configurations</h2>"]
         for t in shown(s) {
-            body.append("<h3>\(Charts.escape(s.trials[t].label))</h3><pre>\(Charts.escape(configurationJSON(s.trials[t].configuration)))</pre>")
+            body.append(
+                "<h3>\(Charts.escape(s.trials[t].label))</h3><pre>\(Charts.escape(configurationJSON(s.trials[t].configuration)))</pre>"
+            )
         }
         return """
-        <!DOCTYPE html>
-        <html lang="en"><head><meta charset="utf-8"><title>\(Charts.escape(title(s)))</title>
-        <style>body{font-family:sans-serif;max-width:1000px;margin:2em auto;color:#222}
-        table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:4px 8px;text-align:right}
-        td:first-child,th:first-child{text-align:left}figure{display:inline-block;margin:6px}pre{background:#f6f6f6;padding:8px}</style></head>
-        <body>
-        \(body.joined(separator: "\n"))
-        </body></html>
+            <!DOCTYPE html>
+            <html lang="en"><head><meta charset="utf-8"><title>\(Charts.escape(title(s)))</title>
+            <style>body{font-family:sans-serif;max-width:1000px;margin:2em auto;color:#222}
+            table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:4px 8px;text-align:right}
+            td:first-child,th:first-child{text-align:left}figure{display:inline-block;margin:6px}pre{background:#f6f6f6;padding:8px}</style></head>
+            <body>
+            \(body.joined(separator: "\n"))
+            </body></html>
 
-        """
+            """
     }
 }

@@ -43,8 +43,10 @@ public struct StudyRunner {
     public func run(_ unit: StudyPlan.Unit, observe: (TrainingEvent) -> Void = { _ in }) throws -> UnitResult {
         if let done = try folder.result(unit) { return done }
         guard dataset.count == plan.faces else {
-            throw DataError(folder.url.path, "this study was planned on \(plan.faces) faces (\(plan.data)), "
-                            + "but \(dataset.count) are loaded: pass the same data options")
+            throw DataError(
+                folder.url.path,
+                "this study was planned on \(plan.faces) faces (\(plan.data)), "
+                    + "but \(dataset.count) are loaded: pass the same data options")
         }
         let start = DispatchTime.now().uptimeNanoseconds
         let (train, validation, test) = split(unit)
@@ -52,8 +54,9 @@ public struct StudyRunner {
         // On one fixed split, the "folds" are repeats with their own training seeds.
         if plan.holdOut { configuration.seed &+= UInt64(unit.fold) }
         let backend = try makeBackend()
-        let trainer = try Trainer(configuration: configuration, backend: backend, dataset: dataset,
-                                  trainIndices: train, validationIndices: validation)
+        let trainer = try Trainer(
+            configuration: configuration, backend: backend, dataset: dataset,
+            trainIndices: train, validationIndices: validation)
         trainer.shouldStop = shouldStop
         let scratch = folder.scratchURL(unit)
         try? FileManager.default.removeItem(at: scratch)

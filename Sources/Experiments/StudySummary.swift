@@ -77,11 +77,14 @@ public struct StudySummary: Codable, Equatable, Sendable {
                 weightedF1: Spread(mine.map(\.test.weightedF1)), worstRecall: Spread(mine.map(\.test.worstRecall)),
                 perClassF1: (0..<Emotion.count).map { c in Spread(mine.map { $0.test.perClass[c].f1 }) },
                 perClassRecall: (0..<Emotion.count).map { c in Spread(mine.map { $0.test.perClass[c].recall }) },
-                perSourceMacroF1: Dictionary(grouping: mine.flatMap { $0.test.perSource ?? [] }, by: \.source).mapValues { Spread($0.map(\.macroF1)) },
+                perSourceMacroF1: Dictionary(grouping: mine.flatMap { $0.test.perSource ?? [] }, by: \.source).mapValues {
+                    Spread($0.map(\.macroF1))
+                },
                 confusion: confusion, trainSeconds: mine.reduce(0) { $0 + $1.seconds })
         }
         ranking = trials.sorted { a, b in
-            a.complete != b.complete ? a.complete : (a.macroF1.mean != b.macroF1.mean ? a.macroF1.mean > b.macroF1.mean : a.index < b.index)
+            a.complete != b.complete
+                ? a.complete : (a.macroF1.mean != b.macroF1.mean ? a.macroF1.mean > b.macroF1.mean : a.index < b.index)
         }.map(\.index)
     }
 
@@ -89,14 +92,18 @@ public struct StudySummary: Codable, Equatable, Sendable {
     public var resultsTable: String {
         let sources = Array(Set(trials.flatMap { $0.perSourceMacroF1.keys })).sorted()
         let unit = holdOut ? (folds > 1 ? "seeds" : "runs") : "folds"
-        var lines = ["| \(kind == .tuning ? "trial" : "model") | \(unit) | accuracy | macro-F1 | weighted-F1 | worst recall | "
-                     + sources.map { "macro-F1 \($0)" }.joined(separator: " | ") + (sources.isEmpty ? "" : " | ") + "minutes |",
-                     "|---|---:|---:|---:|---:|---:|" + String(repeating: "---:|", count: sources.count) + "---:|"]
+        var lines = [
+            "| \(kind == .tuning ? "trial" : "model") | \(unit) | accuracy | macro-F1 | weighted-F1 | worst recall | "
+                + sources.map { "macro-F1 \($0)" }.joined(separator: " | ") + (sources.isEmpty ? "" : " | ") + "minutes |",
+            "|---|---:|---:|---:|---:|---:|" + String(repeating: "---:|", count: sources.count) + "---:|",
+        ]
         for i in (kind == .tuning ? ranking : trials.map(\.index)) {
             let t = trials[i]
-            lines.append("| \(t.label) | \(t.foldsDone)/\(t.folds) | \(t.accuracy.text) | \(t.macroF1.text) | \(t.weightedF1.text) | "
-                         + "\(t.worstRecall.text) | " + sources.map { (t.perSourceMacroF1[$0] ?? Spread([])).text }.joined(separator: " | ")
-                         + (sources.isEmpty ? "" : " | ") + "\(String(format: "%.1f", t.trainSeconds / 60)) |")
+            lines.append(
+                "| \(t.label) | \(t.foldsDone)/\(t.folds) | \(t.accuracy.text) | \(t.macroF1.text) | \(t.weightedF1.text) | "
+                    + "\(t.worstRecall.text) | "
+                    + sources.map { (t.perSourceMacroF1[$0] ?? Spread([])).text }.joined(separator: " | ")
+                    + (sources.isEmpty ? "" : " | ") + "\(String(format: "%.1f", t.trainSeconds / 60)) |")
         }
         return lines.joined(separator: "\n") + "\n"
     }
@@ -108,10 +115,13 @@ public struct StudySummary: Codable, Equatable, Sendable {
 
     func perClass(_ scores: KeyPath<TrialSummary, [Spread]>) -> String {
         let shown = kind == .tuning ? Array(ranking.prefix(3)) : trials.map(\.index)
-        var lines = ["| class | " + shown.map { trials[$0].label }.joined(separator: " | ") + " |",
-                     "|---|" + shown.map { _ in "---:" }.joined(separator: "|") + "|"]
+        var lines = [
+            "| class | " + shown.map { trials[$0].label }.joined(separator: " | ") + " |",
+            "|---|" + shown.map { _ in "---:" }.joined(separator: "|") + "|",
+        ]
         for e in Emotion.allCases {
-            lines.append("| \(e.name) | " + shown.map { trials[$0][keyPath: scores][e.rawValue].text }.joined(separator: " | ") + " |")
+            lines.append(
+                "| \(e.name) | " + shown.map { trials[$0][keyPath: scores][e.rawValue].text }.joined(separator: " | ") + " |")
         }
         return lines.joined(separator: "\n") + "\n"
     }

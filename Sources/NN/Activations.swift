@@ -61,8 +61,9 @@ public final class Dropout: Layer {
     public func backward(_ gradOutput: Tensor) throws -> Tensor? {
         guard let active else { return gradOutput }
         // The mask is the same function of (seed, step, element) either way: apply it in place.
-        backend.dropoutBackward(gradOutput: gradOutput, gradInput: gradOutput, probability: probability,
-                                seed: active.seed, step: active.step)
+        backend.dropoutBackward(
+            gradOutput: gradOutput, gradInput: gradOutput, probability: probability,
+            seed: active.seed, step: active.step)
         return gradOutput
     }
 

@@ -33,8 +33,10 @@ public enum Architecture: String, CaseIterable, Codable, Sendable {
     case mycnn
     case resnet18
 
-    public func make(_ backend: any Backend, classes: Int = 8, stem: ResNetStem = .small, dropout: Float = 0.5,
-                     seed: UInt64) throws -> any Classifier {
+    public func make(
+        _ backend: any Backend, classes: Int = 8, stem: ResNetStem = .small, dropout: Float = 0.5,
+        seed: UInt64
+    ) throws -> any Classifier {
         switch self {
         case .mycnn: try MyCNN(backend, classes: classes, dropout: dropout, seed: seed)
         case .resnet18: try ResNet18(backend, classes: classes, stem: stem, seed: seed)

@@ -13,9 +13,11 @@ public final class Conv2d: Layer {
     private var input: Tensor?
     private var geometry: ConvGeometry?
 
-    public init(_ backend: any Backend, name: String, inChannels: Int, outChannels: Int, kernel: Int,
-                stride: Int = 1, padding: Int = 0, bias: Bool, initialization: Initialization, seed: UInt64,
-                computesInputGradient: Bool = true) throws {
+    public init(
+        _ backend: any Backend, name: String, inChannels: Int, outChannels: Int, kernel: Int,
+        stride: Int = 1, padding: Int = 0, bias: Bool, initialization: Initialization, seed: UInt64,
+        computesInputGradient: Bool = true
+    ) throws {
         self.backend = backend
         self.outChannels = outChannels
         self.kernel = kernel
@@ -24,18 +26,23 @@ public final class Conv2d: Layer {
         self.computesInputGradient = computesInputGradient
         cache = TensorCache(backend)
         gradients = GradientPool.shared(backend)
-        weight = try makeParameter(backend, name: "\(name).weight", shape: [outChannels, inChannels, kernel, kernel],
-                                   initialization: initialization, seed: seed, decays: true)
+        weight = try makeParameter(
+            backend, name: "\(name).weight", shape: [outChannels, inChannels, kernel, kernel],
+            initialization: initialization, seed: seed, decays: true)
         // PyTorch's default bias: U(-1/sqrt(fan_in), 1/sqrt(fan_in)), fan_in of the weight.
         let bound = 1 / Float(inChannels * kernel * kernel).squareRoot()
-        self.bias = bias ? try makeParameter(backend, name: "\(name).bias", shape: [outChannels],
-                                             initialization: .uniform(bound), seed: seed, decays: false) : nil
+        self.bias =
+            bias
+            ? try makeParameter(
+                backend, name: "\(name).bias", shape: [outChannels],
+                initialization: .uniform(bound), seed: seed, decays: false) : nil
     }
 
     public func forward(_ input: Tensor, _ context: StepContext) throws -> Tensor {
         let s = input.shape
-        let g = ConvGeometry(batch: s[0], inChannels: s[1], height: s[2], width: s[3], outChannels: outChannels,
-                             kernel: kernel, stride: stride, padding: padding)
+        let g = ConvGeometry(
+            batch: s[0], inChannels: s[1], height: s[2], width: s[3], outChannels: outChannels,
+            kernel: kernel, stride: stride, padding: padding)
         let output = try cache.tensor("output", g.outputShape)
         backend.conv2dForward(g, input: input, weight: weight.value, bias: bias?.value, output: output)
         self.input = input
@@ -46,8 +53,9 @@ public final class Conv2d: Layer {
     public func backward(_ gradOutput: Tensor) throws -> Tensor? {
         guard let input, let g = geometry else { preconditionFailure("backward before forward") }
         let gradInput = computesInputGradient ? try gradients.take(g.inputShape) : nil
-        backend.conv2dBackward(g, input: input, weight: weight.value, gradOutput: gradOutput, gradInput: gradInput,
-                               gradWeight: weight.gradient, gradBias: bias?.gradient)
+        backend.conv2dBackward(
+            g, input: input, weight: weight.value, gradOutput: gradOutput, gradInput: gradInput,
+            gradWeight: weight.gradient, gradBias: bias?.gradient)
         gradients.release(gradOutput)
         return gradInput
     }
@@ -55,8 +63,9 @@ public final class Conv2d: Layer {
     public var parameters: [Parameter] { [weight] + (bias.map { [$0] } ?? []) }
 
     public func describe(in graph: InferenceGraph, input: InferenceGraph.Value) -> InferenceGraph.Value {
-        graph.append(.convolution(weight: weight.value, bias: bias?.value, stride: stride, padding: padding), input,
-                     name: layerName(weight))
+        graph.append(
+            .convolution(weight: weight.value, bias: bias?.value, stride: stride, padding: padding), input,
+            name: layerName(weight))
     }
 }
 
@@ -72,17 +81,21 @@ public final class Linear: Layer {
     /// The output of the last forward pass (a following in-place ReLU leaves its result here).
     public private(set) var lastOutput: Tensor?
 
-    public init(_ backend: any Backend, name: String, inFeatures: Int, outFeatures: Int,
-                initialization: Initialization, seed: UInt64) throws {
+    public init(
+        _ backend: any Backend, name: String, inFeatures: Int, outFeatures: Int,
+        initialization: Initialization, seed: UInt64
+    ) throws {
         self.backend = backend
         self.inFeatures = inFeatures
         self.outFeatures = outFeatures
         cache = TensorCache(backend)
         gradients = GradientPool.shared(backend)
-        weight = try makeParameter(backend, name: "\(name).weight", shape: [outFeatures, inFeatures],
-                                   initialization: initialization, seed: seed, decays: true)
-        bias = try makeParameter(backend, name: "\(name).bias", shape: [outFeatures],
-                                 initialization: .uniform(1 / Float(inFeatures).squareRoot()), seed: seed, decays: false)
+        weight = try makeParameter(
+            backend, name: "\(name).weight", shape: [outFeatures, inFeatures],
+            initialization: initialization, seed: seed, decays: true)
+        bias = try makeParameter(
+            backend, name: "\(name).bias", shape: [outFeatures],
+            initialization: .uniform(1 / Float(inFeatures).squareRoot()), seed: seed, decays: false)
     }
 
     public func forward(_ input: Tensor, _ context: StepContext) throws -> Tensor {

@@ -47,8 +47,10 @@ public enum Initialization {
 extension Initialization: Equatable {}
 
 /// Makes a parameter on a backend with initial values.
-func makeParameter(_ backend: any Backend, name: String, shape: [Int], initialization: Initialization,
-                   seed: UInt64, decays: Bool) throws -> Parameter {
+func makeParameter(
+    _ backend: any Backend, name: String, shape: [Int], initialization: Initialization,
+    seed: UInt64, decays: Bool
+) throws -> Parameter {
     let value = try backend.makeTensor(shape, values: initialization.values(shape: shape, name: name, seed: seed))
     return Parameter(name: name, value: value, gradient: try backend.makeTensor(shape), decays: decays)
 }

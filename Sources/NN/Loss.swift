@@ -29,7 +29,9 @@ public final class CrossEntropyLoss {
     /// The loss of mixup and CutMix: `weight` x the loss against `labels` plus (1 - `weight`) x
     /// the loss against `partnerLabels`, and its gradient (the softmax is shared, so the
     /// gradient is the same blend of the two gradients).
-    public func compute(logits: Tensor, labels: Tensor, partnerLabels: Tensor, weight: Float) throws -> (loss: Tensor, gradient: Tensor) {
+    public func compute(logits: Tensor, labels: Tensor, partnerLabels: Tensor, weight: Float) throws -> (
+        loss: Tensor, gradient: Tensor
+    ) {
         let (loss, gradient) = try compute(logits: logits, labels: labels)
         let partnerLoss = try cache.tensor("partner loss", [1])
         let partnerGradient = try cache.tensor("partner gradient", logits.shape)
@@ -41,11 +43,13 @@ public final class CrossEntropyLoss {
 
     private func enqueue(logits: Tensor, labels: Tensor, loss: Tensor, gradient: Tensor) {
         if focalGamma > 0 {
-            backend.softmaxFocalLoss(logits: logits, labels: labels, classWeights: classWeights, gamma: focalGamma,
-                                     loss: loss, gradLogits: gradient)
+            backend.softmaxFocalLoss(
+                logits: logits, labels: labels, classWeights: classWeights, gamma: focalGamma,
+                loss: loss, gradLogits: gradient)
         } else {
-            backend.softmaxCrossEntropy(logits: logits, labels: labels, classWeights: classWeights,
-                                        labelSmoothing: labelSmoothing, loss: loss, gradLogits: gradient)
+            backend.softmaxCrossEntropy(
+                logits: logits, labels: labels, classWeights: classWeights,
+                labelSmoothing: labelSmoothing, loss: loss, gradLogits: gradient)
         }
     }
 }

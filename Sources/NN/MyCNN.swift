@@ -17,17 +17,20 @@ public final class MyCNN: Classifier {
         // epochs; with the scale below about half still fire after 15, and accuracy is higher).
         // So fc1's weights learn at a tenth of the network's rate, and start Kaiming-normal
         // (zero mean) rather than PyTorch's uniform default.
-        fc1 = try Linear(backend, name: "fc1", inFeatures: 64 * 12 * 12, outFeatures: 128,
-                         initialization: .kaimingNormalFanIn, seed: seed)
+        fc1 = try Linear(
+            backend, name: "fc1", inFeatures: 64 * 12 * 12, outFeatures: 128,
+            initialization: .kaimingNormalFanIn, seed: seed)
         fc1.weight.learningRateScale = 0.1
         body = Sequential([
-            try Conv2d(backend, name: "conv1", inChannels: 1, outChannels: 32, kernel: 3, padding: 1, bias: true,
-                       initialization: .kaimingNormalFanOut, seed: seed, computesInputGradient: false),
+            try Conv2d(
+                backend, name: "conv1", inChannels: 1, outChannels: 32, kernel: 3, padding: 1, bias: true,
+                initialization: .kaimingNormalFanOut, seed: seed, computesInputGradient: false),
             try BatchNorm2d(backend, name: "bn1", channels: 32),
             ReLU(backend),
             MaxPool2d(backend, kernel: 2, stride: 2),
-            try Conv2d(backend, name: "conv2", inChannels: 32, outChannels: 64, kernel: 3, padding: 1, bias: true,
-                       initialization: .kaimingNormalFanOut, seed: seed),
+            try Conv2d(
+                backend, name: "conv2", inChannels: 32, outChannels: 64, kernel: 3, padding: 1, bias: true,
+                initialization: .kaimingNormalFanOut, seed: seed),
             try BatchNorm2d(backend, name: "bn2", channels: 64),
             ReLU(backend),
             MaxPool2d(backend, kernel: 2, stride: 2),

@@ -16,8 +16,10 @@ public final class Optimizer {
     /// Steps taken, counting from 1 after the first; sets Adam's bias correction.
     public var stepCount = 0
 
-    public init(_ backend: any Backend, kind: OptimizerKind, momentum: Float = 0.9, nesterov: Bool = false,
-                weightDecay: Float = 0) {
+    public init(
+        _ backend: any Backend, kind: OptimizerKind, momentum: Float = 0.9, nesterov: Bool = false,
+        weightDecay: Float = 0
+    ) {
         self.backend = backend
         self.kind = kind
         self.momentum = momentum
@@ -36,14 +38,16 @@ public final class Optimizer {
                 if p.state.isEmpty && momentum != 0 { p.state = [try backend.makeTensor(p.value.shape)] }
                 var settings = SGDSettings(learningRate: learningRate, momentum: momentum, nesterov: nesterov, weightDecay: decay)
                 settings.gradientScale = gradientScale
-                backend.sgdStep(parameter: p.value, gradient: p.gradient, momentumBuffer: p.state.first,
-                                settings: settings, step: stepCount)
+                backend.sgdStep(
+                    parameter: p.value, gradient: p.gradient, momentumBuffer: p.state.first,
+                    settings: settings, step: stepCount)
             case .adam, .adamw:
                 if p.state.isEmpty { p.state = [try backend.makeTensor(p.value.shape), try backend.makeTensor(p.value.shape)] }
                 var settings = AdamSettings(learningRate: learningRate, weightDecay: decay, decoupledWeightDecay: kind == .adamw)
                 settings.gradientScale = gradientScale
-                backend.adamStep(parameter: p.value, gradient: p.gradient, firstMoment: p.state[0], secondMoment: p.state[1],
-                                 settings: settings, step: stepCount)
+                backend.adamStep(
+                    parameter: p.value, gradient: p.gradient, firstMoment: p.state[0], secondMoment: p.state[1],
+                    settings: settings, step: stepCount)
             }
         }
     }

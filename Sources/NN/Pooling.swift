@@ -20,7 +20,8 @@ public final class MaxPool2d: Layer {
 
     public func forward(_ input: Tensor, _ context: StepContext) throws -> Tensor {
         let s = input.shape
-        let g = PoolGeometry(batch: s[0], channels: s[1], height: s[2], width: s[3], kernel: kernel, stride: stride, padding: padding)
+        let g = PoolGeometry(
+            batch: s[0], channels: s[1], height: s[2], width: s[3], kernel: kernel, stride: stride, padding: padding)
         let output = try cache.tensor("output", g.outputShape)
         let indices = try cache.tensor("indices", g.outputShape, dtype: .int32)
         backend.maxPoolForward(g, input: input, output: output, indices: indices)

@@ -26,19 +26,24 @@ public final class BasicBlock: Layer {
         self.backend = backend
         cache = TensorCache(backend)
         gradients = GradientPool.shared(backend)
-        conv1 = try Conv2d(backend, name: "\(name).conv1", inChannels: inChannels, outChannels: outChannels, kernel: 3,
-                           stride: stride, padding: 1, bias: false, initialization: .kaimingNormalFanOut, seed: seed)
+        conv1 = try Conv2d(
+            backend, name: "\(name).conv1", inChannels: inChannels, outChannels: outChannels, kernel: 3,
+            stride: stride, padding: 1, bias: false, initialization: .kaimingNormalFanOut, seed: seed)
         bn1 = try BatchNorm2d(backend, name: "\(name).bn1", channels: outChannels)
         relu1 = ReLU(backend)
-        conv2 = try Conv2d(backend, name: "\(name).conv2", inChannels: outChannels, outChannels: outChannels, kernel: 3,
-                           padding: 1, bias: false, initialization: .kaimingNormalFanOut, seed: seed)
+        conv2 = try Conv2d(
+            backend, name: "\(name).conv2", inChannels: outChannels, outChannels: outChannels, kernel: 3,
+            padding: 1, bias: false, initialization: .kaimingNormalFanOut, seed: seed)
         bn2 = try BatchNorm2d(backend, name: "\(name).bn2", channels: outChannels)
         relu = ReLU(backend)
-        downsample = stride != 1 || inChannels != outChannels ? Sequential([
-            try Conv2d(backend, name: "\(name).downsample.0", inChannels: inChannels, outChannels: outChannels, kernel: 1,
-                       stride: stride, bias: false, initialization: .kaimingNormalFanOut, seed: seed),
-            try BatchNorm2d(backend, name: "\(name).downsample.1", channels: outChannels),
-        ]) : nil
+        downsample =
+            stride != 1 || inChannels != outChannels
+            ? Sequential([
+                try Conv2d(
+                    backend, name: "\(name).downsample.0", inChannels: inChannels, outChannels: outChannels, kernel: 1,
+                    stride: stride, bias: false, initialization: .kaimingNormalFanOut, seed: seed),
+                try BatchNorm2d(backend, name: "\(name).downsample.1", channels: outChannels),
+            ]) : nil
     }
 
     public func forward(_ input: Tensor, _ context: StepContext) throws -> Tensor {
@@ -97,21 +102,24 @@ public final class ResNet18: Classifier {
         switch stem {
         case .imagenet:
             layers += [
-                try Conv2d(backend, name: "conv1", inChannels: 1, outChannels: 64, kernel: 7, stride: 2, padding: 3, bias: false,
-                           initialization: .kaimingNormalFanOut, seed: seed, computesInputGradient: false),
+                try Conv2d(
+                    backend, name: "conv1", inChannels: 1, outChannels: 64, kernel: 7, stride: 2, padding: 3, bias: false,
+                    initialization: .kaimingNormalFanOut, seed: seed, computesInputGradient: false),
                 try BatchNorm2d(backend, name: "bn1", channels: 64), ReLU(backend),
                 MaxPool2d(backend, kernel: 3, stride: 2, padding: 1),
             ]
         case .small:
             layers += [
-                try Conv2d(backend, name: "conv1", inChannels: 1, outChannels: 64, kernel: 3, stride: 1, padding: 1, bias: false,
-                           initialization: .kaimingNormalFanOut, seed: seed, computesInputGradient: false),
+                try Conv2d(
+                    backend, name: "conv1", inChannels: 1, outChannels: 64, kernel: 3, stride: 1, padding: 1, bias: false,
+                    initialization: .kaimingNormalFanOut, seed: seed, computesInputGradient: false),
                 try BatchNorm2d(backend, name: "bn1", channels: 64), ReLU(backend),
             ]
         case .medium:
             layers += [
-                try Conv2d(backend, name: "conv1", inChannels: 1, outChannels: 64, kernel: 3, stride: 1, padding: 1, bias: false,
-                           initialization: .kaimingNormalFanOut, seed: seed, computesInputGradient: false),
+                try Conv2d(
+                    backend, name: "conv1", inChannels: 1, outChannels: 64, kernel: 3, stride: 1, padding: 1, bias: false,
+                    initialization: .kaimingNormalFanOut, seed: seed, computesInputGradient: false),
                 try BatchNorm2d(backend, name: "bn1", channels: 64), ReLU(backend),
                 MaxPool2d(backend, kernel: 3, stride: 2, padding: 1),
             ]
@@ -120,13 +128,16 @@ public final class ResNet18: Classifier {
         for (stage, width) in [64, 128, 256, 512].enumerated() {
             for block in 0..<2 {
                 let stride = stage > 0 && block == 0 ? 2 : 1
-                layers.append(try BasicBlock(backend, name: "layer\(stage + 1).\(block)", inChannels: channels,
-                                             outChannels: width, stride: stride, seed: seed))
+                layers.append(
+                    try BasicBlock(
+                        backend, name: "layer\(stage + 1).\(block)", inChannels: channels,
+                        outChannels: width, stride: stride, seed: seed))
                 channels = width
             }
         }
         layers.append(GlobalAvgPool(backend))
-        layers.append(try Linear(backend, name: "fc", inFeatures: 512, outFeatures: classes, initialization: .pytorchDefault, seed: seed))
+        layers.append(
+            try Linear(backend, name: "fc", inFeatures: 512, outFeatures: classes, initialization: .pytorchDefault, seed: seed))
         network = Sequential(layers)
     }
 

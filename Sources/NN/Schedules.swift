@@ -33,8 +33,10 @@ public final class LearningRateSchedule {
 
     public var state = State()
 
-    public init(kind: ScheduleKind, baseRate: Float, epochs: Int, warmupSteps: Int = 0,
-                stepEpochs: Int = 10, gamma: Float = 0.1, patience: Int = 3) {
+    public init(
+        kind: ScheduleKind, baseRate: Float, epochs: Int, warmupSteps: Int = 0,
+        stepEpochs: Int = 10, gamma: Float = 0.1, patience: Int = 3
+    ) {
         self.kind = kind
         self.baseRate = baseRate
         self.epochs = max(epochs, 1)

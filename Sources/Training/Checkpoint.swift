@@ -47,9 +47,11 @@ public enum Checkpoint {
     static let format = "facemine-checkpoint-1"
 
     /// `extra` holds further named tensors (the weight average's `ema.*`).
-    public static func save(model: any Classifier, optimizer: Optimizer?, configuration: TrainingConfiguration,
-                            state: TrainingState, backend: any Backend, extra: [(name: String, value: Tensor)] = [],
-                            to url: URL) throws {
+    public static func save(
+        model: any Classifier, optimizer: Optimizer?, configuration: TrainingConfiguration,
+        state: TrainingState, backend: any Backend, extra: [(name: String, value: Tensor)] = [],
+        to url: URL
+    ) throws {
         var file = SafeTensors()
         for p in model.parameters { file.tensors[p.name] = try entry(p.value, backend) }
         for (name, tensor) in extra { file.tensors[name] = try entry(tensor, backend) }
@@ -58,7 +60,9 @@ public enum Checkpoint {
         if let optimizer {
             let slots = optimizer.kind == .sgd ? ["momentum_buffer"] : ["exp_avg", "exp_avg_sq"]
             for p in model.parameters {
-                for (slot, tensor) in zip(slots, p.state) { file.tensors["optimizer.\(p.name).\(slot)"] = try entry(tensor, backend) }
+                for (slot, tensor) in zip(slots, p.state) {
+                    file.tensors["optimizer.\(p.name).\(slot)"] = try entry(tensor, backend)
+                }
             }
         }
         let encoder = JSONEncoder()
@@ -76,12 +80,15 @@ public enum Checkpoint {
     /// Reads a facemine checkpoint's configuration and state.
     public static func describe(_ file: SafeTensors, location: String) throws -> (TrainingConfiguration, TrainingState) {
         guard file.metadata["format"] == format,
-              let configuration = file.metadata["configuration"], let state = file.metadata["state"] else {
+            let configuration = file.metadata["configuration"], let state = file.metadata["state"]
+        else {
             throw DataError(location, "not a facemine checkpoint (no facemine configuration in its metadata)")
         }
         do {
-            return (try JSONDecoder().decode(TrainingConfiguration.self, from: Data(configuration.utf8)),
-                    try JSONDecoder().decode(TrainingState.self, from: Data(state.utf8)))
+            return (
+                try JSONDecoder().decode(TrainingConfiguration.self, from: Data(configuration.utf8)),
+                try JSONDecoder().decode(TrainingState.self, from: Data(state.utf8))
+            )
         } catch {
             throw DataError(location, "its configuration or training state cannot be read (\(error))")
         }
@@ -89,10 +96,13 @@ public enum Checkpoint {
 
     /// Loads every parameter and buffer of `model`. A missing tensor or a shape that differs is
     /// refused with the tensor's name: a checkpoint of another model never half-loads.
-    public static func loadWeights(_ file: SafeTensors, into model: any Classifier, backend: any Backend, location: String) throws {
+    public static func loadWeights(_ file: SafeTensors, into model: any Classifier, backend: any Backend, location: String) throws
+    {
         var updates: [(Tensor, [Float])] = []
         for (name, tensor) in model.parameters.map({ ($0.name, $0.value) }) + model.buffers.map({ ($0.name, $0.value) }) {
-            guard let e = file.tensors[name] else { throw DataError(location, "has no tensor \(name) (a checkpoint of another model?)") }
+            guard let e = file.tensors[name] else {
+                throw DataError(location, "has no tensor \(name) (a checkpoint of another model?)")
+            }
             guard e.shape == tensor.shape else {
                 throw DataError(location, "tensor \(name) has shape \(e.shape), the model needs \(tensor.shape)")
             }
@@ -109,8 +119,10 @@ public enum Checkpoint {
     }
 
     /// Restores named tensors saved as `extra` (the weight average's), refusing a missing one.
-    public static func loadExtra(_ file: SafeTensors, into tensors: [(name: String, value: Tensor)], backend: any Backend,
-                                 location: String) throws {
+    public static func loadExtra(
+        _ file: SafeTensors, into tensors: [(name: String, value: Tensor)], backend: any Backend,
+        location: String
+    ) throws {
         for (name, tensor) in tensors {
             guard let e = file.tensors[name], e.shape == tensor.shape else {
                 throw DataError(location, "has no tensor \(name) of shape \(tensor.shape) (was the run started without --ema?)")
@@ -120,13 +132,17 @@ public enum Checkpoint {
     }
 
     /// Restores the optimizer's state (momentum, Adam moments) and step count.
-    public static func loadOptimizer(_ file: SafeTensors, into optimizer: Optimizer, model: any Classifier,
-                                     steps: Int, backend: any Backend, location: String) throws {
+    public static func loadOptimizer(
+        _ file: SafeTensors, into optimizer: Optimizer, model: any Classifier,
+        steps: Int, backend: any Backend, location: String
+    ) throws {
         let slots = optimizer.kind == .sgd ? ["momentum_buffer"] : ["exp_avg", "exp_avg_sq"]
         for p in model.parameters {
             p.state = try slots.compactMap { slot -> Tensor? in
                 guard let e = file.tensors["optimizer.\(p.name).\(slot)"] else { return nil }
-                guard e.shape == p.value.shape else { throw DataError(location, "optimizer state of \(p.name) has shape \(e.shape)") }
+                guard e.shape == p.value.shape else {
+                    throw DataError(location, "optimizer state of \(p.name) has shape \(e.shape)")
+                }
                 return try backend.makeTensor(e.shape, values: e.floats)
             }
         }
@@ -145,8 +161,10 @@ public enum PretrainedWeights {
     /// folded to one channel by summing over the colours (gray = R = G = B gives the same
     /// response); tensors whose shapes differ (a 1000-class head, the other stem) keep their
     /// initial values and are named in the returned notes. Refuses a file that matches nothing.
-    public static func load(_ file: SafeTensors, into model: any Classifier, backend: any Backend,
-                            location: String) throws -> [String] {
+    public static func load(
+        _ file: SafeTensors, into model: any Classifier, backend: any Backend,
+        location: String
+    ) throws -> [String] {
         var loaded = 0
         var kept: [String] = []
         var updates: [(Tensor, [Float])] = []
@@ -159,7 +177,8 @@ public enum PretrainedWeights {
             if e.shape != tensor.shape {
                 let s = tensor.shape
                 guard e.shape.count == 4, s.count == 4, e.shape[1] == 3, s[1] == 1,
-                      e.shape[0] == s[0], e.shape[2] == s[2], e.shape[3] == s[3] else {
+                    e.shape[0] == s[0], e.shape[2] == s[2], e.shape[3] == s[3]
+                else {
                     kept.append("\(name) (shape \(e.shape) there, \(s) here)")
                     continue
                 }
@@ -173,10 +192,16 @@ public enum PretrainedWeights {
             updates.append((tensor, values))
             loaded += 1
         }
-        guard loaded > 0 else { throw DataError(location, "no tensor matches \(model.name)'s names (expected torchvision names such as conv1.weight)") }
+        guard loaded > 0 else {
+            throw DataError(location, "no tensor matches \(model.name)'s names (expected torchvision names such as conv1.weight)")
+        }
         for (tensor, values) in updates { values.withUnsafeBufferPointer { backend.upload($0, to: tensor) } }
         var notes = ["initialised \(loaded) tensors from \(location)"]
-        if !kept.isEmpty { notes.append("kept initial values for \(kept.count): " + kept.prefix(6).joined(separator: ", ") + (kept.count > 6 ? ", ..." : "")) }
+        if !kept.isEmpty {
+            notes.append(
+                "kept initial values for \(kept.count): " + kept.prefix(6).joined(separator: ", ")
+                    + (kept.count > 6 ? ", ..." : ""))
+        }
         return notes
     }
 }

@@ -22,15 +22,19 @@ public enum ConfigurationKeys {
     static let augmentationOptions: [String: String] = [
         "scale-jitter": "scale", "aspect-jitter": "aspect", "erasing": "erasing", "source-augmentation": "labToWild",
     ]
-    static let fields = ["model", "stem", "batchSize", "epochs", "learningRate", "weightDecay", "dropout", "optimizer", "momentum",
-                         "nesterov", "schedule", "warmupEpochs", "seed", "weightedSampler", "samplerAlpha", "cellBalancedSampler",
-                         "cellFloor", "cellCap", "classWeightedLoss", "effectiveNumberLoss", "logitAdjustment", "posthocAdjustment",
-                         "calibratePosthoc", "focalGamma", "labelSmoothing", "augmentation", "mixupAlpha", "cutmixAlpha", "emaDecay",
-                         "tta", "ttaShift",
-                         "initWeights", "validationFraction", "officialSplit", "onNonFinite", "clipGradientNorm",
-                         "earlyStoppingPatience"]
-    static let augmentationFields = ["flip", "cropPadding", "rotationDegrees", "scale", "aspect", "shift", "brightness",
-                                     "contrast", "erasing", "labToWild"]
+    static let fields = [
+        "model", "stem", "batchSize", "epochs", "learningRate", "weightDecay", "dropout", "optimizer", "momentum",
+        "nesterov", "schedule", "warmupEpochs", "seed", "weightedSampler", "samplerAlpha", "cellBalancedSampler",
+        "cellFloor", "cellCap", "classWeightedLoss", "effectiveNumberLoss", "logitAdjustment", "posthocAdjustment",
+        "calibratePosthoc", "focalGamma", "labelSmoothing", "augmentation", "mixupAlpha", "cutmixAlpha", "emaDecay",
+        "tta", "ttaShift",
+        "initWeights", "validationFraction", "officialSplit", "onNonFinite", "clipGradientNorm",
+        "earlyStoppingPatience",
+    ]
+    static let augmentationFields = [
+        "flip", "cropPadding", "rotationDegrees", "scale", "aspect", "shift", "brightness",
+        "contrast", "erasing", "labToWild",
+    ]
 
     /// The file's object with every key spelled as a field: option names translated,
     /// `"augmentation": "standard"` expanded to that strength's settings. Throws a one-line
@@ -43,8 +47,10 @@ public enum ConfigurationKeys {
                 augmentationOverrides[field] = value
             } else if key == "augmentation", let strength = value as? String {
                 guard let s = Augmentation.Strength(rawValue: strength) else {
-                    throw DataError(name, "field augmentation: '\(strength.prefix(40))' is not one of "
-                                    + Augmentation.Strength.allCases.map(\.rawValue).joined(separator: ", "))
+                    throw DataError(
+                        name,
+                        "field augmentation: '\(strength.prefix(40))' is not one of "
+                            + Augmentation.Strength.allCases.map(\.rawValue).joined(separator: ", "))
                 }
                 let data = try JSONEncoder().encode(Augmentation(s))
                 out["augmentation"] = try JSONSerialization.jsonObject(with: data)
@@ -58,8 +64,10 @@ public enum ConfigurationKeys {
             } else if let field = optionNames[key] {
                 out[field] = value
             } else {
-                throw DataError(name, "unknown field \(key.prefix(40))"
-                                + suggestion(key, among: fields + Array(optionNames.keys) + Array(augmentationOptions.keys)))
+                throw DataError(
+                    name,
+                    "unknown field \(key.prefix(40))"
+                        + suggestion(key, among: fields + Array(optionNames.keys) + Array(augmentationOptions.keys)))
             }
         }
         if !augmentationOverrides.isEmpty {
@@ -74,7 +82,8 @@ public enum ConfigurationKeys {
     static func suggestion(_ key: String, among candidates: [String]) -> String {
         let scored = candidates.map { ($0, editDistance(key.lowercased(), $0.lowercased())) }
         guard let best = scored.min(by: { $0.1 < $1.1 }), best.1 <= max(3, key.count / 3) else {
-            return " (known fields: the training options' names, e.g. lr, batch-size, epochs, or metrics.json's configuration fields)"
+            return
+                " (known fields: the training options' names, e.g. lr, batch-size, epochs, or metrics.json's configuration fields)"
         }
         return "; did you mean \(best.0)?"
     }

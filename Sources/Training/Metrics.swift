@@ -103,8 +103,9 @@ public struct EvaluationReport: Codable, Equatable, Sendable {
         weightedF1 = confusion.weightedF1
         worstRecall = confusion.worstRecall
         perClass = (0..<confusion.classes).map { c in
-            ClassScores(name: Emotion(rawValue: c)?.name ?? "class \(c)", precision: confusion.precision(c),
-                        recall: confusion.recall(c), f1: confusion.f1(c), support: confusion.support(c))
+            ClassScores(
+                name: Emotion(rawValue: c)?.name ?? "class \(c)", precision: confusion.precision(c),
+                recall: confusion.recall(c), f1: confusion.f1(c), support: confusion.support(c))
         }
     }
 }

@@ -15,7 +15,9 @@ public enum PosthocCalibration {
     /// `probabilities`: [faces x 8] before adjustment; `labels`: each face's class;
     /// `logPriors`: log of each class's share of the training faces.
     public static func choose(probabilities: [Double], labels: [Int], logPriors: [Float]) -> Float {
-        precondition(probabilities.count == labels.count * Emotion.count, "\(labels.count) labels for \(probabilities.count) probabilities")
+        precondition(
+            probabilities.count == labels.count * Emotion.count, "\(labels.count) labels for \(probabilities.count) probabilities"
+        )
         guard !labels.isEmpty else { return 0 }
         let scored = candidates.map { tau in
             (tau: tau, confusion: confusion(Predictor.adjusted(probabilities, tau: tau, logPriors: logPriors), labels))

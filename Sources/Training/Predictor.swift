@@ -18,8 +18,10 @@ public final class Predictor {
     let logPriors: [Float]
     private var inputs: [Int: Tensor] = [:]
 
-    public init(model: any Classifier, backend: any Backend, tta: TestTimeAugmentation, shift: Int,
-                posthocAdjustment: Float = 0, logPriors: [Float] = []) {
+    public init(
+        model: any Classifier, backend: any Backend, tta: TestTimeAugmentation, shift: Int,
+        posthocAdjustment: Float = 0, logPriors: [Float] = []
+    ) {
         self.model = model
         self.backend = backend
         self.tta = tta
@@ -32,10 +34,13 @@ public final class Predictor {
     /// The predictor a checkpoint's configuration and state describe; `tta` overrides the
     /// configuration's. Post-hoc adjustment uses the class priors of the run's training faces,
     /// and the tau calibrated for these weights when the run chose one.
-    public convenience init(model: any Classifier, backend: any Backend, configuration c: TrainingConfiguration,
-                            state: TrainingState, tta: TestTimeAugmentation? = nil) {
-        self.init(model: model, backend: backend, tta: tta ?? c.tta, shift: c.ttaShift,
-                  posthocAdjustment: state.posthocAdjustment ?? c.posthocAdjustment, logPriors: state.classLogPriors ?? [])
+    public convenience init(
+        model: any Classifier, backend: any Backend, configuration c: TrainingConfiguration,
+        state: TrainingState, tta: TestTimeAugmentation? = nil
+    ) {
+        self.init(
+            model: model, backend: backend, tta: tta ?? c.tta, shift: c.ttaShift,
+            posthocAdjustment: state.posthocAdjustment ?? c.posthocAdjustment, logPriors: state.classLogPriors ?? [])
     }
 
     /// Class probabilities [count x 8] of `count` normalised faces (NCHW 48x48), row by row.

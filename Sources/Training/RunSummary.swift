@@ -45,9 +45,11 @@ public struct RunSummary: Codable, Sendable {
     public var wallSeconds: Double
     public var trainImagesPerSecond: Double
 
-    public init(model: String, parameters: Int, configuration: TrainingConfiguration, backend: String, device: String,
-                threads: Int?, data: DataSummary, history: [EpochRecord],
-                wallSeconds: Double, trainImagesPerSecond: Double) {
+    public init(
+        model: String, parameters: Int, configuration: TrainingConfiguration, backend: String, device: String,
+        threads: Int?, data: DataSummary, history: [EpochRecord],
+        wallSeconds: Double, trainImagesPerSecond: Double
+    ) {
         self.model = model
         self.parameters = parameters
         self.configuration = configuration
@@ -59,7 +61,9 @@ public struct RunSummary: Codable, Sendable {
         // The first epoch with the highest macro-F1, as the trainer keeps it.
         var best: EpochScores?
         for r in history {
-            if let v = r.validation, v.macroF1 > (best?.validation.macroF1 ?? -1) { best = EpochScores(epoch: r.epoch, validation: v) }
+            if let v = r.validation, v.macroF1 > (best?.validation.macroF1 ?? -1) {
+                best = EpochScores(epoch: r.epoch, validation: v)
+            }
         }
         self.best = best
         last = history.last.flatMap { r in r.validation.map { EpochScores(epoch: r.epoch, validation: $0) } }

@@ -112,7 +112,9 @@ public struct SafeTensors: Equatable, Sendable {
         do {
             try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         } catch {
-            throw DataError(folder.path, "cannot write the folder (\(folderCreationReason(folder, error))); any earlier file there is untouched")
+            throw DataError(
+                folder.path,
+                "cannot write the folder (\(folderCreationReason(folder, error))); any earlier file there is untouched")
         }
         do {
             try Data(bytes).write(to: url, options: .atomic)
@@ -142,7 +144,8 @@ public struct SafeTensors: Equatable, Sendable {
         }
         let dataStart = 8 + Int(headerLength)
         guard let object = try? JSONSerialization.jsonObject(with: Data(bytes[8..<dataStart])),
-              let header = object as? [String: Any] else {
+            let header = object as? [String: Any]
+        else {
             throw fail("the header is not a JSON object")
         }
         let dataLength = bytes.count - dataStart
@@ -156,18 +159,22 @@ public struct SafeTensors: Equatable, Sendable {
                 continue
             }
             guard let info = value as? [String: Any],
-                  let dtypeName = info["dtype"] as? String,
-                  let shapeValues = info["shape"] as? [Any],
-                  let offsets = info["data_offsets"] as? [Any], offsets.count == 2 else {
+                let dtypeName = info["dtype"] as? String,
+                let shapeValues = info["shape"] as? [Any],
+                let offsets = info["data_offsets"] as? [Any], offsets.count == 2
+            else {
                 throw fail("tensor \(key) lacks dtype, shape or data_offsets")
             }
             guard let dtype = DType(rawValue: dtypeName) else { throw fail("tensor \(key) has unsupported dtype \(dtypeName)") }
             let shape = try shapeValues.map { v -> Int in
-                guard let n = (v as? NSNumber)?.intValue, n >= 0, n <= 1 << 31 else { throw fail("tensor \(key) has a bad shape") }
+                guard let n = (v as? NSNumber)?.intValue, n >= 0, n <= 1 << 31 else {
+                    throw fail("tensor \(key) has a bad shape")
+                }
                 return n
             }
             guard let begin = (offsets[0] as? NSNumber)?.intValue, let end = (offsets[1] as? NSNumber)?.intValue,
-                  begin >= 0, begin <= end, end <= dataLength else {
+                begin >= 0, begin <= end, end <= dataLength
+            else {
                 throw fail("tensor \(key) has data offsets outside the file")
             }
             var count = 1

@@ -70,13 +70,17 @@ public final class Trainer {
     public let average: WeightAverage?
     private var inputs: [Int: (images: Tensor, labels: Tensor, partners: Tensor, predictions: Tensor)] = [:]
 
-    public init(configuration c: TrainingConfiguration, backend: any Backend, dataset: FaceDataset,
-                trainIndices: [Int], validationIndices: [Int]) throws {
+    public init(
+        configuration c: TrainingConfiguration, backend: any Backend, dataset: FaceDataset,
+        trainIndices: [Int], validationIndices: [Int]
+    ) throws {
         guard !trainIndices.isEmpty else {
             let groups = Set(dataset.records.compactMap(\.group)).count
-            throw DataError("training split", "no faces left: the held-out share took all \(dataset.count)"
-                            + (groups > 0 ? " (they form \(groups) group\(groups == 1 ? "" : "s"), each kept whole)" : "")
-                            + "; give more faces or a smaller validation share")
+            throw DataError(
+                "training split",
+                "no faces left: the held-out share took all \(dataset.count)"
+                    + (groups > 0 ? " (they form \(groups) group\(groups == 1 ? "" : "s"), each kept whole)" : "")
+                    + "; give more faces or a smaller validation share")
         }
         configuration = c
         self.backend = backend
@@ -85,20 +89,26 @@ public final class Trainer {
         self.validationIndices = validationIndices
         model = try c.model.make(backend, stem: c.stem, dropout: c.dropout, seed: c.seed)
         let trainLabels = trainIndices.map { dataset.records[$0].label }
-        let lossWeights = c.classWeightedLoss ? ClassBalance.inverseFrequencyLossWeights(trainLabels)
+        let lossWeights =
+            c.classWeightedLoss
+            ? ClassBalance.inverseFrequencyLossWeights(trainLabels)
             : c.effectiveNumberLoss ? ImbalanceWeights.effectiveNumber(trainLabels) : nil
         let priors = ImbalanceWeights.logPriors(trainLabels)
         state.classLogPriors = priors
-        trainAdjustment = c.logitAdjustment > 0 ? try backend.makeTensor([Emotion.count], values: priors.map { c.logitAdjustment * $0 }) : nil
-        predictor = Predictor(model: model, backend: backend, tta: c.tta, shift: c.ttaShift,
-                              posthocAdjustment: c.posthocAdjustment, logPriors: priors)
+        trainAdjustment =
+            c.logitAdjustment > 0 ? try backend.makeTensor([Emotion.count], values: priors.map { c.logitAdjustment * $0 }) : nil
+        predictor = Predictor(
+            model: model, backend: backend, tta: c.tta, shift: c.ttaShift,
+            posthocAdjustment: c.posthocAdjustment, logPriors: priors)
         average = c.emaDecay > 0 ? try WeightAverage(model: model, decay: c.emaDecay, backend: backend) : nil
-        loss = try CrossEntropyLoss(backend, classWeights: lossWeights,
-                                    labelSmoothing: c.labelSmoothing, focalGamma: c.focalGamma)
+        loss = try CrossEntropyLoss(
+            backend, classWeights: lossWeights,
+            labelSmoothing: c.labelSmoothing, focalGamma: c.focalGamma)
         optimizer = Optimizer(backend, kind: c.optimizer, momentum: c.momentum, nesterov: c.nesterov, weightDecay: c.weightDecay)
         let stepsPerEpoch = Trainer.stepsPerEpoch(trainIndices.count, c.batchSize)
-        schedule = LearningRateSchedule(kind: c.schedule, baseRate: c.learningRate, epochs: c.epochs,
-                                        warmupSteps: Int(c.warmupEpochs * Double(stepsPerEpoch)))
+        schedule = LearningRateSchedule(
+            kind: c.schedule, baseRate: c.learningRate, epochs: c.epochs,
+            warmupSteps: Int(c.warmupEpochs * Double(stepsPerEpoch)))
         gradientSquares = try backend.makeTensor([model.parameters.count])
     }
 
@@ -126,10 +136,12 @@ public final class Trainer {
     public func resume(from file: SafeTensors, location: String) throws {
         let (_, saved) = try Checkpoint.describe(file, location: location)
         guard saved.dataFaces == dataset.count else {
-            throw DataError(location, "was trained on \(saved.dataFaces) faces, but \(dataset.count) are loaded now: pass the same data")
+            throw DataError(
+                location, "was trained on \(saved.dataFaces) faces, but \(dataset.count) are loaded now: pass the same data")
         }
         try Checkpoint.loadWeights(file, into: model, backend: backend, location: location)
-        try Checkpoint.loadOptimizer(file, into: optimizer, model: model, steps: saved.optimizerSteps, backend: backend, location: location)
+        try Checkpoint.loadOptimizer(
+            file, into: optimizer, model: model, steps: saved.optimizerSteps, backend: backend, location: location)
         if let average { try Checkpoint.loadExtra(file, into: average.named, backend: backend, location: location) }
         schedule.state = saved.schedule
         state = saved
@@ -143,10 +155,14 @@ public final class Trainer {
         let labels = trainIndices.map { dataset.records[$0].label }
         let sampler: any Sampler
         if c.cellBalancedSampler {
-            sampler = WeightedRandomSampler(weights: ImbalanceWeights.cellBalanced(
-                labels, sources: trainIndices.map { dataset.records[$0].source }, floor: c.cellFloor, cap: c.cellCap), seed: c.seed)
+            sampler = WeightedRandomSampler(
+                weights: ImbalanceWeights.cellBalanced(
+                    labels, sources: trainIndices.map { dataset.records[$0].source }, floor: c.cellFloor, cap: c.cellCap),
+                seed: c.seed)
         } else if c.weightedSampler && c.samplerAlpha != 1 {
-            sampler = c.samplerAlpha == 0 ? ShuffledSampler(count: trainIndices.count, seed: c.seed)
+            sampler =
+                c.samplerAlpha == 0
+                ? ShuffledSampler(count: trainIndices.count, seed: c.seed)
                 : WeightedRandomSampler(weights: ImbalanceWeights.tempered(labels, alpha: c.samplerAlpha), seed: c.seed)
         } else if c.weightedSampler {
             sampler = WeightedRandomSampler(balancing: labels, seed: c.seed)
@@ -171,8 +187,9 @@ public final class Trainer {
             let resumed = state.partialEpoch
             state.partialEpoch = nil
             let skip = (resumed?.batchesDone ?? 0) * c.batchSize
-            let batcher = PrefetchingBatcher(dataset: dataset, order: Array(order[skip..<usable]), batchSize: c.batchSize,
-                                             augmentation: c.augmentation, seed: c.seed, epoch: epoch)
+            let batcher = PrefetchingBatcher(
+                dataset: dataset, order: Array(order[skip..<usable]), batchSize: c.batchSize,
+                augmentation: c.augmentation, seed: c.seed, epoch: epoch)
             var lossSum = resumed?.lossSum ?? 0, correct = resumed?.correct ?? 0.0, seen = resumed?.seen ?? 0
             var batchesDone = resumed?.batchesDone ?? 0
             let totalBatches = batchesDone + batcher.count
@@ -182,7 +199,8 @@ public final class Trainer {
                 do {
                     let (batchLoss, batchCorrect) = try trainStep(batch, step: step, epoch: epoch, learningRate: rate)
                     if (step + 1) % Trainer.lossLogInterval == 0 {
-                        try events?.scalars([("step/train_loss", batchLoss), ("step/learning_rate", Double(rate))], step: step + 1)
+                        try events?.scalars(
+                            [("step/train_loss", batchLoss), ("step/learning_rate", Double(rate))], step: step + 1)
                     }
                     lossSum += batchLoss * Double(batch.count)
                     correct += batchCorrect
@@ -194,8 +212,10 @@ public final class Trainer {
                 step += 1
                 batchesDone += 1
                 let elapsed = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-                observe(.batch(epoch: epoch, batch: batchesDone, of: totalBatches, loss: lossSum / Double(max(seen, 1)),
-                               accuracy: Double(correct) / Double(max(seen, 1)), imagesPerSecond: Double(seen) / elapsed))
+                observe(
+                    .batch(
+                        epoch: epoch, batch: batchesDone, of: totalBatches, loss: lossSum / Double(max(seen, 1)),
+                        accuracy: Double(correct) / Double(max(seen, 1)), imagesPerSecond: Double(seen) / elapsed))
                 if shouldStop() && batchesDone < totalBatches {
                     batcher.stop()
                     state.partialEpoch = PartialEpoch(batchesDone: batchesDone, lossSum: lossSum, correct: correct, seen: seen)
@@ -204,9 +224,10 @@ public final class Trainer {
                 }
             }
             let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-            var record = EpochRecord(epoch: epoch + 1, learningRate: Double(rate), trainLoss: lossSum / Double(max(seen, 1)),
-                                     trainAccuracy: Double(correct) / Double(max(seen, 1)), validation: nil,
-                                     imagesPerSecond: Double(seen) / seconds, seconds: seconds)
+            var record = EpochRecord(
+                epoch: epoch + 1, learningRate: Double(rate), trainLoss: lossSum / Double(max(seen, 1)),
+                trainAccuracy: Double(correct) / Double(max(seen, 1)), validation: nil,
+                imagesPerSecond: Double(seen) / seconds, seconds: seconds)
             // With --ema, the averaged weights are what is validated and kept as the best.
             try withValidatedWeights {
                 if !validationIndices.isEmpty {
@@ -226,8 +247,9 @@ public final class Trainer {
             try events?.scalars(Trainer.epochScalars(record), step: record.epoch)
             if improved, let checkpoints {
                 try withValidatedWeights {
-                    try Checkpoint.save(model: model, optimizer: nil, configuration: c, state: state, backend: backend,
-                                        to: checkpoints.appendingPathComponent("best.safetensors"))
+                    try Checkpoint.save(
+                        model: model, optimizer: nil, configuration: c, state: state, backend: backend,
+                        to: checkpoints.appendingPathComponent("best.safetensors"))
                 }
             }
             observe(.epoch(record))
@@ -242,11 +264,15 @@ public final class Trainer {
 
     /// An epoch's numbers as TensorBoard scalars, at the epoch's number (from 1).
     static func epochScalars(_ r: EpochRecord) -> [(tag: String, value: Double)] {
-        var values: [(tag: String, value: Double)] = [("epoch/train_loss", r.trainLoss), ("epoch/train_accuracy", r.trainAccuracy),
-                                                      ("epoch/learning_rate", r.learningRate), ("epoch/images_per_second", r.imagesPerSecond)]
+        var values: [(tag: String, value: Double)] = [
+            ("epoch/train_loss", r.trainLoss), ("epoch/train_accuracy", r.trainAccuracy),
+            ("epoch/learning_rate", r.learningRate), ("epoch/images_per_second", r.imagesPerSecond),
+        ]
         if let v = r.validation {
-            values += [("epoch/val_loss", v.loss), ("epoch/val_accuracy", v.accuracy), ("epoch/val_macro_f1", v.macroF1),
-                       ("epoch/val_weighted_f1", v.weightedF1), ("epoch/val_worst_recall", v.worstRecall)]
+            values += [
+                ("epoch/val_loss", v.loss), ("epoch/val_accuracy", v.accuracy), ("epoch/val_macro_f1", v.macroF1),
+                ("epoch/val_weighted_f1", v.weightedF1), ("epoch/val_worst_recall", v.worstRecall),
+            ]
         }
         return values
     }
@@ -272,8 +298,9 @@ public final class Trainer {
         state.optimizerSteps = optimizer.stepCount
         state.schedule = schedule.state
         guard let folder else { return }
-        try Checkpoint.save(model: model, optimizer: optimizer, configuration: configuration, state: state, backend: backend,
-                            extra: average?.named ?? [], to: folder.appendingPathComponent("last.safetensors"))
+        try Checkpoint.save(
+            model: model, optimizer: optimizer, configuration: configuration, state: state, backend: backend,
+            extra: average?.named ?? [], to: folder.appendingPathComponent("last.safetensors"))
     }
 
     /// One optimisation step; returns the batch's mean loss and correct predictions (with mixup
@@ -292,8 +319,9 @@ public final class Trainer {
         let (lossValue, gradient): (Tensor, Tensor)
         if let mix, let partnerLabels {
             partnerLabels.withUnsafeBufferPointer { backend.upload($0, to: t.partners) }
-            (lossValue, gradient) = try loss.compute(logits: logits, labels: t.labels, partnerLabels: t.partners,
-                                                     weight: Float(mix.weight))
+            (lossValue, gradient) = try loss.compute(
+                logits: logits, labels: t.labels, partnerLabels: t.partners,
+                weight: Float(mix.weight))
         } else {
             (lossValue, gradient) = try loss.compute(logits: logits, labels: t.labels)
         }
@@ -333,8 +361,9 @@ public final class Trainer {
     /// keeps it in the predictor and the training state.
     public func evaluate(_ indices: [Int], calibrating: Bool = false) throws -> (EvaluationReport, Double?) {
         var fired: [Bool]? = (model as? MyCNN).map { _ in [Bool](repeating: false, count: 128) }
-        let batcher = PrefetchingBatcher(dataset: dataset, order: indices, batchSize: configuration.batchSize,
-                                         seed: configuration.seed, epoch: 0)
+        let batcher = PrefetchingBatcher(
+            dataset: dataset, order: indices, batchSize: configuration.batchSize,
+            seed: configuration.seed, epoch: 0)
         let classes = Emotion.count
         var raw: [Double] = [], labels: [Int] = [], sources: [DataSource] = []
         raw.reserveCapacity(indices.count * classes)
@@ -364,8 +393,11 @@ public final class Trainer {
             bySource[sources[k], default: ConfusionMatrix()].add(truth: truth, prediction: prediction)
         }
         let live = fired.map { Double($0.filter { $0 }.count) / 128 }
-        let perSource = bySource.count > 1
-            ? bySource.keys.sorted { $0.rawValue < $1.rawValue }.map { EvaluationReport.SourceScores(source: $0.rawValue, confusion: bySource[$0]!) }
+        let perSource =
+            bySource.count > 1
+            ? bySource.keys.sorted { $0.rawValue < $1.rawValue }.map {
+                EvaluationReport.SourceScores(source: $0.rawValue, confusion: bySource[$0]!)
+            }
             : nil
         return (EvaluationReport(loss: lossSum / Double(max(indices.count, 1)), confusion: confusion, perSource: perSource), live)
     }
@@ -374,9 +406,11 @@ public final class Trainer {
     private func tensors(for batch: Batch) throws -> (images: Tensor, labels: Tensor, partners: Tensor, predictions: Tensor) {
         let n = batch.count
         if inputs[n] == nil {
-            inputs[n] = (try backend.makeTensor([n, 1, FaceDataset.side, FaceDataset.side]),
-                         try backend.makeTensor([n], dtype: .int32), try backend.makeTensor([n], dtype: .int32),
-                         try backend.makeTensor([n], dtype: .int32))
+            inputs[n] = (
+                try backend.makeTensor([n, 1, FaceDataset.side, FaceDataset.side]),
+                try backend.makeTensor([n], dtype: .int32), try backend.makeTensor([n], dtype: .int32),
+                try backend.makeTensor([n], dtype: .int32)
+            )
         }
         let t = inputs[n]!
         batch.images.withUnsafeBufferPointer { backend.upload($0, to: t.images) }

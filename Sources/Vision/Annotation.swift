@@ -12,8 +12,9 @@ public enum Annotation {
         let raw = faces.map(\.raw)
         let status = withCStrings(labels) { labels in
             out.pixels.withUnsafeMutableBufferPointer { pixels in
-                fm_draw_faces(pixels.baseAddress, Int32(image.width), Int32(image.height), raw, labels, Int32(faces.count),
-                              &error, error.count)
+                fm_draw_faces(
+                    pixels.baseAddress, Int32(image.width), Int32(image.height), raw, labels, Int32(faces.count),
+                    &error, error.count)
             }
         }
         guard status == 0 else { throw VisionError(String(cString: error)) }

@@ -21,16 +21,21 @@ public struct DetectedFace: Codable, Equatable, Sendable {
     }
 
     init(_ f: fm_face) {
-        self.init(x: Int(f.x), y: Int(f.y), width: Int(f.width), height: Int(f.height),
-                  eyes: f.has_eyes != 0 ? [Point(x: Double(f.left_eye_x), y: Double(f.left_eye_y)),
-                                           Point(x: Double(f.right_eye_x), y: Double(f.right_eye_y))] : nil)
+        self.init(
+            x: Int(f.x), y: Int(f.y), width: Int(f.width), height: Int(f.height),
+            eyes: f.has_eyes != 0
+                ? [
+                    Point(x: Double(f.left_eye_x), y: Double(f.left_eye_y)),
+                    Point(x: Double(f.right_eye_x), y: Double(f.right_eye_y)),
+                ] : nil)
     }
 
     var raw: fm_face {
         let e = eyes ?? []
-        return fm_face(x: Int32(x), y: Int32(y), width: Int32(width), height: Int32(height), has_eyes: e.count == 2 ? 1 : 0,
-                       left_eye_x: Float(e.first?.x ?? 0), left_eye_y: Float(e.first?.y ?? 0),
-                       right_eye_x: Float(e.last?.x ?? 0), right_eye_y: Float(e.last?.y ?? 0))
+        return fm_face(
+            x: Int32(x), y: Int32(y), width: Int32(width), height: Int32(height), has_eyes: e.count == 2 ? 1 : 0,
+            left_eye_x: Float(e.first?.x ?? 0), left_eye_y: Float(e.first?.y ?? 0),
+            right_eye_x: Float(e.last?.x ?? 0), right_eye_y: Float(e.last?.y ?? 0))
     }
 
     /// The slope of the line between the eyes, in degrees (0 when they are level or not found).
@@ -41,13 +46,15 @@ public struct DetectedFace: Codable, Equatable, Sendable {
 
     /// The face as a training-style crop: turned so the eyes are level, `margin` of the box's
     /// width added on each side, shrunk to `side` x `side` gray with area averaging.
-    public func crop(from image: GrayImage, margin: Double = FaceDetector.margin, side: Int = FaceDataset.side) throws -> [UInt8] {
+    public func crop(from image: GrayImage, margin: Double = FaceDetector.margin, side: Int = FaceDataset.side) throws -> [UInt8]
+    {
         var out = [UInt8](repeating: 0, count: side * side)
         var error = [CChar](repeating: 0, count: 512)
         var face = raw
         let status = image.pixels.withUnsafeBufferPointer { pixels in
-            fm_crop_face(pixels.baseAddress, Int32(image.width), Int32(image.height), &face, Float(margin), Int32(side), &out,
-                         &error, error.count)
+            fm_crop_face(
+                pixels.baseAddress, Int32(image.width), Int32(image.height), &face, Float(margin), Int32(side), &out,
+                &error, error.count)
         }
         guard status == 0 else { throw VisionError(String(cString: error)) }
         return out

@@ -19,8 +19,10 @@ public final class FaceDetector {
     public static let faceCascade = "haarcascade_frontalface_default.xml"
     public static let eyeCascade = "haarcascade_eye.xml"
     /// Where OpenCV installs put the cascades; `FACEMINE_CASCADES` names another folder.
-    public static let searchFolders = ["/usr/share/opencv4/haarcascades", "/usr/share/opencv/haarcascades",
-                                       "/usr/local/share/opencv4/haarcascades", "/opt/homebrew/share/opencv4/haarcascades"]
+    public static let searchFolders = [
+        "/usr/share/opencv4/haarcascades", "/usr/share/opencv/haarcascades",
+        "/usr/local/share/opencv4/haarcascades", "/opt/homebrew/share/opencv4/haarcascades",
+    ]
 
     private let detector: OpaquePointer
 
@@ -29,15 +31,21 @@ public final class FaceDetector {
     public init(cascades folder: String? = nil) throws {
         let environment = ProcessInfo.processInfo.environment["FACEMINE_CASCADES"]
         let candidates = folder.map { [$0] } ?? ((environment.map { [$0] } ?? []) + Self.searchFolders)
-        guard let found = candidates.first(where: {
-            FileManager.default.fileExists(atPath: ($0 as NSString).appendingPathComponent(Self.faceCascade))
-        }) else {
-            throw VisionError("no face detector: \(Self.faceCascade) is not in " + candidates.joined(separator: ", ")
-                              + " (install Debian's opencv-data, or set FACEMINE_CASCADES to the folder holding OpenCV's cascades)")
+        guard
+            let found = candidates.first(where: {
+                FileManager.default.fileExists(atPath: ($0 as NSString).appendingPathComponent(Self.faceCascade))
+            })
+        else {
+            throw VisionError(
+                "no face detector: \(Self.faceCascade) is not in " + candidates.joined(separator: ", ")
+                    + " (install Debian's opencv-data, or set FACEMINE_CASCADES to the folder holding OpenCV's cascades)")
         }
         var error = [CChar](repeating: 0, count: 512)
-        guard let d = fm_detector_create((found as NSString).appendingPathComponent(Self.faceCascade),
-                                         (found as NSString).appendingPathComponent(Self.eyeCascade), &error, error.count) else {
+        guard
+            let d = fm_detector_create(
+                (found as NSString).appendingPathComponent(Self.faceCascade),
+                (found as NSString).appendingPathComponent(Self.eyeCascade), &error, error.count)
+        else {
             throw VisionError(String(cString: error))
         }
         detector = d
@@ -52,8 +60,9 @@ public final class FaceDetector {
             var raw = [fm_face](repeating: fm_face(), count: capacity)
             var error = [CChar](repeating: 0, count: 512)
             let found = image.pixels.withUnsafeBufferPointer { pixels in
-                fm_detect_faces(detector, pixels.baseAddress, Int32(image.width), Int32(image.height), Int32(minFace), &raw,
-                                Int32(capacity), &error, error.count)
+                fm_detect_faces(
+                    detector, pixels.baseAddress, Int32(image.width), Int32(image.height), Int32(minFace), &raw,
+                    Int32(capacity), &error, error.count)
             }
             guard found >= 0 else { throw VisionError(String(cString: error)) }
             if Int(found) <= capacity { return raw.prefix(Int(found)).map(DetectedFace.init) }

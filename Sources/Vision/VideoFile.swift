@@ -11,7 +11,8 @@ final class VideoLibrary {
     typealias Rate = @convention(c) (OpaquePointer) -> Double
     typealias Count = @convention(c) (OpaquePointer) -> Int
     typealias Next = @convention(c) (OpaquePointer, UnsafeMutablePointer<UInt8>, UnsafeMutablePointer<UInt8>?) -> Int32
-    typealias WriterOpen = @convention(c) (UnsafePointer<CChar>, Int32, Int32, Double, UnsafeMutablePointer<CChar>, Int) -> OpaquePointer?
+    typealias WriterOpen =
+        @convention(c) (UnsafePointer<CChar>, Int32, Int32, Double, UnsafeMutablePointer<CChar>, Int) -> OpaquePointer?
     typealias Write = @convention(c) (OpaquePointer, UnsafePointer<UInt8>) -> Int32
 
     let open: Open, close: Close, width: Size, height: Size, fps: Rate, frameCount: Count, next: Next
@@ -23,12 +24,14 @@ final class VideoLibrary {
     static let shared = Result { try VideoLibrary() }
 
     private init() throws {
-        let path = ProcessInfo.processInfo.environment["FACEMINE_VIDEO_LIBRARY"]
+        let path =
+            ProcessInfo.processInfo.environment["FACEMINE_VIDEO_LIBRARY"]
             ?? URL(fileURLWithPath: Self.executablePath).deletingLastPathComponent().appendingPathComponent(Self.fileName).path
         guard let handle = dlopen(path, RTLD_NOW | RTLD_LOCAL) else {
             let reason = dlerror().map { String(cString: $0) } ?? "not found"
-            throw VisionError("cannot read videos: \(Self.fileName) did not load (\(reason)); it is built beside facemine by "
-                              + "`swift build -c release` (not `--product facemine`) with Debian's libopencv-videoio-dev installed")
+            throw VisionError(
+                "cannot read videos: \(Self.fileName) did not load (\(reason)); it is built beside facemine by "
+                    + "`swift build -c release` (not `--product facemine`) with Debian's libopencv-videoio-dev installed")
         }
         func symbol<T>(_ name: String, as type: T.Type) throws -> T {
             guard let s = dlsym(handle, name) else { throw VisionError("\(path) has no \(name): rebuild it with this facemine") }
@@ -111,7 +114,9 @@ public final class VideoWriter {
     deinit { library.writerClose(writer) }
 
     public func append(_ frame: ColourImage) throws {
-        precondition(frame.width == width && frame.height == height, "a \(frame.width)x\(frame.height) frame for a \(width)x\(height) video")
+        precondition(
+            frame.width == width && frame.height == height,
+            "a \(frame.width)x\(frame.height) frame for a \(width)x\(height) video")
         guard frame.pixels.withUnsafeBufferPointer({ library.write(writer, $0.baseAddress!) }) == 0 else {
             throw VisionError("\(path): cannot write a frame")
         }

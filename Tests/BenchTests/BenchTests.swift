@@ -30,13 +30,14 @@ import Testing
                 #expect(mine.contains { $0.group == group }, "\(target) has \(group) entries")
             }
             #expect(mine.allSatisfy { $0.seconds > 0 && $0.seconds.isFinite }, "\(target): every time is positive")
-            #expect(mine.filter { $0.group == .train }.count == 3, "\(target): three models trained")
+            #expect(mine.filter { $0.group == .train }.count == 4, "\(target): MyCNN and the three ResNet-18 stems trained")
             #expect(mine.filter { $0.group == .train }.allSatisfy { ($0.memoryBytes ?? 0) > 0 && ($0.imagesPerSecond ?? 0) > 0 })
             #expect(mine.filter { $0.group == .gemm || $0.group == .conv }.allSatisfy { ($0.gflops ?? 0) > 0 })
         }
         #expect(report.entries.contains { $0.backend == "opencl:0" && $0.name == "kernel compile (empty cache)" })
         let cpu = try #require(report.devices.first { $0.backend == "cpu" })
-        #expect((cpu.peakGFLOPS ?? 0) > 0 && cpu.peakHow?.contains("measured") == true, "the CPU's peak and how it was worked out")
+        #expect(
+            (cpu.peakGFLOPS ?? 0) > 0 && cpu.peakHow?.contains("measured") == true, "the CPU's peak and how it was worked out")
         #expect((cpu.bandwidthGBs ?? 0) > 0 && cpu.bandwidthHow?.contains("measured") == true, "the CPU's bandwidth and how")
         let cpuOps = report.entries.filter { $0.backend == "cpu" && ($0.group == .gemm || $0.group == .conv) }
         #expect(cpuOps.allSatisfy { ($0.flopsPerByte ?? 0) > 0 && $0.memoryBound != nil && ($0.percentOfRoof ?? 0) > 0 })
@@ -56,7 +57,9 @@ import Testing
         #expect(BackendTarget.cpu.label == "cpu" && !BackendTarget.cpu.compilesKernels)
         let opencl = try BackendTarget.selected("opencl", device: nil)
         #expect(!opencl.isEmpty && opencl.allSatisfy { $0.label.hasPrefix("opencl:") && $0.compilesKernels }, "PoCL in CI")
-        #expect(throws: BackendOptionError("--backend must be all, cpu or opencl")) { try BackendTarget.selected("gpu", device: nil) }
+        #expect(throws: BackendOptionError("--backend must be all, cpu or opencl")) {
+            try BackendTarget.selected("gpu", device: nil)
+        }
         #expect(throws: BackendOptionError("--device needs --backend opencl")) { try BackendTarget.selected("cpu", device: 0) }
         #expect(throws: BackendOptionError.self) { try BackendTarget.selected("opencl", device: 99) }
     }
@@ -87,11 +90,14 @@ import Testing
     @Test func convolutionTrafficCountsWhatEachPassMoves() {
         let wide = ConvGeometry(batch: 2, inChannels: 4, height: 48, width: 48, outChannels: 6, kernel: 1, stride: 2, padding: 0)
         #expect(wide.forwardBytes == 4 * Double(2 * 4 * 48 * 48 / 2 + 6 * 4 + 2 * 6 * 24 * 24))
-        let narrow = ConvGeometry(batch: 2, inChannels: 4, height: 12, width: 12, outChannels: 6, kernel: 1, stride: 2, padding: 0)
+        let narrow = ConvGeometry(
+            batch: 2, inChannels: 4, height: 12, width: 12, outChannels: 6, kernel: 1, stride: 2, padding: 0)
         #expect(narrow.forwardBytes == 4 * Double(2 * 4 * 144 + 6 * 4 + 2 * 6 * 36))
-        let pointwise = ConvGeometry(batch: 2, inChannels: 4, height: 8, width: 8, outChannels: 6, kernel: 1, stride: 2, padding: 0)
+        let pointwise = ConvGeometry(
+            batch: 2, inChannels: 4, height: 8, width: 8, outChannels: 6, kernel: 1, stride: 2, padding: 0)
         #expect(pointwise.inputGradientBytes == 4 * Double(2 * 6 * 16 + 6 * 4 + 2 * 4 * 64))
-        let unstrided = ConvGeometry(batch: 2, inChannels: 4, height: 8, width: 8, outChannels: 6, kernel: 1, stride: 1, padding: 0)
+        let unstrided = ConvGeometry(
+            batch: 2, inChannels: 4, height: 8, width: 8, outChannels: 6, kernel: 1, stride: 1, padding: 0)
         #expect(unstrided.weightGradientBytes == 4 * Double(2 * 4 * 64 + 2 * 6 * 64 + 6 * 4))
         let full = ConvGeometry(batch: 2, inChannels: 4, height: 8, width: 8, outChannels: 6, kernel: 3, stride: 1, padding: 1)
         #expect(full.weightGradientBytes == 4 * Double(2 * 4 * 64 + 2 * 6 * 64 + 6 * 4 * 9))

@@ -94,8 +94,9 @@ import Testing
             let y = try backend.makeTensor(g.outputShape), dx = try backend.makeTensor(g.inputShape)
             let dw = try backend.makeTensor(g.weightShape), db = try backend.makeTensor([g.outChannels])
             backend.conv2dForward(g, input: x, weight: w, bias: b, output: y, algorithm: algorithm)
-            backend.conv2dBackward(g, input: x, weight: w, gradOutput: dy, gradInput: dx, gradWeight: dw,
-                                   gradBias: db, algorithm: algorithm)
+            backend.conv2dBackward(
+                g, input: x, weight: w, gradOutput: dy, gradInput: dx, gradWeight: dw,
+                gradBias: db, algorithm: algorithm)
             return try [y, dx, dw, db].map { try backend.floats($0) }
         }
         let expected = try run(reference, .batched)
@@ -137,7 +138,8 @@ import Testing
         let strided = ConvGeometry(batch: 1, inChannels: 1, height: 3, width: 3, outChannels: 1, kernel: 3, stride: 2, padding: 1)
         #expect(strided.usefulFlops == 2 * 16)
         // No padding: nothing to leave out.
-        let unpadded = ConvGeometry(batch: 3, inChannels: 4, height: 6, width: 7, outChannels: 2, kernel: 1, stride: 2, padding: 0)
+        let unpadded = ConvGeometry(
+            batch: 3, inChannels: 4, height: 6, width: 7, outChannels: 2, kernel: 1, stride: 2, padding: 0)
         #expect(unpadded.usefulFlops == unpadded.flops)
     }
 

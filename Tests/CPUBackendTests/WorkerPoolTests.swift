@@ -23,7 +23,8 @@ import Testing
                 if chunk == job % 3 { spin(microseconds: job % 7) }
             }
             #expect((0..<3).allSatisfy { runs[$0] == 1 }, "job \(job): chunk runs \((0..<3).map { runs[$0] })")
-            #expect(ranges[0].lowerBound == 0 && ranges[0].upperBound == ranges[1].lowerBound
+            #expect(
+                ranges[0].lowerBound == 0 && ranges[0].upperBound == ranges[1].lowerBound
                     && ranges[1].upperBound == ranges[2].lowerBound && ranges[2].upperBound == count, "job \(job)")
         }
     }

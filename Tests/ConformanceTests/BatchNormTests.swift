@@ -23,11 +23,13 @@ import Testing
         let trv = try backend.makeTensor([c], values: runningVariance.floats)
         let ty = try backend.makeTensor(shape)
         let mean = try backend.makeTensor([c]), invStd = try backend.makeTensor([c])
-        backend.batchNormTrainingForward(tx, gamma: tg, beta: tb, runningMean: trm, runningVariance: trv,
-                                         settings: settings, output: ty, savedMean: mean, savedInvStd: invStd)
-        let expected = Reference.batchNormTraining(x, shape: shape, gamma: gamma, beta: beta,
-                                                   runningMean: runningMean, runningVariance: runningVariance,
-                                                   momentum: 0.1, epsilon: 1e-5)
+        backend.batchNormTrainingForward(
+            tx, gamma: tg, beta: tb, runningMean: trm, runningVariance: trv,
+            settings: settings, output: ty, savedMean: mean, savedInvStd: invStd)
+        let expected = Reference.batchNormTraining(
+            x, shape: shape, gamma: gamma, beta: beta,
+            runningMean: runningMean, runningVariance: runningVariance,
+            momentum: 0.1, epsilon: 1e-5)
         expectClose(try backend.floats(ty), expected.output, "BN \(shape) output")
         // Running statistics follow PyTorch's rule to float precision.
         expectClose(try backend.floats(trm), expected.runningMean, tolerance: 1e-6, "BN \(shape) running mean")
@@ -37,8 +39,9 @@ import Testing
 
         let tdy = try backend.makeTensor(shape, values: dy.floats)
         let dx = try backend.makeTensor(shape), dgamma = try backend.makeTensor([c]), dbeta = try backend.makeTensor([c])
-        backend.batchNormBackward(gradOutput: tdy, input: tx, gamma: tg, savedMean: mean, savedInvStd: invStd,
-                                  gradInput: dx, gradGamma: dgamma, gradBeta: dbeta)
+        backend.batchNormBackward(
+            gradOutput: tdy, input: tx, gamma: tg, savedMean: mean, savedInvStd: invStd,
+            gradInput: dx, gradGamma: dgamma, gradBeta: dbeta)
         let grads = Reference.batchNormBackward(x, shape: shape, gamma: gamma, gradOutput: dy, epsilon: 1e-5)
         expectClose(try backend.floats(dx), grads.input, tolerance: 2e-4, "BN \(shape) grad input")
         expectClose(try backend.floats(dgamma), grads.gamma, "BN \(shape) grad gamma")
@@ -57,8 +60,10 @@ import Testing
             try backend.makeTensor(shape, values: x.floats), gamma: try backend.makeTensor([c], values: gamma.floats),
             beta: try backend.makeTensor([c], values: beta.floats), runningMean: try backend.makeTensor([c], values: rm.floats),
             runningVariance: try backend.makeTensor([c], values: rv.floats), epsilon: 1e-3, output: y)
-        expectClose(try backend.floats(y),
-                    Reference.batchNormInference(x, shape: shape, gamma: gamma, beta: beta, runningMean: rm,
-                                                 runningVariance: rv, epsilon: 1e-3), "BN inference")
+        expectClose(
+            try backend.floats(y),
+            Reference.batchNormInference(
+                x, shape: shape, gamma: gamma, beta: beta, runningMean: rm,
+                runningVariance: rv, epsilon: 1e-3), "BN inference")
     }
 }

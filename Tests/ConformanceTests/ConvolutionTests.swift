@@ -4,17 +4,18 @@ import Testing
 
 /// Convolution shapes chosen to reach every code path: batch 1, odd sizes, stride 2, padding
 /// 0/1/3, 1x1 kernels, short reductions (direct kernels) and long ones (im2col + GEMM).
-let convolutionCases: [ConvGeometry] = [
-    ConvGeometry(batch: 1, inChannels: 1, height: 7, width: 9, outChannels: 3, kernel: 3, stride: 1, padding: 1),
-    ConvGeometry(batch: 2, inChannels: 3, height: 11, width: 10, outChannels: 4, kernel: 3, stride: 2, padding: 1),
-    ConvGeometry(batch: 2, inChannels: 8, height: 9, width: 9, outChannels: 5, kernel: 3, stride: 1, padding: 0),
-    ConvGeometry(batch: 3, inChannels: 3, height: 13, width: 12, outChannels: 4, kernel: 7, stride: 2, padding: 3),
-    ConvGeometry(batch: 2, inChannels: 5, height: 6, width: 7, outChannels: 6, kernel: 1, stride: 2, padding: 0),
-    ConvGeometry(batch: 1, inChannels: 16, height: 5, width: 5, outChannels: 7, kernel: 3, stride: 1, padding: 1),
-    ConvGeometry(batch: 2, inChannels: 2, height: 8, width: 8, outChannels: 3, kernel: 5, stride: 1, padding: 3),
-    ConvGeometry(batch: 2, inChannels: 70, height: 4, width: 5, outChannels: 3, kernel: 1, stride: 2, padding: 0),
-    ConvGeometry(batch: 2, inChannels: 9, height: 3, width: 3, outChannels: 2, kernel: 3, stride: 2, padding: 0),
-] + randomConvolutionCases(seed: 2024, count: 4)
+let convolutionCases: [ConvGeometry] =
+    [
+        ConvGeometry(batch: 1, inChannels: 1, height: 7, width: 9, outChannels: 3, kernel: 3, stride: 1, padding: 1),
+        ConvGeometry(batch: 2, inChannels: 3, height: 11, width: 10, outChannels: 4, kernel: 3, stride: 2, padding: 1),
+        ConvGeometry(batch: 2, inChannels: 8, height: 9, width: 9, outChannels: 5, kernel: 3, stride: 1, padding: 0),
+        ConvGeometry(batch: 3, inChannels: 3, height: 13, width: 12, outChannels: 4, kernel: 7, stride: 2, padding: 3),
+        ConvGeometry(batch: 2, inChannels: 5, height: 6, width: 7, outChannels: 6, kernel: 1, stride: 2, padding: 0),
+        ConvGeometry(batch: 1, inChannels: 16, height: 5, width: 5, outChannels: 7, kernel: 3, stride: 1, padding: 1),
+        ConvGeometry(batch: 2, inChannels: 2, height: 8, width: 8, outChannels: 3, kernel: 5, stride: 1, padding: 3),
+        ConvGeometry(batch: 2, inChannels: 70, height: 4, width: 5, outChannels: 3, kernel: 1, stride: 2, padding: 0),
+        ConvGeometry(batch: 2, inChannels: 9, height: 3, width: 3, outChannels: 2, kernel: 3, stride: 2, padding: 0),
+    ] + randomConvolutionCases(seed: 2024, count: 4)
 
 /// A few shapes drawn at random (fixed seed), to catch what hand-picked shapes miss.
 func randomConvolutionCases(seed: UInt64, count: Int) -> [ConvGeometry] {
@@ -24,9 +25,10 @@ func randomConvolutionCases(seed: UInt64, count: Int) -> [ConvGeometry] {
         let padding = Int.random(in: 0...min(3, kernel), using: &rng)
         let height = Int.random(in: max(1, kernel - 2 * padding)...12, using: &rng)
         let width = Int.random(in: max(1, kernel - 2 * padding)...12, using: &rng)
-        return ConvGeometry(batch: Int.random(in: 1...3, using: &rng), inChannels: Int.random(in: 1...12, using: &rng),
-                            height: height, width: width, outChannels: Int.random(in: 1...6, using: &rng),
-                            kernel: kernel, stride: Int.random(in: 1...2, using: &rng), padding: padding)
+        return ConvGeometry(
+            batch: Int.random(in: 1...3, using: &rng), inChannels: Int.random(in: 1...12, using: &rng),
+            height: height, width: width, outChannels: Int.random(in: 1...6, using: &rng),
+            kernel: kernel, stride: Int.random(in: 1...2, using: &rng), padding: padding)
     }
 }
 
@@ -55,8 +57,9 @@ func randomConvolutionCases(seed: UInt64, count: Int) -> [ConvGeometry] {
         backend.fill(gradInput, with: 7)
         backend.fill(gradWeight, with: 7)
         backend.fill(gradBias, with: 7)
-        backend.conv2dBackward(g, input: input, weight: weight, gradOutput: gradOutput,
-                               gradInput: gradInput, gradWeight: gradWeight, gradBias: gradBias)
+        backend.conv2dBackward(
+            g, input: input, weight: weight, gradOutput: gradOutput,
+            gradInput: gradInput, gradWeight: gradWeight, gradBias: gradBias)
         let expected = Reference.convBackward(g, input: x, weight: w, gradOutput: dy)
         expectClose(try backend.floats(gradInput), expected.input, "\(g) grad input")
         expectClose(try backend.floats(gradWeight), expected.weight, "\(g) grad weight")
@@ -64,11 +67,13 @@ func randomConvolutionCases(seed: UInt64, count: Int) -> [ConvGeometry] {
 
         // A first layer asks for no input gradient and a bias-free conv for no bias gradient.
         backend.fill(gradWeight, with: 7)
-        backend.conv2dBackward(g, input: input, weight: weight, gradOutput: gradOutput,
-                               gradInput: nil, gradWeight: gradWeight, gradBias: nil)
+        backend.conv2dBackward(
+            g, input: input, weight: weight, gradOutput: gradOutput,
+            gradInput: nil, gradWeight: gradWeight, gradBias: nil)
         expectClose(try backend.floats(gradWeight), expected.weight, "\(g) grad weight alone")
         backend.conv2dForward(g, input: input, weight: weight, bias: nil, output: output)
-        expectClose(try backend.floats(output), Reference.convForward(g, input: x, weight: w, bias: nil), "\(g) forward without bias")
+        expectClose(
+            try backend.floats(output), Reference.convForward(g, input: x, weight: w, bias: nil), "\(g) forward without bias")
     }
 
     @Test(arguments: BackendUnderTest.all)
@@ -80,8 +85,9 @@ func randomConvolutionCases(seed: UInt64, count: Int) -> [ConvGeometry] {
         let gradWeight = try backend.makeTensor(g.weightShape)
         func step() throws {
             backend.conv2dForward(g, input: input, weight: weight, bias: nil, output: output)
-            backend.conv2dBackward(g, input: input, weight: weight, gradOutput: output,
-                                   gradInput: gradInput, gradWeight: gradWeight, gradBias: nil)
+            backend.conv2dBackward(
+                g, input: input, weight: weight, gradOutput: output,
+                gradInput: gradInput, gradWeight: gradWeight, gradBias: nil)
             try backend.synchronize()
         }
         try step()

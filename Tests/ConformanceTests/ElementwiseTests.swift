@@ -67,12 +67,14 @@ import Testing
         #expect(abs(dropped - Double(p)) < 0.01, "dropped fraction \(dropped) for p = \(p)")
 
         let dx = try backend.makeTensor([count])
-        backend.dropoutBackward(gradOutput: try backend.makeTensor([count], values: x), gradInput: dx,
-                                probability: p, seed: seed, step: step)
+        backend.dropoutBackward(
+            gradOutput: try backend.makeTensor([count], values: x), gradInput: dx,
+            probability: p, seed: seed, step: step)
         #expect(try backend.floats(dx) == actual, "dropout backward must reuse the forward mask")
 
         let other = try backend.makeTensor([count])
-        backend.dropoutForward(try backend.makeTensor([count], values: x), output: other, probability: p, seed: seed, step: step + 1)
+        backend.dropoutForward(
+            try backend.makeTensor([count], values: x), output: other, probability: p, seed: seed, step: step + 1)
         if p > 0 { #expect(try backend.floats(other) != actual, "a new step draws a new mask") }
     }
 

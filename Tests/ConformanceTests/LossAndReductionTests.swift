@@ -29,8 +29,9 @@ import Testing
             labels: try backend.makeTensor([c.rows], labels: labels),
             classWeights: try weights.map { try backend.makeTensor([c.classes], values: $0.floats) },
             labelSmoothing: Float(c.smoothing), loss: loss, gradLogits: grad)
-        let expected = Reference.crossEntropy(logits: logits, labels: labels, classes: c.classes,
-                                              weights: weights, smoothing: c.smoothing)
+        let expected = Reference.crossEntropy(
+            logits: logits, labels: labels, classes: c.classes,
+            weights: weights, smoothing: c.smoothing)
         expectClose(try backend.floats(loss), [expected.loss], "cross-entropy loss")
         expectClose(try backend.floats(grad), expected.grad, "cross-entropy gradient")
     }
@@ -55,7 +56,11 @@ import Testing
             // leads most) pulls less than under cross-entropy.
             let ce = try backend.makeTensor([rows, classes]), scratch = try backend.makeTensor([1])
             backend.softmaxCrossEntropy(logits: z, labels: y, classWeights: w, labelSmoothing: 0, loss: scratch, gradLogits: ce)
-            let margin = (0..<rows).map { i in logits[i * classes + Int(labels[i])] - (0..<classes).filter { $0 != Int(labels[i]) }.map { logits[i * classes + $0] }.max()! }
+            let margin = (0..<rows).map { i in
+                logits[i * classes + Int(labels[i])] - (0..<classes).filter { $0 != Int(labels[i]) }.map {
+                    logits[i * classes + $0]
+                }.max()!
+            }
             let easy = margin.indices.max { margin[$0] < margin[$1] }!
             let f = try backend.floats(grad), g = try backend.floats(ce)
             let norm = { (v: [Float]) in (0..<classes).map { abs(v[easy * classes + $0]) }.reduce(0, +) }
@@ -65,7 +70,8 @@ import Testing
             // gamma 0 is cross-entropy without smoothing.
             let ce = try backend.makeTensor([1])
             backend.softmaxCrossEntropy(logits: z, labels: y, classWeights: w, labelSmoothing: 0, loss: ce, gradLogits: nil)
-            expectClose(try backend.floats(loss), [Double(try backend.floats(ce)[0])], tolerance: 1e-6, "focal(0) = cross-entropy")
+            expectClose(
+                try backend.floats(loss), [Double(try backend.floats(ce)[0])], tolerance: 1e-6, "focal(0) = cross-entropy")
         }
     }
 

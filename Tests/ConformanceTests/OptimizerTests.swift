@@ -5,7 +5,9 @@ import Testing
 @Suite struct OptimizerTests {
     static let sgdCases: [SGDSettings] = [
         SGDSettings(learningRate: 0.1),
-        { var s = SGDSettings(learningRate: 0.05, momentum: 0.9, weightDecay: 1e-3); s.gradientScale = 0.25; return s }(),
+        {
+            var s = SGDSettings(learningRate: 0.05, momentum: 0.9, weightDecay: 1e-3); s.gradientScale = 0.25; return s
+        }(),
         SGDSettings(learningRate: 0.05, momentum: 0.9),
         SGDSettings(learningRate: 0.05, momentum: 0.9, nesterov: true, weightDecay: 5e-4),
         SGDSettings(learningRate: 0.01, momentum: 0.8, dampening: 0.3, weightDecay: 1e-2),
@@ -15,7 +17,9 @@ import Testing
         AdamSettings(learningRate: 1e-3),
         AdamSettings(learningRate: 1e-2, beta1: 0.8, beta2: 0.99, weightDecay: 1e-2),
         AdamSettings(learningRate: 1e-2, weightDecay: 0.05, decoupledWeightDecay: true),
-        { var s = AdamSettings(learningRate: 1e-2, weightDecay: 1e-2); s.gradientScale = 0.3; return s }(),
+        {
+            var s = AdamSettings(learningRate: 1e-2, weightDecay: 1e-2); s.gradientScale = 0.3; return s
+        }(),
     ]
 
     /// Three steps, each with a new gradient, so the momentum and moment state is exercised.

@@ -29,10 +29,12 @@ import Testing
 
         let gradInput = try backend.makeTensor(g.inputShape)
         backend.fill(gradInput, with: 7)
-        backend.maxPoolBackward(g, gradOutput: try backend.makeTensor(g.outputShape, values: dy.floats),
-                                indices: indices, gradInput: gradInput)
-        expectClose(try backend.floats(gradInput), Reference.maxPoolBackward(g, gradOutput: dy, indices: expected.indices),
-                    "max pool grad input")
+        backend.maxPoolBackward(
+            g, gradOutput: try backend.makeTensor(g.outputShape, values: dy.floats),
+            indices: indices, gradInput: gradInput)
+        expectClose(
+            try backend.floats(gradInput), Reference.maxPoolBackward(g, gradOutput: dy, indices: expected.indices),
+            "max pool grad input")
     }
 
     @Test(arguments: BackendUnderTest.all)
@@ -58,9 +60,9 @@ import Testing
         backend.maxPoolForward(stem, input: try backend.makeTensor(stem.inputShape), output: flat, indices: flatAt)
         #expect(try backend.int32s(flatAt) == [0] + (1..<12).map { Int32(2 * $0 - 1) })
         var rows = [Float](repeating: 1, count: 48)
-        rows[6] = .nan        // output 3's window (columns 5-7), top row
-        rows[24 + 5] = .nan   // the same window, bottom row: read later
-        rows[10] = 5          // output 5's window (columns 9-11): a tie between columns 10 and 11
+        rows[6] = .nan  // output 3's window (columns 5-7), top row
+        rows[24 + 5] = .nan  // the same window, bottom row: read later
+        rows[10] = 5  // output 5's window (columns 9-11): a tie between columns 10 and 11
         rows[11] = 5
         let nanOut = try backend.makeTensor(stem.outputShape), nanAt = try backend.makeTensor(stem.outputShape, dtype: .int32)
         backend.maxPoolForward(stem, input: try backend.makeTensor(stem.inputShape, values: rows), output: nanOut, indices: nanAt)

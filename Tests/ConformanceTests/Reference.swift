@@ -62,7 +62,8 @@ enum Reference {
     }
 
     static func convBackward(_ g: ConvGeometry, input: [Double], weight: [Double], gradOutput: [Double])
-        -> (input: [Double], weight: [Double], bias: [Double]) {
+        -> (input: [Double], weight: [Double], bias: [Double])
+    {
         var dx = [Double](repeating: 0, count: input.count)
         var dw = [Double](repeating: 0, count: weight.count)
         var db = [Double](repeating: 0, count: g.outChannels)
@@ -85,9 +86,11 @@ enum Reference {
         var runningVariance: [Double]
     }
 
-    static func batchNormTraining(_ x: [Double], shape: [Int], gamma: [Double], beta: [Double],
-                                  runningMean: [Double], runningVariance: [Double],
-                                  momentum: Double, epsilon: Double) -> BatchNormForward {
+    static func batchNormTraining(
+        _ x: [Double], shape: [Int], gamma: [Double], beta: [Double],
+        runningMean: [Double], runningVariance: [Double],
+        momentum: Double, epsilon: Double
+    ) -> BatchNormForward {
         let n = shape[0], c = shape[1], plane = x.count / (n * c)
         let m = Double(n * plane)
         var r = BatchNormForward(output: x, mean: [], invStd: [], runningMean: runningMean, runningVariance: runningVariance)
@@ -107,8 +110,10 @@ enum Reference {
         return r
     }
 
-    static func batchNormInference(_ x: [Double], shape: [Int], gamma: [Double], beta: [Double],
-                                   runningMean: [Double], runningVariance: [Double], epsilon: Double) -> [Double] {
+    static func batchNormInference(
+        _ x: [Double], shape: [Int], gamma: [Double], beta: [Double],
+        runningMean: [Double], runningVariance: [Double], epsilon: Double
+    ) -> [Double] {
         let c = shape[1], plane = x.count / (shape[0] * c)
         return x.indices.map { i in
             let ch = (i / plane) % c
@@ -117,8 +122,10 @@ enum Reference {
     }
 
     /// The textbook backward pass, derived per element rather than in the fused form backends use.
-    static func batchNormBackward(_ x: [Double], shape: [Int], gamma: [Double], gradOutput dy: [Double],
-                                  epsilon: Double) -> (input: [Double], gamma: [Double], beta: [Double]) {
+    static func batchNormBackward(
+        _ x: [Double], shape: [Int], gamma: [Double], gradOutput dy: [Double],
+        epsilon: Double
+    ) -> (input: [Double], gamma: [Double], beta: [Double]) {
         let n = shape[0], c = shape[1], plane = x.count / (n * c)
         let m = Double(n * plane)
         var dx = [Double](repeating: 0, count: x.count)
@@ -192,8 +199,10 @@ enum Reference {
 
     // MARK: loss
 
-    static func crossEntropy(logits: [Double], labels: [Int32], classes: Int, weights: [Double]?,
-                             smoothing: Double) -> (loss: Double, grad: [Double]) {
+    static func crossEntropy(
+        logits: [Double], labels: [Int32], classes: Int, weights: [Double]?,
+        smoothing: Double
+    ) -> (loss: Double, grad: [Double]) {
         let n = labels.count
         let w = weights ?? [Double](repeating: 1, count: classes)
         let denominator = labels.map { w[Int($0)] }.reduce(0, +)
@@ -216,7 +225,9 @@ enum Reference {
     }
 
     /// Focal loss by its definition; the gradient by central differences of the loss itself.
-    static func focal(logits: [Double], labels: [Int32], classes: Int, weights: [Double]?, gamma: Double) -> (loss: Double, grad: [Double]) {
+    static func focal(logits: [Double], labels: [Int32], classes: Int, weights: [Double]?, gamma: Double) -> (
+        loss: Double, grad: [Double]
+    ) {
         let w = weights ?? [Double](repeating: 1, count: classes)
         func value(_ z: [Double]) -> Double {
             var total = 0.0
@@ -241,7 +252,8 @@ enum Reference {
     // MARK: optimizers, exactly as torch.optim writes them
 
     static func sgd(_ p: [Double], _ g: [Double], buffer: [Double], s: SGDSettings, step: Int)
-        -> (parameter: [Double], buffer: [Double]) {
+        -> (parameter: [Double], buffer: [Double])
+    {
         var p = p, buf = buffer
         for i in p.indices {
             var d = Double(s.gradientScale) * g[i] + Double(s.weightDecay) * p[i]
@@ -255,7 +267,8 @@ enum Reference {
     }
 
     static func adam(_ p: [Double], _ g: [Double], m: [Double], v: [Double], s: AdamSettings, step: Int)
-        -> (parameter: [Double], m: [Double], v: [Double]) {
+        -> (parameter: [Double], m: [Double], v: [Double])
+    {
         var p = p, m = m, v = v
         let lr = Double(s.learningRate), b1 = Double(s.beta1), b2 = Double(s.beta2)
         for i in p.indices {

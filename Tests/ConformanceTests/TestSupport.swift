@@ -59,10 +59,13 @@ extension Array where Element == Float {
 /// Asserts |actual - expected| <= tolerance * (|expected| + scale) elementwise, where scale is the
 /// largest |expected|: relative for large entries, absolute (relative to the tensor) for tiny ones,
 /// which is how float rounding in long sums behaves.
-func expectClose(_ actual: [Float], _ expected: [Double], tolerance: Double = 1e-4,
-                 _ what: String, sourceLocation: SourceLocation = #_sourceLocation) {
-    #expect(actual.count == expected.count, "\(what): \(actual.count) values, expected \(expected.count)",
-            sourceLocation: sourceLocation)
+func expectClose(
+    _ actual: [Float], _ expected: [Double], tolerance: Double = 1e-4,
+    _ what: String, sourceLocation: SourceLocation = #_sourceLocation
+) {
+    #expect(
+        actual.count == expected.count, "\(what): \(actual.count) values, expected \(expected.count)",
+        sourceLocation: sourceLocation)
     guard actual.count == expected.count else { return }
     let scale = Swift.max(expected.map { abs($0) }.max() ?? 0, 1e-30)
     var worst = 0.0, worstIndex = 0
@@ -70,7 +73,8 @@ func expectClose(_ actual: [Float], _ expected: [Double], tolerance: Double = 1e
         let error = abs(Double(actual[i]) - expected[i]) / (abs(expected[i]) + scale)
         if !(error <= worst) { worst = error; worstIndex = i }
     }
-    #expect(worst <= tolerance,
-            "\(what): element \(worstIndex) is \(actual[worstIndex]), expected \(expected[worstIndex]) (relative error \(worst))",
-            sourceLocation: sourceLocation)
+    #expect(
+        worst <= tolerance,
+        "\(what): element \(worstIndex) is \(actual[worstIndex]), expected \(expected[worstIndex]) (relative error \(worst))",
+        sourceLocation: sourceLocation)
 }

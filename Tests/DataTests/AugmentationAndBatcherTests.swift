@@ -66,8 +66,10 @@ import Testing
         let data = SyntheticFaces(count: 103, seed: 4).generate()
         let order = ShuffledSampler(count: data.count, seed: 9).indices(epoch: 0)
         func collect(workers: Int) -> [Batch] {
-            Array(PrefetchingBatcher(dataset: data, order: order, batchSize: 10, augmentation: Augmentation(),
-                                     seed: 3, epoch: 1, prefetch: 2, workers: workers))
+            Array(
+                PrefetchingBatcher(
+                    dataset: data, order: order, batchSize: 10, augmentation: Augmentation(),
+                    seed: 3, epoch: 1, prefetch: 2, workers: workers))
         }
         let one = collect(workers: 1), three = collect(workers: 3)
         #expect(one.count == 11 && one.last!.count == 3)

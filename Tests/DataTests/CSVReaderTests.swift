@@ -50,13 +50,21 @@ import Testing
     static let brokenRows: [BrokenRow] = {
         let good = Fixtures.face(9).map(String.init)
         return [
-            BrokenRow(row: "2,\(good.dropLast().joined(separator: " ")),Training", problem: "expected 2304 pixel values, found 2303"),
-            BrokenRow(row: "2,\((good + ["7"]).joined(separator: " ")),Training", problem: "expected 2304 pixel values, found 2305"),
-            BrokenRow(row: "2,\((["12a"] + good.dropFirst()).joined(separator: " ")),Training", problem: "pixel 1 is not a number (\"12a\")"),
-            BrokenRow(row: "2,\((["256"] + good.dropFirst()).joined(separator: " ")),Training", problem: "pixel 1 is out of range 0...255"),
+            BrokenRow(
+                row: "2,\(good.dropLast().joined(separator: " ")),Training", problem: "expected 2304 pixel values, found 2303"),
+            BrokenRow(
+                row: "2,\((good + ["7"]).joined(separator: " ")),Training", problem: "expected 2304 pixel values, found 2305"),
+            BrokenRow(
+                row: "2,\((["12a"] + good.dropFirst()).joined(separator: " ")),Training",
+                problem: "pixel 1 is not a number (\"12a\")"),
+            BrokenRow(
+                row: "2,\((["256"] + good.dropFirst()).joined(separator: " ")),Training",
+                problem: "pixel 1 is out of range 0...255"),
             BrokenRow(row: "x,\(good.joined(separator: " ")),Training", problem: "emotion \"x\" is not a whole number"),
             BrokenRow(row: "-1,\(good.joined(separator: " ")),Training", problem: "emotion \"-1\" is not a whole number"),
-            BrokenRow(row: "2,\(good.joined(separator: " ")),Validation", problem: "Usage \"Validation\" is not Training, PublicTest or PrivateTest"),
+            BrokenRow(
+                row: "2,\(good.joined(separator: " ")),Validation",
+                problem: "Usage \"Validation\" is not Training, PublicTest or PrivateTest"),
             BrokenRow(row: "2,\(good.joined(separator: " "))", problem: "expected 3 columns, found 2"),
         ]
     }()
@@ -83,13 +91,17 @@ import Testing
         let f = try Fixtures()
         defer { f.remove() }
         let empty = try f.write("fer2013.csv", "")
-        #expect(throws: DataError("fer2013.csv", "the file is empty")) { try CSVReader.read(empty, source: .fer2013, policy: .stop) }
+        #expect(throws: DataError("fer2013.csv", "the file is empty")) {
+            try CSVReader.read(empty, source: .fer2013, policy: .stop)
+        }
         let wrong = try f.write("other.csv", "label,image\n1,2\n")
-        #expect(throws: DataError("other.csv line 1", "expected a header with emotion and pixels columns, found \"label,image\"")) {
+        #expect(throws: DataError("other.csv line 1", "expected a header with emotion and pixels columns, found \"label,image\""))
+        {
             try CSVReader.read(wrong, source: .fer2013, policy: .stop)
         }
         // A headerless file starts with 2,304 pixel values: the message quotes 80 characters of them.
-        let headerless = try f.write("pixels.csv", "0," + Fixtures.face(0).map(String.init).joined(separator: " ") + ",Training\n")
+        let headerless = try f.write(
+            "pixels.csv", "0," + Fixtures.face(0).map(String.init).joined(separator: " ") + ",Training\n")
         do {
             try CSVReader.read(headerless, source: .fer2013, policy: .stop)
             Issue.record("a headerless file was accepted")

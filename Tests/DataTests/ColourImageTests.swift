@@ -16,18 +16,23 @@ import Testing
     @Test func rgbRoundTripsThroughPNGAndJPEG() throws {
         let png = try ColourImage(decoding: try GrayImage.encodePNG(rgb, width: width, height: height, channels: 3))
         #expect(png == ColourImage(width: width, height: height, pixels: rgb))
-        let jpeg = try ColourImage(decoding: try GrayImage.encodeJPEG(rgb, width: width, height: height, channels: 3, quality: 100))
+        let jpeg = try ColourImage(
+            decoding: try GrayImage.encodeJPEG(rgb, width: width, height: height, channels: 3, quality: 100))
         let worst = zip(jpeg.pixels, rgb).map { abs(Int($0) - Int($1)) }.max()!
         #expect(jpeg.width == width && jpeg.height == height && worst < 24, "JPEG off by \(worst)")
     }
 
     @Test func grayBecomesThreeEqualChannels() throws {
         let gray = (0..<(width * height)).map { UInt8($0 % 256) }
-        for bytes in [try GrayImage.encodePNG(gray, width: width, height: height),
-                      try GrayImage.encodeJPEG(gray, width: width, height: height, quality: 100)] {
+        for bytes in [
+            try GrayImage.encodePNG(gray, width: width, height: height),
+            try GrayImage.encodeJPEG(gray, width: width, height: height, quality: 100),
+        ] {
             let image = try ColourImage(decoding: bytes)
             let p = image.pixels
-            let equal = (0..<(width * height)).allSatisfy { (k: Int) -> Bool in p[3 * k] == p[3 * k + 1] && p[3 * k] == p[3 * k + 2] }
+            let equal = (0..<(width * height)).allSatisfy { (k: Int) -> Bool in
+                p[3 * k] == p[3 * k + 1] && p[3 * k] == p[3 * k + 2]
+            }
             #expect(equal)
             #expect(abs(Int(image.pixels[3 * 100]) - Int(gray[100])) <= 2)
         }

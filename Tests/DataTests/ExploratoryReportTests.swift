@@ -1,7 +1,7 @@
 import FacemineData
 import Foundation
 #if canImport(FoundationXML)
-import FoundationXML
+    import FoundationXML
 #endif
 import Testing
 
@@ -9,8 +9,10 @@ import Testing
     /// Collects the bars of the SVG chart: parsing it as XML also proves it is well formed.
     final class BarCollector: NSObject, XMLParserDelegate {
         var bars: [(label: String, source: String, count: Int)] = []
-        func parser(_ parser: XMLParser, didStartElement name: String, namespaceURI: String?,
-                    qualifiedName: String?, attributes: [String: String] = [:]) {
+        func parser(
+            _ parser: XMLParser, didStartElement name: String, namespaceURI: String?,
+            qualifiedName: String?, attributes: [String: String] = [:]
+        ) {
             if name == "rect", attributes["class"] == "bar" {
                 bars.append((attributes["data-class"]!, attributes["data-source"]!, Int(attributes["data-count"]!)!))
             }
@@ -29,8 +31,11 @@ import Testing
         let f = try Fixtures()
         defer { f.remove() }
         let files = try ExploratoryReport.write(faces, to: f.root, title: "test <report>")
-        #expect(Set(files.map(\.lastPathComponent)) == ["class_distribution.md", "summary.md", "class_distribution.svg",
-                                                          "samples_synthetic.png", "samples_ckplus.png", "index.html"])
+        #expect(
+            Set(files.map(\.lastPathComponent)) == [
+                "class_distribution.md", "summary.md", "class_distribution.svg",
+                "samples_synthetic.png", "samples_ckplus.png", "index.html",
+            ])
 
         let collector = BarCollector()
         let parser = XMLParser(data: try Data(contentsOf: f.root.appendingPathComponent("class_distribution.svg")))
@@ -44,7 +49,10 @@ import Testing
         }
 
         let markdown = try String(contentsOf: f.root.appendingPathComponent("class_distribution.md"), encoding: .utf8)
-        #expect(markdown.contains("| happiness | \(faces.classCounts(source: .ckplus)[3]) | \(faces.classCounts(source: .synthetic)[3]) | \(faces.classCounts[3]) |"))
+        #expect(
+            markdown.contains(
+                "| happiness | \(faces.classCounts(source: .ckplus)[3]) | \(faces.classCounts(source: .synthetic)[3]) | \(faces.classCounts[3]) |"
+            ))
         let summary = try String(contentsOf: f.root.appendingPathComponent("summary.md"), encoding: .utf8)
         #expect(summary.contains("| faces | 440 |"))
 

@@ -5,10 +5,13 @@ import Testing
 @Suite struct FolderReaderTests {
     /// A FER-2013 Kaggle layout: JPEGs in train/ and test/, file prefixes keeping the split.
     func writeFER(_ f: Fixtures, extra: (Fixtures) throws -> Void = { _ in }) throws {
-        try f.write("fer/train/angry/Training_10.jpg", GrayImage.encodeJPEG(Fixtures.face(0), width: 48, height: 48, quality: 100))
-        try f.write("fer/train/happy/Training_11.jpg", GrayImage.encodeJPEG(Fixtures.face(1), width: 48, height: 48, quality: 100))
+        try f.write(
+            "fer/train/angry/Training_10.jpg", GrayImage.encodeJPEG(Fixtures.face(0), width: 48, height: 48, quality: 100))
+        try f.write(
+            "fer/train/happy/Training_11.jpg", GrayImage.encodeJPEG(Fixtures.face(1), width: 48, height: 48, quality: 100))
         try f.write("fer/test/sad/PublicTest_12.jpg", GrayImage.encodeJPEG(Fixtures.face(2), width: 48, height: 48, quality: 100))
-        try f.write("fer/test/neutral/PrivateTest_13.jpg", GrayImage.encodeJPEG(Fixtures.face(3), width: 48, height: 48, quality: 100))
+        try f.write(
+            "fer/test/neutral/PrivateTest_13.jpg", GrayImage.encodeJPEG(Fixtures.face(3), width: 48, height: 48, quality: 100))
         try extra(f)
     }
 
@@ -25,8 +28,11 @@ import Testing
         let (data, _) = try FolderReader.readFER(f.root.appendingPathComponent("fer"), policy: .stop)
         #expect(data.labels == [.anger, .happiness, .neutral, .sadness])
         #expect(data.records.map(\.split) == [.training, .training, .privateTest, .publicTest])
-        #expect(data.records.map(\.origin) == ["train/angry/Training_10.jpg", "train/happy/Training_11.jpg",
-                                               "test/neutral/PrivateTest_13.jpg", "test/sad/PublicTest_12.jpg"])
+        #expect(
+            data.records.map(\.origin) == [
+                "train/angry/Training_10.jpg", "train/happy/Training_11.jpg",
+                "test/neutral/PrivateTest_13.jpg", "test/sad/PublicTest_12.jpg",
+            ])
         expectNear(data.image(0), Fixtures.face(0))
         expectNear(data.image(2), Fixtures.face(3))
     }
@@ -51,7 +57,8 @@ import Testing
         // A 96x96 RGB image of constant colour (R 200, G 100, B 50): gray = 0.299R + 0.587G + 0.114B ≈ 124.
         let rgb = [UInt8]((0..<(96 * 96)).flatMap { _ in [UInt8(200), 100, 50] })
         try f.write("CK+48/anger/S010_002_00000001.png", GrayImage.encodePNG(rgb, width: 96, height: 96, channels: 3))
-        try f.write("CK+48/contempt/S011_001_00000001.png", GrayImage.encodeJPEG(rgb, width: 96, height: 96, channels: 3, quality: 100))
+        try f.write(
+            "CK+48/contempt/S011_001_00000001.png", GrayImage.encodeJPEG(rgb, width: 96, height: 96, channels: 3, quality: 100))
         let (data, _) = try FolderReader.readCK48(f.root.appendingPathComponent("CK+48"), policy: .stop)
         #expect(data.count == 2)
         for i in 0..<2 {
@@ -66,7 +73,7 @@ import Testing
         try writeFER(f) { f in
             let good = try GrayImage.encodeJPEG(Fixtures.face(7), width: 48, height: 48)
             try f.write("fer/train/fear/Training_20.jpg", Array(good.prefix(good.count / 2)))  // truncated
-            try f.write("fer/train/fear/Training_21.jpg", Array("not an image".utf8))            // stray text
+            try f.write("fer/train/fear/Training_21.jpg", Array("not an image".utf8))  // stray text
         }
         let root = f.root.appendingPathComponent("fer")
         do {
@@ -79,7 +86,10 @@ import Testing
         let (data, report) = try FolderReader.readFER(root, policy: .skip)
         #expect(data.count == 4)
         #expect(report.skipped == 2)
-        #expect(report.offenders.map { URL(fileURLWithPath: $0.location).lastPathComponent } == ["Training_20.jpg", "Training_21.jpg"])
+        #expect(
+            report.offenders.map { URL(fileURLWithPath: $0.location).lastPathComponent } == [
+                "Training_20.jpg", "Training_21.jpg",
+            ])
         #expect(report.offenders[1].problem == "cannot decode the image (not a PNG or JPEG image)")
     }
 
@@ -102,7 +112,9 @@ import Testing
         try writeFER(f)
         let row = Fixtures.csvRow(label: "4", pixels: Fixtures.face(8), usage: "Training")
         try f.write("downloads/fer2013/fer2013.csv", "emotion,pixels,Usage\n\(row)\n")
-        try f.write("downloads/ck/ckextended.csv", "emotion,pixels,Usage\n7,\(Fixtures.face(1).map(String.init).joined(separator: " ")),Training\n")
+        try f.write(
+            "downloads/ck/ckextended.csv",
+            "emotion,pixels,Usage\n7,\(Fixtures.face(1).map(String.init).joined(separator: " ")),Training\n")
         try f.write("CK+48/contempt/S001_001_00000001.png", GrayImage.encodePNG(Fixtures.face(1), width: 48, height: 48))
         let found = try DatasetLoader.locate(f.root)
         #expect(found.count == 4)
@@ -112,8 +124,11 @@ import Testing
         #expect(Set(data.records.map(\.source)) == [.fer2013, .ckplus])
         #expect(report.notes.filter { $0.hasPrefix("using") }.count == 2)
         // A source given explicitly replaces what was found for it.
-        let (explicit, _) = try DatasetLoader.load(dataDirectory: f.root, fer: f.root.appendingPathComponent("fer"), policy: .stop)
+        let (explicit, _) = try DatasetLoader.load(
+            dataDirectory: f.root, fer: f.root.appendingPathComponent("fer"), policy: .stop)
         #expect(explicit.records.filter { $0.source == .fer2013 }.count == 4)
-        #expect(throws: DataError.self) { try DatasetLoader.load(dataDirectory: f.root.appendingPathComponent("CK+48/contempt"), policy: .stop) }
+        #expect(throws: DataError.self) {
+            try DatasetLoader.load(dataDirectory: f.root.appendingPathComponent("CK+48/contempt"), policy: .stop)
+        }
     }
 }

@@ -3,7 +3,8 @@ import Foundation
 import Testing
 
 @Suite struct ImbalanceTests {
-    static let labels: [Emotion] = Array(repeating: .happiness, count: 80) + Array(repeating: .sadness, count: 16) + Array(repeating: .contempt, count: 4)
+    static let labels: [Emotion] =
+        Array(repeating: .happiness, count: 80) + Array(repeating: .sadness, count: 16) + Array(repeating: .contempt, count: 4)
 
     @Test func temperedWeightsGoFromShufflingToClassBalance() {
         let none = ImbalanceWeights.tempered(Self.labels, alpha: 0)
@@ -44,8 +45,10 @@ import Testing
         #expect(lab.contains { $0.label == .contempt } && !wild.contains { $0.label == .contempt })
         #expect(lab.contains { $0.label == .disgust } && wild.contains { $0.label == .disgust })
         #expect(Double(wild.filter { $0.label == .disgust }.count) / Double(wild.count) < 0.03, "disgust rare in the wild")
-        #expect(Set(lab.compactMap(\.group)).isDisjoint(with: Set(wild.compactMap(\.group))), "lab subjects are not wild identities")
-        #expect(TwoSourceFaces(count: 2000, seed: 3).generate(threads: 1).pixels == faces.pixels, "deterministic on any thread count")
+        #expect(
+            Set(lab.compactMap(\.group)).isDisjoint(with: Set(wild.compactMap(\.group))), "lab subjects are not wild identities")
+        #expect(
+            TwoSourceFaces(count: 2000, seed: 3).generate(threads: 1).pixels == faces.pixels, "deterministic on any thread count")
         // The two looks differ the way the sources do: lab photos have more contrast.
         func spread(_ source: DataSource) -> Double {
             let idx = faces.records.indices.filter { faces.records[$0].source == source }.prefix(100)
@@ -61,10 +64,13 @@ import Testing
         let faces = TwoSourceFaces(count: 200, seed: 5).generate(threads: 1)
         var a = Augmentation.none
         a.labToWild = true
-        let lab = faces.records.firstIndex { $0.source == .syntheticLab }!, wild = faces.records.firstIndex { $0.source == .syntheticWild }!
+        let lab = faces.records.firstIndex { $0.source == .syntheticLab }!,
+            wild = faces.records.firstIndex { $0.source == .syntheticWild }!
         func run(_ aug: Augmentation, _ i: Int) -> [Float] {
             var out = [Float](repeating: 0, count: FaceDataset.pixelsPerImage)
-            out.withUnsafeMutableBufferPointer { aug.apply(faces.image(i), source: faces.records[i].source, seed: 1, epoch: 0, index: i, into: $0.baseAddress!) }
+            out.withUnsafeMutableBufferPointer {
+                aug.apply(faces.image(i), source: faces.records[i].source, seed: 1, epoch: 0, index: i, into: $0.baseAddress!)
+            }
             return out
         }
         #expect(run(a, wild) == run(.none, wild), "wild faces untouched")
@@ -92,8 +98,9 @@ import Testing
         #expect(wild.allSatisfy { $0.shown == .neutral || mix.wildIntensity.contains($0.intensity) })
         #expect(lab.allSatisfy { $0.shown == $0.label && $0.style == .lab }, "lab labels are clean, lab photos all look lab")
         let contempt = lab.filter { $0.label == .contempt }.map(\.intensity)
-        #expect(contempt.contains { $0 < 0.25 } && contempt.allSatisfy { mix.contemptIntensity.contains($0) },
-                "some lab contempt weaker than the weakest expression elsewhere")
+        #expect(
+            contempt.contains { $0 < 0.25 } && contempt.allSatisfy { mix.contemptIntensity.contains($0) },
+            "some lab contempt weaker than the weakest expression elsewhere")
     }
 
     @Test func studioPhotosLookLikeLabOnes() {

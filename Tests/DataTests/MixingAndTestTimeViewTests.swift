@@ -25,8 +25,9 @@ import Testing
             #expect(images[(i * 2304)..<((i + 1) * 2304)].allSatisfy { abs($0 - expected) < 1e-5 }, "face \(i)")
         }
         var again = Self.faces
-        #expect(BatchMixing(mixupAlpha: 0.4).mix(&again, count: 4, seed: 3, step: 5) == mix && again == images,
-                "the same seed and step mix the same way")
+        #expect(
+            BatchMixing(mixupAlpha: 0.4).mix(&again, count: 4, seed: 3, step: 5) == mix && again == images,
+            "the same seed and step mix the same way")
         var other = Self.faces
         #expect(BatchMixing(mixupAlpha: 0.4).mix(&other, count: 4, seed: 3, step: 6) != mix)
     }
@@ -126,7 +127,9 @@ import Testing
         var ratios: [Double] = []
         for index in 0..<30 {
             var out = [Float](repeating: 0, count: 2304)
-            out.withUnsafeMutableBufferPointer { a.apply(ArraySlice(square), seed: 4, epoch: 0, index: index, into: $0.baseAddress!) }
+            out.withUnsafeMutableBufferPointer {
+                a.apply(ArraySlice(square), seed: 4, epoch: 0, index: index, into: $0.baseAddress!)
+            }
             let lit = out.indices.filter { out[$0] > 0.5 }
             let xs = lit.map { $0 % 48 }, ys = lit.map { $0 / 48 }
             ratios.append(Double(xs.max()! - xs.min()! + 1) / Double(ys.max()! - ys.min()! + 1))

@@ -8,7 +8,8 @@ import Testing
         for (label, n) in counts.enumerated() {
             for i in 0..<n {
                 let group = groupSize.map { "S\(label)-\(i / $0)" }
-                records.append(FaceRecord(label: Emotion(rawValue: label)!, source: .ckplus, group: group, origin: "\(label)/\(i)"))
+                records.append(
+                    FaceRecord(label: Emotion(rawValue: label)!, source: .ckplus, group: group, origin: "\(label)/\(i)"))
             }
         }
         return records
@@ -27,7 +28,9 @@ import Testing
             #expect(fold.train.count + fold.validation.count == records.count)
             for (label, n) in counts.enumerated() {
                 let inFold = fold.validation.filter { records[$0].label.rawValue == label }.count
-                #expect(abs(Double(inFold) - Double(n) / Double(k)) < 1, "class \(label): \(inFold) vs ideal \(Double(n) / Double(k))")
+                #expect(
+                    abs(Double(inFold) - Double(n) / Double(k)) < 1, "class \(label): \(inFold) vs ideal \(Double(n) / Double(k))"
+                )
             }
         }
         #expect(Splits.kFold(records, folds: k, seed: 42) == folds, "deterministic by seed")
@@ -36,7 +39,8 @@ import Testing
 
     @Test func groupsNeverStraddleFolds() {
         // Sequences of 3 frames per subject, as CK+48's last three frames; plus ungrouped faces.
-        let records = Self.records([60, 30, 45, 90, 33, 60, 0, 18], groupSize: 3) + Self.records([200, 10, 150, 300, 170, 120, 210, 0])
+        let records =
+            Self.records([60, 30, 45, 90, 33, 60, 0, 18], groupSize: 3) + Self.records([200, 10, 150, 300, 170, 120, 210, 0])
         let folds = Splits.kFold(records, folds: 5, seed: 1)
         var foldOfGroup: [String: Int] = [:]
         for (f, fold) in folds.enumerated() {
@@ -59,7 +63,9 @@ import Testing
 
     @Test func officialSplitFollowsUsageAndSplitsTheRestByGroup() {
         var records = Self.records([10, 10, 10, 10, 10, 10, 10, 0])
-        for i in records.indices { records[i].split = [.training, .training, .publicTest, .privateTest][i % 4]; records[i].group = nil }
+        for i in records.indices {
+            records[i].split = [.training, .training, .publicTest, .privateTest][i % 4]; records[i].group = nil
+        }
         let ck = Self.records([30, 0, 0, 0, 0, 0, 0, 30], groupSize: 3)
         let split = Splits.official(records + ck, seed: 3)
         let n = records.count

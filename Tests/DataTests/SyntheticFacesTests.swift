@@ -13,7 +13,8 @@ import Testing
         #expect(a.pixels != c.pixels)
         if let path = ProcessInfo.processInfo.environment["FACEMINE_SAVE_SHEET"] {
             let sheet = ContactSheet.byClass(SyntheticFaces(count: 2000, seed: 1).generate(), perRow: 12)
-            try? Data(GrayImage.encodePNG(sheet.pixels, width: sheet.width, height: sheet.height)).write(to: URL(fileURLWithPath: path))
+            try? Data(GrayImage.encodePNG(sheet.pixels, width: sheet.width, height: sheet.height)).write(
+                to: URL(fileURLWithPath: path))
         }
     }
 
@@ -37,7 +38,9 @@ import Testing
             let face = Array(data.image(i))
             let x = (0..<n).map { j -> Double in
                 let y = (j / 24) * 2, x = (j % 24) * 2
-                return Double(Int(face[y * 48 + x]) + Int(face[y * 48 + x + 1]) + Int(face[y * 48 + 48 + x]) + Int(face[y * 48 + 49 + x])) / 4
+                return Double(
+                    Int(face[y * 48 + x]) + Int(face[y * 48 + x + 1]) + Int(face[y * 48 + 48 + x]) + Int(face[y * 48 + 49 + x]))
+                    / 4
             }
             let mean = x.reduce(0, +) / Double(x.count)
             let std = max((x.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Double(x.count)).squareRoot(), 1)

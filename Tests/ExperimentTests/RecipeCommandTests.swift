@@ -18,16 +18,21 @@ import Testing
         let work = try temporaryFolder("fer2013-recipe")
         defer { try? FileManager.default.removeItem(at: work) }
         func plan(_ extra: [String], _ name: String) throws -> TrainingConfiguration {
-            let (status, output) = try Self.run(["cv", "--synthetic-count", "120", "--threads", "1", "--folds", "2", "--fold", "0",
-                                                 "--recipe", "fer2013", "--name", name, "--quiet", "--epochs", "1",
-                                                 "--batch-size", "16", "--model", "mycnn"] + extra, in: work)
+            let (status, output) = try Self.run(
+                [
+                    "cv", "--synthetic-count", "120", "--threads", "1", "--folds", "2", "--fold", "0",
+                    "--recipe", "fer2013", "--name", name, "--quiet", "--epochs", "1",
+                    "--batch-size", "16", "--model", "mycnn",
+                ] + extra, in: work)
             #expect(status == 0, "\(output)")
-            let plan = try JSONDecoder().decode(StudyPlan.self, from: Data(contentsOf: work.appendingPathComponent("runs/\(name)/study.json")))
+            let plan = try JSONDecoder().decode(
+                StudyPlan.self, from: Data(contentsOf: work.appendingPathComponent("runs/\(name)/study.json")))
             return plan.trials[0].configuration
         }
         let c = try plan(["--tta", "tencrop"], "r")
         #expect(c.model == .mycnn && c.epochs == 1 && c.batchSize == 16, "named options win")
-        #expect(c.optimizer == .sgd && c.nesterov && c.augmentation.erasing == 0.5 && c.labelSmoothing == 0.1 && c.tta == .tencrop)
+        #expect(
+            c.optimizer == .sgd && c.nesterov && c.augmentation.erasing == 0.5 && c.labelSmoothing == 0.1 && c.tta == .tencrop)
     }
 
     /// A run started from another run's checkpoint says so and starts from its weights: after
@@ -41,11 +46,15 @@ import Testing
         let (s1, o1) = try Self.run(["train"] + data + ["--epochs", "1", "--name", "base", "--quiet"], in: work)
         #expect(s1 == 0, "\(o1)")
         let base = work.appendingPathComponent("runs/base/last.safetensors").path
-        let (s2, o2) = try Self.run(["train"] + data + ["--epochs", "1", "--name", "tuned", "--init-weights", base, "--lr", "1e-9",
-                                                        "--posthoc-adjustment", "2", "--tta", "flip"], in: work)
+        let (s2, o2) = try Self.run(
+            ["train"] + data + [
+                "--epochs", "1", "--name", "tuned", "--init-weights", base, "--lr", "1e-9",
+                "--posthoc-adjustment", "2", "--tta", "flip",
+            ], in: work)
         #expect(s2 == 0 && o2.contains("initialised") && o2.contains(base), "\(o2)")
         let start = try SafeTensors(contentsOf: URL(fileURLWithPath: base)).tensors["conv1.weight"]!.floats
-        let tuned = try SafeTensors(contentsOf: work.appendingPathComponent("runs/tuned/last.safetensors")).tensors["conv1.weight"]!.floats
+        let tuned = try SafeTensors(contentsOf: work.appendingPathComponent("runs/tuned/last.safetensors")).tensors[
+            "conv1.weight"]!.floats
         #expect(zip(start, tuned).allSatisfy { abs($0 - $1) < 1e-5 }, "the tuned run started from the checkpoint")
 
         // Faces as files, so predict reads exactly what evaluate scores.
@@ -74,7 +83,8 @@ import Testing
         let model = try config.model.make(backend, seed: 0)
         try Checkpoint.loadWeights(file, into: model, backend: backend, location: checkpoint)
         let images = (0..<8).flatMap { i in faces.image(i).map { (Float($0) / 255 - 0.5) / 0.5 } }
-        let expected = try Predictor(model: model, backend: backend, configuration: config, state: state).probabilities(images, count: 8)
+        let expected = try Predictor(model: model, backend: backend, configuration: config, state: state).probabilities(
+            images, count: 8)
         for (i, row) in withRun.enumerated() {
             for c in 0..<8 { #expect(abs(row[c] - expected[i * 8 + c]) < 1e-5, "face \(i) class \(c)") }
         }
@@ -87,10 +97,13 @@ import Testing
         let work = try temporaryFolder("calibrated-recipe")
         defer { try? FileManager.default.removeItem(at: work) }
         let data = ["--synthetic-count", "1500", "--two-sources", "--threads", "1"]
-        let (s1, o1) = try Self.run(["train"] + data + ["--batch-size", "32", "--epochs", "4", "--recipe", "calibrated", "--name", "c", "--quiet"], in: work)
+        let (s1, o1) = try Self.run(
+            ["train"] + data + ["--batch-size", "32", "--epochs", "4", "--recipe", "calibrated", "--name", "c", "--quiet"],
+            in: work)
         #expect(s1 == 0, "\(o1)")
         let checkpoint = work.appendingPathComponent("runs/c/best.safetensors").path
-        let (config, state) = try Checkpoint.describe(try SafeTensors(contentsOf: URL(fileURLWithPath: checkpoint)), location: checkpoint)
+        let (config, state) = try Checkpoint.describe(
+            try SafeTensors(contentsOf: URL(fileURLWithPath: checkpoint)), location: checkpoint)
         #expect(config.calibratePosthoc && config.posthocAdjustment == 0)
         let best = try #require(state.history.last { $0.newBest == true })
         let tau = try #require(state.posthocAdjustment)
@@ -100,7 +113,8 @@ import Testing
         #expect(s2 == 0, "\(o2)")
         let report = try JSONDecoder().decode(EvaluationReport.self, from: Data(o2.utf8))
         let validation = try #require(best.validation)
-        #expect(report.confusion == validation.confusion && abs(report.macroF1 - validation.macroF1) < 1e-12,
-                "evaluate predicts with the tau chosen for these weights (\(tau))")
+        #expect(
+            report.confusion == validation.confusion && abs(report.macroF1 - validation.macroF1) < 1e-12,
+            "evaluate predicts with the tau chosen for these weights (\(tau))")
     }
 }

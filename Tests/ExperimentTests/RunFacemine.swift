@@ -3,8 +3,10 @@ import Foundation
 /// Runs the facemine binary built beside the tests in `folder`, as a user would, and returns
 /// its exit status and output: stdout and stderr together, or stdout alone with `stdoutOnly`
 /// (for --json).
-func runFacemine(_ arguments: [String], in folder: URL, environment: [String: String] = [:],
-                 stdoutOnly: Bool = false) throws -> (Int32, String) {
+func runFacemine(
+    _ arguments: [String], in folder: URL, environment: [String: String] = [:],
+    stdoutOnly: Bool = false
+) throws -> (Int32, String) {
     let p = Process()
     p.executableURL = StudyCommandTests.binary
     p.arguments = arguments

@@ -7,7 +7,8 @@ import Testing
 /// `facemine cv`, `tune` and `report` as a user (or a Slurm array) runs them: separate
 /// processes sharing one study folder.
 @Suite struct StudyCommandTests {
-    static let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("facemine")
+    static let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent(
+        "facemine")
 
     static func launch(_ arguments: [String], in folder: URL) throws -> Process {
         let p = Process()
@@ -24,7 +25,9 @@ import Testing
         try runFacemine(arguments, in: folder)
     }
 
-    static let data = ["--synthetic-count", "240", "--epochs", "2", "--batch-size", "16", "--augmentation", "none", "--threads", "1"]
+    static let data = [
+        "--synthetic-count", "240", "--epochs", "2", "--batch-size", "16", "--augmentation", "none", "--threads", "1",
+    ]
 
     /// `--recipe auto` trains both models plain on two sources, as on one (no imbalance recipe has
     /// beaten plain training on real faces: docs/RESULTS.md); a recipe named still applies.
@@ -33,10 +36,14 @@ import Testing
         defer { try? FileManager.default.removeItem(at: work) }
         func plan(_ extra: [String], _ name: String) throws -> [Architecture: TrainingConfiguration] {
             // Only the plan matters: one MyCNN fold trains, the plan holds both models.
-            let (status, output) = try Self.run(["cv"] + Self.data + extra + ["--model", "mycnn,resnet18", "--folds", "2", "--fold", "0",
-                                                                               "--trial", "0", "--name", name, "--quiet"], in: work)
+            let (status, output) = try Self.run(
+                ["cv"] + Self.data + extra + [
+                    "--model", "mycnn,resnet18", "--folds", "2", "--fold", "0",
+                    "--trial", "0", "--name", name, "--quiet",
+                ], in: work)
             #expect(status == 0, "\(output)")
-            let plan = try JSONDecoder().decode(StudyPlan.self, from: Data(contentsOf: work.appendingPathComponent("runs/\(name)/study.json")))
+            let plan = try JSONDecoder().decode(
+                StudyPlan.self, from: Data(contentsOf: work.appendingPathComponent("runs/\(name)/study.json")))
             return Dictionary(uniqueKeysWithValues: plan.trials.map { ($0.configuration.model, $0.configuration) })
         }
         let two = try plan(["--two-sources"], "two")
@@ -58,7 +65,9 @@ import Testing
         b.waitUntilExit()
         #expect(a.terminationStatus == 0 && b.terminationStatus == 0)
         let study = work.appendingPathComponent("runs/shared")
-        #expect(!FileManager.default.fileExists(atPath: study.appendingPathComponent("report.html").path), "incomplete: no report yet")
+        #expect(
+            !FileManager.default.fileExists(atPath: study.appendingPathComponent("report.html").path), "incomplete: no report yet"
+        )
         let (partial, partialOutput) = try Self.run(["report", study.path], in: work)
         #expect(partial == 0 && partialOutput.contains("2 of 3 units"), "\(partialOutput)")
         let c = try Self.launch(common + ["--fold", "2"], in: work)
@@ -67,7 +76,8 @@ import Testing
 
         let (status, output) = try Self.run(["report", study.path], in: work)
         #expect(status == 0 && output.contains("| MyCNN | 3/3 |"), "\(output)")
-        let summary = try JSONDecoder().decode(StudySummary.self, from: Data(contentsOf: study.appendingPathComponent("results.json")))
+        let summary = try JSONDecoder().decode(
+            StudySummary.self, from: Data(contentsOf: study.appendingPathComponent("results.json")))
         #expect(summary.unitsDone == 3 && summary.trials[0].confusion.total == 240)
         for fold in 0..<3 {
             let kept = study.appendingPathComponent("units/trial-0-fold-\(fold).safetensors")
@@ -86,7 +96,8 @@ import Testing
         // The same study in one process gives the same scores, fold for fold.
         let (whole, wholeOutput) = try Self.run(["cv"] + Self.data + ["--folds", "3", "--name", "whole", "--quiet"], in: work)
         #expect(whole == 0, "\(wholeOutput)")
-        let one = try JSONDecoder().decode(StudySummary.self, from: Data(contentsOf: work.appendingPathComponent("runs/whole/results.json")))
+        let one = try JSONDecoder().decode(
+            StudySummary.self, from: Data(contentsOf: work.appendingPathComponent("runs/whole/results.json")))
         #expect(one.trials[0].accuracy.values == summary.trials[0].accuracy.values)
         #expect(one.trials[0].macroF1.values == summary.trials[0].macroF1.values)
         #expect(one.trials[0].confusion == summary.trials[0].confusion)
@@ -110,7 +121,8 @@ import Testing
         let (status, output) = try Self.run(Array(command.dropLast()), in: work)
         #expect(status == 0 && output.contains("MyCNN, fold 1/3: done before"), "\(output)")
         #expect(try Data(contentsOf: first) == saved, "the finished fold was not run again")
-        let summary = try JSONDecoder().decode(StudySummary.self, from: Data(contentsOf: work.appendingPathComponent("runs/killed/results.json")))
+        let summary = try JSONDecoder().decode(
+            StudySummary.self, from: Data(contentsOf: work.appendingPathComponent("runs/killed/results.json")))
         #expect(summary.unitsDone == 3)
         let leftovers = try FileManager.default.contentsOfDirectory(atPath: work.appendingPathComponent("runs/killed/units").path)
         #expect(leftovers.filter { $0.hasSuffix(".json") }.count == 3)
@@ -121,21 +133,32 @@ import Testing
     @Test func tuneWritesABestConfigurationThatTrainAccepts() throws {
         let work = try temporaryFolder("tune-cli")
         defer { try? FileManager.default.removeItem(at: work) }
-        let (status, output) = try Self.run(["tune"] + Self.data + ["--space", "lr=1e-3,1e-6", "--holdout", "--name", "search"], in: work)
+        let (status, output) = try Self.run(
+            ["tune"] + Self.data + ["--space", "lr=1e-3,1e-6", "--holdout", "--name", "search"], in: work)
         #expect(status == 0, "\(output)")
         let study = work.appendingPathComponent("runs/search")
-        let summary = try JSONDecoder().decode(StudySummary.self, from: Data(contentsOf: study.appendingPathComponent("results.json")))
+        let summary = try JSONDecoder().decode(
+            StudySummary.self, from: Data(contentsOf: study.appendingPathComponent("results.json")))
         #expect(summary.trials.count == 2 && summary.ranking.count == 2)
-        #expect(summary.trials[summary.ranking[0]].macroF1.mean >= summary.trials[summary.ranking[1]].macroF1.mean, "sorted by score")
+        #expect(
+            summary.trials[summary.ranking[0]].macroF1.mean >= summary.trials[summary.ranking[1]].macroF1.mean, "sorted by score")
         let best = try TrainingConfiguration.load(contentsOf: study.appendingPathComponent("best-config.json").path)
         #expect(best == summary.trials[summary.ranking[0]].configuration)
 
-        let (trained, trainOutput) = try Self.run(["train", "--config", study.appendingPathComponent("best-config.json").path,
-                                                   "--synthetic-count", "240", "--threads", "1", "--quiet", "--name", "final", "--json"], in: work)
+        let (trained, trainOutput) = try Self.run(
+            [
+                "train", "--config", study.appendingPathComponent("best-config.json").path,
+                "--synthetic-count", "240", "--threads", "1", "--quiet", "--name", "final", "--json",
+            ], in: work)
         #expect(trained == 0, "\(trainOutput)")
-        let metrics = try JSONSerialization.jsonObject(with: Data(contentsOf: work.appendingPathComponent("runs/final/metrics.json"))) as? [String: Any]
+        let metrics =
+            try JSONSerialization.jsonObject(with: Data(contentsOf: work.appendingPathComponent("runs/final/metrics.json")))
+            as? [String: Any]
         let configuration = metrics?["configuration"] as? [String: Any]
-        #expect((configuration?["learningRate"] as? Double).map { abs($0 - Double(best.learningRate)) < 1e-6 * Double(best.learningRate) } == true)
+        #expect(
+            (configuration?["learningRate"] as? Double).map {
+                abs($0 - Double(best.learningRate)) < 1e-6 * Double(best.learningRate)
+            } == true)
         #expect(configuration?["epochs"] as? Int == 2, "the file's epochs, no flag overriding it")
     }
 }

@@ -4,7 +4,7 @@ import FacemineExperiments
 import FacemineTraining
 import Foundation
 #if canImport(FoundationXML)
-import FoundationXML
+    import FoundationXML
 #endif
 import Testing
 
@@ -15,8 +15,10 @@ final class SVGCensus: NSObject, XMLParserDelegate {
     var titles: [String] = []
     private var inTitle = false, depth = 0
 
-    func parser(_ parser: XMLParser, didStartElement name: String, namespaceURI: String?, qualifiedName: String?,
-                attributes: [String: String] = [:]) {
+    func parser(
+        _ parser: XMLParser, didStartElement name: String, namespaceURI: String?, qualifiedName: String?,
+        attributes: [String: String] = [:]
+    ) {
         if let c = attributes["class"] { marks[c, default: 0] += 1 }
         if name == "title" { inTitle = true; titles.append("") }
     }
@@ -64,15 +66,20 @@ func temporaryFolder(_ name: String) throws -> URL {
         let work = try temporaryFolder("cv")
         defer { try? FileManager.default.removeItem(at: work) }
         let faces = SyntheticFaces(count: 300, seed: 4).generate(threads: 2)
-        let plan = StudyPlan(kind: .crossValidation, trials: [.init(label: "MyCNN", configuration: Self.tinyConfiguration())],
-                             folds: 3, holdOut: false, data: "synthetic", faces: faces.count, seed: 4)
+        let plan = StudyPlan(
+            kind: .crossValidation, trials: [.init(label: "MyCNN", configuration: Self.tinyConfiguration())],
+            folds: 3, holdOut: false, data: "synthetic", faces: faces.count, seed: 4)
         let folder = StudyFolder(work)
         try folder.prepare(plan)
-        let runner = StudyRunner(plan: plan, folder: folder, dataset: faces) { try BackendChoice.cpu.makeBackend(threads: 2).backend }
+        let runner = StudyRunner(plan: plan, folder: folder, dataset: faces) {
+            try BackendChoice.cpu.makeBackend(threads: 2).backend
+        }
         var tested = Set<Int>()
         for unit in plan.units {
             let (train, validation, test) = runner.split(unit)
-            #expect(Set(train).isDisjoint(with: test) && Set(validation).isDisjoint(with: test) && Set(train).isDisjoint(with: validation))
+            #expect(
+                Set(train).isDisjoint(with: test) && Set(validation).isDisjoint(with: test)
+                    && Set(train).isDisjoint(with: validation))
             let groups = { (ids: [Int]) in Set(ids.compactMap { faces.records[$0].group }) }
             #expect(groups(test).isDisjoint(with: groups(train)), "an identity is split between training and the scored fold")
             tested.formUnion(test)
@@ -88,7 +95,8 @@ func temporaryFolder(_ name: String) throws -> URL {
         let mean = results.map(\.test.macroF1).reduce(0, +) / 3
         #expect(abs(trial.macroF1.mean - mean) < 1e-12 && trial.macroF1.values.count == 3)
 
-        let decoded = try JSONDecoder().decode(StudySummary.self, from: Data(contentsOf: work.appendingPathComponent("results.json")))
+        let decoded = try JSONDecoder().decode(
+            StudySummary.self, from: Data(contentsOf: work.appendingPathComponent("results.json")))
         #expect(decoded == summary)
         let html = try String(contentsOf: work.appendingPathComponent("report.html"), encoding: .utf8)
         #expect(html.hasPrefix("<!DOCTYPE html>") && !html.contains("http://") || html.contains("http://www.w3.org/2000/svg"))
@@ -97,10 +105,12 @@ func temporaryFolder(_ name: String) throws -> URL {
         #expect(charts == 7, "loss, accuracy, macro-F1, two heatmaps, per-class F1, class distribution")
         #expect(census.marks["cell"] == 2 * 64, "two 8x8 heatmaps")
         #expect(census.marks["scale"] == 2 * 10, "each heatmap has its colour scale")
-        #expect(census.marks["column"] == 2 * 8 && html.contains(">happiness</text>") && html.contains(">contempt</text>"),
-                "full class names under the columns")
+        #expect(
+            census.marks["column"] == 2 * 8 && html.contains(">happiness</text>") && html.contains(">contempt</text>"),
+            "full class names under the columns")
         #expect(census.marks["point"] == (3 * 2 + 3 * 2 + 3) * 2, "two-epoch runs show their points, not only lines")
-        #expect(census.marks["series"] == 3 * 2 + 3 * 2 + 3, "train and validation per fold for loss and accuracy, macro-F1 per fold")
+        #expect(
+            census.marks["series"] == 3 * 2 + 3 * 2 + 3, "train and validation per fold for loss and accuracy, macro-F1 per fold")
         #expect(census.marks["bar"] == 8 + 8, "per-class F1 and class distribution")
         #expect(census.titles.contains { $0.contains("confusion, rows normalised") })
         let markdown = try String(contentsOf: work.appendingPathComponent("report.md"), encoding: .utf8)
@@ -110,8 +120,9 @@ func temporaryFolder(_ name: String) throws -> URL {
     @Test func aStudyFolderRefusesADifferentPlan() throws {
         let work = try temporaryFolder("plan")
         defer { try? FileManager.default.removeItem(at: work) }
-        let plan = StudyPlan(kind: .crossValidation, trials: [.init(label: "MyCNN", configuration: Self.tinyConfiguration())],
-                             folds: 3, holdOut: false, data: "synthetic", faces: 300, seed: 4)
+        let plan = StudyPlan(
+            kind: .crossValidation, trials: [.init(label: "MyCNN", configuration: Self.tinyConfiguration())],
+            folds: 3, holdOut: false, data: "synthetic", faces: 300, seed: 4)
         let folder = StudyFolder(work)
         try folder.prepare(plan)
         try folder.prepare(plan)  // the same plan continues
@@ -125,22 +136,35 @@ func temporaryFolder(_ name: String) throws -> URL {
         #expect(space.combinationCount == 8)
         let grid = try space.trials(base: TrainingConfiguration(), random: nil, seed: 1)
         #expect(grid.count == 8 && Set(grid.map(\.label)).count == 8)
-        #expect(grid.contains { $0.configuration.learningRate == 3e-4 && $0.configuration.optimizer == .sgd && $0.configuration.weightedSampler })
+        #expect(
+            grid.contains {
+                $0.configuration.learningRate == 3e-4 && $0.configuration.optimizer == .sgd && $0.configuration.weightedSampler
+            })
         let draw = try space.trials(base: TrainingConfiguration(), random: 3, seed: 1)
-        #expect(draw.count == 3 && Set(draw.map(\.label)).count == 3 && draw.allSatisfy { t in grid.contains { $0.label == t.label } })
-        #expect(try space.trials(base: TrainingConfiguration(), random: 3, seed: 1).map(\.label) == draw.map(\.label), "deterministic by seed")
+        #expect(
+            draw.count == 3 && Set(draw.map(\.label)).count == 3 && draw.allSatisfy { t in grid.contains { $0.label == t.label } }
+        )
+        #expect(
+            try space.trials(base: TrainingConfiguration(), random: 3, seed: 1).map(\.label) == draw.map(\.label),
+            "deterministic by seed")
         for bad in ["lr=fast", "momentum=0.9", "batch-size=1", "dropout=1.5", "sampler=maybe", "lr"] {
             #expect(throws: DataError.self, "\(bad)") { try SearchSpace(parsing: [bad]) }
         }
     }
 
     @Test func configurationFilesNameTheFieldThatIsWrong() throws {
-        func load(_ json: String) throws -> TrainingConfiguration { try TrainingConfiguration.load(Data(json.utf8), name: "c.json") }
+        func load(_ json: String) throws -> TrainingConfiguration {
+            try TrainingConfiguration.load(Data(json.utf8), name: "c.json")
+        }
         let partial = try load(#"{"model": "resnet18", "learningRate": 0.0003}"#)
-        #expect(partial.model == .resnet18 && partial.learningRate == 3e-4 && partial.batchSize == 64, "missing fields keep their defaults")
-        for (json, words) in [(#"{"batchSize": 0}"#, "batchSize 0"), (#"{"learningRate": "fast"}"#, "field learningRate"),
-                              (#"{"model": "vgg"}"#, "field model"), (#"{"dropout": 1.5}"#, "dropout 1.5"),
-                              (#"{"augmentation": {"cropPadding": -3}}"#, "cropPadding -3"), ("{not json", "not valid JSON")] {
+        #expect(
+            partial.model == .resnet18 && partial.learningRate == 3e-4 && partial.batchSize == 64,
+            "missing fields keep their defaults")
+        for (json, words) in [
+            (#"{"batchSize": 0}"#, "batchSize 0"), (#"{"learningRate": "fast"}"#, "field learningRate"),
+            (#"{"model": "vgg"}"#, "field model"), (#"{"dropout": 1.5}"#, "dropout 1.5"),
+            (#"{"augmentation": {"cropPadding": -3}}"#, "cropPadding -3"), ("{not json", "not valid JSON"),
+        ] {
             do {
                 _ = try load(json)
                 Issue.record("\(json) was accepted")
@@ -151,15 +175,21 @@ func temporaryFolder(_ name: String) throws -> URL {
     }
     /// The command-line names work as keys; an unknown key is refused with the closest one.
     @Test func configurationFilesTakeOptionNamesAndRefuseUnknownKeys() throws {
-        func load(_ json: String) throws -> TrainingConfiguration { try TrainingConfiguration.load(Data(json.utf8), name: "c.json") }
-        let c = try load(#"{"lr": 0.01, "batch-size": 32, "nesterov": true, "optimizer": "sgd", "augmentation": "standard", "erasing": 0.5, "tta": "flip", "val-split": 0.2}"#)
+        func load(_ json: String) throws -> TrainingConfiguration {
+            try TrainingConfiguration.load(Data(json.utf8), name: "c.json")
+        }
+        let c = try load(
+            #"{"lr": 0.01, "batch-size": 32, "nesterov": true, "optimizer": "sgd", "augmentation": "standard", "erasing": 0.5, "tta": "flip", "val-split": 0.2}"#
+        )
         #expect(c.learningRate == 0.01 && c.batchSize == 32 && c.nesterov && c.optimizer == .sgd && c.tta == .flip)
         #expect(c.augmentation.rotationDegrees == 10 && c.augmentation.erasing == 0.5 && c.validationFraction == 0.2)
-        for (json, words) in [(#"{"lrate": 0.01}"#, "unknown field lrate; did you mean lr?"),
-                              (#"{"batchsize": 8}"#, "did you mean batchSize?"),
-                              (#"{"augmentation": {"flips": true}}"#, "unknown field augmentation.flips; did you mean flip?"),
-                              (#"{"zzzzzzzz": 1}"#, "unknown field zzzzzzzz (known fields"),
-                              (#"{"augmentation": "heavy"}"#, "'heavy' is not one of none, light, standard")] {
+        for (json, words) in [
+            (#"{"lrate": 0.01}"#, "unknown field lrate; did you mean lr?"),
+            (#"{"batchsize": 8}"#, "did you mean batchSize?"),
+            (#"{"augmentation": {"flips": true}}"#, "unknown field augmentation.flips; did you mean flip?"),
+            (#"{"zzzzzzzz": 1}"#, "unknown field zzzzzzzz (known fields"),
+            (#"{"augmentation": "heavy"}"#, "'heavy' is not one of none, light, standard"),
+        ] {
             do {
                 _ = try load(json)
                 Issue.record("\(json) was accepted")

@@ -13,8 +13,11 @@ import Testing
         let work = FileManager.default.temporaryDirectory.appendingPathComponent("facemine-export-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: work) }
-        let (s1, _, e1) = try facemine(["train", "--synthetic-count", "160", "--threads", "1", "--batch-size", "16", "--epochs", "1",
-                                        "--model", "resnet18", "--stem", "imagenet", "--tta", "flip", "--name", "r", "--quiet"], in: work)
+        let (s1, _, e1) = try facemine(
+            [
+                "train", "--synthetic-count", "160", "--threads", "1", "--batch-size", "16", "--epochs", "1",
+                "--model", "resnet18", "--stem", "imagenet", "--tta", "flip", "--name", "r", "--quiet",
+            ], in: work)
         #expect(s1 == 0, "\(e1)")
         let checkpoint = work.appendingPathComponent("runs/r/best.safetensors").path
         let (s2, o2, e2) = try facemine(["export", checkpoint, "--onnx", "r.onnx"], in: work)

@@ -13,7 +13,9 @@ import Testing
 @Suite struct ONNXExportTests {
     let backend = try! BackendChoice.cpu.makeBackend(threads: 2).backend
 
-    static let models: [(Architecture, ResNetStem)] = [(.mycnn, .small), (.resnet18, .small), (.resnet18, .medium), (.resnet18, .imagenet)]
+    static let models: [(Architecture, ResNetStem)] = [
+        (.mycnn, .small), (.resnet18, .small), (.resnet18, .medium), (.resnet18, .imagenet),
+    ]
 
     /// A model whose batch norms are not at their initial identity: running statistics and the
     /// affine terms drawn per channel, so a misplaced BN input would show in the logits.
@@ -66,9 +68,11 @@ import Testing
     static func runtime(_ model: URL, faces: [Float], count: Int) throws -> RuntimeOutput {
         let facesFile = model.deletingPathExtension().appendingPathExtension("f32")
         try faces.withUnsafeBufferPointer { Data(buffer: $0) }.write(to: facesFile)
-        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../scripts/run-onnx.py")
-        let (status, stdout, stderr) = try runProcess(URL(fileURLWithPath: "/usr/bin/env"),
-                                                      ["python3", script.path, model.path, facesFile.path, "\(count)"])
+        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent(
+            "../../scripts/run-onnx.py")
+        let (status, stdout, stderr) = try runProcess(
+            URL(fileURLWithPath: "/usr/bin/env"),
+            ["python3", script.path, model.path, facesFile.path, "\(count)"])
         guard status == 0 else {
             throw ExportTestFailure("run-onnx.py failed (exit \(status); it needs python3 with onnx and onnxruntime): \(stderr)")
         }
@@ -123,7 +127,10 @@ import Testing
         #expect(resnet.filter { $0 == "MaxPool" }.count == 1)
         #expect(resnet.last == "Softmax")
         let mycnn = try ONNXModel.make(try model(.mycnn, .small), backend: backend).graph.node.map(\.opType)
-        #expect(mycnn == ["Sub", "Div", "Conv", "BatchNormalization", "Relu", "MaxPool", "Conv", "BatchNormalization", "Relu",
-                          "MaxPool", "Flatten", "Gemm", "Relu", "Gemm", "Softmax"])
+        #expect(
+            mycnn == [
+                "Sub", "Div", "Conv", "BatchNormalization", "Relu", "MaxPool", "Conv", "BatchNormalization", "Relu",
+                "MaxPool", "Flatten", "Gemm", "Relu", "Gemm", "Softmax",
+            ])
     }
 }

@@ -27,9 +27,11 @@ import Testing
         #expect(names.last == "fc.bias")
         let buffers = try ResNet18(backend, stem: .small, seed: 0).buffers.map(\.name)
         #expect(buffers.contains("layer3.0.downsample.1.running_var"))
-        #expect(try MyCNN(backend, seed: 0).parameters.map(\.name) == [
-            "conv1.weight", "conv1.bias", "bn1.weight", "bn1.bias", "conv2.weight", "conv2.bias", "bn2.weight", "bn2.bias",
-            "fc1.weight", "fc1.bias", "fc2.weight", "fc2.bias"])
+        #expect(
+            try MyCNN(backend, seed: 0).parameters.map(\.name) == [
+                "conv1.weight", "conv1.bias", "bn1.weight", "bn1.bias", "conv2.weight", "conv2.bias", "bn2.weight", "bn2.bias",
+                "fc1.weight", "fc1.bias", "fc2.weight", "fc2.bias",
+            ])
     }
 
     @Test func logitsHaveTheRightShapeInBothModes() throws {
@@ -55,7 +57,9 @@ import Testing
         let model = try ResNet18(backend, stem: .imagenet, seed: 1)
         let seen = Seen(), backend = self.backend
         var context = StepContext(training: true, seed: 1, step: 0)
-        context.reluInputObserver = { tensor in seen.inputs.append(try backend.floats(tensor)); seen.shapes.append(tensor.shape) }
+        context.reluInputObserver = { tensor in
+            seen.inputs.append(try backend.floats(tensor)); seen.shapes.append(tensor.shape)
+        }
         _ = try model.forward(images, context)
         // The stem's ReLU, then two per basic block (after bn1, after the residual sum).
         #expect(seen.inputs.count == 1 + 8 * 2)

@@ -15,8 +15,9 @@ import Testing
         let network: Sequential
         init(_ backend: any Backend) throws {
             network = Sequential([
-                try Conv2d(backend, name: "conv1", inChannels: 1, outChannels: 4, kernel: 3, padding: 1, bias: false,
-                           initialization: .kaimingNormalFanOut, seed: 3, computesInputGradient: false),
+                try Conv2d(
+                    backend, name: "conv1", inChannels: 1, outChannels: 4, kernel: 3, padding: 1, bias: false,
+                    initialization: .kaimingNormalFanOut, seed: 3, computesInputGradient: false),
                 try BatchNorm2d(backend, name: "bn1", channels: 4), ReLU(backend),
                 MaxPool2d(backend, kernel: 3, stride: 2, padding: 1),
                 try BasicBlock(backend, name: "layer1.0", inChannels: 4, outChannels: 6, stride: 2, seed: 3),
@@ -72,11 +73,13 @@ import Testing
         // closely, and the whole vector must agree overall.
         let scale = numeric.map { abs($0) }.max() ?? 0
         let agreeing = zip(analytic, numeric).filter { abs($0 - $1) <= 0.05 * abs($1) + 0.01 * scale }.count
-        let error = zip(analytic, numeric).map { ($0 - $1) * ($0 - $1) }.reduce(0, +).squareRoot()
+        let error =
+            zip(analytic, numeric).map { ($0 - $1) * ($0 - $1) }.reduce(0, +).squareRoot()
             / numeric.map { $0 * $0 }.reduce(0, +).squareRoot()
         #expect(scale > 1e-3, "gradients too small to check")
-        #expect(Double(agreeing) >= 0.9 * Double(analytic.count),
-                "\(model.name): only \(agreeing) of \(analytic.count) gradient entries match their finite differences")
+        #expect(
+            Double(agreeing) >= 0.9 * Double(analytic.count),
+            "\(model.name): only \(agreeing) of \(analytic.count) gradient entries match their finite differences")
         #expect(error < 0.15, "\(model.name): relative gradient error \(error)")
     }
 

@@ -21,8 +21,10 @@ import Testing
     }
 
     /// Runs `op` on both backends with the same inputs; returns each output as (cpu, opencl).
-    func both(_ inputs: [(shape: [Int], values: [Float])], outputs: [[Int]],
-              _ op: (any Backend, [Tensor], [Tensor]) throws -> Void) throws -> [([Float], [Float])] {
+    func both(
+        _ inputs: [(shape: [Int], values: [Float])], outputs: [[Int]],
+        _ op: (any Backend, [Tensor], [Tensor]) throws -> Void
+    ) throws -> [([Float], [Float])] {
         func run(_ b: any Backend) throws -> [[Float]] {
             let ins = try inputs.map { try b.makeTensor($0.shape, values: $0.values) }
             let outs = try outputs.map { try b.makeTensor($0) }
@@ -32,8 +34,10 @@ import Testing
         return zip(try run(cpu), try run(gpu)).map { ($0, $1) }
     }
 
-    func expectAgree(_ pair: ([Float], [Float]), tolerance: Float = 2e-5, _ what: String,
-                     sourceLocation: SourceLocation = #_sourceLocation) {
+    func expectAgree(
+        _ pair: ([Float], [Float]), tolerance: Float = 2e-5, _ what: String,
+        sourceLocation: SourceLocation = #_sourceLocation
+    ) {
         let (a, b) = pair
         let scale = max(a.map(abs).max() ?? 0, 1e-20)
         let worst = zip(a, b).map { abs($0 - $1) / (abs($0) + scale) }.max() ?? 0
@@ -41,7 +45,7 @@ import Testing
     }
 
     static let layers: [ConvGeometry] = [
-        ConvGeometry(batch: 4, inChannels: 1, height: 48, width: 48, outChannels: 32, kernel: 3, padding: 1),   // MyCNN conv1
+        ConvGeometry(batch: 4, inChannels: 1, height: 48, width: 48, outChannels: 32, kernel: 3, padding: 1),  // MyCNN conv1
         ConvGeometry(batch: 4, inChannels: 1, height: 48, width: 48, outChannels: 64, kernel: 7, stride: 2, padding: 3),  // imagenet stem
         ConvGeometry(batch: 2, inChannels: 64, height: 12, width: 12, outChannels: 128, kernel: 3, stride: 2, padding: 1),
         ConvGeometry(batch: 2, inChannels: 64, height: 12, width: 12, outChannels: 128, kernel: 1, stride: 2),  // downsample
@@ -55,8 +59,10 @@ import Testing
         let w = Self.values(Tensor.elementCount(g.weightShape), seed: 2, scale: 0.2)
         let bias = Self.values(g.outChannels, seed: 3)
         let dy = Self.values(Tensor.elementCount(g.outputShape), seed: 4)
-        let results = try both([(g.inputShape, x), (g.weightShape, w), ([g.outChannels], bias), (g.outputShape, dy)],
-                               outputs: [g.outputShape, g.inputShape, g.weightShape, [g.outChannels]]) { b, i, o in
+        let results = try both(
+            [(g.inputShape, x), (g.weightShape, w), ([g.outChannels], bias), (g.outputShape, dy)],
+            outputs: [g.outputShape, g.inputShape, g.weightShape, [g.outChannels]]
+        ) { b, i, o in
             b.conv2dForward(g, input: i[0], weight: i[1], bias: i[2], output: o[0])
             b.conv2dBackward(g, input: i[0], weight: i[1], gradOutput: i[3], gradInput: o[1], gradWeight: o[2], gradBias: o[3])
         }
@@ -70,14 +76,18 @@ import Testing
         let x = Self.values(n, seed: 5, scale: 3), dy = Self.values(n, seed: 6)
         let gamma = Self.values(16, seed: 7), beta = Self.values(16, seed: 8)
         let pool = PoolGeometry(batch: 8, channels: 16, height: 12, width: 12, kernel: 3, stride: 2, padding: 1)
-        let results = try both([(shape, x), (shape, dy), ([16], gamma), ([16], beta), (pool.outputShape, Self.values(8 * 16 * 36, seed: 9))],
-                               outputs: [shape, [16], [16], shape, [16], [16], pool.outputShape, shape, shape, shape, [8, 16]]) { b, i, o in
+        let results = try both(
+            [(shape, x), (shape, dy), ([16], gamma), ([16], beta), (pool.outputShape, Self.values(8 * 16 * 36, seed: 9))],
+            outputs: [shape, [16], [16], shape, [16], [16], pool.outputShape, shape, shape, shape, [8, 16]]
+        ) { b, i, o in
             let mean = try b.makeTensor([16]), invStd = try b.makeTensor([16])
             b.fill(o[2], with: 1)
-            b.batchNormTrainingForward(i[0], gamma: i[2], beta: i[3], runningMean: o[1], runningVariance: o[2],
-                                       settings: BatchNormSettings(), output: o[0], savedMean: mean, savedInvStd: invStd)
-            b.batchNormBackward(gradOutput: i[1], input: i[0], gamma: i[2], savedMean: mean, savedInvStd: invStd,
-                                gradInput: o[3], gradGamma: o[4], gradBeta: o[5])
+            b.batchNormTrainingForward(
+                i[0], gamma: i[2], beta: i[3], runningMean: o[1], runningVariance: o[2],
+                settings: BatchNormSettings(), output: o[0], savedMean: mean, savedInvStd: invStd)
+            b.batchNormBackward(
+                gradOutput: i[1], input: i[0], gamma: i[2], savedMean: mean, savedInvStd: invStd,
+                gradInput: o[3], gradGamma: o[4], gradBeta: o[5])
             let indices = try b.makeTensor(pool.outputShape, dtype: .int32)
             b.maxPoolForward(pool, input: i[0], output: o[6], indices: indices)
             b.maxPoolBackward(pool, gradOutput: i[4], indices: indices, gradInput: o[7])
@@ -86,8 +96,10 @@ import Testing
             b.dropoutForward(i[0], output: o[9], probability: 0.3, seed: 42, step: 7)
             b.globalAvgPoolForward(i[0], output: o[10])
         }
-        let names = ["bn output", "running mean", "running variance", "bn grad input", "grad gamma", "grad beta",
-                     "max-pool output", "max-pool grad input", "relu grad", "dropout", "global average"]
+        let names = [
+            "bn output", "running mean", "running variance", "bn grad input", "grad gamma", "grad beta",
+            "max-pool output", "max-pool grad input", "relu grad", "dropout", "global average",
+        ]
         for (pair, name) in zip(results, names) { expectAgree(pair, tolerance: 1e-4, name) }
         #expect(results[6].0 == results[6].1, "max pooling picks the same values")
         #expect(results[9].0 == results[9].1, "dropout draws the same Philox mask and scales identically")
@@ -105,13 +117,16 @@ import Testing
             let param = try b.makeTensor([1000], values: p), grad = try b.makeTensor([1000], values: g)
             let m = try b.makeTensor([1000]), v = try b.makeTensor([1000])
             for step in 1...3 {
-                b.adamStep(parameter: param, gradient: grad, firstMoment: m, secondMoment: v,
-                           settings: AdamSettings(learningRate: 0.01, weightDecay: 0.01, decoupledWeightDecay: true), step: step)
+                b.adamStep(
+                    parameter: param, gradient: grad, firstMoment: m, secondMoment: v,
+                    settings: AdamSettings(learningRate: 0.01, weightDecay: 0.01, decoupledWeightDecay: true), step: step)
             }
             let sgd = try b.makeTensor([1000], values: p), momentum = try b.makeTensor([1000])
             var settings = SGDSettings(learningRate: 0.1, momentum: 0.9, nesterov: true, weightDecay: 1e-4)
             settings.gradientScale = 0.5
-            for step in 1...3 { b.sgdStep(parameter: sgd, gradient: grad, momentumBuffer: momentum, settings: settings, step: step) }
+            for step in 1...3 {
+                b.sgdStep(parameter: sgd, gradient: grad, momentumBuffer: momentum, settings: settings, step: step)
+            }
             return [try b.floats(loss), try b.floats(dz), try b.floats(param), try b.floats(sgd)]
         }
         for (pair, name) in zip(zip(try run(cpu), try run(gpu)), ["loss", "grad logits", "adamw", "sgd nesterov"]) {
@@ -136,10 +151,14 @@ import Testing
     /// gradients that are pure rounding noise into full-size steps) agrees to 1e-4 for the first
     /// steps, then rounding differences grow about fivefold per step on *any* two summation
     /// orders: 8-11% by step 20 between the CPU backend's own runs, 7% between OpenCL and CPU.
-    @Test(arguments: [(Architecture.mycnn, ResNetStem.small, 16, OptimizerKind.adam),
-                      (Architecture.resnet18, ResNetStem.imagenet, 16, OptimizerKind.sgd)])
-    func twentyTrainingStepsGiveTheSameLosses(_ model: Architecture, _ stem: ResNetStem, _ batch: Int,
-                                              _ optimizer: OptimizerKind) throws {
+    @Test(arguments: [
+        (Architecture.mycnn, ResNetStem.small, 16, OptimizerKind.adam),
+        (Architecture.resnet18, ResNetStem.imagenet, 16, OptimizerKind.sgd),
+    ])
+    func twentyTrainingStepsGiveTheSameLosses(
+        _ model: Architecture, _ stem: ResNetStem, _ batch: Int,
+        _ optimizer: OptimizerKind
+    ) throws {
         var c = TrainingConfiguration()
         c.model = model
         c.stem = stem
@@ -153,8 +172,9 @@ import Testing
         c.schedule = .constant
         let faces = SyntheticFaces(count: 20 * batch, seed: 3).generate(threads: 2)
         func losses(_ backend: any Backend) throws -> [Double] {
-            let trainer = try Trainer(configuration: c, backend: backend, dataset: faces,
-                                      trainIndices: Array(0..<faces.count), validationIndices: [])
+            let trainer = try Trainer(
+                configuration: c, backend: backend, dataset: faces,
+                trainIndices: Array(0..<faces.count), validationIndices: [])
             var running: [Double] = []
             _ = try trainer.run { event in
                 if case .batch(_, _, _, let loss, _, _) = event { running.append(loss) }
@@ -171,12 +191,16 @@ import Testing
             for other in otherThreads { worstCPU = max(worstCPU, abs(other[i] - reference[i]) / reference[i]) }
             worstOpenCL = max(worstOpenCL, abs(opencl[i] - reference[i]) / reference[i])
         }
-        print("\(model) 20 steps: CPU 1 or 3 vs 2 threads differ by \(worstCPU), OpenCL vs CPU by \(worstOpenCL) (relative, worst step)")
-        #expect(worstOpenCL <= max(2 * worstCPU, 5e-3),
-                "OpenCL vs CPU \(worstOpenCL) against CPU vs CPU \(worstCPU): CPU \(reference) OpenCL \(opencl)")
+        print(
+            "\(model) 20 steps: CPU 1 or 3 vs 2 threads differ by \(worstCPU), OpenCL vs CPU by \(worstOpenCL) (relative, worst step)"
+        )
+        #expect(
+            worstOpenCL <= max(2 * worstCPU, 5e-3),
+            "OpenCL vs CPU \(worstOpenCL) against CPU vs CPU \(worstCPU): CPU \(reference) OpenCL \(opencl)")
         // Before rounding differences have been amplified, the backends agree to five digits.
         for i in 0..<3 {
-            #expect(abs(opencl[i] - reference[i]) <= 1e-4 * reference[i], "step \(i + 1): CPU \(reference[i]) vs OpenCL \(opencl[i])")
+            #expect(
+                abs(opencl[i] - reference[i]) <= 1e-4 * reference[i], "step \(i + 1): CPU \(reference[i]) vs OpenCL \(opencl[i])")
         }
     }
 }

@@ -21,7 +21,8 @@ import Testing
                     if words.contains("uint") { return .uint }
                     if words.contains("int") { return .int }
                     if words.contains("float") { return .float }
-                    throw KernelSourceError(description: "\(file): \(name) has a parameter of a kind facemine does not pass: \(raw)")
+                    throw KernelSourceError(
+                        description: "\(file): \(name) has a parameter of a kind facemine does not pass: \(raw)")
                 }
                 found.append(KernelSignature(name, parameters))
             }
@@ -37,7 +38,9 @@ import Testing
         #expect(Set(source.map(\.name)) == Set(Kernel.all.map(\.name)), "the same kernels on both sides")
         for declared in Kernel.all {
             let written = source.first { $0.name == declared.name }
-            #expect(written == declared, "\(declared.name): Swift says \(declared.parameters), the .cl source \(written?.parameters ?? [])")
+            #expect(
+                written == declared,
+                "\(declared.name): Swift says \(declared.parameters), the .cl source \(written?.parameters ?? [])")
         }
         #expect(Set(Kernel.all.map(\.name)).count == Kernel.all.count, "each kernel declared once")
     }

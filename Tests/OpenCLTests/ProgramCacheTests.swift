@@ -20,24 +20,28 @@ import Testing
         defer { try? FileManager.default.removeItem(at: dir) }
         // A small program of its own, so the test does not wait for the whole kernel set.
         let source = "__kernel void twice(__global float* x) { x[get_global_id(0)] *= 2.0f; }"
-        let (first, report1) = try KernelProgram.build(context: shared.context, device: shared.device, info: shared.info,
-                                                       source: source, cacheDirectory: dir)
+        let (first, report1) = try KernelProgram.build(
+            context: shared.context, device: shared.device, info: shared.info,
+            source: source, cacheDirectory: dir)
         #expect(!report1.fromDiskCache)
         let files = try FileManager.default.contentsOfDirectory(atPath: dir.path).filter { $0.hasSuffix(".bin") }
         #expect(files.count == 1, "one cached binary, no temp files left: \(files)")
-        let (second, report2) = try KernelProgram.build(context: shared.context, device: shared.device, info: shared.info,
-                                                        source: source, cacheDirectory: dir)
+        let (second, report2) = try KernelProgram.build(
+            context: shared.context, device: shared.device, info: shared.info,
+            source: source, cacheDirectory: dir)
         #expect(report2.fromDiskCache && report2.cacheFile == report1.cacheFile)
 
         try Data("not a binary".utf8).write(to: URL(fileURLWithPath: report1.cacheFile!))
-        let (third, report3) = try KernelProgram.build(context: shared.context, device: shared.device, info: shared.info,
-                                                       source: source, cacheDirectory: dir)
+        let (third, report3) = try KernelProgram.build(
+            context: shared.context, device: shared.device, info: shared.info,
+            source: source, cacheDirectory: dir)
         #expect(!report3.fromDiskCache, "a corrupt cache entry is rebuilt from source")
         #expect(try Data(contentsOf: URL(fileURLWithPath: report3.cacheFile!)).count > 100, "and rewritten")
 
         // A different source (an edited kernel) misses the cache.
-        let (fourth, report4) = try KernelProgram.build(context: shared.context, device: shared.device, info: shared.info,
-                                                        source: source + "\n", cacheDirectory: dir)
+        let (fourth, report4) = try KernelProgram.build(
+            context: shared.context, device: shared.device, info: shared.info,
+            source: source + "\n", cacheDirectory: dir)
         #expect(!report4.fromDiskCache && report4.cacheFile != report1.cacheFile)
         for p in [first, second, third, fourth] { clReleaseProgramChecked(p) }
     }
@@ -47,8 +51,9 @@ import Testing
         defer { try? FileManager.default.removeItem(at: dir) }
         let broken = "__kernel void broken(__global float* x) { x[0] = undefined_name; }"
         do {
-            _ = try KernelProgram.build(context: shared.context, device: shared.device, info: shared.info,
-                                        source: broken, cacheDirectory: dir)
+            _ = try KernelProgram.build(
+                context: shared.context, device: shared.device, info: shared.info,
+                source: broken, cacheDirectory: dir)
             Issue.record("a broken kernel compiled")
         } catch let error as DeviceError {
             let text = "\(error)"

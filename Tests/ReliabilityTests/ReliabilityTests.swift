@@ -9,8 +9,10 @@ import Testing
 
 /// Faults a long training run meets: blow-ups, stop requests, and SIGKILL at any moment.
 @Suite struct ReliabilityTests {
-    static func trainer(epochs: Int = 2, learningRate: Float = 1e-3, optimizer: OptimizerKind = .adam,
-                        onNonFinite: NonFinitePolicy = .stop) throws -> Trainer {
+    static func trainer(
+        epochs: Int = 2, learningRate: Float = 1e-3, optimizer: OptimizerKind = .adam,
+        onNonFinite: NonFinitePolicy = .stop
+    ) throws -> Trainer {
         var c = TrainingConfiguration()
         c.epochs = epochs
         c.batchSize = 16
@@ -20,8 +22,9 @@ import Testing
         c.dropout = 0.3
         let faces = SyntheticFaces(count: 140, seed: 6).generate(threads: 2)
         let split = Splits.holdOut(faces.records, fraction: 0.2, seed: 6)
-        return try Trainer(configuration: c, backend: BackendChoice.cpu.makeBackend(threads: 2).backend, dataset: faces,
-                           trainIndices: split.train, validationIndices: split.validation)
+        return try Trainer(
+            configuration: c, backend: BackendChoice.cpu.makeBackend(threads: 2).backend, dataset: faces,
+            trainIndices: split.train, validationIndices: split.validation)
     }
 
     static func folder() -> URL {
@@ -56,8 +59,9 @@ import Testing
         var skipped = 0
         _ = try t.run { if case .skipped = $0 { skipped += 1 } }
         #expect(skipped > 0 && skipped == t.state.skippedSteps)
-        #expect(try t.model.parameters.allSatisfy { try t.backend.floats($0.value).allSatisfy(\.isFinite) },
-                "no non-finite update was applied")
+        #expect(
+            try t.model.parameters.allSatisfy { try t.backend.floats($0.value).allSatisfy(\.isFinite) },
+            "no non-finite update was applied")
     }
 
     /// A stop request (what SIGINT and SIGTERM set) inside an epoch saves a mid-epoch checkpoint;
@@ -73,13 +77,18 @@ import Testing
         while !done {
             let t = try Self.trainer(epochs: 2)
             let last = dir.appendingPathComponent("last.safetensors")
-            if FileManager.default.fileExists(atPath: last.path) { try t.resume(from: SafeTensors(contentsOf: last), location: "last") }
+            if FileManager.default.fileExists(atPath: last.path) {
+                try t.resume(from: SafeTensors(contentsOf: last), location: "last")
+            }
             var local = 0
-            t.shouldStop = { local += 1; return local >= 2 }  // stop after every second step
+            t.shouldStop = {
+                local += 1; return local >= 2
+            }  // stop after every second step
             do {
                 _ = try t.run(checkpoints: dir) { _ in }
                 done = true
-                #expect(try t.model.parameters.map { try t.backend.floats($0.value) }
+                #expect(
+                    try t.model.parameters.map { try t.backend.floats($0.value) }
                         == whole.model.parameters.map { try whole.backend.floats($0.value) })
                 #expect(t.state.history.map(\.trainLoss) == whole.state.history.map(\.trainLoss))
             } catch is TrainingInterrupted {
@@ -98,7 +107,8 @@ import Testing
     @Test(.timeLimit(.minutes(10)))
     func sigkillAtRandomMomentsLosesNothing() throws {
         let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("facemine")
-        #expect(FileManager.default.isExecutableFile(atPath: binary.path), "facemine must be built next to the tests: \(binary.path)")
+        #expect(
+            FileManager.default.isExecutableFile(atPath: binary.path), "facemine must be built next to the tests: \(binary.path)")
         let work = Self.folder()
         try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: work) }
@@ -135,8 +145,11 @@ import Testing
                 kill(p.processIdentifier, SIGKILL)
                 p.waitUntilExit()
                 kills += 1
-                for name in ["last.safetensors", "best.safetensors"] where FileManager.default.fileExists(atPath: run.appendingPathComponent(name).path) {
-                    #expect(throws: Never.self, "\(name) is whole after a kill") { _ = try SafeTensors(contentsOf: run.appendingPathComponent(name)) }
+                for name in ["last.safetensors", "best.safetensors"]
+                where FileManager.default.fileExists(atPath: run.appendingPathComponent(name).path) {
+                    #expect(throws: Never.self, "\(name) is whole after a kill") {
+                        _ = try SafeTensors(contentsOf: run.appendingPathComponent(name))
+                    }
                 }
                 continue
             }
@@ -156,10 +169,13 @@ import Testing
 
 /// Saving when the disk is full or the run folder cannot be written.
 @Suite struct ResourceFaultTests {
-    static let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("facemine")
+    static let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent(
+        "facemine")
 
-    static func run(_ arguments: [String], in folder: URL, fileSizeLimitBlocks: Int? = nil,
-                    environment: [String: String] = [:]) throws -> (Int32, String) {
+    static func run(
+        _ arguments: [String], in folder: URL, fileSizeLimitBlocks: Int? = nil,
+        environment: [String: String] = [:]
+    ) throws -> (Int32, String) {
         let p = Process()
         p.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         // `ulimit -f` caps the size of any file the process writes: a full disk, as far as the
@@ -203,10 +219,12 @@ import Testing
         try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: work) }
         let common = ["train", "--synthetic-count", "240", "--batch-size", "16", "--epochs", "3", "--quiet", "--name", "gpu"]
-        let (status, message) = try Self.run(common + ["--backend", "opencl"], in: work, environment: ["FACEMINE_OPENCL_FAULT": "lost@1500"])
+        let (status, message) = try Self.run(
+            common + ["--backend", "opencl"], in: work, environment: ["FACEMINE_OPENCL_FAULT": "lost@1500"])
         #expect(status != 0)
         let line = message.split(separator: "\n").last.map(String.init) ?? ""
-        #expect(line.contains("device lost") && line.contains("last.safetensors (after epoch 1) is intact")
+        #expect(
+            line.contains("device lost") && line.contains("last.safetensors (after epoch 1) is intact")
                 && line.contains("--resume --backend cpu"), "message: \(message)")
         let (resumed, output) = try Self.run(common + ["--resume", "--backend", "cpu", "--threads", "2"], in: work)
         #expect(resumed == 0, "\(output)")
@@ -214,8 +232,9 @@ import Testing
         let (_, state) = try Checkpoint.describe(last, location: "last.safetensors")
         #expect(state.epochsDone == 3, "the run finished on the CPU")
 
-        let (oom, advice) = try Self.run(common + ["--backend", "opencl", "--name", "oom"], in: work,
-                                         environment: ["FACEMINE_OPENCL_FAULT": "oom@100"])
+        let (oom, advice) = try Self.run(
+            common + ["--backend", "opencl", "--name", "oom"], in: work,
+            environment: ["FACEMINE_OPENCL_FAULT": "oom@100"])
         #expect(oom != 0)
         #expect(advice.contains("out of device memory") && advice.contains("try --batch-size 8"), "message: \(advice)")
     }
@@ -226,7 +245,8 @@ import Testing
         defer { try? FileManager.default.removeItem(at: work) }
         // A file where the runs folder should be: no permission bits can stop root, this can.
         try Data("not a folder".utf8).write(to: work.appendingPathComponent("runs"))
-        let (status, message) = try Self.run(["train", "--synthetic-count", "60", "--batch-size", "16", "--epochs", "1", "--quiet"], in: work)
+        let (status, message) = try Self.run(
+            ["train", "--synthetic-count", "60", "--batch-size", "16", "--epochs", "1", "--quiet"], in: work)
         #expect(status != 0)
         #expect(message.contains("runs/") && message.contains("cannot write"), "message: \(message)")
         #expect(message.split(separator: "\n").count <= 3, "a short, clear error, not a trace")
@@ -255,8 +275,9 @@ import Testing
         c.dropout = 0.3
         let faces = SyntheticFaces(count: 32, seed: 9).generate(threads: 2)
         let backend = try BackendChoice.cpu.makeBackend(threads: 2).backend
-        let trainer = try Trainer(configuration: c, backend: backend, dataset: faces,
-                                  trainIndices: Array(0..<32), validationIndices: [])
+        let trainer = try Trainer(
+            configuration: c, backend: backend, dataset: faces,
+            trainIndices: Array(0..<32), validationIndices: [])
         var afterWarmUp: MemoryStatistics?
         var steps = 0
         _ = try trainer.run { event in
@@ -281,8 +302,10 @@ import Testing
         defer { try? FileManager.default.removeItem(at: work) }
         let p = Process()
         p.executableURL = ResourceFaultTests.binary
-        p.arguments = ["train", "--synthetic-count", "90", "--batch-size", "2", "--epochs", "\(epochs)", "--quiet",
-                       "--backend", backend, "--threads", "2", "--name", "soak"]
+        p.arguments = [
+            "train", "--synthetic-count", "90", "--batch-size", "2", "--epochs", "\(epochs)", "--quiet",
+            "--backend", backend, "--threads", "2", "--name", "soak",
+        ]
         p.currentDirectoryURL = work
         p.standardOutput = FileHandle.nullDevice
         p.standardError = FileHandle.nullDevice
@@ -290,8 +313,9 @@ import Testing
         var samples: [Int] = []
         while p.isRunning {
             if let status = try? String(contentsOfFile: "/proc/\(p.processIdentifier)/status", encoding: .utf8),
-               let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") }),
-               let kb = Int(line.split(separator: " ").dropFirst().first ?? "") {
+                let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") }),
+                let kb = Int(line.split(separator: " ").dropFirst().first ?? "")
+            {
                 samples.append(kb)
             }
             usleep(20_000)
@@ -303,7 +327,9 @@ import Testing
         func median(_ part: ArraySlice<Int>) -> Int { part.sorted()[part.count / 2] }
         let q = samples.count / 4
         let warm = median(samples[q..<(2 * q)]), late = median(samples[(3 * q)...])
-        print("RSS \(backend): \(samples.count) samples, warm \(warm / 1024) MB, late \(late / 1024) MB, max \(samples.max()! / 1024) MB")
+        print(
+            "RSS \(backend): \(samples.count) samples, warm \(warm / 1024) MB, late \(late / 1024) MB, max \(samples.max()! / 1024) MB"
+        )
         #expect(late - warm < 8 * 1024, "\(backend): resident memory grew from \(warm / 1024) MB to \(late / 1024) MB")
     }
 }

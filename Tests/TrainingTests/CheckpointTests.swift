@@ -48,8 +48,10 @@ import Testing
 }
 
 @Suite struct CheckpointTests {
-    func makeTrainer(epochs: Int, model: Architecture = .mycnn, threads: Int = 2,
-                     _ configure: (inout TrainingConfiguration) -> Void = { _ in }) throws -> Trainer {
+    func makeTrainer(
+        epochs: Int, model: Architecture = .mycnn, threads: Int = 2,
+        _ configure: (inout TrainingConfiguration) -> Void = { _ in }
+    ) throws -> Trainer {
         var c = TrainingConfiguration()
         c.model = model
         c.stem = .imagenet
@@ -61,8 +63,9 @@ import Testing
         configure(&c)
         let faces = SyntheticFaces(count: 120, seed: 4).generate(threads: 2)
         let split = Splits.holdOut(faces.records, fraction: 0.2, seed: 4)
-        return try Trainer(configuration: c, backend: BackendChoice.cpu.makeBackend(threads: threads).backend,
-                           dataset: faces, trainIndices: split.train, validationIndices: split.validation)
+        return try Trainer(
+            configuration: c, backend: BackendChoice.cpu.makeBackend(threads: threads).backend,
+            dataset: faces, trainIndices: split.train, validationIndices: split.validation)
     }
 
     func folder() -> URL { FileManager.default.temporaryDirectory.appendingPathComponent("facemine-ckpt-\(UUID().uuidString)") }
@@ -98,7 +101,9 @@ import Testing
     /// With mixup, CutMix and a weight average the run resumes exactly too: the mixing is keyed
     /// by step and the average travels in last.safetensors.
     @Test func resumingWithMixingAndAWeightAverageMatchesAnUninterruptedRun() throws {
-        let tools: (inout TrainingConfiguration) -> Void = { $0.mixupAlpha = 0.3; $0.cutmixAlpha = 1; $0.emaDecay = 0.8; $0.tta = .flip }
+        let tools: (inout TrainingConfiguration) -> Void = {
+            $0.mixupAlpha = 0.3; $0.cutmixAlpha = 1; $0.emaDecay = 0.8; $0.tta = .flip
+        }
         let whole = try makeTrainer(epochs: 2, tools)
         _ = try whole.run { _ in }
         let dir = folder()
@@ -149,8 +154,9 @@ import Testing
         let layer = model.parameters.firstIndex { $0.name == "layer3.1.conv2.weight" }!
         #expect(try backend.floats(model.parameters[layer].value) == backend.floats(source.parameters[layer].value))
         #expect(throws: DataError.self) {
-            try PretrainedWeights.load(SafeTensors(tensors: ["other": .init(floats: [1], shape: [1])]),
-                                       into: model, backend: backend, location: "x")
+            try PretrainedWeights.load(
+                SafeTensors(tensors: ["other": .init(floats: [1], shape: [1])]),
+                into: model, backend: backend, location: "x")
         }
     }
 }

@@ -48,7 +48,8 @@ import Testing
         let images = (0..<6).flatMap { i in faces.image(i).map { (Float($0) / 255 - 0.5) / 0.5 } }
         let mirrored = TestTimeAugmentation.flip.views(of: images, count: 6, shift: 0, fill: -1)[0]
         func softmax(_ x: [Float]) throws -> [Double] {
-            let logits = try backend.floats(model.forward(try backend.makeTensor([6, 1, 48, 48], values: x), StepContext(training: false)))
+            let logits = try backend.floats(
+                model.forward(try backend.makeTensor([6, 1, 48, 48], values: x), StepContext(training: false)))
             return (0..<6).flatMap { r -> [Double] in
                 let z = logits[(r * 8)..<((r + 1) * 8)].map(Double.init), top = z.max()!
                 let e = z.map { exp($0 - top) }
@@ -59,8 +60,10 @@ import Testing
         let flip = try Predictor(model: model, backend: backend, tta: .flip, shift: 2).probabilities(images, count: 6)
         for (p, e) in zip(flip, expected) { #expect(abs(p - e) < 1e-6) }
         let priors: [Float] = [-1, -3, -1.5, -0.5, -1.2, -1.4, -1, -4]
-        let adjusted = try Predictor(model: model, backend: backend, tta: .none, shift: 2, posthocAdjustment: 1,
-                                     logPriors: priors).probabilities(images, count: 6)
+        let adjusted = try Predictor(
+            model: model, backend: backend, tta: .none, shift: 2, posthocAdjustment: 1,
+            logPriors: priors
+        ).probabilities(images, count: 6)
         let plain = try softmax(images)
         for r in 0..<6 {
             let w = (0..<8).map { plain[r * 8 + $0] * exp(-Double(priors[$0])) }
@@ -83,14 +86,19 @@ import Testing
         c.augmentation.erasing = 0.5
         let faces = SyntheticFaces(count: 240, seed: 5).generate(threads: 2)
         let split = Splits.holdOut(faces.records, fraction: 0.2, seed: 5)
-        let trainer = try Trainer(configuration: c, backend: backend, dataset: faces,
-                                  trainIndices: split.train, validationIndices: split.validation)
+        let trainer = try Trainer(
+            configuration: c, backend: backend, dataset: faces,
+            trainIndices: split.train, validationIndices: split.validation)
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("facemine-tools-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: dir) }
         let history = try trainer.run(checkpoints: dir) { _ in }
         #expect(history.last!.trainLoss < history.first!.trainLoss, "loss \(history.map(\.trainLoss))")
-        #expect(history.contains { ($0.trainAccuracy * Double(trainer.stepsPerEpoch * 16)).rounded() != $0.trainAccuracy * Double(trainer.stepsPerEpoch * 16) },
-                "mixed labels give fractional hits")
+        #expect(
+            history.contains {
+                ($0.trainAccuracy * Double(trainer.stepsPerEpoch * 16)).rounded() != $0.trainAccuracy
+                    * Double(trainer.stepsPerEpoch * 16)
+            },
+            "mixed labels give fractional hits")
         let best = try SafeTensors(contentsOf: dir.appendingPathComponent("best.safetensors"))
         let last = try SafeTensors(contentsOf: dir.appendingPathComponent("last.safetensors"))
         let name = trainer.model.parameters[0].name
@@ -99,7 +107,8 @@ import Testing
             #expect(best.tensors[name]!.floats == last.tensors["ema.\(name)"]!.floats, "best holds the average")
         }
         // Scoring the best checkpoint again gives the score it was kept for.
-        let fresh = try Trainer(configuration: c, backend: backend, dataset: faces, trainIndices: split.train, validationIndices: [])
+        let fresh = try Trainer(
+            configuration: c, backend: backend, dataset: faces, trainIndices: split.train, validationIndices: [])
         try Checkpoint.loadWeights(best, into: fresh.model, backend: backend, location: "best")
         let rescored = try fresh.evaluate(split.validation).0
         #expect(abs(rescored.macroF1 - history[trainer.bestEpoch! - 1].validation!.macroF1) < 1e-12)

@@ -22,8 +22,9 @@ import Testing
         c.augmentation = .none
         let faces = SyntheticFaces(count: 240, seed: 3).generate(threads: 2)
         let split = Splits.holdOut(faces.records, fraction: 0.2, seed: 3)
-        let trainer = try Trainer(configuration: c, backend: BackendChoice.cpu.makeBackend(threads: 2).backend, dataset: faces,
-                                  trainIndices: split.train, validationIndices: split.validation)
+        let trainer = try Trainer(
+            configuration: c, backend: BackendChoice.cpu.makeBackend(threads: 2).backend, dataset: faces,
+            trainIndices: split.train, validationIndices: split.validation)
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("facemine-tb-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: dir) }
         let history = try trainer.run(checkpoints: dir) { _ in }

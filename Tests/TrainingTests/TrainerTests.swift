@@ -42,8 +42,9 @@ import Testing
         configure(&c)
         let faces = SyntheticFaces(count: 160, seed: 1).generate(threads: 2)
         let split = Splits.holdOut(faces.records, fraction: 0.2, seed: 1)
-        return try Trainer(configuration: c, backend: BackendChoice.cpu.makeBackend(threads: 2).backend, dataset: faces,
-                           trainIndices: split.train, validationIndices: split.validation)
+        return try Trainer(
+            configuration: c, backend: BackendChoice.cpu.makeBackend(threads: 2).backend, dataset: faces,
+            trainIndices: split.train, validationIndices: split.validation)
     }
 
     @Test func trainingLowersTheLossAndReportsEveryEpoch() throws {
@@ -59,8 +60,12 @@ import Testing
 
     /// Same seed and thread count, same result, to the last bit.
     @Test func deterministicOnTheCPUBackend() throws {
-        let a = try makeTrainer { $0.dropout = 0.3; $0.augmentation = Augmentation() }
-        let b = try makeTrainer { $0.dropout = 0.3; $0.augmentation = Augmentation() }
+        let a = try makeTrainer {
+            $0.dropout = 0.3; $0.augmentation = Augmentation()
+        }
+        let b = try makeTrainer {
+            $0.dropout = 0.3; $0.augmentation = Augmentation()
+        }
         let ha = try a.run { _ in }, hb = try b.run { _ in }
         #expect(ha.map(\.trainLoss) == hb.map(\.trainLoss))
         for (p, q) in zip(a.model.parameters, b.model.parameters) {
@@ -87,10 +92,11 @@ import Testing
     @Test func metricsFileIsValidJSON() throws {
         let trainer = try makeTrainer { $0.epochs = 1 }
         let history = try trainer.run { _ in }
-        let summary = RunSummary(model: trainer.model.name, parameters: trainer.model.parameterCount,
-                                 configuration: trainer.configuration, backend: "cpu", device: trainer.backend.deviceDescription,
-                                 threads: 2, data: .init(description: "test", faces: 160, classCounts: [], trainFaces: 128, validationFaces: 32),
-                                 history: history, wallSeconds: 1, trainImagesPerSecond: 1)
+        let summary = RunSummary(
+            model: trainer.model.name, parameters: trainer.model.parameterCount,
+            configuration: trainer.configuration, backend: "cpu", device: trainer.backend.deviceDescription,
+            threads: 2, data: .init(description: "test", faces: 160, classCounts: [], trainFaces: 128, validationFaces: 32),
+            history: history, wallSeconds: 1, trainImagesPerSecond: 1)
         let url = FileManager.default.temporaryDirectory.appendingPathComponent("facemine-\(UUID().uuidString)/metrics.json")
         try RunFiles.writeJSON(summary, to: url)
         let decoded = try JSONDecoder().decode(RunSummary.self, from: Data(contentsOf: url))
@@ -117,8 +123,9 @@ import Testing
             c.dropout = 0
             c.clipGradientNorm = clip
             let faces = SyntheticFaces(count: 32, seed: 2).generate(threads: 2)
-            let t = try Trainer(configuration: c, backend: BackendChoice.cpu.makeBackend(threads: 2).backend,
-                                dataset: faces, trainIndices: Array(0..<32), validationIndices: [])
+            let t = try Trainer(
+                configuration: c, backend: BackendChoice.cpu.makeBackend(threads: 2).backend,
+                dataset: faces, trainIndices: Array(0..<32), validationIndices: [])
             // fc1's weights learn at a tenth of the rate: leave them out of the sum.
             let watched = t.model.parameters.filter { $0.learningRateScale == 1 }
             let before = try watched.map { try t.backend.floats($0.value) }
@@ -154,8 +161,9 @@ import Testing
             var config = c
             config.posthocAdjustment = posthoc
             config.logitAdjustment = trainTime
-            let trainer = try Trainer(configuration: config, backend: BackendChoice.cpu.makeBackend(threads: 2).backend, dataset: faces,
-                                      trainIndices: split.train, validationIndices: split.validation)
+            let trainer = try Trainer(
+                configuration: config, backend: BackendChoice.cpu.makeBackend(threads: 2).backend, dataset: faces,
+                trainIndices: split.train, validationIndices: split.validation)
             _ = try trainer.run { _ in }
             return try trainer.evaluate(split.validation).0
         }
@@ -167,15 +175,20 @@ import Testing
         for s in sources { merged.merge(s.confusion) }
         #expect(merged == plain.confusion)
         // Same weights (same seed), different read-out: the common class loses predictions.
-        func predicted(_ r: EvaluationReport, _ e: Emotion) -> Int { (0..<8).reduce(0) { $0 + r.confusion.counts[$1][e.rawValue] } }
-        #expect(predicted(plain, .happiness) > 0 && predicted(adjusted, .happiness) < predicted(plain, .happiness),
-                "happiness predicted \(predicted(plain, .happiness)) times, \(predicted(adjusted, .happiness)) after adjustment")
+        func predicted(_ r: EvaluationReport, _ e: Emotion) -> Int {
+            (0..<8).reduce(0) { $0 + r.confusion.counts[$1][e.rawValue] }
+        }
+        #expect(
+            predicted(plain, .happiness) > 0 && predicted(adjusted, .happiness) < predicted(plain, .happiness),
+            "happiness predicted \(predicted(plain, .happiness)) times, \(predicted(adjusted, .happiness)) after adjustment")
         #expect(adjusted.confusion.total == plain.confusion.total)
         // Train-time adjustment: the loss sees logits + log prior, so the raw logits the model
         // learns lean less toward the common class.
         let trained = try scored(0, trainTime: 1)
-        #expect(predicted(trained, .happiness) < predicted(plain, .happiness),
-                "happiness predicted \(predicted(plain, .happiness)) times plain, \(predicted(trained, .happiness)) with train-time adjustment")
+        #expect(
+            predicted(trained, .happiness) < predicted(plain, .happiness),
+            "happiness predicted \(predicted(plain, .happiness)) times plain, \(predicted(trained, .happiness)) with train-time adjustment"
+        )
         let json = String(decoding: try JSONEncoder().encode(plain), as: UTF8.self)
         #expect(json.contains("\"perSource\""))
     }

@@ -49,8 +49,9 @@ import Testing
         try #require(faces.count == 3 && faces.allSatisfy { $0.eyes != nil })
         func box(_ k: Int, eyes: [DetectedFace.Point]?) -> DetectedFace {
             let put = scene.faces[k]
-            return DetectedFace(x: Int((put.x - put.side / 2).rounded()), y: Int((put.y - put.side / 2).rounded()),
-                                width: Int(put.side.rounded()), height: Int(put.side.rounded()), eyes: eyes)
+            return DetectedFace(
+                x: Int((put.x - put.side / 2).rounded()), y: Int((put.y - put.side / 2).rounded()),
+                width: Int(put.side.rounded()), height: Int(put.side.rounded()), eyes: eyes)
         }
         // The upright copy levelled by its own eyes, as every face is.
         let reference = try box(0, eyes: faces[0].eyes).crop(from: scene.image)
@@ -88,7 +89,8 @@ import Testing
         #expect {
             try FaceDetector(cascades: "/nonexistent/cascades")
         } throws: { error in
-            "\(error)".contains("opencv-data") && "\(error)".contains("FACEMINE_CASCADES") && "\(error)".contains("/nonexistent/cascades")
+            "\(error)".contains("opencv-data") && "\(error)".contains("FACEMINE_CASCADES")
+                && "\(error)".contains("/nonexistent/cascades")
         }
     }
 
@@ -98,7 +100,9 @@ import Testing
         #expect(photo.width == 512 && photo.height == 512)
         let box = DetectedFace(x: 100, y: 200, width: 150, height: 120)
         let drawn = try Annotation.draw([box], labels: ["happiness 0.93"], on: photo)
-        func rgb(_ image: ColourImage, _ x: Int, _ y: Int) -> [UInt8] { Array(image.pixels[((y * 512 + x) * 3)..<((y * 512 + x) * 3 + 3)]) }
+        func rgb(_ image: ColourImage, _ x: Int, _ y: Int) -> [UInt8] {
+            Array(image.pixels[((y * 512 + x) * 3)..<((y * 512 + x) * 3 + 3)])
+        }
         #expect(rgb(drawn, 175, 320) == [60, 220, 60], "the box's bottom edge is drawn")
         #expect(rgb(drawn, 400, 450) == rgb(photo, 400, 450), "far from the box nothing changes")
         let png = try ColourImage(decoding: try drawn.encoded(for: "x.png"))

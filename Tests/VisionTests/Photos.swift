@@ -8,7 +8,10 @@ enum Photos {
     static func astronautPath() throws -> String {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", "-c", "import os, skimage; print(os.path.join(os.path.dirname(skimage.__file__), 'data', 'astronaut.png'))"]
+        process.arguments = [
+            "python3", "-c",
+            "import os, skimage; print(os.path.join(os.path.dirname(skimage.__file__), 'data', 'astronaut.png'))",
+        ]
         let out = Pipe()
         process.standardOutput = out
         process.standardError = FileHandle.nullDevice
@@ -17,7 +20,8 @@ enum Photos {
             .trimmingCharacters(in: .whitespacesAndNewlines)
         process.waitUntilExit()
         guard process.terminationStatus == 0, FileManager.default.fileExists(atPath: path) else {
-            throw PhotoMissing(description: "astronaut.png not found: the photo tests need scikit-image (pip install scikit-image)")
+            throw PhotoMissing(
+                description: "astronaut.png not found: the photo tests need scikit-image (pip install scikit-image)")
         }
         return path
     }
@@ -33,8 +37,10 @@ enum Photos {
     /// `source`'s square patch of side `side` centred on `centre`, drawn into `canvas` scaled by
     /// `scale`, turned by `degrees` (positive: clockwise as seen, y pointing down) and centred on
     /// `at`, with bilinear sampling. Returns where the patch's centre landed.
-    static func paste(_ source: GrayImage, centre: (x: Double, y: Double), side: Double, into canvas: inout [UInt8],
-                      width: Int, height: Int, at: (x: Double, y: Double), scale: Double, degrees: Double) {
+    static func paste(
+        _ source: GrayImage, centre: (x: Double, y: Double), side: Double, into canvas: inout [UInt8],
+        width: Int, height: Int, at: (x: Double, y: Double), scale: Double, degrees: Double
+    ) {
         let t = degrees * .pi / 180, c = cos(t), s = sin(t)
         let half = side * scale / 2 * 1.5
         for y in max(0, Int(at.y - half))..<min(height, Int(at.y + half)) {
@@ -48,7 +54,9 @@ enum Photos {
                 guard x0 >= 0, y0 >= 0, x0 + 1 < source.width, y0 + 1 < source.height else { continue }
                 let ax = sx - Double(x0), ay = sy - Double(y0)
                 func p(_ xx: Int, _ yy: Int) -> Double { Double(source.pixels[yy * source.width + xx]) }
-                let value = (p(x0, y0) * (1 - ax) + p(x0 + 1, y0) * ax) * (1 - ay) + (p(x0, y0 + 1) * (1 - ax) + p(x0 + 1, y0 + 1) * ax) * ay
+                let value =
+                    (p(x0, y0) * (1 - ax) + p(x0 + 1, y0) * ax) * (1 - ay) + (p(x0, y0 + 1) * (1 - ax) + p(x0 + 1, y0 + 1) * ax)
+                    * ay
                 canvas[y * width + x] = UInt8(max(0, min(255, value.rounded())))
             }
         }
@@ -70,11 +78,13 @@ enum Photos {
             (170, 210, 1.0, 0), (480, 200, 1.25, 10), (790, 220, 0.9, -10),
         ]
         for p in placed {
-            paste(source, centre: faceCentre, side: faceSide * 2, into: &canvas, width: width, height: height,
-                  at: (p.x, p.y), scale: p.scale, degrees: p.degrees)
+            paste(
+                source, centre: faceCentre, side: faceSide * 2, into: &canvas, width: width, height: height,
+                at: (p.x, p.y), scale: p.scale, degrees: p.degrees)
         }
-        return Scene(image: GrayImage(width: width, height: height, pixels: canvas),
-                     faces: placed.map { ($0.x, $0.y, faceSide * $0.scale, $0.degrees) })
+        return Scene(
+            image: GrayImage(width: width, height: height, pixels: canvas),
+            faces: placed.map { ($0.x, $0.y, faceSide * $0.scale, $0.degrees) })
     }
 }
 

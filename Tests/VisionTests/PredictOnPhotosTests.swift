@@ -6,7 +6,8 @@ import Testing
 /// `facemine predict` on photos as a user runs it: every face found, cropped and classified as
 /// its crop would be, a photo without a face said so without failing, annotated copies written.
 @Suite struct PredictOnPhotosTests {
-    static let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("facemine")
+    static let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent(
+        "facemine")
 
     func facemine(_ arguments: [String], in folder: URL) throws -> (status: Int32, stdout: String) {
         let p = Process()
@@ -35,8 +36,11 @@ import Testing
         let work = FileManager.default.temporaryDirectory.appendingPathComponent("facemine-photos-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: work) }
-        let trained = try facemine(["train", "--synthetic-count", "60", "--threads", "1", "--batch-size", "16", "--epochs", "1",
-                                    "--quiet", "--name", "m"], in: work)
+        let trained = try facemine(
+            [
+                "train", "--synthetic-count", "60", "--threads", "1", "--batch-size", "16", "--epochs", "1",
+                "--quiet", "--name", "m",
+            ], in: work)
         #expect(trained.status == 0)
         let scene = try Photos.scene()
         try Data(GrayImage.encodePNG(scene.image.pixels, width: scene.image.width, height: scene.image.height))
@@ -52,8 +56,9 @@ import Testing
         }
 
         let images = ["scene.png", "blank.jpg", "crop0.png", "crop1.png", "crop2.png"]
-        let run = try facemine(["predict", "runs/m/best.safetensors"] + images + ["--json", "--top", "8", "--annotate", "annotated"],
-                               in: work)
+        let run = try facemine(
+            ["predict", "runs/m/best.safetensors"] + images + ["--json", "--top", "8", "--annotate", "annotated"],
+            in: work)
         #expect(run.status == 0, "a photo without a face is not an error")
         let rows = try JSONDecoder().decode([Row].self, from: Data(run.stdout.utf8))
         try #require(rows.count == 5)
@@ -80,7 +85,8 @@ import Testing
         #expect(wholeRow.first?.faces == nil && wholeRow.first?.classes?.count == 3, "--detect never takes the image whole")
         let single = try facemine(["predict", "runs/m/best.safetensors", "scene.png", "--annotate", "one.jpg"], in: work)
         #expect(single.status == 0 && FileManager.default.fileExists(atPath: work.appendingPathComponent("one.jpg").path))
-        let nowhere = try facemine(["predict", "runs/m/best.safetensors", "scene.png", "--annotate", "missing/one.png"], in: work)
+        let nowhere = try facemine(
+            ["predict", "runs/m/best.safetensors", "scene.png", "--annotate", "missing/one.png"], in: work)
         #expect(nowhere.status != 0)
     }
 }

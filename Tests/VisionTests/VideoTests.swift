@@ -35,7 +35,9 @@ import Testing
         while let frame = reader.next() { frames.append(frame.gray) }
         #expect(frames.count == 6)
         // Motion-JPEG is lossy: close to the scene, not equal.
-        let error = zip(frames[0].pixels, scene.image.pixels).map { abs(Double($0) - Double($1)) }.reduce(0, +) / Double(frames[0].pixels.count)
+        let error =
+            zip(frames[0].pixels, scene.image.pixels).map { abs(Double($0) - Double($1)) }.reduce(0, +)
+            / Double(frames[0].pixels.count)
         #expect(error < 4, "mean error \(error)")
         #expect(try FaceDetector().faces(in: frames[0]).count == 3)
     }
@@ -45,7 +47,9 @@ import Testing
         defer { try? FileManager.default.removeItem(at: work) }
         let path = work.appendingPathComponent("broken.mp4").path
         try Data("not a video".utf8).write(to: URL(fileURLWithPath: path))
-        #expect { try VideoReader(path) } throws: { "\($0)".contains("broken.mp4") && "\($0)".contains("cannot open it as a video") }
+        #expect { try VideoReader(path) } throws: {
+            "\($0)".contains("broken.mp4") && "\($0)".contains("cannot open it as a video")
+        }
         #expect { try VideoReader(work.appendingPathComponent("missing.mp4").path) } throws: { "\($0)".contains("no such file") }
     }
 
@@ -53,11 +57,19 @@ import Testing
         let work = try folder()
         defer { try? FileManager.default.removeItem(at: work) }
         let photos = PredictOnPhotosTests()
-        #expect(try photos.facemine(["train", "--synthetic-count", "60", "--threads", "1", "--batch-size", "16", "--epochs", "1",
-                                     "--quiet", "--name", "m"], in: work).status == 0)
+        #expect(
+            try photos.facemine(
+                [
+                    "train", "--synthetic-count", "60", "--threads", "1", "--batch-size", "16", "--epochs", "1",
+                    "--quiet", "--name", "m",
+                ], in: work
+            ).status == 0)
         _ = try writeClip(work.appendingPathComponent("clip.avi").path, faceFrames: 4)
-        let run = try photos.facemine(["predict", "runs/m/best.safetensors", "clip.avi", "--json", "--every", "2",
-                                       "--annotate", "annotated.avi"], in: work)
+        let run = try photos.facemine(
+            [
+                "predict", "runs/m/best.safetensors", "clip.avi", "--json", "--every", "2",
+                "--annotate", "annotated.avi",
+            ], in: work)
         #expect(run.status == 0)
         struct Line: Decodable {
             struct Face: Decodable { var box: DetectedFace; var classes: [String] }

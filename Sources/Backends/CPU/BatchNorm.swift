@@ -4,11 +4,14 @@ import FacemineDevice
 /// each plane is summed with vector accumulators in Float, the planes are combined in Double,
 /// which keeps the mean and variance accurate for the largest batches without slowing the loop.
 extension CPUBackend {
-    public func batchNormTrainingForward(_ x: Tensor, gamma: Tensor, beta: Tensor,
-                                         runningMean: Tensor, runningVariance: Tensor,
-                                         settings: BatchNormSettings, output: Tensor,
-                                         savedMean: Tensor, savedInvStd: Tensor) {
-        let (n, c, plane) = checkBatchNorm(x, output: output, perChannel: [gamma, beta, runningMean, runningVariance, savedMean, savedInvStd])
+    public func batchNormTrainingForward(
+        _ x: Tensor, gamma: Tensor, beta: Tensor,
+        runningMean: Tensor, runningVariance: Tensor,
+        settings: BatchNormSettings, output: Tensor,
+        savedMean: Tensor, savedInvStd: Tensor
+    ) {
+        let (n, c, plane) = checkBatchNorm(
+            x, output: output, perChannel: [gamma, beta, runningMean, runningVariance, savedMean, savedInvStd])
         let src = x.floats, dst = output.floats
         let g = gamma.floats, b = beta.floats
         let rm = runningMean.floats, rv = runningVariance.floats
@@ -37,9 +40,11 @@ extension CPUBackend {
         }
     }
 
-    public func batchNormInferenceForward(_ x: Tensor, gamma: Tensor, beta: Tensor,
-                                          runningMean: Tensor, runningVariance: Tensor,
-                                          epsilon: Float, output: Tensor) {
+    public func batchNormInferenceForward(
+        _ x: Tensor, gamma: Tensor, beta: Tensor,
+        runningMean: Tensor, runningVariance: Tensor,
+        epsilon: Float, output: Tensor
+    ) {
         let (n, c, plane) = checkBatchNorm(x, output: output, perChannel: [gamma, beta, runningMean, runningVariance])
         let src = x.floats, dst = output.floats
         let g = gamma.floats, b = beta.floats, rm = runningMean.floats, rv = runningVariance.floats
@@ -52,10 +57,13 @@ extension CPUBackend {
         }
     }
 
-    public func batchNormBackward(gradOutput: Tensor, input: Tensor, gamma: Tensor,
-                                  savedMean: Tensor, savedInvStd: Tensor,
-                                  gradInput: Tensor, gradGamma: Tensor, gradBeta: Tensor) {
-        let (n, c, plane) = checkBatchNorm(input, output: gradOutput, perChannel: [gamma, savedMean, savedInvStd, gradGamma, gradBeta])
+    public func batchNormBackward(
+        gradOutput: Tensor, input: Tensor, gamma: Tensor,
+        savedMean: Tensor, savedInvStd: Tensor,
+        gradInput: Tensor, gradGamma: Tensor, gradBeta: Tensor
+    ) {
+        let (n, c, plane) = checkBatchNorm(
+            input, output: gradOutput, perChannel: [gamma, savedMean, savedInvStd, gradGamma, gradBeta])
         OpContract.batchNormBackward(input: input, gradInput: gradInput)
         let x = input.floats, dy = gradOutput.floats, dx = gradInput.floats
         let g = gamma.floats, sm = savedMean.floats, si = savedInvStd.floats

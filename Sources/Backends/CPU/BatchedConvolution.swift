@@ -13,8 +13,10 @@ extension CPUBackend {
         return Swift.max(1, Swift.min(g.batch, columnChunkBytes / Swift.max(perImage, 1)))
     }
 
-    func batchedConvForward(_ g: ConvGeometry, input: UnsafePointer<Float>, weight: UnsafePointer<Float>,
-                            bias: UnsafePointer<Float>?, output: UnsafeMutablePointer<Float>) {
+    func batchedConvForward(
+        _ g: ConvGeometry, input: UnsafePointer<Float>, weight: UnsafePointer<Float>,
+        bias: UnsafePointer<Float>?, output: UnsafeMutablePointer<Float>
+    ) {
         let plane = g.outHeight * g.outWidth, M = g.outChannels, K = g.gemmK
         let chunk = imagesPerChunk(g)
         let columns = workspace.floats(.columns, count: K * chunk * plane)
@@ -24,8 +26,9 @@ extension CPUBackend {
             let images = Swift.min(chunk, g.batch - first)
             let width = images * plane
             buildColumns(g, taps: taps, input: input, images: first..<(first + images), into: columns)
-            parallelSGEMM(transposeA: false, transposeB: false, m: M, n: width, k: K, alpha: 1,
-                          a: weight, lda: K, b: columns, ldb: width, beta: 0, c: product, ldc: width)
+            parallelSGEMM(
+                transposeA: false, transposeB: false, m: M, n: width, k: K, alpha: 1,
+                a: weight, lda: K, b: columns, ldb: width, beta: 0, c: product, ldc: width)
             parallel.forEach(images * M, grain: 16) { task in
                 let image = task / M, channel = task % M
                 let src = product + channel * width + image * plane
@@ -36,9 +39,11 @@ extension CPUBackend {
         }
     }
 
-    func batchedConvBackward(_ g: ConvGeometry, input: UnsafePointer<Float>, weight: UnsafePointer<Float>,
-                             gradOutput: UnsafePointer<Float>, gradInput: UnsafeMutablePointer<Float>?,
-                             gradWeight: UnsafeMutablePointer<Float>, gradBias: UnsafeMutablePointer<Float>?) {
+    func batchedConvBackward(
+        _ g: ConvGeometry, input: UnsafePointer<Float>, weight: UnsafePointer<Float>,
+        gradOutput: UnsafePointer<Float>, gradInput: UnsafeMutablePointer<Float>?,
+        gradWeight: UnsafeMutablePointer<Float>, gradBias: UnsafeMutablePointer<Float>?
+    ) {
         let plane = g.outHeight * g.outWidth, M = g.outChannels, K = g.gemmK
         let inPlane = g.inChannels * g.height * g.width
         let chunk = imagesPerChunk(g)
@@ -60,13 +65,15 @@ extension CPUBackend {
             }
             buildColumns(g, taps: taps, input: input, images: first..<(first + images), into: columns)
             // dW (+)= dY [M, width] x columns^T [width, K]
-            parallelSGEMM(transposeA: false, transposeB: true, m: M, n: K, k: width, alpha: 1,
-                          a: gathered, lda: width, b: columns, ldb: width,
-                          beta: first == 0 ? 0 : 1, c: gradWeight, ldc: K)
+            parallelSGEMM(
+                transposeA: false, transposeB: true, m: M, n: K, k: width, alpha: 1,
+                a: gathered, lda: width, b: columns, ldb: width,
+                beta: first == 0 ? 0 : 1, c: gradWeight, ldc: K)
             guard let gradInput else { continue }
             // dColumns [K, width] = W^T [K, M] x dY [M, width], reusing the column buffer.
-            parallelSGEMM(transposeA: true, transposeB: false, m: K, n: width, k: M, alpha: 1,
-                          a: weight, lda: K, b: gathered, ldb: width, beta: 0, c: columns, ldc: width)
+            parallelSGEMM(
+                transposeA: true, transposeB: false, m: K, n: width, k: M, alpha: 1,
+                a: weight, lda: K, b: gathered, ldb: width, beta: 0, c: columns, ldc: width)
             let kk = g.kernel * g.kernel, inChannels = g.inChannels, planeIn = g.height * g.width
             parallel.forEach(images * inChannels, grain: 8) { task in
                 let image = task / inChannels, c = task % inChannels
@@ -102,8 +109,10 @@ extension CPUBackend {
     }
 
     /// The chunk's column matrix [K, images * plane], images side by side.
-    private func buildColumns(_ g: ConvGeometry, taps: UnsafePointer<Int32>, input: UnsafePointer<Float>,
-                              images: Range<Int>, into columns: UnsafeMutablePointer<Float>) {
+    private func buildColumns(
+        _ g: ConvGeometry, taps: UnsafePointer<Int32>, input: UnsafePointer<Float>,
+        images: Range<Int>, into columns: UnsafeMutablePointer<Float>
+    ) {
         let plane = g.outHeight * g.outWidth, width = images.count * plane
         let kk = g.kernel * g.kernel, inChannels = g.inChannels, planeIn = g.height * g.width
         parallel.forEach(images.count * inChannels, grain: 8) { task in

@@ -33,7 +33,8 @@ public final class CPUBackend: Backend {
     /// active core.
     public static var defaultThreadCount: Int {
         if let text = ProcessInfo.processInfo.environment["FACEMINE_THREADS"],
-           let n = Int(text), n > 0 {
+            let n = Int(text), n > 0
+        {
             return n
         }
         return ProcessInfo.processInfo.activeProcessorCount

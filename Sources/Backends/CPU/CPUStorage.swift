@@ -1,9 +1,9 @@
 import FacemineDevice
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// Host memory owned by the CPU backend, 64-byte aligned so vector loads never split cache lines.
@@ -53,13 +53,13 @@ extension Tensor {
 /// allocates nothing. Each slot serves one role inside one op at a time.
 final class Workspace {
     enum Slot: Int, CaseIterable {
-        case columns = 0    // im2col matrix of a chunk of images / its gradient; direct: dY in channel blocks
-        case matrix = 1     // GEMM result or gathered gradient, channel-major; direct: x channel-major (not 48x48)
+        case columns = 0  // im2col matrix of a chunk of images / its gradient; direct: dY in channel blocks
+        case matrix = 1  // GEMM result or gathered gradient, channel-major; direct: x channel-major (not 48x48)
         case perThread = 2  // one slice per thread: im2col bands, partial sums
-        case taps = 3       // Int32 tap-offset table of small-plane convolutions
-        case packedWeights = 4      // direct convolution: weights in 16-channel blocks (all, or one per thread)
+        case taps = 3  // Int32 tap-offset table of small-plane convolutions
+        case packedWeights = 4  // direct convolution: weights in 16-channel blocks (all, or one per thread)
         case packedWeightGrads = 5  // direct convolution: weight gradients in 16-channel blocks
-        case packedA = 6    // the wide GEMM kernel's packed left operand
+        case packedA = 6  // the wide GEMM kernel's packed left operand
     }
 
     private var buffers: [UnsafeMutableRawPointer?] = Array(repeating: nil, count: Slot.allCases.count)

@@ -64,7 +64,8 @@ public final class ConvolutionLog {
     func timed(_ g: ConvGeometry, backward: Bool, _ body: () -> Void) {
         let start = DispatchTime.now().uptimeNanoseconds
         body()
-        entries.append(Entry(geometry: g, backward: backward, seconds: Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9))
+        entries.append(
+            Entry(geometry: g, backward: backward, seconds: Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9))
     }
 }
 
@@ -79,22 +80,28 @@ extension CPUBackend {
         }
     }
 
-    public func conv2dBackward(_ g: ConvGeometry, input: Tensor, weight: Tensor, gradOutput: Tensor,
-                               gradInput: Tensor?, gradWeight: Tensor, gradBias: Tensor?) {
+    public func conv2dBackward(
+        _ g: ConvGeometry, input: Tensor, weight: Tensor, gradOutput: Tensor,
+        gradInput: Tensor?, gradWeight: Tensor, gradBias: Tensor?
+    ) {
         let algorithm = ConvAlgorithm(g, threads: threads)
         guard let convolutionLog else {
-            return conv2dBackward(g, input: input, weight: weight, gradOutput: gradOutput, gradInput: gradInput,
-                                  gradWeight: gradWeight, gradBias: gradBias, algorithm: algorithm)
+            return conv2dBackward(
+                g, input: input, weight: weight, gradOutput: gradOutput, gradInput: gradInput,
+                gradWeight: gradWeight, gradBias: gradBias, algorithm: algorithm)
         }
         convolutionLog.timed(g, backward: true) {
-            conv2dBackward(g, input: input, weight: weight, gradOutput: gradOutput, gradInput: gradInput,
-                           gradWeight: gradWeight, gradBias: gradBias, algorithm: algorithm)
+            conv2dBackward(
+                g, input: input, weight: weight, gradOutput: gradOutput, gradInput: gradInput,
+                gradWeight: gradWeight, gradBias: gradBias, algorithm: algorithm)
         }
     }
 
     /// Runs a chosen algorithm; tests and the op benchmark call this to compare them on one shape.
-    public func conv2dForward(_ g: ConvGeometry, input: Tensor, weight: Tensor, bias: Tensor?,
-                              output: Tensor, algorithm: ConvAlgorithm) {
+    public func conv2dForward(
+        _ g: ConvGeometry, input: Tensor, weight: Tensor, bias: Tensor?,
+        output: Tensor, algorithm: ConvAlgorithm
+    ) {
         OpContract.convForward(g, input: input, weight: weight, bias: bias, output: output)
         let x = input.floats, w = weight.floats, b = bias?.floats, y = output.floats
         switch algorithm {
@@ -105,18 +112,23 @@ extension CPUBackend {
         }
     }
 
-    public func conv2dBackward(_ g: ConvGeometry, input: Tensor, weight: Tensor, gradOutput: Tensor,
-                               gradInput: Tensor?, gradWeight: Tensor, gradBias: Tensor?,
-                               algorithm: ConvAlgorithm) {
-        OpContract.convBackward(g, input: input, weight: weight, gradOutput: gradOutput, gradInput: gradInput,
-                                gradWeight: gradWeight, gradBias: gradBias)
+    public func conv2dBackward(
+        _ g: ConvGeometry, input: Tensor, weight: Tensor, gradOutput: Tensor,
+        gradInput: Tensor?, gradWeight: Tensor, gradBias: Tensor?,
+        algorithm: ConvAlgorithm
+    ) {
+        OpContract.convBackward(
+            g, input: input, weight: weight, gradOutput: gradOutput, gradInput: gradInput,
+            gradWeight: gradWeight, gradBias: gradBias)
         let x = input.floats, w = weight.floats, dy = gradOutput.floats
         let dx = gradInput?.floats, dw = gradWeight.floats, db = gradBias?.floats
         switch algorithm {
-        case .imagewise: imagewiseConvBackward(g, input: x, weight: w, gradOutput: dy, gradInput: dx, gradWeight: dw, gradBias: db)
+        case .imagewise:
+            imagewiseConvBackward(g, input: x, weight: w, gradOutput: dy, gradInput: dx, gradWeight: dw, gradBias: db)
         case .batched: batchedConvBackward(g, input: x, weight: w, gradOutput: dy, gradInput: dx, gradWeight: dw, gradBias: db)
         case .direct: directConvBackward(g, input: x, weight: w, gradOutput: dy, gradInput: dx, gradWeight: dw, gradBias: db)
-        case .pointwise: pointwiseConvBackward(g, input: x, weight: w, gradOutput: dy, gradInput: dx, gradWeight: dw, gradBias: db)
+        case .pointwise:
+            pointwiseConvBackward(g, input: x, weight: w, gradOutput: dy, gradInput: dx, gradWeight: dw, gradBias: db)
         }
     }
 }

@@ -44,7 +44,9 @@ extension CPUBackend {
     /// Work items: 16-channel blocks, times slices of something else (images, or in channels for
     /// the weight gradient) when blocks alone are fewer than threads (layer1 has 4 blocks).
     /// Every item writes its own outputs, so results do not depend on the split.
-    private func directItems(blocks: Int, slices: Int, _ body: (_ chunk: Int, _ blocks: Range<Int>, _ slice: Int, _ of: Int) -> Void) {
+    private func directItems(
+        blocks: Int, slices: Int, _ body: (_ chunk: Int, _ blocks: Range<Int>, _ slice: Int, _ of: Int) -> Void
+    ) {
         let perBlock = directSlicesPerBlock(blocks: blocks, slices: slices)
         if perBlock == 1 {
             parallel.forChunks(blocks) { chunk, range in body(chunk, range, 0, 1) }
@@ -67,12 +69,15 @@ extension CPUBackend {
     /// (C x 9 x 16 floats: 295 KB at 512 channels, so it stays in L2) just before using it;
     /// packing every block first wrote them all out (9 MB for layer4) and read them back from
     /// the last-level cache. `run(packed, blocks, images)` runs some blocks on some images.
-    private func directBlockwise(blocks: Int, blockFloats: Int, images: Int, inputFloats: Int, transposed: Bool,
-                                 weight: UnsafePointer<Float>, outChannels: Int, inChannels: Int, taps: Int32,
-                                 _ run: (_ packed: UnsafePointer<Float>, _ blocks: Range<Int>, _ images: Range<Int>) -> Void) {
+    private func directBlockwise(
+        blocks: Int, blockFloats: Int, images: Int, inputFloats: Int, transposed: Bool,
+        weight: UnsafePointer<Float>, outChannels: Int, inChannels: Int, taps: Int32,
+        _ run: (_ packed: UnsafePointer<Float>, _ blocks: Range<Int>, _ images: Range<Int>) -> Void
+    ) {
         let pack = { (into: UnsafeMutablePointer<Float>, blocks: Range<Int>) in
-            fm_direct_pack(weight, into, Int32(outChannels), Int32(inChannels), taps, transposed ? 1 : 0,
-                           Int32(blocks.lowerBound), Int32(blocks.upperBound))
+            fm_direct_pack(
+                weight, into, Int32(outChannels), Int32(inChannels), taps, transposed ? 1 : 0,
+                Int32(blocks.lowerBound), Int32(blocks.upperBound))
         }
         if inputFloats >= 8 * blocks * blockFloats && images >= threads {
             let packed = workspace.floats(.packedWeights, count: blocks * blockFloats)
@@ -91,8 +96,10 @@ extension CPUBackend {
         }
     }
 
-    func directConvForward(_ g: ConvGeometry, input: UnsafePointer<Float>, weight: UnsafePointer<Float>,
-                           bias: UnsafePointer<Float>?, output: UnsafeMutablePointer<Float>) {
+    func directConvForward(
+        _ g: ConvGeometry, input: UnsafePointer<Float>, weight: UnsafePointer<Float>,
+        bias: UnsafePointer<Float>?, output: UnsafeMutablePointer<Float>
+    ) {
         let M = g.outChannels, plane = g.outHeight * g.outWidth
         if CPUBackend.firstLayerApplies(g) {
             return firstLayerForward(g, input: input, weight: weight, bias: bias, output: output)
@@ -105,23 +112,31 @@ extension CPUBackend {
         }
     }
 
-    private func blockedConvForward(_ g: ConvGeometry, input: UnsafePointer<Float>, weight: UnsafePointer<Float>,
-                                    output: UnsafeMutablePointer<Float>) {
+    private func blockedConvForward(
+        _ g: ConvGeometry, input: UnsafePointer<Float>, weight: UnsafePointer<Float>,
+        output: UnsafeMutablePointer<Float>
+    ) {
         let geometry = CPUBackend.directGeometry(g)!, taps = fm_direct_taps(geometry)
         let M = g.outChannels, C = g.inChannels, inPlane = g.height * g.width, plane = g.outHeight * g.outWidth
-        directBlockwise(blocks: M / 16, blockFloats: C * Int(taps) * 16, images: g.batch, inputFloats: g.batch * C * inPlane,
-                        transposed: false, weight: weight, outChannels: M, inChannels: C, taps: taps) { packed, blocks, images in
-            fm_direct_forward(geometry, input + images.lowerBound * C * inPlane, packed, output + images.lowerBound * M * plane,
-                              Int32(images.count), Int32(C), Int32(M), Int32(blocks.lowerBound), Int32(blocks.upperBound))
+        directBlockwise(
+            blocks: M / 16, blockFloats: C * Int(taps) * 16, images: g.batch, inputFloats: g.batch * C * inPlane,
+            transposed: false, weight: weight, outChannels: M, inChannels: C, taps: taps
+        ) { packed, blocks, images in
+            fm_direct_forward(
+                geometry, input + images.lowerBound * C * inPlane, packed, output + images.lowerBound * M * plane,
+                Int32(images.count), Int32(C), Int32(M), Int32(blocks.lowerBound), Int32(blocks.upperBound))
         }
     }
 
-    func directConvBackward(_ g: ConvGeometry, input: UnsafePointer<Float>, weight: UnsafePointer<Float>,
-                            gradOutput: UnsafePointer<Float>, gradInput: UnsafeMutablePointer<Float>?,
-                            gradWeight: UnsafeMutablePointer<Float>, gradBias: UnsafeMutablePointer<Float>?) {
+    func directConvBackward(
+        _ g: ConvGeometry, input: UnsafePointer<Float>, weight: UnsafePointer<Float>,
+        gradOutput: UnsafePointer<Float>, gradInput: UnsafeMutablePointer<Float>?,
+        gradWeight: UnsafeMutablePointer<Float>, gradBias: UnsafeMutablePointer<Float>?
+    ) {
         if CPUBackend.firstLayerApplies(g) {
-            return firstLayerBackward(g, input: input, weight: weight, gradOutput: gradOutput, gradInput: gradInput,
-                                      gradWeight: gradWeight, gradBias: gradBias)
+            return firstLayerBackward(
+                g, input: input, weight: weight, gradOutput: gradOutput, gradInput: gradInput,
+                gradWeight: gradWeight, gradBias: gradBias)
         }
         let M = g.outChannels, N = g.batch, plane = g.outHeight * g.outWidth
         if let gradBias {
@@ -134,9 +149,11 @@ extension CPUBackend {
         blockedConvBackward(g, input: input, weight: weight, gradOutput: gradOutput, gradInput: gradInput, gradWeight: gradWeight)
     }
 
-    private func blockedConvBackward(_ g: ConvGeometry, input: UnsafePointer<Float>, weight: UnsafePointer<Float>,
-                                     gradOutput: UnsafePointer<Float>, gradInput: UnsafeMutablePointer<Float>?,
-                                     gradWeight: UnsafeMutablePointer<Float>) {
+    private func blockedConvBackward(
+        _ g: ConvGeometry, input: UnsafePointer<Float>, weight: UnsafePointer<Float>,
+        gradOutput: UnsafePointer<Float>, gradInput: UnsafeMutablePointer<Float>?,
+        gradWeight: UnsafeMutablePointer<Float>
+    ) {
         let geometry = CPUBackend.directGeometry(g)!, taps = fm_direct_taps(geometry)
         let M = g.outChannels, C = g.inChannels, N = g.batch, plane = g.outHeight * g.outWidth
         let inPlane = g.height * g.width
@@ -150,8 +167,9 @@ extension CPUBackend {
         // 48 -> 24 stride 2: 38 MB) skips it (that weight gradient +3%, three op-table pairs).
         let stream = N * C * inPlane * MemoryLayout<Float>.stride >= cacheBypassBytes
         parallel.forEach(N, grain: 1) { n in
-            fm_direct_weight_grad_operands(gradOutput, gradOutputBlocks, input, inputByChannel, Int32(N), Int32(M),
-                                           Int32(C), Int32(plane), Int32(inPlane), Int32(n), Int32(n + 1), stream ? 1 : 0)
+            fm_direct_weight_grad_operands(
+                gradOutput, gradOutputBlocks, input, inputByChannel, Int32(N), Int32(M),
+                Int32(C), Int32(plane), Int32(inPlane), Int32(n), Int32(n + 1), stream ? 1 : 0)
         }
         let packedGrad = workspace.floats(.packedWeightGrads, count: M * C * Int(taps))
         // Whole blocks per item (the usual case): each block's sums are unpacked right after they
@@ -164,21 +182,26 @@ extension CPUBackend {
             let pairs = Parallel.range(slice, of: slices, count: C / 2)
             for first in stride(from: blocks.lowerBound, to: blocks.upperBound, by: blocksPerCall) {
                 let end = Int32(Swift.min(first + blocksPerCall, blocks.upperBound))
-                fm_direct_weight_grad(geometry, x, gradOutputBlocks, packedGrad, Int32(N), Int32(C),
-                                      Int32(2 * pairs.lowerBound), Int32(2 * pairs.upperBound), Int32(first), end)
+                fm_direct_weight_grad(
+                    geometry, x, gradOutputBlocks, packedGrad, Int32(N), Int32(C),
+                    Int32(2 * pairs.lowerBound), Int32(2 * pairs.upperBound), Int32(first), end)
                 if wholeBlocks { fm_direct_unpack(packedGrad, gradWeight, Int32(M), Int32(C), taps, Int32(first), end) }
             }
         }
         if !wholeBlocks {
             parallel.forRanges(M / 16) { blocks in
-                fm_direct_unpack(packedGrad, gradWeight, Int32(M), Int32(C), taps, Int32(blocks.lowerBound), Int32(blocks.upperBound))
+                fm_direct_unpack(
+                    packedGrad, gradWeight, Int32(M), Int32(C), taps, Int32(blocks.lowerBound), Int32(blocks.upperBound))
             }
         }
         guard let gradInput else { return }
-        directBlockwise(blocks: C / 16, blockFloats: M * Int(taps) * 16, images: N, inputFloats: N * M * plane,
-                        transposed: true, weight: weight, outChannels: M, inChannels: C, taps: taps) { packed, blocks, images in
-            fm_direct_input_grad(geometry, gradOutput + images.lowerBound * M * plane, packed, gradInput + images.lowerBound * C * inPlane,
-                                 Int32(images.count), Int32(C), Int32(M), Int32(blocks.lowerBound), Int32(blocks.upperBound))
+        directBlockwise(
+            blocks: C / 16, blockFloats: M * Int(taps) * 16, images: N, inputFloats: N * M * plane,
+            transposed: true, weight: weight, outChannels: M, inChannels: C, taps: taps
+        ) { packed, blocks, images in
+            fm_direct_input_grad(
+                geometry, gradOutput + images.lowerBound * M * plane, packed, gradInput + images.lowerBound * C * inPlane,
+                Int32(images.count), Int32(C), Int32(M), Int32(blocks.lowerBound), Int32(blocks.upperBound))
         }
     }
 }

@@ -89,14 +89,17 @@ extension CPUBackend {
 
     public func dropoutBackward(gradOutput: Tensor, gradInput: Tensor, probability: Float, seed: UInt64, step: UInt64) {
         OpContract.dropout(gradOutput, output: gradInput, probability: probability)
-        applyDropoutMask(gradOutput.floats, gradInput.floats, count: gradOutput.count,
-                         probability: probability, seed: seed, step: step)
+        applyDropoutMask(
+            gradOutput.floats, gradInput.floats, count: gradOutput.count,
+            probability: probability, seed: seed, step: step)
     }
 
     /// dst[i] = src[i] / (1 - p) where the Philox draw for i is >= p, else 0. Forward and
     /// backward are the same map, so the mask is never stored.
-    private func applyDropoutMask(_ src: UnsafePointer<Float>, _ dst: UnsafeMutablePointer<Float>, count: Int,
-                                  probability p: Float, seed: UInt64, step: UInt64) {
+    private func applyDropoutMask(
+        _ src: UnsafePointer<Float>, _ dst: UnsafeMutablePointer<Float>, count: Int,
+        probability p: Float, seed: UInt64, step: UInt64
+    ) {
         let scale = 1 / (1 - p)
         let groups = (count + 3) / 4
         let key = SIMD2(UInt32(truncatingIfNeeded: seed), UInt32(truncatingIfNeeded: seed >> 32))
@@ -109,8 +112,9 @@ extension CPUBackend {
             for block in r {
                 let first = block * 8
                 let g = SIMD8<UInt64>(repeating: UInt64(first)) &+ SIMD8<UInt64>(truncatingIfNeeded: lanes)
-                let (w0, w1, w2, w3) = Philox.blocks(SIMD8<UInt32>(truncatingIfNeeded: g), SIMD8<UInt32>(truncatingIfNeeded: g &>> 32),
-                                                     stepLo, stepHi, key: key)
+                let (w0, w1, w2, w3) = Philox.blocks(
+                    SIMD8<UInt32>(truncatingIfNeeded: g), SIMD8<UInt32>(truncatingIfNeeded: g &>> 32),
+                    stepLo, stepHi, key: key)
                 for (w, words) in [w0, w1, w2, w3].enumerated() {
                     let u = SIMD8<Float>(words &>> 8) * (1.0 / 16_777_216.0)
                     let keep = u .>= threshold

@@ -22,8 +22,10 @@ extension CPUBackend {
 
     /// The bias goes in with the products (a pass of its own over MyCNN conv1's 18.9 MB output
     /// took longer than the convolution).
-    func firstLayerForward(_ g: ConvGeometry, input: UnsafePointer<Float>, weight: UnsafePointer<Float>,
-                           bias: UnsafePointer<Float>?, output: UnsafeMutablePointer<Float>) {
+    func firstLayerForward(
+        _ g: ConvGeometry, input: UnsafePointer<Float>, weight: UnsafePointer<Float>,
+        bias: UnsafePointer<Float>?, output: UnsafeMutablePointer<Float>
+    ) {
         let plane = g.height * g.width, outPlane = g.outHeight * g.outWidth, M = g.outChannels
         let stem = Self.isStem(g), perImage = stem ? Int(FM_STEM_TAPS) : Self.paddedPlane
         let scratch = workspace.floats(.perThread, count: threads * perImage)
@@ -37,9 +39,11 @@ extension CPUBackend {
         }
     }
 
-    func firstLayerBackward(_ g: ConvGeometry, input: UnsafePointer<Float>, weight: UnsafePointer<Float>,
-                            gradOutput: UnsafePointer<Float>, gradInput: UnsafeMutablePointer<Float>?,
-                            gradWeight: UnsafeMutablePointer<Float>, gradBias: UnsafeMutablePointer<Float>?) {
+    func firstLayerBackward(
+        _ g: ConvGeometry, input: UnsafePointer<Float>, weight: UnsafePointer<Float>,
+        gradOutput: UnsafePointer<Float>, gradInput: UnsafeMutablePointer<Float>?,
+        gradWeight: UnsafeMutablePointer<Float>, gradBias: UnsafeMutablePointer<Float>?
+    ) {
         let plane = g.height * g.width, outPlane = g.outHeight * g.outWidth, M = g.outChannels, N = g.batch
         let stem = Self.isStem(g), perImage = stem ? Int(FM_STEM_TAPS) : Self.paddedPlane
         let arranged = workspace.floats(.matrix, count: N * perImage)

@@ -9,15 +9,17 @@ extension CPUBackend {
         if op.batchCount >= threads {
             // Enough problems to keep every thread busy with whole products.
             parallel.forEach(op.batchCount) { i in
-                sgemm(transposeA: op.transposeA, transposeB: op.transposeB, m: op.m, n: op.n, k: op.k,
-                      alpha: op.alpha, a: pa + i * op.strideA, lda: op.lda, b: pb + i * op.strideB, ldb: op.ldb,
-                      beta: op.beta, c: pc + i * op.strideC, ldc: op.ldc)
+                sgemm(
+                    transposeA: op.transposeA, transposeB: op.transposeB, m: op.m, n: op.n, k: op.k,
+                    alpha: op.alpha, a: pa + i * op.strideA, lda: op.lda, b: pb + i * op.strideB, ldb: op.ldb,
+                    beta: op.beta, c: pc + i * op.strideC, ldc: op.ldc)
             }
         } else {
             for i in 0..<op.batchCount {
-                parallelSGEMM(transposeA: op.transposeA, transposeB: op.transposeB, m: op.m, n: op.n, k: op.k,
-                              alpha: op.alpha, a: pa + i * op.strideA, lda: op.lda, b: pb + i * op.strideB, ldb: op.ldb,
-                              beta: op.beta, c: pc + i * op.strideC, ldc: op.ldc)
+                parallelSGEMM(
+                    transposeA: op.transposeA, transposeB: op.transposeB, m: op.m, n: op.n, k: op.k,
+                    alpha: op.alpha, a: pa + i * op.strideA, lda: op.lda, b: pb + i * op.strideB, ldb: op.ldb,
+                    beta: op.beta, c: pc + i * op.strideC, ldc: op.ldc)
             }
         }
     }
@@ -27,29 +29,34 @@ extension CPUBackend {
     /// is wider than tall), each computed by single-threaded BLAS.
     /// OpenBLAS itself always runs single-threaded (see `CPUBackend.init`), so facemine's
     /// threads are the only ones doing work and nothing waits on or competes with BLAS workers.
-    func parallelSGEMM(transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int, alpha: Float,
-                       a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
-                       beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int) {
+    func parallelSGEMM(
+        transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int, alpha: Float,
+        a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
+        beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int
+    ) {
         // Blocks of fewer than ~64 rows or columns waste the BLAS micro-kernel; small products run whole.
         let minimumBlock = 64
         if n >= m && !transposeB && k > 0 && CPUBackend.directConvolutionIsFast {
-            wideSGEMM(transposeA: transposeA, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb,
-                      beta: beta, c: c, ldc: ldc)
+            wideSGEMM(
+                transposeA: transposeA, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb,
+                beta: beta, c: c, ldc: ldc)
         } else if transposeB && !transposeA && alpha == 1 && k > 0 && CPUBackend.directConvolutionIsFast {
             wideSGEMMTransposedB(m: m, n: n, k: k, a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
         } else if n >= m {
             parallel.forRanges(n, grain: minimumBlock) { cols in
                 let j = cols.lowerBound
-                sgemm(transposeA: transposeA, transposeB: transposeB, m: m, n: cols.count, k: k, alpha: alpha,
-                      a: a, lda: lda, b: transposeB ? b + j * ldb : b + j, ldb: ldb,
-                      beta: beta, c: c + j, ldc: ldc)
+                sgemm(
+                    transposeA: transposeA, transposeB: transposeB, m: m, n: cols.count, k: k, alpha: alpha,
+                    a: a, lda: lda, b: transposeB ? b + j * ldb : b + j, ldb: ldb,
+                    beta: beta, c: c + j, ldc: ldc)
             }
         } else {
             parallel.forRanges(m, grain: minimumBlock) { rows in
                 let i = rows.lowerBound
-                sgemm(transposeA: transposeA, transposeB: transposeB, m: rows.count, n: n, k: k, alpha: alpha,
-                      a: transposeA ? a + i : a + i * lda, lda: lda, b: b, ldb: ldb,
-                      beta: beta, c: c + i * ldc, ldc: ldc)
+                sgemm(
+                    transposeA: transposeA, transposeB: transposeB, m: rows.count, n: n, k: k, alpha: alpha,
+                    a: transposeA ? a + i : a + i * lda, lda: lda, b: b, ldb: ldb,
+                    beta: beta, c: c + i * ldc, ldc: ldc)
             }
         }
     }
@@ -62,34 +69,41 @@ extension CPUBackend {
     /// A product at least as wide as it is tall, B not transposed, through the wide kernel: A
     /// packed once, then whole panels to each thread: OpenBLAS packs all of B, which costs more
     /// than the product on im2col shapes with 32-128 rows (docs/BENCHMARKS.md, "CPU kernel notes").
-    func wideSGEMM(transposeA: Bool, m: Int, n: Int, k: Int, alpha: Float, a: UnsafePointer<Float>, lda: Int,
-                   b: UnsafePointer<Float>, ldb: Int, beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int) {
+    func wideSGEMM(
+        transposeA: Bool, m: Int, n: Int, k: Int, alpha: Float, a: UnsafePointer<Float>, lda: Int,
+        b: UnsafePointer<Float>, ldb: Int, beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int
+    ) {
         let packed = workspace.floats(.packedA, count: fm_wide_gemm_packed_a_floats(Int32(m), Int32(k)))
         fm_wide_gemm_pack_a(a, Int32(lda), transposeA ? 1 : 0, Int32(m), Int32(k), alpha, packed)
         forWidePanels(n) { first, columns in
-            fm_wide_gemm(packed, nil, 0, Int32(m), Int32(columns), Int32(k), plainView(b + first, ld: ldb), beta, nil,
-                         c + first, Int32(ldc), nil)
+            fm_wide_gemm(
+                packed, nil, 0, Int32(m), Int32(columns), Int32(k), plainView(b + first, ld: ldb), beta, nil,
+                c + first, Int32(ldc), nil)
         }
     }
 
     /// C = A B^T + beta C (weight gradients: dY times the im2col matrix, both along pixels)
     /// through the wide kernel: A's rows read in place, B's panels transposed as they are
     /// packed. Threads take column panels, or blocks of 4-row groups when C is taller than wide.
-    func wideSGEMMTransposedB(m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>,
-                              ldb: Int, beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int) {
+    func wideSGEMMTransposedB(
+        m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>,
+        ldb: Int, beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int
+    ) {
         let view = { (rows: UnsafePointer<Float>) in
             fm_view(data: rows, ld: ldb, transposed: 1, in_width: Int32(k), out_width: Int32(k), stride: 1)
         }
         if n >= m {
             forWidePanels(n) { first, columns in
-                fm_wide_gemm(nil, a, Int32(lda), Int32(m), Int32(columns), Int32(k), view(b + first * ldb), beta, nil,
-                             c + first, Int32(ldc), nil)
+                fm_wide_gemm(
+                    nil, a, Int32(lda), Int32(m), Int32(columns), Int32(k), view(b + first * ldb), beta, nil,
+                    c + first, Int32(ldc), nil)
             }
         } else {
             parallel.forRanges((m + 3) / 4) { groups in
                 let first = groups.lowerBound * 4, rows = Swift.min(groups.upperBound * 4, m) - first
-                fm_wide_gemm(nil, a + first * lda, Int32(lda), Int32(rows), Int32(n), Int32(k), view(b), beta, nil,
-                             c + first * ldc, Int32(ldc), nil)
+                fm_wide_gemm(
+                    nil, a + first * lda, Int32(lda), Int32(rows), Int32(n), Int32(k), view(b), beta, nil,
+                    c + first * ldc, Int32(ldc), nil)
             }
         }
     }
@@ -112,11 +126,14 @@ func plainView(_ data: UnsafePointer<Float>, ld: Int) -> fm_view {
 /// Row-major single-threaded SGEMM with explicit leading dimensions, so kernels can multiply
 /// sub-blocks of workspaces and tensors in place.
 @inline(__always)
-func sgemm(transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int, alpha: Float,
-           a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
-           beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int) {
-    cblas_sgemm(CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans,
-                transposeB ? CblasTrans : CblasNoTrans,
-                Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb),
-                beta, c, Int32(ldc))
+func sgemm(
+    transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int, alpha: Float,
+    a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
+    beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int
+) {
+    cblas_sgemm(
+        CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans,
+        transposeB ? CblasTrans : CblasNoTrans,
+        Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb),
+        beta, c, Int32(ldc))
 }

@@ -8,8 +8,10 @@ import FacemineDevice
 /// Writes rows `rows` of the matrix for output rows `outputRows`:
 /// dst[(r - rows.lowerBound) * ld + (oy - outputRows.lowerBound) * outWidth + ox].
 @inline(__always)
-func im2colImage(_ g: ConvGeometry, image: UnsafePointer<Float>, rows: Range<Int>, outputRows: Range<Int>,
-                 into dst: UnsafeMutablePointer<Float>, ld: Int) {
+func im2colImage(
+    _ g: ConvGeometry, image: UnsafePointer<Float>, rows: Range<Int>, outputRows: Range<Int>,
+    into dst: UnsafeMutablePointer<Float>, ld: Int
+) {
     let k = g.kernel, s = g.stride, p = g.padding
     let h = g.height, w = g.width, ow = g.outWidth
     for row in rows {
@@ -39,8 +41,10 @@ func im2colImage(_ g: ConvGeometry, image: UnsafePointer<Float>, rows: Range<Int
 /// The adjoint of `im2colImage` over all rows: adds each matrix entry back into the input
 /// position it was read from. `gradImage` accumulates; callers zero it first.
 @inline(__always)
-func col2imImage(_ g: ConvGeometry, columns: UnsafePointer<Float>, ld: Int, outputRows: Range<Int>,
-                 into gradImage: UnsafeMutablePointer<Float>) {
+func col2imImage(
+    _ g: ConvGeometry, columns: UnsafePointer<Float>, ld: Int, outputRows: Range<Int>,
+    into gradImage: UnsafeMutablePointer<Float>
+) {
     let k = g.kernel, s = g.stride, p = g.padding
     let h = g.height, w = g.width, ow = g.outWidth
     for row in 0..<g.gemmK {

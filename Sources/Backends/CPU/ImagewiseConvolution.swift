@@ -14,8 +14,10 @@ extension CPUBackend {
         return Swift.max(1, Swift.min(g.outHeight, CPUBackend.bandBytes / bytesPerRow))
     }
 
-    func imagewiseConvForward(_ g: ConvGeometry, input: UnsafePointer<Float>, weight: UnsafePointer<Float>,
-                              bias: UnsafePointer<Float>?, output: UnsafeMutablePointer<Float>) {
+    func imagewiseConvForward(
+        _ g: ConvGeometry, input: UnsafePointer<Float>, weight: UnsafePointer<Float>,
+        bias: UnsafePointer<Float>?, output: UnsafeMutablePointer<Float>
+    ) {
         let plane = g.outHeight * g.outWidth, ow = g.outWidth, K = g.gemmK, M = g.outChannels
         let band = bandRows(g)
         let perThread = alignedCount(K * band * ow)
@@ -30,16 +32,19 @@ extension CPUBackend {
                     let rows = first..<Swift.min(first + band, g.outHeight)
                     let width = rows.count * ow
                     im2colImage(g, image: image, rows: 0..<K, outputRows: rows, into: columns, ld: width)
-                    sgemm(transposeA: false, transposeB: false, m: M, n: width, k: K, alpha: 1,
-                          a: weight, lda: K, b: columns, ldb: width, beta: 1, c: out + first * ow, ldc: plane)
+                    sgemm(
+                        transposeA: false, transposeB: false, m: M, n: width, k: K, alpha: 1,
+                        a: weight, lda: K, b: columns, ldb: width, beta: 1, c: out + first * ow, ldc: plane)
                 }
             }
         }
     }
 
-    func imagewiseConvBackward(_ g: ConvGeometry, input: UnsafePointer<Float>, weight: UnsafePointer<Float>,
-                               gradOutput: UnsafePointer<Float>, gradInput: UnsafeMutablePointer<Float>?,
-                               gradWeight: UnsafeMutablePointer<Float>, gradBias: UnsafeMutablePointer<Float>?) {
+    func imagewiseConvBackward(
+        _ g: ConvGeometry, input: UnsafePointer<Float>, weight: UnsafePointer<Float>,
+        gradOutput: UnsafePointer<Float>, gradInput: UnsafeMutablePointer<Float>?,
+        gradWeight: UnsafeMutablePointer<Float>, gradBias: UnsafeMutablePointer<Float>?
+    ) {
         let plane = g.outHeight * g.outWidth, ow = g.outWidth, K = g.gemmK, M = g.outChannels
         let inPlane = g.inChannels * g.height * g.width
         let band = bandRows(g)
@@ -65,12 +70,14 @@ extension CPUBackend {
                     let width = rows.count * ow
                     im2colImage(g, image: image, rows: 0..<K, outputRows: rows, into: columns, ld: width)
                     // dW += dY[:, band] x columns^T
-                    sgemm(transposeA: false, transposeB: true, m: M, n: K, k: width, alpha: 1,
-                          a: dy + first * ow, lda: plane, b: columns, ldb: width, beta: 1, c: partialWeight, ldc: K)
+                    sgemm(
+                        transposeA: false, transposeB: true, m: M, n: K, k: width, alpha: 1,
+                        a: dy + first * ow, lda: plane, b: columns, ldb: width, beta: 1, c: partialWeight, ldc: K)
                     if let dx {
                         // dColumns = W^T x dY[:, band], then back onto the image.
-                        sgemm(transposeA: true, transposeB: false, m: K, n: width, k: M, alpha: 1,
-                              a: weight, lda: K, b: dy + first * ow, ldb: plane, beta: 0, c: gradColumns, ldc: width)
+                        sgemm(
+                            transposeA: true, transposeB: false, m: K, n: width, k: M, alpha: 1,
+                            a: weight, lda: K, b: dy + first * ow, ldb: plane, beta: 0, c: gradColumns, ldc: width)
                         col2imImage(g, columns: gradColumns, ld: width, outputRows: rows, into: dx)
                     }
                 }
@@ -82,8 +89,10 @@ extension CPUBackend {
     }
 
     /// dst[i] = sum over chunks of partials[chunk * stride + i], chunks in order.
-    func sumPartials(_ partials: UnsafePointer<Float>, stride: Int, chunks: Int, count: Int,
-                     into dst: UnsafeMutablePointer<Float>) {
+    func sumPartials(
+        _ partials: UnsafePointer<Float>, stride: Int, chunks: Int, count: Int,
+        into dst: UnsafeMutablePointer<Float>
+    ) {
         parallel.forRanges(count, grain: 4096) { r in
             for i in r {
                 var total: Float = 0

@@ -2,10 +2,13 @@ import FacemineDevice
 import Foundation
 
 extension CPUBackend {
-    public func softmaxCrossEntropy(logits: Tensor, labels: Tensor, classWeights: Tensor?,
-                                    labelSmoothing: Float, loss: Tensor, gradLogits: Tensor?) {
-        OpContract.loss(logits: logits, labels: labels, classWeights: classWeights, labelSmoothing: labelSmoothing,
-                        loss: loss, gradLogits: gradLogits)
+    public func softmaxCrossEntropy(
+        logits: Tensor, labels: Tensor, classWeights: Tensor?,
+        labelSmoothing: Float, loss: Tensor, gradLogits: Tensor?
+    ) {
+        OpContract.loss(
+            logits: logits, labels: labels, classWeights: classWeights, labelSmoothing: labelSmoothing,
+            loss: loss, gradLogits: gradLogits)
         let n = logits.shape[0], classes = logits.shape[1]
 
         let z = logits.floats, y = labels.int32s, w = classWeights?.floats
@@ -50,9 +53,12 @@ extension CPUBackend {
         loss.floats[0] = Float(total * inverse)
     }
 
-    public func softmaxFocalLoss(logits: Tensor, labels: Tensor, classWeights: Tensor?, gamma: Float,
-                                 loss: Tensor, gradLogits: Tensor?) {
-        OpContract.loss(logits: logits, labels: labels, classWeights: classWeights, gamma: gamma, loss: loss, gradLogits: gradLogits)
+    public func softmaxFocalLoss(
+        logits: Tensor, labels: Tensor, classWeights: Tensor?, gamma: Float,
+        loss: Tensor, gradLogits: Tensor?
+    ) {
+        OpContract.loss(
+            logits: logits, labels: labels, classWeights: classWeights, gamma: gamma, loss: loss, gradLogits: gradLogits)
         let n = logits.shape[0], classes = logits.shape[1]
         let z = logits.floats, y = labels.int32s, w = classWeights?.floats, dz = gradLogits?.floats
         var denominator = 0.0

@@ -10,14 +10,18 @@ import Foundation
 /// `facemine` sets it and starts itself again, once, and only when nobody set it already.
 public enum OpenBLASCore {
     /// Kernels OpenBLAS falls back to on processors it does not recognise, all older than AVX2.
-    static let fallbacks: Set<String> = ["prescott", "core2", "penryn", "dunnington", "nehalem", "atom",
-                                         "katmai", "northwood", "banias", "sandybridge", "barcelona"]
+    static let fallbacks: Set<String> = [
+        "prescott", "core2", "penryn", "dunnington", "nehalem", "atom",
+        "katmai", "northwood", "banias", "sandybridge", "barcelona",
+    ]
     /// Set by the restart to the kernel OpenBLAS had picked, so that the device description can say so.
     static let replacedVariable = "FACEMINE_OPENBLAS_REPLACED"
 
     /// The kernel to ask for instead of the one OpenBLAS picked, or nil if its pick is fine.
-    public static func better(than picked: String = String(cString: openblas_get_corename()),
-                              fmaLanes: Int = Int(fm_fma_lanes())) -> String? {
+    public static func better(
+        than picked: String = String(cString: openblas_get_corename()),
+        fmaLanes: Int = Int(fm_fma_lanes())
+    ) -> String? {
         guard fallbacks.contains(picked.lowercased()) else { return nil }
         switch fmaLanes {
         case 16: return "SkylakeX"

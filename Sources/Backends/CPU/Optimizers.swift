@@ -4,9 +4,12 @@ import Foundation
 /// Optimizer updates as fused elementwise passes: each element's parameter, gradient and state
 /// are read once and written once.
 extension CPUBackend {
-    public func sgdStep(parameter: Tensor, gradient: Tensor, momentumBuffer: Tensor?,
-                        settings s: SGDSettings, step: Int) {
-        OpContract.sgdStep(parameter: parameter, gradient: gradient, momentumBuffer: momentumBuffer, momentum: s.momentum, step: step)
+    public func sgdStep(
+        parameter: Tensor, gradient: Tensor, momentumBuffer: Tensor?,
+        settings s: SGDSettings, step: Int
+    ) {
+        OpContract.sgdStep(
+            parameter: parameter, gradient: gradient, momentumBuffer: momentumBuffer, momentum: s.momentum, step: step)
         let p = parameter.floats, g = gradient.floats
         let lr = s.learningRate, wd = s.weightDecay, mu = s.momentum, damp = 1 - s.dampening, k = s.gradientScale
         guard s.momentum != 0 else {
@@ -28,9 +31,12 @@ extension CPUBackend {
         }
     }
 
-    public func adamStep(parameter: Tensor, gradient: Tensor, firstMoment: Tensor, secondMoment: Tensor,
-                         settings s: AdamSettings, step: Int) {
-        OpContract.adamStep(parameter: parameter, gradient: gradient, firstMoment: firstMoment, secondMoment: secondMoment, step: step)
+    public func adamStep(
+        parameter: Tensor, gradient: Tensor, firstMoment: Tensor, secondMoment: Tensor,
+        settings s: AdamSettings, step: Int
+    ) {
+        OpContract.adamStep(
+            parameter: parameter, gradient: gradient, firstMoment: firstMoment, secondMoment: secondMoment, step: step)
         let p = parameter.floats, g = gradient.floats, m = firstMoment.floats, v = secondMoment.floats
         let b1 = s.beta1, b2 = s.beta2, eps = s.epsilon, k = s.gradientScale
         let correction1 = 1 - Float(pow(Double(b1), Double(step)))
@@ -69,4 +75,3 @@ extension CPUBackend {
         }
     }
 }
-

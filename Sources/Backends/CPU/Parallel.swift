@@ -73,9 +73,11 @@ final class WorkerPool {
         withoutActuallyEscaping(body) { body in
             var closure = body
             withUnsafeMutablePointer(to: &closure) { pointer in
-                fm_pool_run(pool, Int32(chunks), { context, chunk in
-                    context!.assumingMemoryBound(to: ((Int) -> Void).self).pointee(Int(chunk))
-                }, pointer)
+                fm_pool_run(
+                    pool, Int32(chunks),
+                    { context, chunk in
+                        context!.assumingMemoryBound(to: ((Int) -> Void).self).pointee(Int(chunk))
+                    }, pointer)
             }
         }
     }

@@ -19,8 +19,10 @@ extension CPUBackend {
     }
     static let pointwiseMinimumPlane = 64
 
-    func pointwiseConvForward(_ g: ConvGeometry, input: UnsafePointer<Float>, weight: UnsafePointer<Float>,
-                              bias: UnsafePointer<Float>?, output: UnsafeMutablePointer<Float>) {
+    func pointwiseConvForward(
+        _ g: ConvGeometry, input: UnsafePointer<Float>, weight: UnsafePointer<Float>,
+        bias: UnsafePointer<Float>?, output: UnsafeMutablePointer<Float>
+    ) {
         let plane = g.outHeight * g.outWidth, inPlane = g.height * g.width
         let M = g.outChannels, C = g.inChannels
         let packed = workspace.floats(.packedA, count: fm_wide_gemm_packed_a_floats(Int32(M), Int32(C)))
@@ -28,19 +30,24 @@ extension CPUBackend {
         parallel.forRanges(g.batch) { images in
             for n in images {
                 // The next image's first panel is fetched during this one's last.
-                let next = fm_next(b: pixelsRead(g, input + (n + 1) * C * inPlane, transposed: false), n: Int32(plane),
-                                   k: Int32(C), a: nil, lda: 0)
+                let next = fm_next(
+                    b: pixelsRead(g, input + (n + 1) * C * inPlane, transposed: false), n: Int32(plane),
+                    k: Int32(C), a: nil, lda: 0)
                 withPointer(to: next, if: n + 1 < images.upperBound) { then in
-                    fm_wide_gemm(packed, nil, 0, Int32(M), Int32(plane), Int32(C), pixelsRead(g, input + n * C * inPlane, transposed: false),
-                                 0, bias, output + n * M * plane, Int32(plane), then)
+                    fm_wide_gemm(
+                        packed, nil, 0, Int32(M), Int32(plane), Int32(C),
+                        pixelsRead(g, input + n * C * inPlane, transposed: false),
+                        0, bias, output + n * M * plane, Int32(plane), then)
                 }
             }
         }
     }
 
-    func pointwiseConvBackward(_ g: ConvGeometry, input: UnsafePointer<Float>, weight: UnsafePointer<Float>,
-                               gradOutput: UnsafePointer<Float>, gradInput: UnsafeMutablePointer<Float>?,
-                               gradWeight: UnsafeMutablePointer<Float>, gradBias: UnsafeMutablePointer<Float>?) {
+    func pointwiseConvBackward(
+        _ g: ConvGeometry, input: UnsafePointer<Float>, weight: UnsafePointer<Float>,
+        gradOutput: UnsafePointer<Float>, gradInput: UnsafeMutablePointer<Float>?,
+        gradWeight: UnsafeMutablePointer<Float>, gradBias: UnsafeMutablePointer<Float>?
+    ) {
         let plane = g.outHeight * g.outWidth, inPlane = g.height * g.width
         let M = g.outChannels, C = g.inChannels
         // dX = W^T dY: W packed transposed once, for every image.
@@ -59,25 +66,30 @@ extension CPUBackend {
                 let hasNext = n + 1 < images.upperBound
                 // Each product fetches the start of the one after it, so none starts cold:
                 // dX_n then dW_n (dY_n is in cache by then), dW_n then dX_n+1 (or dW_n+1).
-                var weightProduct = fm_next(b: pixelsRead(g, x, transposed: true), n: Int32(C), k: Int32(plane),
-                                            a: dy, lda: Int32(plane))
+                var weightProduct = fm_next(
+                    b: pixelsRead(g, x, transposed: true), n: Int32(C), k: Int32(plane),
+                    a: dy, lda: Int32(plane))
                 if let gradInput {
                     let dx = gradInput + n * C * inPlane
                     let target = g.stride == 1 ? dx : dxs
-                    fm_wide_gemm(packedWT, nil, 0, Int32(C), Int32(plane), Int32(M), plainView(dy, ld: plane), 0, nil,
-                                 target, Int32(plane), &weightProduct)
+                    fm_wide_gemm(
+                        packedWT, nil, 0, Int32(C), Int32(plane), Int32(M), plainView(dy, ld: plane), 0, nil,
+                        target, Int32(plane), &weightProduct)
                     if g.stride != 1 {
                         fm_upsample_with_zeros(dxs, dx, Int32(C), Int32(g.height), Int32(g.width), Int32(g.stride))
                     }
                 }
-                let next = gradInput != nil
+                let next =
+                    gradInput != nil
                     ? fm_next(b: plainView(dy + M * plane, ld: plane), n: Int32(plane), k: Int32(M), a: nil, lda: 0)
-                    : fm_next(b: pixelsRead(g, x + C * inPlane, transposed: true), n: Int32(C), k: Int32(plane),
-                              a: dy + M * plane, lda: Int32(plane))
+                    : fm_next(
+                        b: pixelsRead(g, x + C * inPlane, transposed: true), n: Int32(C), k: Int32(plane),
+                        a: dy + M * plane, lda: Int32(plane))
                 // dW += dY X^T: dY's rows read in place, x gathered into the panels.
                 withPointer(to: next, if: hasNext) { then in
-                    fm_wide_gemm(nil, dy, Int32(plane), Int32(M), Int32(C), Int32(plane), weightProduct.b, 1, nil, partial,
-                                 Int32(C), then)
+                    fm_wide_gemm(
+                        nil, dy, Int32(plane), Int32(M), Int32(C), Int32(plane), weightProduct.b, 1, nil, partial,
+                        Int32(C), then)
                 }
                 // dY is in cache now; ResNet-18's convolutions have no bias, so the sum is skipped
                 // when nobody asks for it.
@@ -95,8 +107,9 @@ extension CPUBackend {
     /// transposed): a view of x that reads every stride-th pixel of every stride-th row, so
     /// the subsampling happens as the kernel packs its panels and x is read once.
     private func pixelsRead(_ g: ConvGeometry, _ image: UnsafePointer<Float>, transposed: Bool) -> fm_view {
-        fm_view(data: image, ld: g.height * g.width, transposed: transposed ? 1 : 0, in_width: Int32(g.width),
-                out_width: Int32(g.outWidth), stride: Int32(g.stride))
+        fm_view(
+            data: image, ld: g.height * g.width, transposed: transposed ? 1 : 0, in_width: Int32(g.width),
+            out_width: Int32(g.outWidth), stride: Int32(g.stride))
     }
 }
 

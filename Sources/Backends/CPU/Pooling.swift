@@ -56,8 +56,9 @@ extension CPUBackend {
                 var ox = interior.lowerBound
                 while ox < interior.upperBound {
                     let start = Swift.min(ox, interior.upperBound - 8)
-                    Self.maxPool3x3Eight(x, width: w, rows: y0..<y1, outX: start,
-                                         into: y + oy * ow + start, indices: yi + oy * ow + start)
+                    Self.maxPool3x3Eight(
+                        x, width: w, rows: y0..<y1, outX: start,
+                        into: y + oy * ow + start, indices: yi + oy * ow + start)
                     ox = start + 8
                 }
                 for ox in 0..<ow where !interior.contains(ox) {
@@ -94,8 +95,10 @@ extension CPUBackend {
     /// come in the general loop's order with its rule (strictly greater, or NaN, wins), so ties
     /// and NaNs pick the same index.
     @inline(__always)
-    static func maxPool3x3Eight(_ x: UnsafeMutablePointer<Float>, width w: Int, rows: Range<Int>, outX: Int,
-                                into y: UnsafeMutablePointer<Float>, indices yi: UnsafeMutablePointer<Int32>) {
+    static func maxPool3x3Eight(
+        _ x: UnsafeMutablePointer<Float>, width w: Int, rows: Range<Int>, outX: Int,
+        into y: UnsafeMutablePointer<Float>, indices yi: UnsafeMutablePointer<Int32>
+    ) {
         let lanes = SIMD8<Int32>(0, 2, 4, 6, 8, 10, 12, 14)
         var best = SIMD8<Float>(repeating: 0), at = SIMD8<Int32>(repeating: 0)
         var first = true

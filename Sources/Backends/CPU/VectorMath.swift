@@ -41,9 +41,11 @@ func centredDotFloats(_ dy: UnsafePointer<Float>, _ x: UnsafePointer<Float>, _ n
     let m = SIMD8<Float>(repeating: mean)
     var i = 0
     while i + 16 <= n {
-        acc0 += UnsafeRawPointer(dy + i).loadUnaligned(as: SIMD8<Float>.self)
+        acc0 +=
+            UnsafeRawPointer(dy + i).loadUnaligned(as: SIMD8<Float>.self)
             * (UnsafeRawPointer(x + i).loadUnaligned(as: SIMD8<Float>.self) - m)
-        acc1 += UnsafeRawPointer(dy + i + 8).loadUnaligned(as: SIMD8<Float>.self)
+        acc1 +=
+            UnsafeRawPointer(dy + i + 8).loadUnaligned(as: SIMD8<Float>.self)
             * (UnsafeRawPointer(x + i + 8).loadUnaligned(as: SIMD8<Float>.self) - m)
         i += 16
     }

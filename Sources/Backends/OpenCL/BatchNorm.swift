@@ -4,40 +4,63 @@ import FacemineDevice
 /// Batch normalisation: per-channel statistics as work-group reductions on the device (no host
 /// round trip), then an elementwise pass.
 extension OpenCLBackend {
-    public func batchNormTrainingForward(_ x: Tensor, gamma: Tensor, beta: Tensor,
-                                         runningMean: Tensor, runningVariance: Tensor,
-                                         settings: BatchNormSettings, output: Tensor,
-                                         savedMean: Tensor, savedInvStd: Tensor) {
-        let (n, c, plane) = checkBatchNorm(x, output: output, perChannel: [gamma, beta, runningMean, runningVariance, savedMean, savedInvStd])
-        launch(Kernel.bnStatistics, groups: c,
-               [.tensor(x), .int(n), .int(c), .int(plane), .float(settings.momentum), .float(settings.epsilon),
-                .tensor(runningMean), .tensor(runningVariance), .tensor(savedMean), .tensor(savedInvStd)])
-        launch(Kernel.bnApply, global: x.count,
-               [.tensor(x), .tensor(output), .tensor(gamma), .tensor(beta), .tensor(savedMean), .tensor(savedInvStd),
-                .int(c), .int(plane), .int(x.count)])
+    public func batchNormTrainingForward(
+        _ x: Tensor, gamma: Tensor, beta: Tensor,
+        runningMean: Tensor, runningVariance: Tensor,
+        settings: BatchNormSettings, output: Tensor,
+        savedMean: Tensor, savedInvStd: Tensor
+    ) {
+        let (n, c, plane) = checkBatchNorm(
+            x, output: output, perChannel: [gamma, beta, runningMean, runningVariance, savedMean, savedInvStd])
+        launch(
+            Kernel.bnStatistics, groups: c,
+            [
+                .tensor(x), .int(n), .int(c), .int(plane), .float(settings.momentum), .float(settings.epsilon),
+                .tensor(runningMean), .tensor(runningVariance), .tensor(savedMean), .tensor(savedInvStd),
+            ])
+        launch(
+            Kernel.bnApply, global: x.count,
+            [
+                .tensor(x), .tensor(output), .tensor(gamma), .tensor(beta), .tensor(savedMean), .tensor(savedInvStd),
+                .int(c), .int(plane), .int(x.count),
+            ])
     }
 
-    public func batchNormInferenceForward(_ x: Tensor, gamma: Tensor, beta: Tensor,
-                                          runningMean: Tensor, runningVariance: Tensor,
-                                          epsilon: Float, output: Tensor) {
+    public func batchNormInferenceForward(
+        _ x: Tensor, gamma: Tensor, beta: Tensor,
+        runningMean: Tensor, runningVariance: Tensor,
+        epsilon: Float, output: Tensor
+    ) {
         let (_, c, plane) = checkBatchNorm(x, output: output, perChannel: [gamma, beta, runningMean, runningVariance])
-        launch(Kernel.bnInference, global: x.count,
-               [.tensor(x), .tensor(output), .tensor(gamma), .tensor(beta), .tensor(runningMean), .tensor(runningVariance),
-                .float(epsilon), .int(c), .int(plane), .int(x.count)])
+        launch(
+            Kernel.bnInference, global: x.count,
+            [
+                .tensor(x), .tensor(output), .tensor(gamma), .tensor(beta), .tensor(runningMean), .tensor(runningVariance),
+                .float(epsilon), .int(c), .int(plane), .int(x.count),
+            ])
     }
 
-    public func batchNormBackward(gradOutput: Tensor, input: Tensor, gamma: Tensor,
-                                  savedMean: Tensor, savedInvStd: Tensor,
-                                  gradInput: Tensor, gradGamma: Tensor, gradBeta: Tensor) {
-        let (n, c, plane) = checkBatchNorm(input, output: gradOutput, perChannel: [gamma, savedMean, savedInvStd, gradGamma, gradBeta])
+    public func batchNormBackward(
+        gradOutput: Tensor, input: Tensor, gamma: Tensor,
+        savedMean: Tensor, savedInvStd: Tensor,
+        gradInput: Tensor, gradGamma: Tensor, gradBeta: Tensor
+    ) {
+        let (n, c, plane) = checkBatchNorm(
+            input, output: gradOutput, perChannel: [gamma, savedMean, savedInvStd, gradGamma, gradBeta])
         OpContract.batchNormBackward(input: input, gradInput: gradInput)
-        launch(Kernel.bnBackwardReduce, groups: c,
-               [.tensor(gradOutput), .tensor(input), .tensor(savedMean), .tensor(savedInvStd),
-                .int(n), .int(c), .int(plane), .tensor(gradGamma), .tensor(gradBeta)])
-        launch(Kernel.bnBackwardApply, global: input.count,
-               [.tensor(gradOutput), .tensor(input), .tensor(gamma), .tensor(savedMean), .tensor(savedInvStd),
+        launch(
+            Kernel.bnBackwardReduce, groups: c,
+            [
+                .tensor(gradOutput), .tensor(input), .tensor(savedMean), .tensor(savedInvStd),
+                .int(n), .int(c), .int(plane), .tensor(gradGamma), .tensor(gradBeta),
+            ])
+        launch(
+            Kernel.bnBackwardApply, global: input.count,
+            [
+                .tensor(gradOutput), .tensor(input), .tensor(gamma), .tensor(savedMean), .tensor(savedInvStd),
                 .tensor(gradGamma), .tensor(gradBeta), .tensor(gradInput),
-                .int(c), .int(plane), .float(Float(n * plane)), .int(input.count)])
+                .int(c), .int(plane), .float(Float(n * plane)), .int(input.count),
+            ])
     }
 
     private func checkBatchNorm(_ x: Tensor, output: Tensor, perChannel: [Tensor]) -> (Int, Int, Int) {

@@ -9,7 +9,9 @@ extension OpenCLBackend {
 
     public func reluBackward(gradOutput: Tensor, output: Tensor, gradInput: Tensor) {
         OpContract.reluBackward(gradOutput: gradOutput, output: output, gradInput: gradInput)
-        launch(Kernel.reluBackward, global: output.count, [.tensor(gradOutput), .tensor(output), .tensor(gradInput), .int(output.count)])
+        launch(
+            Kernel.reluBackward, global: output.count,
+            [.tensor(gradOutput), .tensor(output), .tensor(gradInput), .int(output.count)])
     }
 
     public func add(_ a: Tensor, _ b: Tensor, output: Tensor) {
@@ -32,8 +34,9 @@ extension OpenCLBackend {
         let shape = gradOutput.shape
         OpContract.biasGradient(shape, gradBias: gradBias)
         let n = shape[0], channels = shape[1], plane = gradOutput.count / Swift.max(n * channels, 1)
-        launch(Kernel.biasGradient, groups: channels,
-               [.tensor(gradOutput), .tensor(gradBias), .int(n), .int(channels), .int(plane)])
+        launch(
+            Kernel.biasGradient, groups: channels,
+            [.tensor(gradOutput), .tensor(gradBias), .int(n), .int(channels), .int(plane)])
     }
 
     public func dropoutForward(_ x: Tensor, output: Tensor, probability: Float, seed: UInt64, step: UInt64) {
@@ -48,9 +51,12 @@ extension OpenCLBackend {
 
     /// The Philox mask of `Philox.uniform`, drawn again on the device from (seed, step).
     private func dropout(_ src: Tensor, _ dst: Tensor, probability p: Float, seed: UInt64, step: UInt64) {
-        launch(Kernel.dropoutApply, global: (src.count + 3) / 4,
-               [.tensor(src), .tensor(dst), .int(src.count), .float(p), .float(1 / (1 - p)),
+        launch(
+            Kernel.dropoutApply, global: (src.count + 3) / 4,
+            [
+                .tensor(src), .tensor(dst), .int(src.count), .float(p), .float(1 / (1 - p)),
                 .uint(UInt32(truncatingIfNeeded: seed)), .uint(UInt32(truncatingIfNeeded: seed >> 32)),
-                .uint(UInt32(truncatingIfNeeded: step)), .uint(UInt32(truncatingIfNeeded: step >> 32))])
+                .uint(UInt32(truncatingIfNeeded: step)), .uint(UInt32(truncatingIfNeeded: step >> 32)),
+            ])
     }
 }

@@ -7,8 +7,9 @@ extension OpenCLBackend {
     public func gemm(_ op: GEMM, a: Tensor, b: Tensor, c: Tensor) {
         OpContract.gemm(op, a, b, c)
         if op.batchCount == 1 {
-            gemm(transposeA: op.transposeA, transposeB: op.transposeB, m: op.m, n: op.n, k: op.k, alpha: op.alpha,
-                 a: a.clBuffer, aOffset: 0, b: b.clBuffer, bOffset: 0, beta: op.beta, c: c.clBuffer, cOffset: 0)
+            gemm(
+                transposeA: op.transposeA, transposeB: op.transposeB, m: op.m, n: op.n, k: op.k, alpha: op.alpha,
+                a: a.clBuffer, aOffset: 0, b: b.clBuffer, bOffset: 0, beta: op.beta, c: c.clBuffer, cOffset: 0)
             return
         }
         let status = CLBlastSgemmStridedBatched(
@@ -21,8 +22,10 @@ extension OpenCLBackend {
     }
 
     /// One dense row-major product on raw buffers with element offsets (convolution's workhorse).
-    func gemm(transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int, alpha: Float,
-              a: cl_mem, aOffset: Int, b: cl_mem, bOffset: Int, beta: Float, c: cl_mem, cOffset: Int) {
+    func gemm(
+        transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int, alpha: Float,
+        a: cl_mem, aOffset: Int, b: cl_mem, bOffset: Int, beta: Float, c: cl_mem, cOffset: Int
+    ) {
         let status = CLBlastSgemm(
             CLBlastLayoutRowMajor, transposeA ? CLBlastTransposeYes : CLBlastTransposeNo,
             transposeB ? CLBlastTransposeYes : CLBlastTransposeNo,

@@ -26,17 +26,24 @@ enum KernelProgram {
     /// Builds the program for one device, loading the compiled binary from the disk cache when
     /// an identical build (same platform, device, driver, source and options) was cached, and
     /// caching it otherwise. A stale or corrupt cache entry is rebuilt from source, never fatal.
-    static func build(context: cl_context, device: cl_device_id, info: OpenCLDeviceInfo,
-                      source: String = KernelProgram.source,
-                      cacheDirectory: URL? = ProgramCache.directory) throws -> (cl_program, BuildReport) {
+    static func build(
+        context: cl_context, device: cl_device_id, info: OpenCLDeviceInfo,
+        source: String = KernelProgram.source,
+        cacheDirectory: URL? = ProgramCache.directory
+    ) throws -> (cl_program, BuildReport) {
         let start = DispatchTime.now().uptimeNanoseconds
         func seconds() -> Double { Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9 }
-        let cacheFile = cacheDirectory.map { ProgramCache.file(in: $0, for: [
-            info.platform, info.name, info.vendor, info.driverVersion, info.openCLVersion,
-            String(ProgramCache.hash(source), radix: 16), buildOptions,
-        ]) }
+        let cacheFile = cacheDirectory.map {
+            ProgramCache.file(
+                in: $0,
+                for: [
+                    info.platform, info.name, info.vendor, info.driverVersion, info.openCLVersion,
+                    String(ProgramCache.hash(source), radix: 16), buildOptions,
+                ])
+        }
         if let cacheFile, let binary = ProgramCache.read(cacheFile),
-           let program = fromBinary(binary, context: context, device: device) {
+            let program = fromBinary(binary, context: context, device: device)
+        {
             return (program, BuildReport(seconds: seconds(), fromDiskCache: true, cacheFile: cacheFile.path))
         }
         let program = try fromSource(source, context: context, device: device, info: info)
@@ -44,7 +51,9 @@ enum KernelProgram {
         return (program, BuildReport(seconds: seconds(), fromDiskCache: false, cacheFile: cacheFile?.path))
     }
 
-    private static func fromSource(_ source: String, context: cl_context, device: cl_device_id, info: OpenCLDeviceInfo) throws -> cl_program {
+    private static func fromSource(_ source: String, context: cl_context, device: cl_device_id, info: OpenCLDeviceInfo) throws
+        -> cl_program
+    {
         var status: cl_int = CL_SUCCESS
         let program: cl_program? = source.withCString { text in
             var pointer: UnsafePointer<CChar>? = text
@@ -74,7 +83,8 @@ enum KernelProgram {
         }
         guard let program else { return nil }
         guard status == CL_SUCCESS, binaryStatus == CL_SUCCESS,
-              clBuildProgram(program, 1, &target, buildOptions, nil, nil) == CL_SUCCESS else {
+            clBuildProgram(program, 1, &target, buildOptions, nil, nil) == CL_SUCCESS
+        else {
             clReleaseProgram(program)
             return nil
         }
@@ -83,20 +93,25 @@ enum KernelProgram {
 
     private static func binary(of program: cl_program) -> [UInt8]? {
         var size = 0
-        guard clGetProgramInfo(program, cl_program_info(CL_PROGRAM_BINARY_SIZES), MemoryLayout<Int>.size, &size, nil) == CL_SUCCESS,
-              size > 0 else { return nil }
+        guard
+            clGetProgramInfo(program, cl_program_info(CL_PROGRAM_BINARY_SIZES), MemoryLayout<Int>.size, &size, nil) == CL_SUCCESS,
+            size > 0
+        else { return nil }
         var bytes = [UInt8](repeating: 0, count: size)
         let status = bytes.withUnsafeMutableBufferPointer { buffer -> cl_int in
             var pointer: UnsafeMutablePointer<UInt8>? = buffer.baseAddress
-            return clGetProgramInfo(program, cl_program_info(CL_PROGRAM_BINARIES),
-                                    MemoryLayout<UnsafeMutablePointer<UInt8>?>.size, &pointer, nil)
+            return clGetProgramInfo(
+                program, cl_program_info(CL_PROGRAM_BINARIES),
+                MemoryLayout<UnsafeMutablePointer<UInt8>?>.size, &pointer, nil)
         }
         return status == CL_SUCCESS ? bytes : nil
     }
 
     /// The compiler's log on one line (the first errors are what matters), at most 600 characters.
     private static func buildLog(_ program: cl_program, device: cl_device_id) -> String {
-        let log = OpenCLDevices.string { clGetProgramBuildInfo(program, device, cl_program_build_info(CL_PROGRAM_BUILD_LOG), $0, $1, $2) }
+        let log = OpenCLDevices.string {
+            clGetProgramBuildInfo(program, device, cl_program_build_info(CL_PROGRAM_BUILD_LOG), $0, $1, $2)
+        }
         let lines = log.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
         let joined = lines.joined(separator: " | ")
         return joined.count > 600 ? String(joined.prefix(600)) + " ..." : joined
@@ -111,8 +126,12 @@ enum ProgramCache {
     static var directory: URL? {
         let env = ProcessInfo.processInfo.environment
         if let dir = env["FACEMINE_CACHE_DIR"], !dir.isEmpty { return URL(fileURLWithPath: dir).appendingPathComponent("opencl") }
-        if let dir = env["XDG_CACHE_HOME"], !dir.isEmpty { return URL(fileURLWithPath: dir).appendingPathComponent("facemine/opencl") }
-        if let home = env["HOME"], !home.isEmpty { return URL(fileURLWithPath: home).appendingPathComponent(".cache/facemine/opencl") }
+        if let dir = env["XDG_CACHE_HOME"], !dir.isEmpty {
+            return URL(fileURLWithPath: dir).appendingPathComponent("facemine/opencl")
+        }
+        if let home = env["HOME"], !home.isEmpty {
+            return URL(fileURLWithPath: home).appendingPathComponent(".cache/facemine/opencl")
+        }
         return nil
     }
 
@@ -160,9 +179,11 @@ extension OpenCLBackend {
         let shared = try OpenCLContext.shared(device: index)
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("facemine-kernel-cache-\(getpid())")
         defer { try? FileManager.default.removeItem(at: dir) }
-        let (cold, coldReport) = try KernelProgram.build(context: shared.context, device: shared.device, info: shared.info, cacheDirectory: dir)
+        let (cold, coldReport) = try KernelProgram.build(
+            context: shared.context, device: shared.device, info: shared.info, cacheDirectory: dir)
         clReleaseProgram(cold)
-        let (warm, warmReport) = try KernelProgram.build(context: shared.context, device: shared.device, info: shared.info, cacheDirectory: dir)
+        let (warm, warmReport) = try KernelProgram.build(
+            context: shared.context, device: shared.device, info: shared.info, cacheDirectory: dir)
         clReleaseProgram(warm)
         return (coldReport.seconds, warmReport.seconds)
     }

@@ -25,11 +25,15 @@ struct KernelSignature: Equatable, Sendable {
 /// Every kernel of Kernels/*.cl, in the files' order.
 enum Kernel {
     // batchnorm.cl
-    static let bnStatistics = KernelSignature("bn_statistics", [.floats, .int, .int, .int, .float, .float, .floats, .floats, .floats, .floats])
+    static let bnStatistics = KernelSignature(
+        "bn_statistics", [.floats, .int, .int, .int, .float, .float, .floats, .floats, .floats, .floats])
     static let bnApply = KernelSignature("bn_apply", [.floats, .floats, .floats, .floats, .floats, .floats, .int, .int, .int])
-    static let bnInference = KernelSignature("bn_inference", [.floats, .floats, .floats, .floats, .floats, .floats, .float, .int, .int, .int])
-    static let bnBackwardReduce = KernelSignature("bn_backward_reduce", [.floats, .floats, .floats, .floats, .int, .int, .int, .floats, .floats])
-    static let bnBackwardApply = KernelSignature("bn_backward_apply", [.floats, .floats, .floats, .floats, .floats, .floats, .floats, .floats, .int, .int, .float, .int])
+    static let bnInference = KernelSignature(
+        "bn_inference", [.floats, .floats, .floats, .floats, .floats, .floats, .float, .int, .int, .int])
+    static let bnBackwardReduce = KernelSignature(
+        "bn_backward_reduce", [.floats, .floats, .floats, .floats, .int, .int, .int, .floats, .floats])
+    static let bnBackwardApply = KernelSignature(
+        "bn_backward_apply", [.floats, .floats, .floats, .floats, .floats, .floats, .floats, .floats, .int, .int, .float, .int])
     // common.cl
     // convolution.cl
     static let im2col = KernelSignature("im2col", [.floats, .floats, .int, .int, .int, .int, .int, .int, .int, .int, .int, .int])
@@ -37,7 +41,8 @@ enum Kernel {
     static let columnsToImages = KernelSignature("columns_to_images", [.floats, .floats, .floats, .int, .int, .int, .int, .int])
     static let imagesToColumns = KernelSignature("images_to_columns", [.floats, .floats, .int, .int, .int, .int])
     // dropout.cl
-    static let dropoutApply = KernelSignature("dropout_apply", [.floats, .floats, .int, .float, .float, .uint, .uint, .uint, .uint])
+    static let dropoutApply = KernelSignature(
+        "dropout_apply", [.floats, .floats, .int, .float, .float, .uint, .uint, .uint, .uint])
     // elementwise.cl
     static let reluForward = KernelSignature("relu_forward", [.floats, .floats, .int])
     static let reluBackward = KernelSignature("relu_backward", [.floats, .floats, .floats, .int])
@@ -46,15 +51,21 @@ enum Kernel {
     static let addBias = KernelSignature("add_bias", [.floats, .floats, .int, .int, .int])
     static let biasGradient = KernelSignature("bias_gradient", [.floats, .floats, .int, .int, .int])
     // loss.cl
-    static let softmaxCrossEntropy = KernelSignature("softmax_cross_entropy", [.floats, .ints, .floats, .int, .int, .int, .float, .floats, .floats, .int])
-    static let softmaxFocalLoss = KernelSignature("softmax_focal_loss", [.floats, .ints, .floats, .int, .int, .int, .float, .floats, .floats, .int])
+    static let softmaxCrossEntropy = KernelSignature(
+        "softmax_cross_entropy", [.floats, .ints, .floats, .int, .int, .int, .float, .floats, .floats, .int])
+    static let softmaxFocalLoss = KernelSignature(
+        "softmax_focal_loss", [.floats, .ints, .floats, .int, .int, .int, .float, .floats, .floats, .int])
     // optimizers.cl
     static let sgdStep = KernelSignature("sgd_step", [.floats, .floats, .int, .float, .float, .float])
-    static let sgdMomentumStep = KernelSignature("sgd_momentum_step", [.floats, .floats, .floats, .int, .float, .float, .float, .float, .float, .int, .int])
-    static let adamStep = KernelSignature("adam_step", [.floats, .floats, .floats, .floats, .int, .float, .float, .float, .float, .float, .float, .float, .float])
+    static let sgdMomentumStep = KernelSignature(
+        "sgd_momentum_step", [.floats, .floats, .floats, .int, .float, .float, .float, .float, .float, .int, .int])
+    static let adamStep = KernelSignature(
+        "adam_step", [.floats, .floats, .floats, .floats, .int, .float, .float, .float, .float, .float, .float, .float, .float])
     // pooling.cl
-    static let maxpoolForward = KernelSignature("maxpool_forward", [.floats, .floats, .ints, .int, .int, .int, .int, .int, .int, .int, .int])
-    static let maxpoolBackward = KernelSignature("maxpool_backward", [.floats, .ints, .floats, .int, .int, .int, .int, .int, .int, .int, .int])
+    static let maxpoolForward = KernelSignature(
+        "maxpool_forward", [.floats, .floats, .ints, .int, .int, .int, .int, .int, .int, .int, .int])
+    static let maxpoolBackward = KernelSignature(
+        "maxpool_backward", [.floats, .ints, .floats, .int, .int, .int, .int, .int, .int, .int, .int])
     static let globalAvgPoolForward = KernelSignature("global_avg_pool_forward", [.floats, .floats, .int, .int])
     static let globalAvgPoolBackward = KernelSignature("global_avg_pool_backward", [.floats, .floats, .int, .int])
     // reductions.cl
@@ -65,7 +76,10 @@ enum Kernel {
     static let sumSlices = KernelSignature("sum_slices", [.floats, .floats, .int, .int, .float])
 
     static let all: [KernelSignature] = [
-        bnStatistics, bnApply, bnInference, bnBackwardReduce, bnBackwardApply, im2col, col2im, columnsToImages, imagesToColumns, dropoutApply, reluForward, reluBackward, add, axpby, addBias, biasGradient, softmaxCrossEntropy, softmaxFocalLoss, sgdStep, sgdMomentumStep, adamStep, maxpoolForward, maxpoolBackward, globalAvgPoolForward, globalAvgPoolBackward, argmaxRows, sumAll, squaredNormPartial, sumRows, sumSlices,
+        bnStatistics, bnApply, bnInference, bnBackwardReduce, bnBackwardApply, im2col, col2im, columnsToImages, imagesToColumns,
+        dropoutApply, reluForward, reluBackward, add, axpby, addBias, biasGradient, softmaxCrossEntropy, softmaxFocalLoss,
+        sgdStep, sgdMomentumStep, adamStep, maxpoolForward, maxpoolBackward, globalAvgPoolForward, globalAvgPoolBackward,
+        argmaxRows, sumAll, squaredNormPartial, sumRows, sumSlices,
     ]
 }
 

@@ -59,10 +59,12 @@ public final class OpenCLBackend: Backend {
 
     public var deviceDescription: String {
         let build = shared.build
-        let kernels = build.fromDiskCache
+        let kernels =
+            build.fromDiskCache
             ? String(format: "kernels from the disk cache in %.2f s", build.seconds)
             : String(format: "kernels compiled in %.1f s", build.seconds)
-        return "OpenCL: \(shared.info.name) (\(shared.info.platform), driver \(shared.info.driverVersion)), GEMM by CLBlast, \(kernels)"
+        return
+            "OpenCL: \(shared.info.name) (\(shared.info.platform), driver \(shared.info.driverVersion)), GEMM by CLBlast, \(kernels)"
     }
 
     public var memoryStatistics: MemoryStatistics {
@@ -90,7 +92,8 @@ public final class OpenCLBackend: Backend {
         let bytes = Tensor.elementCount(shape) * dtype.byteSize
         let storage = try pool.take(bytes: bytes)
         var zero: Float = 0
-        record(clEnqueueFillBuffer(queue, storage.buffer, &zero, 4, 0, storage.byteCount, 0, nil, nil), "zero-filling a new tensor")
+        record(
+            clEnqueueFillBuffer(queue, storage.buffer, &zero, 4, 0, storage.byteCount, 0, nil, nil), "zero-filling a new tensor")
         return Tensor(storage: storage, shape: shape, dtype: dtype)
     }
 
@@ -107,8 +110,9 @@ public final class OpenCLBackend: Backend {
     /// Blocking: the caller's memory may be gone the moment this returns.
     private func write(_ bytes: UnsafeRawBufferPointer, to tensor: Tensor) {
         guard bytes.count > 0 else { return }
-        record(clEnqueueWriteBuffer(queue, tensor.clBuffer, cl_bool(CL_TRUE), 0, bytes.count, bytes.baseAddress, 0, nil, nil),
-               "uploading \(bytes.count) bytes")
+        record(
+            clEnqueueWriteBuffer(queue, tensor.clBuffer, cl_bool(CL_TRUE), 0, bytes.count, bytes.baseAddress, 0, nil, nil),
+            "uploading \(bytes.count) bytes")
     }
 
     public func download(_ tensor: Tensor, into values: UnsafeMutableBufferPointer<Float>) throws {
@@ -143,8 +147,9 @@ public final class OpenCLBackend: Backend {
     public func copy(_ source: Tensor, to destination: Tensor) {
         OpContract.copy(source, to: destination)
         guard source.count > 0, source.clBuffer != destination.clBuffer else { return }
-        record(clEnqueueCopyBuffer(queue, source.clBuffer, destination.clBuffer, 0, 0, source.count * 4, 0, nil, nil),
-               "copying a tensor")
+        record(
+            clEnqueueCopyBuffer(queue, source.clBuffer, destination.clBuffer, 0, 0, source.count * 4, 0, nil, nil),
+            "copying a tensor")
     }
 
     // MARK: launching kernels
@@ -164,9 +169,10 @@ public final class OpenCLBackend: Backend {
     func launch(_ signature: KernelSignature, global: Int? = nil, groups: Int? = nil, _ arguments: [Argument]) {
         let name = signature.name
         guard let kernel = kernels[name] else { preconditionFailure("no OpenCL kernel named \(name)") }
-        precondition(arguments.count == signature.parameters.count
-                     && zip(arguments, signature.parameters).allSatisfy { $0.fits($1) },
-                     "\(name) takes \(signature.parameters), got \(arguments)")
+        precondition(
+            arguments.count == signature.parameters.count
+                && zip(arguments, signature.parameters).allSatisfy { $0.fits($1) },
+            "\(name) takes \(signature.parameters), got \(arguments)")
         launches += 1
         if let fault, launches >= fault.afterLaunches {
             record(fault.status, "running kernel \(name) (fault injected by FACEMINE_OPENCL_FAULT)")

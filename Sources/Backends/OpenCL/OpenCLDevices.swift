@@ -51,7 +51,7 @@ public enum OpenCLDevices {
         guard clGetPlatformIDs(0, nil, &platformCount) == CL_SUCCESS, platformCount > 0 else {
             throw DeviceError.unavailable(
                 "no OpenCL platform found (no ICD installed?): install your GPU vendor's OpenCL driver, "
-                + "or pocl-opencl-icd for an OpenCL device on the CPU")
+                    + "or pocl-opencl-icd for an OpenCL device on the CPU")
         }
         var platforms = [cl_platform_id?](repeating: nil, count: Int(platformCount))
         guard clGetPlatformIDs(platformCount, &platforms, nil) == CL_SUCCESS else {
@@ -61,27 +61,33 @@ public enum OpenCLDevices {
         for platform in platforms.compactMap({ $0 }) {
             let platformName = platformString(platform, cl_platform_info(CL_PLATFORM_NAME))
             var count: cl_uint = 0
-            guard clGetDeviceIDs(platform, cl_device_type(CL_DEVICE_TYPE_ALL), 0, nil, &count) == CL_SUCCESS, count > 0 else { continue }
+            guard clGetDeviceIDs(platform, cl_device_type(CL_DEVICE_TYPE_ALL), 0, nil, &count) == CL_SUCCESS, count > 0 else {
+                continue
+            }
             var ids = [cl_device_id?](repeating: nil, count: Int(count))
             guard clGetDeviceIDs(platform, cl_device_type(CL_DEVICE_TYPE_ALL), count, &ids, nil) == CL_SUCCESS else { continue }
             for device in ids.compactMap({ $0 }) {
                 Self.ids.append(device)
                 let type: cl_device_type = value(device, cl_device_info(CL_DEVICE_TYPE))
-                let kind: OpenCLDeviceInfo.Kind = type & cl_device_type(CL_DEVICE_TYPE_GPU) != 0 ? .gpu
-                    : type & cl_device_type(CL_DEVICE_TYPE_CPU) != 0 ? .cpu
-                    : type & cl_device_type(CL_DEVICE_TYPE_ACCELERATOR) != 0 ? .accelerator : .other
+                let kind: OpenCLDeviceInfo.Kind =
+                    type & cl_device_type(CL_DEVICE_TYPE_GPU) != 0
+                    ? .gpu
+                    : type & cl_device_type(CL_DEVICE_TYPE_CPU) != 0
+                        ? .cpu
+                        : type & cl_device_type(CL_DEVICE_TYPE_ACCELERATOR) != 0 ? .accelerator : .other
                 let extensions = deviceString(device, cl_device_info(CL_DEVICE_EXTENSIONS))
-                devices.append(OpenCLDeviceInfo(
-                    index: devices.count, platform: platformName,
-                    name: deviceString(device, cl_device_info(CL_DEVICE_NAME)),
-                    vendor: deviceString(device, cl_device_info(CL_DEVICE_VENDOR)),
-                    driverVersion: deviceString(device, cl_device_info(CL_DRIVER_VERSION)),
-                    openCLVersion: deviceString(device, cl_device_info(CL_DEVICE_VERSION)),
-                    kind: kind,
-                    computeUnits: Int(value(device, cl_device_info(CL_DEVICE_MAX_COMPUTE_UNITS)) as cl_uint),
-                    clockMHz: Int(value(device, cl_device_info(CL_DEVICE_MAX_CLOCK_FREQUENCY)) as cl_uint),
-                    globalMemoryBytes: value(device, cl_device_info(CL_DEVICE_GLOBAL_MEM_SIZE)) as cl_ulong,
-                    supportsFP16: extensions.split(separator: " ").contains("cl_khr_fp16")))
+                devices.append(
+                    OpenCLDeviceInfo(
+                        index: devices.count, platform: platformName,
+                        name: deviceString(device, cl_device_info(CL_DEVICE_NAME)),
+                        vendor: deviceString(device, cl_device_info(CL_DEVICE_VENDOR)),
+                        driverVersion: deviceString(device, cl_device_info(CL_DRIVER_VERSION)),
+                        openCLVersion: deviceString(device, cl_device_info(CL_DEVICE_VERSION)),
+                        kind: kind,
+                        computeUnits: Int(value(device, cl_device_info(CL_DEVICE_MAX_COMPUTE_UNITS)) as cl_uint),
+                        clockMHz: Int(value(device, cl_device_info(CL_DEVICE_MAX_CLOCK_FREQUENCY)) as cl_uint),
+                        globalMemoryBytes: value(device, cl_device_info(CL_DEVICE_GLOBAL_MEM_SIZE)) as cl_ulong,
+                        supportsFP16: extensions.split(separator: " ").contains("cl_khr_fp16")))
             }
         }
         guard !devices.isEmpty else {
@@ -113,4 +119,3 @@ public enum OpenCLDevices {
         return result
     }
 }
-

@@ -30,12 +30,17 @@ public enum BackendChoice: String, CaseIterable, Sendable {
             throw BackendOptionError("--threads \(threads): give a thread count in 1...1024")
         }
         if threads == nil, let text = ProcessInfo.processInfo.environment["FACEMINE_THREADS"],
-           !(Int(text).map { (1...1024).contains($0) } ?? false) {
+            !(Int(text).map { (1...1024).contains($0) } ?? false)
+        {
             throw BackendOptionError("FACEMINE_THREADS=\(text.prefix(40)) is not a thread count in 1...1024")
         }
         if let device {
-            guard device >= 0 else { throw BackendOptionError("--device \(device): device indices start at 0 (see facemine devices)") }
-            guard self != .cpu else { throw BackendOptionError("--device picks an OpenCL device; it does not apply to --backend cpu") }
+            guard device >= 0 else {
+                throw BackendOptionError("--device \(device): device indices start at 0 (see facemine devices)")
+            }
+            guard self != .cpu else {
+                throw BackendOptionError("--device picks an OpenCL device; it does not apply to --backend cpu")
+            }
         }
     }
 
@@ -59,7 +64,8 @@ public enum BackendChoice: String, CaseIterable, Sendable {
                 return (cpu(), "no OpenCL (\(error)), so the CPU backend runs")
             }
             if let device, !devices.contains(where: { $0.index == device }) {
-                throw BackendOptionError("--device \(device): there is no OpenCL device \(device) here (\(devices.count) found; see facemine devices)")
+                throw BackendOptionError(
+                    "--device \(device): there is no OpenCL device \(device) here (\(devices.count) found; see facemine devices)")
             }
             let pick = device.flatMap { i in devices.first { $0.index == i } } ?? devices.first { $0.kind == .gpu }
             guard let pick else {

@@ -33,10 +33,13 @@ public struct BackendTarget: Sendable, Equatable {
         case BackendChoice.cpu.rawValue: return [.cpu]
         case BackendChoice.opencl.rawValue:
             let devices = DeviceInventory.openCLDevices()
-            guard !devices.isEmpty else { throw BackendOptionError("--backend opencl: no OpenCL device here (see `facemine devices`)") }
+            guard !devices.isEmpty else {
+                throw BackendOptionError("--backend opencl: no OpenCL device here (see `facemine devices`)")
+            }
             if let device {
                 guard devices.contains(where: { $0.index == device }) else {
-                    throw BackendOptionError("--device \(device): there is no OpenCL device \(device) here (see `facemine devices`)")
+                    throw BackendOptionError(
+                        "--device \(device): there is no OpenCL device \(device) here (see `facemine devices`)")
                 }
                 return [BackendTarget(choice: .opencl, device: device)]
             }

@@ -81,8 +81,9 @@ public struct OpenCLDeviceSummary: Sendable {
 extension DeviceInventory {
     public static func openCLDevices() -> [OpenCLDeviceSummary] {
         ((try? OpenCLDevices.all()) ?? []).map {
-            OpenCLDeviceSummary(index: $0.index, name: $0.name, vendor: $0.vendor, isCPU: $0.kind == .cpu,
-                                computeUnits: $0.computeUnits, clockMHz: $0.clockMHz)
+            OpenCLDeviceSummary(
+                index: $0.index, name: $0.name, vendor: $0.vendor, isCPU: $0.kind == .cpu,
+                computeUnits: $0.computeUnits, clockMHz: $0.clockMHz)
         }
     }
 

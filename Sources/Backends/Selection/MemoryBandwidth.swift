@@ -10,7 +10,8 @@ enum MemoryBandwidth {
     /// and the highest rate is the roof (a lower one would call more ops memory-bound).
     static func cpu(threads: Int) -> (Double?, String?) {
         let floats = 32 << 20
-        let src = UnsafeMutablePointer<Float>.allocate(capacity: floats), dst = UnsafeMutablePointer<Float>.allocate(capacity: floats)
+        let src = UnsafeMutablePointer<Float>.allocate(capacity: floats),
+            dst = UnsafeMutablePointer<Float>.allocate(capacity: floats)
         defer { src.deallocate(); dst.deallocate() }
         // Touch every page first, so the first pass does not time the kernel handing them out.
         src.initialize(repeating: 1, count: floats)

@@ -30,8 +30,12 @@ enum PeakFLOPS {
             }
             best = max(best, rates.reduce(0, +))
         }
-        return (best, String(format: "measured: %d threads each running independent %d-lane FMAs (%.0f GFLOP/s per thread)",
-                             threads, lanes, best / Double(threads)))
+        return (
+            best,
+            String(
+                format: "measured: %d threads each running independent %d-lane FMAs (%.0f GFLOP/s per thread)",
+                threads, lanes, best / Double(threads))
+        )
     }
 
     /// Compute units x clock x lanes x 2, with lanes per compute unit by vendor: an estimate,

@@ -7,8 +7,10 @@ import Foundation
 /// where the library is and how to register it instead of quietly training on the CPU.
 public enum UnregisteredDriver {
     static let libraryPrefixes = ["libnvidia-opencl.so"]
-    public static let searchFolders = ["/usr/local/nvidia/lib64", "/usr/local/nvidia/lib", "/usr/lib/x86_64-linux-gnu",
-                                       "/usr/lib/aarch64-linux-gnu", "/usr/lib64", "/usr/lib"]
+    public static let searchFolders = [
+        "/usr/local/nvidia/lib64", "/usr/local/nvidia/lib", "/usr/lib/x86_64-linux-gnu",
+        "/usr/lib/aarch64-linux-gnu", "/usr/lib64", "/usr/lib",
+    ]
 
     /// Where the loader reads ICD files: OCL_ICD_VENDORS (a folder or one .icd file), else the system's folder.
     public static var vendorsFolder: String {
@@ -19,7 +21,8 @@ public enum UnregisteredDriver {
     /// A GPU OpenCL library in `folders` that no ICD file in `vendors` (a folder, or one file) names, or nil.
     public static func find(in folders: [String] = searchFolders, vendors: String = vendorsFolder) -> String? {
         let files = FileManager.default
-        let icdFiles = (try? files.contentsOfDirectory(atPath: vendors))
+        let icdFiles =
+            (try? files.contentsOfDirectory(atPath: vendors))
             .map { $0.filter { $0.hasSuffix(".icd") }.map { vendors + "/" + $0 } } ?? [vendors]
         let registered = icdFiles.compactMap { try? String(contentsOfFile: $0, encoding: .utf8) }.joined(separator: "\n")
         for folder in folders {

@@ -36,7 +36,9 @@ struct CSVBench: ParsableCommand {
             if round > 0 { times.append(seconds) }  // round 0 warms the file cache
         }
         let facemine = times.sorted()[times.count / 2]
-        print("facemine: \(rows) rows in \(String(format: "%.3f", facemine)) s (median of \(repeats), \(ProcessInfo.processInfo.activeProcessorCount) threads)")
+        print(
+            "facemine: \(rows) rows in \(String(format: "%.3f", facemine)) s (median of \(repeats), \(ProcessInfo.processInfo.activeProcessorCount) threads)"
+        )
 
         let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
             .appendingPathComponent("../../../benchmarks/pandas/read_fer_csv.py").standardized
@@ -50,7 +52,9 @@ struct CSVBench: ParsableCommand {
         let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         process.waitUntilExit()
         guard process.terminationStatus == 0, let pandas = Double(output.trimmingCharacters(in: .whitespacesAndNewlines)) else {
-            print("pandas: not run (\(output.split(separator: "\n").last ?? "no output")); install pandas and numpy for the comparison")
+            print(
+                "pandas: not run (\(output.split(separator: "\n").last ?? "no output")); install pandas and numpy for the comparison"
+            )
             return
         }
         print("pandas + numpy: \(String(format: "%.3f", pandas)) s (median of \(repeats))")

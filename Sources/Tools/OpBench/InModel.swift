@@ -52,13 +52,16 @@ extension OpBench {
                 let calls = Double(forward.count) / Double(repeats)
                 let passes = g.inChannels > 1 ? 3.0 : 2.0
                 let label = shapes.convs.first { $0.model == name && $0.geometry == g }?.name ?? g.description
-                print("| \(label) | \(g.gemmM) x \(g.gemmN) x \(g.gemmK) | \(ConvAlgorithm(g, threads: backend.threads)) | "
-                      + "\(fixed(calls, 0)) | \(fixed(f * 1e3)) | \(fixed(b * 1e3)) | "
-                      + "\(fixed(calls * passes * g.usefulFlops / (f + b) / 1e9, 1)) | \(fixed(100 * (f + b) / stepSeconds, 1))% |")
+                print(
+                    "| \(label) | \(g.gemmM) x \(g.gemmN) x \(g.gemmK) | \(ConvAlgorithm(g, threads: backend.threads)) | "
+                        + "\(fixed(calls, 0)) | \(fixed(f * 1e3)) | \(fixed(b * 1e3)) | "
+                        + "\(fixed(calls * passes * g.usefulFlops / (f + b) / 1e9, 1)) | \(fixed(100 * (f + b) / stepSeconds, 1))% |"
+                )
             }
-            print("\nAll convolutions: \(fixed(convSeconds * 1e3, 1)) ms of the \(fixed(stepSeconds * 1e3, 1)) ms step "
-                  + "(\(fixed(100 * convSeconds / stepSeconds, 1))%); the rest is batch norm, ReLU, pooling, the linear "
-                  + "layers, the loss and Adam.\n")
+            print(
+                "\nAll convolutions: \(fixed(convSeconds * 1e3, 1)) ms of the \(fixed(stepSeconds * 1e3, 1)) ms step "
+                    + "(\(fixed(100 * convSeconds / stepSeconds, 1))%); the rest is batch norm, ReLU, pooling, the linear "
+                    + "layers, the loss and Adam.\n")
         }
     }
 }

@@ -45,8 +45,9 @@ struct OpBench: ParsableCommand {
     func benchmarkConvolutions(_ convs: [LayerShapes.Conv], _ backend: CPUBackend) throws {
         print("## Convolution: forward + backward (grad input + grad weight) vs SGEMM\n")
         print("GEMM-equivalent shape M x N x K = out channels x (batch x output pixels) x (in channels x k x k).")
-        print("`fwd+bwd` counts the useful multiply-adds of forward, grad input and grad weight (taps in the padding excluded); "
-              + "`SGEMM` runs the im2col product M x N x K, padding included, through BLAS.\n")
+        print(
+            "`fwd+bwd` counts the useful multiply-adds of forward, grad input and grad weight (taps in the padding excluded); "
+                + "`SGEMM` runs the im2col product M x N x K, padding included, through BLAS.\n")
         print("| model | layer | M x N x K | algorithm | fwd ms | bwd ms | fwd+bwd GFLOP/s | SGEMM GFLOP/s | ratio |")
         print("|---|---|---|---|---:|---:|---:|---:|---:|")
         // The yardsticks run first, in their own phase: OpenBLAS's worker threads spin on
@@ -72,15 +73,18 @@ struct OpBench: ParsableCommand {
                     backend.conv2dForward(g, input: input, weight: weight, bias: nil, output: output, algorithm: algorithm)
                 }
                 let backward = medianSeconds(repeats: repeats) {
-                    backend.conv2dBackward(g, input: input, weight: weight, gradOutput: gradOutput,
-                                           gradInput: needsInputGradient ? gradInput : nil, gradWeight: gradWeight,
-                                           gradBias: nil, algorithm: algorithm)
+                    backend.conv2dBackward(
+                        g, input: input, weight: weight, gradOutput: gradOutput,
+                        gradInput: needsInputGradient ? gradInput : nil, gradWeight: gradWeight,
+                        gradBias: nil, algorithm: algorithm)
                 }
                 let passes = needsInputGradient ? 3.0 : 2.0
                 let rate = passes * g.usefulFlops / (forward + backward) / 1e9
                 let chosen = all && chosenAlgorithm == algorithm ? " (used)" : ""
-                print("| \(conv.model) | \(conv.name) | \(g.gemmM) x \(g.gemmN) x \(g.gemmK) | \(algorithm)\(chosen) | "
-                      + "\(fixed(forward * 1e3)) | \(fixed(backward * 1e3)) | \(fixed(rate, 1)) | \(fixed(sgemmRate, 1)) | \(fixed(rate / sgemmRate, 2)) |")
+                print(
+                    "| \(conv.model) | \(conv.name) | \(g.gemmM) x \(g.gemmN) x \(g.gemmK) | \(algorithm)\(chosen) | "
+                        + "\(fixed(forward * 1e3)) | \(fixed(backward * 1e3)) | \(fixed(rate, 1)) | \(fixed(sgemmRate, 1)) | \(fixed(rate / sgemmRate, 2)) |"
+                )
             }
         }
         print("\nFirst layers (1 input channel) compute no input gradient, so their fwd+bwd counts 2 GEMM-equivalents.\n")
@@ -108,7 +112,9 @@ struct OpBench: ParsableCommand {
 
     func benchmarkBatchNorms(_ norms: [(model: String, shape: [Int])], _ backend: CPUBackend) throws {
         print("## Batch norm (training forward, backward): memory-bound, so GB/s\n")
-        print("Bytes counted: forward reads x twice for the statistics and once to normalise, writes y; backward reads x and dy twice, writes dx.\n")
+        print(
+            "Bytes counted: forward reads x twice for the statistics and once to normalise, writes y; backward reads x and dy twice, writes dx.\n"
+        )
         print("| model | shape | fwd ms | fwd GB/s | bwd ms | bwd GB/s |")
         print("|---|---|---:|---:|---:|---:|")
         for (model, shape) in norms {
@@ -119,16 +125,20 @@ struct OpBench: ParsableCommand {
             let mean = try backend.makeTensor([c]), invStd = try backend.makeTensor([c])
             let dg = try backend.makeTensor([c]), db = try backend.makeTensor([c])
             let forward = medianSeconds(repeats: repeats) {
-                backend.batchNormTrainingForward(x, gamma: gamma, beta: beta, runningMean: rm, runningVariance: rv,
-                                                 settings: BatchNormSettings(), output: y, savedMean: mean, savedInvStd: invStd)
+                backend.batchNormTrainingForward(
+                    x, gamma: gamma, beta: beta, runningMean: rm, runningVariance: rv,
+                    settings: BatchNormSettings(), output: y, savedMean: mean, savedInvStd: invStd)
             }
             let backward = medianSeconds(repeats: repeats) {
-                backend.batchNormBackward(gradOutput: y, input: x, gamma: gamma, savedMean: mean, savedInvStd: invStd,
-                                          gradInput: dx, gradGamma: dg, gradBeta: db)
+                backend.batchNormBackward(
+                    gradOutput: y, input: x, gamma: gamma, savedMean: mean, savedInvStd: invStd,
+                    gradInput: dx, gradGamma: dg, gradBeta: db)
             }
             let bytes = Double(Tensor.elementCount(shape) * 4)
-            print("| \(model) | \(shape.map(String.init).joined(separator: "x")) | \(fixed(forward * 1e3, 3)) | "
-                  + "\(fixed(4 * bytes / forward / 1e9, 1)) | \(fixed(backward * 1e3, 3)) | \(fixed(5 * bytes / backward / 1e9, 1)) |")
+            print(
+                "| \(model) | \(shape.map(String.init).joined(separator: "x")) | \(fixed(forward * 1e3, 3)) | "
+                    + "\(fixed(4 * bytes / forward / 1e9, 1)) | \(fixed(backward * 1e3, 3)) | \(fixed(5 * bytes / backward / 1e9, 1)) |"
+            )
         }
         print("")
     }
@@ -149,8 +159,9 @@ struct OpBench: ParsableCommand {
 
         func run() {
             openblas_set_num_threads(Int32(threads))
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(m), Int32(n), Int32(k),
-                        1, a, Int32(k), b, Int32(n), 0, &c, Int32(n))
+            cblas_sgemm(
+                CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(m), Int32(n), Int32(k),
+                1, a, Int32(k), b, Int32(n), 0, &c, Int32(n))
             openblas_set_num_threads(1)
         }
     }

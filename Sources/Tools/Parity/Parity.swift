@@ -21,7 +21,10 @@ struct Parity: ParsableCommand {
     @Option(help: "Faces in the batch.") var batch = 8
     @Option(help: "Output file.") var out = "parity.safetensors"
     @Option(help: "Seed of the weights and faces.") var seed: UInt64 = 0
-    @Option(help: ArgumentHelp("Instead: write the synthetic faces and the train/validation split `facemine train --seed S` uses (for benchmarks/pytorch/train_synthetic.py).", valueName: "file"))
+    @Option(
+        help: ArgumentHelp(
+            "Instead: write the synthetic faces and the train/validation split `facemine train --seed S` uses (for benchmarks/pytorch/train_synthetic.py).",
+            valueName: "file"))
     var exportData: String?
     @Option(help: "Synthetic faces to export.") var count = 6000
     @Option(help: ArgumentHelp("Backend: \(BackendChoice.names).")) var backend = "cpu"
@@ -40,7 +43,9 @@ struct Parity: ParsableCommand {
             print("wrote \(exportData): \(faces.count) faces, \(split.train.count) train / \(split.validation.count) validation")
             return
         }
-        guard let choice = BackendChoice(rawValue: self.backend) else { throw ValidationError("--backend must be \(BackendChoice.names)") }
+        guard let choice = BackendChoice(rawValue: self.backend) else {
+            throw ValidationError("--backend must be \(BackendChoice.names)")
+        }
         let backend = try choice.makeBackend(threads: threads).backend
         guard let architecture = Architecture(rawValue: model), let resnetStem = ResNetStem(rawValue: stem) else {
             throw ValidationError("unknown model or stem")
@@ -69,8 +74,12 @@ struct Parity: ParsableCommand {
         file.tensors["labels"] = .init(floats: first.labels.map(Float.init), shape: [batch])
         file.tensors["logits"] = .init(floats: try backend.floats(logits), shape: logits.shape)
         file.tensors["loss"] = .init(floats: try backend.floats(value), shape: [1])
-        for p in network.parameters { file.tensors["grad.\(p.name)"] = .init(floats: try backend.floats(p.gradient), shape: p.value.shape) }
-        for (i, (values, shape)) in reluInputs.all.enumerated() { file.tensors["relu_input.\(i)"] = .init(floats: values, shape: shape) }
+        for p in network.parameters {
+            file.tensors["grad.\(p.name)"] = .init(floats: try backend.floats(p.gradient), shape: p.value.shape)
+        }
+        for (i, (values, shape)) in reluInputs.all.enumerated() {
+            file.tensors["relu_input.\(i)"] = .init(floats: values, shape: shape)
+        }
         file.metadata = ["model": model, "stem": stem]
         try file.write(to: URL(fileURLWithPath: out))
         print("wrote \(out): \(network.name), batch \(batch), loss \(try backend.floats(value)[0])")
