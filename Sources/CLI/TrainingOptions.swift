@@ -65,7 +65,7 @@ struct TrainingOptions: ParsableArguments {
     @Option(
         help: ArgumentHelp(
             "Recipe: auto (the default: plain, since no imbalance recipe has beaten plain training on real "
-                + "FER-2013 + CK+ yet; docs/RESULTS.md), fer2013 (a whole FER-2013 recipe: model, schedule, augmentation, TTA), calibrated (plain training, post-hoc adjustment tuned on the validation faces), "
+                + "FER-2013 + CK+ yet; docs/RESULTS.md), fer2013 (a whole FER-2013 recipe: model, schedule, augmentation, TTA), ckplus (fine-tuning a FER-2013 model on CK+: pass its checkpoint with --init-weights), calibrated (plain training, post-hoc adjustment tuned on the validation faces), "
                 + Recipe.allCases.map(\.rawValue).joined(separator: ", ") + ". Options given here add to it.",
             valueName: "name"))
     var recipe: String?
@@ -187,7 +187,7 @@ struct TrainingOptions: ParsableArguments {
         let chosen = try model ?? models?.first
         if let chosen { c.model = chosen }
         try recipe(sources: sources, model: c.model)?.apply(to: &c)
-        // A whole recipe (fer2013) sets the model too; a model named here still wins.
+        // A whole recipe (fer2013, ckplus) sets the model too; a model named here still wins.
         if let chosen { c.model = chosen }
         if let stem { c.stem = stem }
         if let batchSize { c.batchSize = batchSize }

@@ -35,6 +35,10 @@ public enum Recipe: String, CaseIterable, Sendable {
     /// mirror-image test-time augmentation in validation, `evaluate` and `predict`.
     /// `--epochs N` makes it the long version for a GPU.
     case fer2013
+    /// Fine-tuning a FER-2013 model (`--init-weights` its checkpoint) on CK+: ResNet-18 with the
+    /// imagenet stem, 40 epochs of SGD at 0.01 with Nesterov momentum and cosine decay, batch 32,
+    /// standard augmentation, and the weighted sampler, which finds contempt (docs/RESULTS.md).
+    case ckplus
 
     /// What `--recipe auto` applies on data from more than one source, by model: a recipe only
     /// when it beats plain training on real FER-2013 + CK+ in macro-F1 and in the worst class's
@@ -51,6 +55,7 @@ public enum Recipe: String, CaseIterable, Sendable {
 
     public func apply(to c: inout TrainingConfiguration) {
         if self == .fer2013 { return Recipe.applyFER2013(to: &c) }
+        if self == .ckplus { return Recipe.applyCKPlus(to: &c) }
         let parts = Set(rawValue.split(separator: "+").map(String.init))
         if parts.contains("sampler") { c.weightedSampler = true; c.samplerAlpha = 1 }
         if parts.contains("tempered") { c.weightedSampler = true; c.samplerAlpha = 0.5 }
@@ -80,5 +85,22 @@ public enum Recipe: String, CaseIterable, Sendable {
         c.labelSmoothing = 0.1
         c.emaDecay = 0.999
         c.tta = .flip
+    }
+
+    static func applyCKPlus(to c: inout TrainingConfiguration) {
+        c.model = .resnet18
+        c.stem = .imagenet
+        c.epochs = 40
+        c.batchSize = 32
+        c.optimizer = .sgd
+        c.learningRate = 0.01
+        c.momentum = 0.9
+        c.nesterov = true
+        c.weightDecay = 5e-4
+        c.schedule = .cosine
+        c.warmupEpochs = 1
+        c.augmentation = Augmentation(.standard)
+        c.weightedSampler = true
+        c.samplerAlpha = 1
     }
 }

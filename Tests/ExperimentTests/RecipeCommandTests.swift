@@ -13,26 +13,37 @@ import Testing
         try StudyCommandTests.run(arguments, in: folder)
     }
 
+    /// The configuration a one-fold study plans with `--recipe NAME` and the options given.
+    static func plan(_ recipe: String, _ extra: [String], in work: URL) throws -> TrainingConfiguration {
+        let (status, output) = try Self.run(
+            [
+                "cv", "--synthetic-count", "120", "--threads", "1", "--folds", "2", "--fold", "0",
+                "--recipe", recipe, "--name", recipe, "--quiet", "--epochs", "1",
+                "--batch-size", "16", "--model", "mycnn",
+            ] + extra, in: work)
+        #expect(status == 0, "\(output)")
+        let plan = try JSONDecoder().decode(
+            StudyPlan.self, from: Data(contentsOf: work.appendingPathComponent("runs/\(recipe)/study.json")))
+        return plan.trials[0].configuration
+    }
+
     /// `--recipe fer2013` sets the whole recipe; a model or option named beside it still wins.
     @Test func theFER2013RecipeSetsTheWholeRecipeAndOptionsWin() throws {
         let work = try temporaryFolder("fer2013-recipe")
         defer { try? FileManager.default.removeItem(at: work) }
-        func plan(_ extra: [String], _ name: String) throws -> TrainingConfiguration {
-            let (status, output) = try Self.run(
-                [
-                    "cv", "--synthetic-count", "120", "--threads", "1", "--folds", "2", "--fold", "0",
-                    "--recipe", "fer2013", "--name", name, "--quiet", "--epochs", "1",
-                    "--batch-size", "16", "--model", "mycnn",
-                ] + extra, in: work)
-            #expect(status == 0, "\(output)")
-            let plan = try JSONDecoder().decode(
-                StudyPlan.self, from: Data(contentsOf: work.appendingPathComponent("runs/\(name)/study.json")))
-            return plan.trials[0].configuration
-        }
-        let c = try plan(["--tta", "tencrop"], "r")
+        let c = try Self.plan("fer2013", ["--tta", "tencrop"], in: work)
         #expect(c.model == .mycnn && c.epochs == 1 && c.batchSize == 16, "named options win")
         #expect(
             c.optimizer == .sgd && c.nesterov && c.augmentation.erasing == 0.5 && c.labelSmoothing == 0.1 && c.tta == .tencrop)
+    }
+
+    /// `--recipe ckplus` sets the CK+ fine-tuning recipe; options named beside it still win.
+    @Test func theCKPlusRecipeSetsTheFineTuningRecipeAndOptionsWin() throws {
+        let work = try temporaryFolder("ckplus-recipe")
+        defer { try? FileManager.default.removeItem(at: work) }
+        let c = try Self.plan("ckplus", ["--lr", "0.02"], in: work)
+        #expect(c.model == .mycnn && c.epochs == 1 && c.batchSize == 16 && c.learningRate == 0.02, "named options win")
+        #expect(c.optimizer == .sgd && c.nesterov && c.weightDecay == 5e-4 && c.weightedSampler && c.augmentation == Augmentation(.standard))
     }
 
     /// A run started from another run's checkpoint says so and starts from its weights: after
