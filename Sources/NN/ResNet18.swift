@@ -98,32 +98,16 @@ public final class ResNet18: Classifier {
 
     public init(_ backend: any Backend, classes: Int = 8, stem: ResNetStem, seed: UInt64) throws {
         name = "ResNet-18 (\(stem.rawValue) stem)"
-        var layers: [any Layer] = []
-        switch stem {
-        case .imagenet:
-            layers += [
-                try Conv2d(
-                    backend, name: "conv1", inChannels: 1, outChannels: 64, kernel: 7, stride: 2, padding: 3, bias: false,
-                    initialization: .kaimingNormalFanOut, seed: seed, computesInputGradient: false),
-                try BatchNorm2d(backend, name: "bn1", channels: 64), ReLU(backend),
-                MaxPool2d(backend, kernel: 3, stride: 2, padding: 1),
-            ]
-        case .small:
-            layers += [
-                try Conv2d(
-                    backend, name: "conv1", inChannels: 1, outChannels: 64, kernel: 3, stride: 1, padding: 1, bias: false,
-                    initialization: .kaimingNormalFanOut, seed: seed, computesInputGradient: false),
-                try BatchNorm2d(backend, name: "bn1", channels: 64), ReLU(backend),
-            ]
-        case .medium:
-            layers += [
-                try Conv2d(
-                    backend, name: "conv1", inChannels: 1, outChannels: 64, kernel: 3, stride: 1, padding: 1, bias: false,
-                    initialization: .kaimingNormalFanOut, seed: seed, computesInputGradient: false),
-                try BatchNorm2d(backend, name: "bn1", channels: 64), ReLU(backend),
-                MaxPool2d(backend, kernel: 3, stride: 2, padding: 1),
-            ]
-        }
+        // Every stem: one convolution from the gray face to 64 channels, batch norm, ReLU, and
+        // (imagenet, medium) a max pool that halves the planes.
+        let (kernel, stride, padding) = stem == .imagenet ? (7, 2, 3) : (3, 1, 1)
+        var layers: [any Layer] = [
+            try Conv2d(
+                backend, name: "conv1", inChannels: 1, outChannels: 64, kernel: kernel, stride: stride, padding: padding,
+                bias: false, initialization: .kaimingNormalFanOut, seed: seed, computesInputGradient: false),
+            try BatchNorm2d(backend, name: "bn1", channels: 64), ReLU(backend),
+        ]
+        if stem != .small { layers.append(MaxPool2d(backend, kernel: 3, stride: 2, padding: 1)) }
         var channels = 64
         for (stage, width) in [64, 128, 256, 512].enumerated() {
             for block in 0..<2 {

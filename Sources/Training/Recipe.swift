@@ -69,19 +69,25 @@ public enum Recipe: String, CaseIterable, Sendable {
         if parts.contains("source-aug") { c.augmentation.labToWild = true }
     }
 
-    static func applyFER2013(to c: inout TrainingConfiguration) {
+    /// What both whole recipes share: ResNet-18 (imagenet stem) trained by SGD with Nesterov
+    /// momentum, weight decay 5e-4 and cosine decay after a warm-up epoch, standard augmentation.
+    static func applyResNetSGD(to c: inout TrainingConfiguration, epochs: Int, batchSize: Int, learningRate: Float) {
         c.model = .resnet18
         c.stem = .imagenet
-        c.epochs = 60
-        c.batchSize = 64
+        c.epochs = epochs
+        c.batchSize = batchSize
         c.optimizer = .sgd
-        c.learningRate = 0.05
+        c.learningRate = learningRate
         c.momentum = 0.9
         c.nesterov = true
         c.weightDecay = 5e-4
         c.schedule = .cosine
         c.warmupEpochs = 1
         c.augmentation = Augmentation(.standard)
+    }
+
+    static func applyFER2013(to c: inout TrainingConfiguration) {
+        applyResNetSGD(to: &c, epochs: 60, batchSize: 64, learningRate: 0.05)
         c.augmentation.erasing = 0.5
         c.labelSmoothing = 0.1
         c.emaDecay = 0.999
@@ -89,18 +95,7 @@ public enum Recipe: String, CaseIterable, Sendable {
     }
 
     static func applyCKPlus(to c: inout TrainingConfiguration) {
-        c.model = .resnet18
-        c.stem = .imagenet
-        c.epochs = 40
-        c.batchSize = 32
-        c.optimizer = .sgd
-        c.learningRate = 0.01
-        c.momentum = 0.9
-        c.nesterov = true
-        c.weightDecay = 5e-4
-        c.schedule = .cosine
-        c.warmupEpochs = 1
-        c.augmentation = Augmentation(.standard)
+        applyResNetSGD(to: &c, epochs: 40, batchSize: 32, learningRate: 0.01)
         c.weightedSampler = true
         c.samplerAlpha = 1
     }
