@@ -53,12 +53,14 @@ public enum OpContract {
         if let gradBias { require(gradBias.shape == [g.outChannels], "conv gradBias \(gradBias.shape) for \(g)") }
     }
 
-    /// Batch norm's [N, C, ...] input and its output, with the per-channel tensors [C].
-    public static func batchNorm(_ x: Tensor, output: Tensor, perChannel: [Tensor]) {
+    /// Batch norm's [N, C, ...] input and its output, with the per-channel tensors [C]; returns
+    /// N, C and the plane size every backend's kernels loop over.
+    public static func batchNorm(_ x: Tensor, output: Tensor, perChannel: [Tensor]) -> (n: Int, c: Int, plane: Int) {
         require(x.shape.count >= 2, "batch norm needs [N, C, ...], got \(x.shape)")
         require(output.shape == x.shape, "batch norm output \(output.shape) for input \(x.shape)")
-        let c = x.shape[1]
+        let n = x.shape[0], c = x.shape[1]
         for t in perChannel { require(t.shape == [c], "per-channel tensor \(t.shape) for \(c) channels") }
+        return (n, c, x.count / Swift.max(n * c, 1))
     }
 
     public static func batchNormBackward(input: Tensor, gradInput: Tensor) {

@@ -25,8 +25,9 @@ public struct TrainingState: Codable, Equatable, Sendable {
     /// subtracts when the checkpoint predicts (nil in checkpoints older than this field).
     public var classLogPriors: [Float]?
     /// The post-hoc adjustment's tau chosen on the validation faces for the weights saved with
-    /// this state (`calibratePosthoc`); nil when the configuration's tau applies.
-    public var posthocAdjustment: Float?
+    /// this state (`calibratePosthoc`): the last validated epoch's; nil when the configuration's
+    /// tau applies.
+    public var posthocAdjustment: Float? { history.last?.posthocAdjustment }
 
     public init() {}
 }

@@ -233,7 +233,7 @@ public final class Trainer {
                 if !validationIndices.isEmpty {
                     let (report, live) = try evaluate(validationIndices, calibrating: c.calibratePosthoc)
                     record.validation = report
-                    record.posthocAdjustment = state.posthocAdjustment
+                    if c.calibratePosthoc { record.posthocAdjustment = predictor.posthocAdjustment }
                     record.liveHiddenUnits = live
                     schedule.observe(validationScore: Float(report.macroF1))
                 }
@@ -358,7 +358,7 @@ public final class Trainer {
     /// augmentation, post-hoc adjustment); the loss is the mean -log of the true class's
     /// predicted probability. For MyCNN also the share of fc1 units that fire. `calibrating`
     /// first chooses the post-hoc adjustment's tau on these faces (`PosthocCalibration`) and
-    /// keeps it in the predictor and the training state.
+    /// keeps it in the predictor (the epoch's record carries it into the checkpoints).
     public func evaluate(_ indices: [Int], calibrating: Bool = false) throws -> (EvaluationReport, Double?) {
         var fired: [Bool]? = (model as? MyCNN).map { _ in [Bool](repeating: false, count: 128) }
         let batcher = PrefetchingBatcher(
@@ -379,7 +379,6 @@ public final class Trainer {
         if calibrating {
             let tau = PosthocCalibration.choose(probabilities: raw, labels: labels, logPriors: predictor.logPriors)
             predictor.posthocAdjustment = tau
-            state.posthocAdjustment = tau
         }
         let p = predictor.adjusted(raw, tau: predictor.posthocAdjustment)
         var confusion = ConfusionMatrix()

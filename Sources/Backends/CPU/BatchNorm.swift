@@ -10,7 +10,7 @@ extension CPUBackend {
         settings: BatchNormSettings, output: Tensor,
         savedMean: Tensor, savedInvStd: Tensor
     ) {
-        let (n, c, plane) = checkBatchNorm(
+        let (n, c, plane) = OpContract.batchNorm(
             x, output: output, perChannel: [gamma, beta, runningMean, runningVariance, savedMean, savedInvStd])
         let src = x.floats, dst = output.floats
         let g = gamma.floats, b = beta.floats
@@ -45,7 +45,7 @@ extension CPUBackend {
         runningMean: Tensor, runningVariance: Tensor,
         epsilon: Float, output: Tensor
     ) {
-        let (n, c, plane) = checkBatchNorm(x, output: output, perChannel: [gamma, beta, runningMean, runningVariance])
+        let (n, c, plane) = OpContract.batchNorm(x, output: output, perChannel: [gamma, beta, runningMean, runningVariance])
         let src = x.floats, dst = output.floats
         let g = gamma.floats, b = beta.floats, rm = runningMean.floats, rv = runningVariance.floats
         parallel.forEach(n * c, grain: 4) { task in
@@ -62,7 +62,7 @@ extension CPUBackend {
         savedMean: Tensor, savedInvStd: Tensor,
         gradInput: Tensor, gradGamma: Tensor, gradBeta: Tensor
     ) {
-        let (n, c, plane) = checkBatchNorm(
+        let (n, c, plane) = OpContract.batchNorm(
             input, output: gradOutput, perChannel: [gamma, savedMean, savedInvStd, gradGamma, gradBeta])
         OpContract.batchNormBackward(input: input, gradInput: gradInput)
         let x = input.floats, dy = gradOutput.floats, dx = gradInput.floats
@@ -94,10 +94,4 @@ extension CPUBackend {
         }
     }
 
-    /// Checks an [N, C, ...] activation against per-channel [C] tensors; returns N, C, plane size.
-    private func checkBatchNorm(_ x: Tensor, output: Tensor, perChannel: [Tensor]) -> (Int, Int, Int) {
-        OpContract.batchNorm(x, output: output, perChannel: perChannel)
-        let n = x.shape[0], c = x.shape[1]
-        return (n, c, x.count / Swift.max(n * c, 1))
-    }
 }

@@ -10,7 +10,7 @@ extension OpenCLBackend {
         settings: BatchNormSettings, output: Tensor,
         savedMean: Tensor, savedInvStd: Tensor
     ) {
-        let (n, c, plane) = checkBatchNorm(
+        let (n, c, plane) = OpContract.batchNorm(
             x, output: output, perChannel: [gamma, beta, runningMean, runningVariance, savedMean, savedInvStd])
         launch(
             Kernel.bnStatistics, groups: c,
@@ -31,7 +31,7 @@ extension OpenCLBackend {
         runningMean: Tensor, runningVariance: Tensor,
         epsilon: Float, output: Tensor
     ) {
-        let (_, c, plane) = checkBatchNorm(x, output: output, perChannel: [gamma, beta, runningMean, runningVariance])
+        let (_, c, plane) = OpContract.batchNorm(x, output: output, perChannel: [gamma, beta, runningMean, runningVariance])
         launch(
             Kernel.bnInference, global: x.count,
             [
@@ -45,7 +45,7 @@ extension OpenCLBackend {
         savedMean: Tensor, savedInvStd: Tensor,
         gradInput: Tensor, gradGamma: Tensor, gradBeta: Tensor
     ) {
-        let (n, c, plane) = checkBatchNorm(
+        let (n, c, plane) = OpContract.batchNorm(
             input, output: gradOutput, perChannel: [gamma, savedMean, savedInvStd, gradGamma, gradBeta])
         OpContract.batchNormBackward(input: input, gradInput: gradInput)
         launch(
@@ -63,9 +63,4 @@ extension OpenCLBackend {
             ])
     }
 
-    private func checkBatchNorm(_ x: Tensor, output: Tensor, perChannel: [Tensor]) -> (Int, Int, Int) {
-        OpContract.batchNorm(x, output: output, perChannel: perChannel)
-        let n = x.shape[0], c = x.shape[1]
-        return (n, c, x.count / Swift.max(n * c, 1))
-    }
 }
