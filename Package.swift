@@ -107,7 +107,11 @@ let package = Package(
 
         // MARK: backends
         .target(
-            name: "FacemineCPU", dependencies: ["FacemineDevice", "CBLAS", "CPeak", "CDirectConv", "CWorkerPool"],
+            name: "FacemineCPU",
+            dependencies: [
+                "FacemineDevice", "CBLAS", "CPeak", "CKernelSupport", "CDirectConv", "CFirstLayerConv", "CStemConv",
+                "CWideGEMM", "CPointwise", "CWorkerPool",
+            ],
             path: "Sources/Backends/CPU", swiftSettings: kernelFlags),
         .target(
             name: "FacemineOpenCL", dependencies: ["FacemineDevice", "COpenCL", "CCLBlast"],
@@ -131,9 +135,30 @@ let package = Package(
             path: "Sources/Bench"),
         /// A measured FP32 peak (independent FMAs on the widest vectors), the denominator of "% of peak".
         .target(name: "CPeak", path: "Sources/System/CPeak", cSettings: [.unsafeFlags(["-O2"])]),
-        /// The CPU backend's own kernels: direct convolutions (its `direct` algorithm) and the wide GEMM
-        /// behind its im2col products and `pointwise` 1x1 layers.
-        .target(name: "CDirectConv", path: "Sources/System/CDirectConv", cSettings: [.unsafeFlags(["-O3"])]),
+        /// The CPU backend's own C kernels, one target for each kind of layer they serve, each
+        /// compiled for AVX-512 and for the baseline on top of CKernelSupport (their shared vector
+        /// type and the switch that picks the copy at run time):
+        ///   CDirectConv      direct 3x3 convolutions and 1x1 stride-2 shortcuts (the `direct` algorithm)
+        ///   CFirstLayerConv  one-channel 3x3 first layers (MyCNN, the small and medium stems)
+        ///   CStemConv        the imagenet stem's 7x7 stride-2 convolution
+        ///   CWideGEMM        products with few rows and many columns (im2col and 1x1 layers)
+        ///   CPointwise       the 1x1 strided layers' upsampling copy
+        .target(name: "CKernelSupport", path: "Sources/System/CKernelSupport", cSettings: [.unsafeFlags(["-O3"])]),
+        .target(
+            name: "CDirectConv", dependencies: ["CKernelSupport"], path: "Sources/System/CDirectConv",
+            cSettings: [.unsafeFlags(["-O3"])]),
+        .target(
+            name: "CFirstLayerConv", dependencies: ["CKernelSupport"], path: "Sources/System/CFirstLayerConv",
+            cSettings: [.unsafeFlags(["-O3"])]),
+        .target(
+            name: "CStemConv", dependencies: ["CKernelSupport"], path: "Sources/System/CStemConv",
+            cSettings: [.unsafeFlags(["-O3"])]),
+        .target(
+            name: "CWideGEMM", dependencies: ["CKernelSupport"], path: "Sources/System/CWideGEMM",
+            cSettings: [.unsafeFlags(["-O3"])]),
+        .target(
+            name: "CPointwise", dependencies: ["CKernelSupport"], path: "Sources/System/CPointwise",
+            cSettings: [.unsafeFlags(["-O3"])]),
         /// Threads that stay awake between the CPU backend's parallel loops.
         .target(name: "CWorkerPool", path: "Sources/System/CWorkerPool", cSettings: [.unsafeFlags(["-O2"])]),
 

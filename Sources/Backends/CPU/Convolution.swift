@@ -44,7 +44,7 @@ public enum ConvAlgorithm: String, CaseIterable, Sendable {
     public func applies(to g: ConvGeometry) -> Bool {
         switch self {
         case .imagewise, .batched: return true
-        case .direct: return CPUBackend.directGeometry(g) != nil || CPUBackend.firstLayerApplies(g)
+        case .direct: return DirectKernels(g) != nil || CPUBackend.firstLayerApplies(g)
         case .pointwise: return CPUBackend.pointwiseApplies(g)
         }
     }

@@ -1,4 +1,3 @@
-import CDirectConv
 import FacemineDevice
 
 /// Direct 3x3 convolution (padding 1) for 16-channel multiples on the planes 48x48 faces lead
@@ -14,31 +13,10 @@ import FacemineDevice
 /// Work is split over 16-channel blocks (and images or in-channel pairs when blocks are fewer
 /// than threads), so results do not depend on the thread count.
 extension CPUBackend {
-    /// AVX-512 here: the kernels' fast copy runs, and the backend picks `direct` by itself.
-    static let directConvolutionIsFast = fm_direct_fast() != 0
-
-    /// Tests: run the kernels' baseline copy even where AVX-512 is available, so both copies are
-    /// checked on machines that have it. Per calling thread (the backend's workers follow it in
-    /// its loops), so tests running beside one that sets it keep the AVX-512 copy.
-    public static func useBaselineDirectKernels(_ yes: Bool) { fm_direct_use_baseline(yes ? 1 : 0) }
-
     /// The direct kernels' geometries, as the C table (direct_geometries.h) names them: what
     /// the tests check they cover.
     public static var directGeometries: [(name: String, kernel: Int, inWidth: Int, outWidth: Int, stride: Int)] {
-        (0..<fm_direct_geometry_count()).map { g in
-            var kernel: Int32 = 0, inWidth: Int32 = 0, outWidth: Int32 = 0, stride: Int32 = 0
-            let name = String(cString: fm_direct_geometry_shape(g, &kernel, &inWidth, &outWidth, &stride))
-            return (name, Int(kernel), Int(inWidth), Int(outWidth), Int(stride))
-        }
-    }
-
-    /// The kernels' geometry code for a shape, or nil where `direct` does not apply.
-    static func directGeometry(_ g: ConvGeometry) -> Int32? {
-        guard g.padding == (g.kernel - 1) / 2, g.height == g.width, g.inChannels % 16 == 0, g.outChannels % 16 == 0 else {
-            return nil
-        }
-        let code = fm_direct_geometry(Int32(g.kernel), Int32(g.width), Int32(g.outWidth), Int32(g.stride))
-        return code >= 0 ? code : nil
+        DirectKernels.table
     }
 
     /// Work items: 16-channel blocks, times slices of something else (images, or in channels for
@@ -70,14 +48,11 @@ extension CPUBackend {
     /// packing every block first wrote them all out (9 MB for layer4) and read them back from
     /// the last-level cache. `run(packed, blocks, images)` runs some blocks on some images.
     private func directBlockwise(
-        blocks: Int, blockFloats: Int, images: Int, inputFloats: Int, transposed: Bool,
-        weight: UnsafePointer<Float>, outChannels: Int, inChannels: Int, taps: Int32,
-        _ run: (_ packed: UnsafePointer<Float>, _ blocks: Range<Int>, _ images: Range<Int>) -> Void
+        _ kernels: DirectKernels, blocks: Int, blockFloats: Int, images: Int, inputFloats: Int, transposed: Bool,
+        weight: UnsafePointer<Float>, _ run: (_ packed: UnsafePointer<Float>, _ blocks: Range<Int>, _ images: Range<Int>) -> Void
     ) {
         let pack = { (into: UnsafeMutablePointer<Float>, blocks: Range<Int>) in
-            fm_direct_pack(
-                weight, into, Int32(outChannels), Int32(inChannels), taps, transposed ? 1 : 0,
-                Int32(blocks.lowerBound), Int32(blocks.upperBound))
+            kernels.pack(weight, into: into, transposed: transposed, blocks: blocks)
         }
         if inputFloats >= 8 * blocks * blockFloats && images >= threads {
             let packed = workspace.floats(.packedWeights, count: blocks * blockFloats)
@@ -116,15 +91,15 @@ extension CPUBackend {
         _ g: ConvGeometry, input: UnsafePointer<Float>, weight: UnsafePointer<Float>,
         output: UnsafeMutablePointer<Float>
     ) {
-        let geometry = CPUBackend.directGeometry(g)!, taps = fm_direct_taps(geometry)
+        let kernels = DirectKernels(g)!
         let M = g.outChannels, C = g.inChannels, inPlane = g.height * g.width, plane = g.outHeight * g.outWidth
         directBlockwise(
-            blocks: M / 16, blockFloats: C * Int(taps) * 16, images: g.batch, inputFloats: g.batch * C * inPlane,
-            transposed: false, weight: weight, outChannels: M, inChannels: C, taps: taps
+            kernels, blocks: M / 16, blockFloats: C * kernels.taps * 16, images: g.batch, inputFloats: g.batch * C * inPlane,
+            transposed: false, weight: weight
         ) { packed, blocks, images in
-            fm_direct_forward(
-                geometry, input + images.lowerBound * C * inPlane, packed, output + images.lowerBound * M * plane,
-                Int32(images.count), Int32(C), Int32(M), Int32(blocks.lowerBound), Int32(blocks.upperBound))
+            kernels.forward(
+                input + images.lowerBound * C * inPlane, packed: packed, output + images.lowerBound * M * plane,
+                images: images.count, blocks: blocks)
         }
     }
 
@@ -154,24 +129,23 @@ extension CPUBackend {
         gradOutput: UnsafePointer<Float>, gradInput: UnsafeMutablePointer<Float>?,
         gradWeight: UnsafeMutablePointer<Float>
     ) {
-        let geometry = CPUBackend.directGeometry(g)!, taps = fm_direct_taps(geometry)
+        let kernels = DirectKernels(g)!, taps = kernels.taps
         let M = g.outChannels, C = g.inChannels, N = g.batch, plane = g.outHeight * g.outWidth
         let inPlane = g.height * g.width
         // The weight gradient's operands in the orders its loops walk: dY in 16-channel blocks
         // [block][image][pixel][16]; on small planes, whose loops run over images innermost, x
         // with channels outermost [channel][image][pixel].
         let gradOutputBlocks = workspace.floats(.columns, count: N * plane * M)
-        let xByChannel = fm_direct_weight_grad_wants_x_by_channel(geometry) != 0
-        let inputByChannel = xByChannel ? workspace.floats(.matrix, count: N * C * inPlane) : nil
+        let inputByChannel = kernels.weightGradWantsInputByChannel ? workspace.floats(.matrix, count: N * C * inPlane) : nil
         // A copy of x that cannot wait in the last-level cache for the kernel (the small stem's
         // 48 -> 24 stride 2: 38 MB) skips it (that weight gradient +3%, three op-table pairs).
         let stream = N * C * inPlane * MemoryLayout<Float>.stride >= cacheBypassBytes
         parallel.forEach(N, grain: 1) { n in
-            fm_direct_weight_grad_operands(
-                gradOutput, gradOutputBlocks, input, inputByChannel, Int32(N), Int32(M),
-                Int32(C), Int32(plane), Int32(inPlane), Int32(n), Int32(n + 1), stream ? 1 : 0)
+            kernels.weightGradOperands(
+                gradOutput: gradOutput, blocks: gradOutputBlocks, input: input, inputByChannel: inputByChannel,
+                images: N, part: n..<(n + 1), stream: stream)
         }
-        let packedGrad = workspace.floats(.packedWeightGrads, count: M * C * Int(taps))
+        let packedGrad = workspace.floats(.packedWeightGrads, count: M * C * taps)
         // Whole blocks per item (the usual case): each block's sums are unpacked right after they
         // are made, while they are still in L2. The 1x1 kernels take an item's blocks in one call,
         // to share each load of x among 4 blocks (their sums are 16 times smaller than 3x3 ones).
@@ -181,27 +155,26 @@ extension CPUBackend {
         directItems(blocks: M / 16, slices: C / 2) { _, blocks, slice, slices in
             let pairs = Parallel.range(slice, of: slices, count: C / 2)
             for first in stride(from: blocks.lowerBound, to: blocks.upperBound, by: blocksPerCall) {
-                let end = Int32(Swift.min(first + blocksPerCall, blocks.upperBound))
-                fm_direct_weight_grad(
-                    geometry, x, gradOutputBlocks, packedGrad, Int32(N), Int32(C),
-                    Int32(2 * pairs.lowerBound), Int32(2 * pairs.upperBound), Int32(first), end)
-                if wholeBlocks { fm_direct_unpack(packedGrad, gradWeight, Int32(M), Int32(C), taps, Int32(first), end) }
+                let callBlocks = first..<Swift.min(first + blocksPerCall, blocks.upperBound)
+                kernels.weightGrad(
+                    input: x, gradOutputBlocks: gradOutputBlocks, into: packedGrad, images: N, blocks: callBlocks,
+                    inChannelRange: (2 * pairs.lowerBound)..<(2 * pairs.upperBound))
+                if wholeBlocks { kernels.unpack(packedGrad, into: gradWeight, blocks: callBlocks) }
             }
         }
         if !wholeBlocks {
             parallel.forRanges(M / 16) { blocks in
-                fm_direct_unpack(
-                    packedGrad, gradWeight, Int32(M), Int32(C), taps, Int32(blocks.lowerBound), Int32(blocks.upperBound))
+                kernels.unpack(packedGrad, into: gradWeight, blocks: blocks)
             }
         }
         guard let gradInput else { return }
         directBlockwise(
-            blocks: C / 16, blockFloats: M * Int(taps) * 16, images: N, inputFloats: N * M * plane,
-            transposed: true, weight: weight, outChannels: M, inChannels: C, taps: taps
+            kernels, blocks: C / 16, blockFloats: M * taps * 16, images: N, inputFloats: N * M * plane,
+            transposed: true, weight: weight
         ) { packed, blocks, images in
-            fm_direct_input_grad(
-                geometry, gradOutput + images.lowerBound * M * plane, packed, gradInput + images.lowerBound * C * inPlane,
-                Int32(images.count), Int32(C), Int32(M), Int32(blocks.lowerBound), Int32(blocks.upperBound))
+            kernels.inputGrad(
+                gradOutput + images.lowerBound * M * plane, packed: packed, gradInput + images.lowerBound * C * inPlane,
+                images: images.count, blocks: blocks)
         }
     }
 }

@@ -1,5 +1,5 @@
 import CBLAS
-import CDirectConv
+import CWideGEMM
 import FacemineDevice
 
 extension CPUBackend {
@@ -63,9 +63,6 @@ extension CPUBackend {
 }
 
 extension CPUBackend {
-    /// Columns of the product per panel of the wide kernel (`wide_gemm.h`).
-    static let widePanel = 96
-
     /// A product at least as wide as it is tall, B not transposed, through the wide kernel: A
     /// packed once, then whole panels to each thread: OpenBLAS packs all of B, which costs more
     /// than the product on im2col shapes with 32-128 rows (docs/BENCHMARKS.md, "CPU kernel notes").
@@ -73,12 +70,11 @@ extension CPUBackend {
         transposeA: Bool, m: Int, n: Int, k: Int, alpha: Float, a: UnsafePointer<Float>, lda: Int,
         b: UnsafePointer<Float>, ldb: Int, beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int
     ) {
-        let packed = workspace.floats(.packedA, count: fm_wide_gemm_packed_a_floats(Int32(m), Int32(k)))
-        fm_wide_gemm_pack_a(a, Int32(lda), transposeA ? 1 : 0, Int32(m), Int32(k), alpha, packed)
+        let packed = workspace.floats(.packedA, count: WideGEMM.packedAFloats(m: m, k: k))
+        WideGEMM.packA(a, lda: lda, transposed: transposeA, m: m, k: k, alpha: alpha, into: packed)
         forWidePanels(n) { first, columns in
-            fm_wide_gemm(
-                packed, nil, 0, Int32(m), Int32(columns), Int32(k), plainView(b + first, ld: ldb), beta, nil,
-                c + first, Int32(ldc), nil)
+            WideGEMM.multiply(
+                packedA: packed, m: m, n: columns, k: k, b: .plain(b + first, ld: ldb), beta: beta, c: c + first, ldc: ldc)
         }
     }
 
@@ -89,38 +85,31 @@ extension CPUBackend {
         m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>,
         ldb: Int, beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int
     ) {
-        let view = { (rows: UnsafePointer<Float>) in
-            fm_view(data: rows, ld: ldb, transposed: 1, in_width: Int32(k), out_width: Int32(k), stride: 1)
-        }
+        let view = { (rows: UnsafePointer<Float>) in fm_view.plain(rows, ld: ldb, transposed: true, width: k) }
         if n >= m {
             forWidePanels(n) { first, columns in
-                fm_wide_gemm(
-                    nil, a, Int32(lda), Int32(m), Int32(columns), Int32(k), view(b + first * ldb), beta, nil,
-                    c + first, Int32(ldc), nil)
+                WideGEMM.multiply(
+                    packedA: nil, rows: a, lda: lda, m: m, n: columns, k: k, b: view(b + first * ldb), beta: beta,
+                    c: c + first, ldc: ldc)
             }
         } else {
             parallel.forRanges((m + 3) / 4) { groups in
                 let first = groups.lowerBound * 4, rows = Swift.min(groups.upperBound * 4, m) - first
-                fm_wide_gemm(
-                    nil, a + first * lda, Int32(lda), Int32(rows), Int32(n), Int32(k), view(b), beta, nil,
-                    c + first * ldc, Int32(ldc), nil)
+                WideGEMM.multiply(
+                    packedA: nil, rows: a + first * lda, lda: lda, m: rows, n: n, k: k, b: view(b), beta: beta,
+                    c: c + first * ldc, ldc: ldc)
             }
         }
     }
 
     /// Columns 0..<n in whole panels over the threads: body(first column, column count).
     private func forWidePanels(_ n: Int, _ body: (_ first: Int, _ columns: Int) -> Void) {
-        let panels = (n + CPUBackend.widePanel - 1) / CPUBackend.widePanel
+        let panels = (n + WideGEMM.panel - 1) / WideGEMM.panel
         parallel.forRanges(panels) { range in
-            let first = range.lowerBound * CPUBackend.widePanel
-            body(first, Swift.min(range.upperBound * CPUBackend.widePanel, n) - first)
+            let first = range.lowerBound * WideGEMM.panel
+            body(first, Swift.min(range.upperBound * WideGEMM.panel, n) - first)
         }
     }
-}
-
-/// A row-major matrix with rows `ld` floats apart, as the wide kernel's view of B.
-func plainView(_ data: UnsafePointer<Float>, ld: Int) -> fm_view {
-    fm_view(data: data, ld: ld, transposed: 0, in_width: Int32(ld), out_width: Int32(ld), stride: 1)
 }
 
 /// Row-major single-threaded SGEMM with explicit leading dimensions, so kernels can multiply

@@ -1,4 +1,3 @@
-import CDirectConv
 import CWorkerPool
 
 /// Splits loops across the backend's threads. Work is cut into at most `threads` contiguous
@@ -35,9 +34,9 @@ struct Parallel {
             return
         }
         // The kernels' copy (AVX-512 or baseline) is chosen per thread; workers follow the caller.
-        let baseline = fm_direct_baseline_forced()
+        let baseline = CPUBackend.baselineKernelsForced
         pool.run(chunks) { chunk in
-            fm_direct_use_baseline(baseline)
+            CPUBackend.useBaselineDirectKernels(baseline)
             body(chunk, Parallel.range(chunk, of: chunks, count: count))
         }
     }

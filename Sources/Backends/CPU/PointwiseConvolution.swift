@@ -1,4 +1,5 @@
-import CDirectConv
+import CPointwise
+import CWideGEMM
 import FacemineDevice
 
 /// 1x1 convolutions without padding (ResNet-18's shortcut projections) as one product per
@@ -25,19 +26,17 @@ extension CPUBackend {
     ) {
         let plane = g.outHeight * g.outWidth, inPlane = g.height * g.width
         let M = g.outChannels, C = g.inChannels
-        let packed = workspace.floats(.packedA, count: fm_wide_gemm_packed_a_floats(Int32(M), Int32(C)))
-        fm_wide_gemm_pack_a(weight, Int32(C), 0, Int32(M), Int32(C), 1, packed)
+        let packed = workspace.floats(.packedA, count: WideGEMM.packedAFloats(m: M, k: C))
+        WideGEMM.packA(weight, lda: C, transposed: false, m: M, k: C, alpha: 1, into: packed)
         parallel.forRanges(g.batch) { images in
             for n in images {
                 // The next image's first panel is fetched during this one's last.
-                let next = fm_next(
-                    b: pixelsRead(g, input + (n + 1) * C * inPlane, transposed: false), n: Int32(plane),
-                    k: Int32(C), a: nil, lda: 0)
+                let next = fm_next(b: .pixelsRead(by: g, in: input + (n + 1) * C * inPlane, transposed: false), n: plane, k: C)
                 withPointer(to: next, if: n + 1 < images.upperBound) { then in
-                    fm_wide_gemm(
-                        packed, nil, 0, Int32(M), Int32(plane), Int32(C),
-                        pixelsRead(g, input + n * C * inPlane, transposed: false),
-                        0, bias, output + n * M * plane, Int32(plane), then)
+                    WideGEMM.multiply(
+                        packedA: packed, m: M, n: plane, k: C,
+                        b: .pixelsRead(by: g, in: input + n * C * inPlane, transposed: false), beta: 0, bias: bias,
+                        c: output + n * M * plane, ldc: plane, then: then)
                 }
             }
         }
@@ -51,8 +50,8 @@ extension CPUBackend {
         let plane = g.outHeight * g.outWidth, inPlane = g.height * g.width
         let M = g.outChannels, C = g.inChannels
         // dX = W^T dY: W packed transposed once, for every image.
-        let packedWT = workspace.floats(.packedA, count: fm_wide_gemm_packed_a_floats(Int32(C), Int32(M)))
-        if gradInput != nil { fm_wide_gemm_pack_a(weight, Int32(C), 1, Int32(C), Int32(M), 1, packedWT) }
+        let packedWT = workspace.floats(.packedA, count: WideGEMM.packedAFloats(m: C, k: M))
+        if gradInput != nil { WideGEMM.packA(weight, lda: C, transposed: true, m: C, k: M, alpha: 1, into: packedWT) }
         // Per thread: the subsampled dX of one image, and partial sums of dW and the bias gradient.
         let columnFloats = alignedCount(C * plane), partialFloats = alignedCount(M * C + M)
         let perThread = columnFloats + partialFloats
@@ -66,30 +65,26 @@ extension CPUBackend {
                 let hasNext = n + 1 < images.upperBound
                 // Each product fetches the start of the one after it, so none starts cold:
                 // dX_n then dW_n (dY_n is in cache by then), dW_n then dX_n+1 (or dW_n+1).
-                var weightProduct = fm_next(
-                    b: pixelsRead(g, x, transposed: true), n: Int32(C), k: Int32(plane),
-                    a: dy, lda: Int32(plane))
+                var weightProduct = fm_next(b: .pixelsRead(by: g, in: x, transposed: true), n: C, k: plane, rows: dy, lda: plane)
                 if let gradInput {
                     let dx = gradInput + n * C * inPlane
                     let target = g.stride == 1 ? dx : dxs
-                    fm_wide_gemm(
-                        packedWT, nil, 0, Int32(C), Int32(plane), Int32(M), plainView(dy, ld: plane), 0, nil,
-                        target, Int32(plane), &weightProduct)
-                    if g.stride != 1 {
-                        fm_upsample_with_zeros(dxs, dx, Int32(C), Int32(g.height), Int32(g.width), Int32(g.stride))
-                    }
+                    WideGEMM.multiply(
+                        packedA: packedWT, m: C, n: plane, k: M, b: .plain(dy, ld: plane), beta: 0, c: target, ldc: plane,
+                        then: &weightProduct)
+                    if g.stride != 1 { upsampleWithZeros(dxs, into: dx, g) }
                 }
                 let next =
                     gradInput != nil
-                    ? fm_next(b: plainView(dy + M * plane, ld: plane), n: Int32(plane), k: Int32(M), a: nil, lda: 0)
+                    ? fm_next(b: .plain(dy + M * plane, ld: plane), n: plane, k: M)
                     : fm_next(
-                        b: pixelsRead(g, x + C * inPlane, transposed: true), n: Int32(C), k: Int32(plane),
-                        a: dy + M * plane, lda: Int32(plane))
+                        b: .pixelsRead(by: g, in: x + C * inPlane, transposed: true), n: C, k: plane, rows: dy + M * plane,
+                        lda: plane)
                 // dW += dY X^T: dY's rows read in place, x gathered into the panels.
                 withPointer(to: next, if: hasNext) { then in
-                    fm_wide_gemm(
-                        nil, dy, Int32(plane), Int32(M), Int32(C), Int32(plane), weightProduct.b, 1, nil, partial,
-                        Int32(C), then)
+                    WideGEMM.multiply(
+                        packedA: nil, rows: dy, lda: plane, m: M, n: C, k: plane, b: weightProduct.b, beta: 1, c: partial,
+                        ldc: C, then: then)
                 }
                 // dY is in cache now; ResNet-18's convolutions have no bias, so the sum is skipped
                 // when nobody asks for it.
@@ -103,13 +98,9 @@ extension CPUBackend {
         if let gradBias { sumPartials(partials + M * C, stride: perThread, chunks: chunks, count: M, into: gradBias) }
     }
 
-    /// One image's input as the product's right operand, [in channels][output pixels] (or
-    /// transposed): a view of x that reads every stride-th pixel of every stride-th row, so
-    /// the subsampling happens as the kernel packs its panels and x is read once.
-    private func pixelsRead(_ g: ConvGeometry, _ image: UnsafePointer<Float>, transposed: Bool) -> fm_view {
-        fm_view(
-            data: image, ld: g.height * g.width, transposed: transposed ? 1 : 0, in_width: Int32(g.width),
-            out_width: Int32(g.outWidth), stride: Int32(g.stride))
+    /// dx of one image from the gradient at the pixels the kernel read (`pointwise.h`), zero elsewhere.
+    private func upsampleWithZeros(_ dxs: UnsafePointer<Float>, into dx: UnsafeMutablePointer<Float>, _ g: ConvGeometry) {
+        fm_upsample_with_zeros(dxs, dx, Int32(g.inChannels), Int32(g.height), Int32(g.width), Int32(g.stride))
     }
 }
 

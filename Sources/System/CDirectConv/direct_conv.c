@@ -3,7 +3,7 @@
 #include "direct_conv.h"
 #include "direct_geometries.h"
 #include "kernel_vectors.h"
-#include "pointwise_kernels.h"
+#include "direct_1x1_kernels.h"
 
 #define FM_KERNEL_OF(ID, NAME, K, IN_W, OUT_W, S, F, I, W) K,
 #define FM_IN_WIDTH_OF(ID, NAME, K, IN_W, OUT_W, S, F, I, W) IN_W,
@@ -479,41 +479,20 @@ FM_INLINE void s2_weight_grad_blocks(
     }
 
 FM_BOTH_COPIES(FM_KERNELS)
-#if defined(__x86_64__)
-int fm_direct_fast(void) {
-    static int has = -1;  // stored with the same value by whichever thread gets here first
-    int known = __atomic_load_n(&has, __ATOMIC_RELAXED);
-    if (known < 0) {
-        __builtin_cpu_init();
-        known = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl") &&
-                __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("fma");
-        __atomic_store_n(&has, known, __ATOMIC_RELAXED);
-    }
-    return known;
-}
-#else
-int fm_direct_fast(void) { return 0; }
-#endif
-
-// Per thread: a test forcing the baseline copy must not change what a test running beside it
-// computes (the two copies round differently). The CPU backend's worker threads take the
-// calling thread's setting at each parallel loop (Parallel.swift).
-static _Thread_local int baseline_only = 0;
-void fm_direct_use_baseline(int yes) { baseline_only = yes; }
-int fm_direct_baseline_forced(void) { return baseline_only; }
-int fm_direct_use_fast(void) { return fm_direct_fast() && !baseline_only; }
-
-void fm_direct_forward(int g, const float *x, const float *packed, float *y, int n, int c, int m, int b0, int b1) {
-    FM_PICK(forward)(g, x, packed, y, n, c, m, b0, b1);
+void fm_direct_forward(fm_direct_call call, const float *x, const float *packed, float *y) {
+    FM_PICK(forward)(call.geometry, x, packed, y, call.images, call.in_channels, call.out_channels, call.block_begin,
+                     call.block_end);
 }
 
-void fm_direct_input_grad(int g, const float *dy, const float *packed_t, float *dx, int n, int c, int m, int b0, int b1) {
-    FM_PICK(input_grad)(g, dy, packed_t, dx, n, c, m, b0, b1);
+void fm_direct_input_grad(fm_direct_call call, const float *dy, const float *packed_t, float *dx) {
+    FM_PICK(input_grad)(call.geometry, dy, packed_t, dx, call.images, call.in_channels, call.out_channels,
+                        call.block_begin, call.block_end);
 }
 
-void fm_direct_weight_grad(int g, const float *x, const float *dy_b, float *pg, int n, int c, int c0, int c1,
-                           int b0, int b1) {
-    FM_PICK(weight_grad)(g, x, dy_b, pg, n, c, c0, c1, b0, b1);
+void fm_direct_weight_grad(fm_direct_call call, int in_begin, int in_end, const float *x, const float *dy_b,
+                           float *packed_grad) {
+    FM_PICK(weight_grad)(call.geometry, x, dy_b, packed_grad, call.images, call.in_channels, in_begin, in_end,
+                         call.block_begin, call.block_end);
 }
 
 // Packing moves each weight once, but the small planes pack a block of weights every call,
@@ -640,20 +619,22 @@ FM_INLINE void weight_grad_operands(
     }
 FM_BOTH_COPIES(FM_WEIGHT_GRAD_OPERANDS)
 
-void fm_direct_weight_grad_operands(const float *dy, float *dy_b, const float *x, float *x_t, int n, int out_ch,
-                                    int in_ch, int plane, int in_plane, int n_begin, int n_end, int stream) {
+void fm_direct_weight_grad_operands(fm_direct_call call, int image_begin, int image_end, int stream, const float *dy,
+                                    float *dy_b, const float *x, float *x_t) {
+    const int g = call.geometry, plane = out_widths[g] * out_widths[g], in_plane = in_widths[g] * in_widths[g];
     stream = stream && x_t && in_plane % 16 == 0;
-    FM_PICK(weight_grad_operands)(dy, dy_b, x, x_t, n, out_ch, in_ch, plane, in_plane, n_begin, n_end, stream);
+    FM_PICK(weight_grad_operands)(dy, dy_b, x, x_t, call.images, call.out_channels, call.in_channels, plane, in_plane,
+                                  image_begin, image_end, stream);
 #if defined(__x86_64__)
     if (stream) __builtin_ia32_sfence();  // non-temporal stores are weakly ordered: done before x_t is read
 #endif
 }
 
-void fm_direct_pack(const float *w, float *packed, int out_ch, int in_ch, int taps, int transposed, int b0, int b1) {
-    FM_PICK(pack)(w, packed, out_ch, in_ch, taps, transposed, b0, b1);
+void fm_direct_pack(fm_direct_call call, int transposed, const float *w, float *packed) {
+    FM_PICK(pack)(w, packed, call.out_channels, call.in_channels, fm_direct_taps(call.geometry), transposed,
+                  call.block_begin, call.block_end);
 }
 
-void fm_direct_unpack(const float *packed, float *w, int out_ch, int in_ch, int taps, int b0, int b1) {
-    (void)out_ch;
-    FM_PICK(unpack)(packed, w, in_ch, taps, b0, b1);
+void fm_direct_unpack(fm_direct_call call, const float *packed, float *w) {
+    FM_PICK(unpack)(packed, w, call.in_channels, fm_direct_taps(call.geometry), call.block_begin, call.block_end);
 }

@@ -1,6 +1,6 @@
 // clang-format off
 // (loops led by FM_UNROLL: see .clang-format)
-#include "direct_conv.h"
+#include "first_layer_conv.h"
 #include "kernel_vectors.h"
 
 // One-channel first layers: 3x3, padding 1, stride 1 on 48x48 (MyCNN's conv1, the small

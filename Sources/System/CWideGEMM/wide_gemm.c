@@ -1,7 +1,6 @@
 // clang-format off
 // (loops led by FM_UNROLL: see .clang-format)
 #include "wide_gemm.h"
-#include "direct_conv.h"
 #include "kernel_vectors.h"
 
 // A panel is KC rows of B, up to PANEL columns: 48 KB, the size of L1 on the CPUs this targets.

@@ -1,7 +1,7 @@
 // clang-format off
 // (loops led by FM_UNROLL: see .clang-format)
-#ifndef FACEMINE_POINTWISE_KERNELS_H
-#define FACEMINE_POINTWISE_KERNELS_H
+#ifndef FACEMINE_DIRECT_1X1_KERNELS_H
+#define FACEMINE_DIRECT_1X1_KERNELS_H
 // 1x1 convolutions at stride 2, padding 0, on the smallest planes: ResNet-18's shortcut
 // projections 6x6 -> 3x3 and 3x3 -> 2x2 (imagenet stem, layers 3 and 4). Output pixel (oy, ox)
 // reads input pixel (2oy, 2ox) of every channel. As im2col products the product itself is

@@ -1,6 +1,6 @@
 // clang-format off
 // (loops led by FM_UNROLL: see .clang-format)
-#include "direct_conv.h"
+#include "stem_conv.h"
 #include "kernel_vectors.h"
 
 // The imagenet stem: one channel, 7x7, stride 2, padding 3, 48x48 -> 24x24. Like the 3x3 first

@@ -1,5 +1,3 @@
-// clang-format off
-// (loops led by FM_UNROLL: see .clang-format)
 #ifndef FACEMINE_WIDE_GEMM_H
 #define FACEMINE_WIDE_GEMM_H
 // Row-major products with few rows and many columns, C [m][n] = alpha A B + beta C with
@@ -7,7 +5,7 @@
 // layers with 32-128 out channels. OpenBLAS packs all of B, which costs more than these
 // products; here A is packed once (it is small), and B goes by panels of 96 columns through L1, each
 // panel used by every 4 rows of A (24 accumulators: 4 rows x 6 vectors of 16 columns).
-// Compiled for AVX-512 and for the baseline like the convolution kernels (fm_direct_use_fast).
+// Compiled for AVX-512 and for the baseline like the convolution kernels (kernel_support.h).
 
 // Floats that fm_wide_gemm_pack_a writes: m rounded up to 4, times k.
 long fm_wide_gemm_packed_a_floats(int m, int k);

@@ -2,6 +2,7 @@
 // (loops led by FM_UNROLL: see .clang-format)
 #ifndef FACEMINE_KERNEL_VECTORS_H
 #define FACEMINE_KERNEL_VECTORS_H
+#include "kernel_support.h"
 // The 16-float vectors the convolution kernels are written in (GCC/Clang vector extensions):
 // one AVX-512 register in the AVX-512 copy, lowered to narrower registers in the baseline copy.
 
@@ -30,13 +31,13 @@ FM_INLINE v16 splat(float s) {
 
 // Every kernel family is compiled twice: KERNELS(SUFFIX, TARGET) defines its functions as
 // name_SUFFIX with TARGET's instruction set, and FM_PICK(name) is the copy to call now (the
-// AVX-512 one where the CPU has it and tests have not forced the baseline; see direct_conv.h).
+// AVX-512 one where the CPU has it and tests have not forced the baseline; see kernel_support.h).
 // The AVX-512 copy targets the subsets every AVX-512 CPU since Skylake-X has (F, VL, BW, DQ):
 // with F alone, the compiler moves single lanes and 8-float halves through memory.
 #if defined(__x86_64__)
 #define FM_AVX512 "avx512f,avx512vl,avx512bw,avx512dq,fma"
 #define FM_BOTH_COPIES(KERNELS) KERNELS(baseline, ) KERNELS(avx512, __attribute__((target(FM_AVX512))))
-#define FM_PICK(name) (fm_direct_use_fast() ? name##_avx512 : name##_baseline)
+#define FM_PICK(name) (fm_kernels_use_fast() ? name##_avx512 : name##_baseline)
 #else
 #define FM_BOTH_COPIES(KERNELS) KERNELS(baseline, )
 #define FM_PICK(name) name##_baseline

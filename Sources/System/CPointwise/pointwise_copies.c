@@ -1,6 +1,6 @@
 // clang-format off
 // (loops led by FM_UNROLL: see .clang-format)
-#include "direct_conv.h"
+#include "pointwise.h"
 #include "kernel_vectors.h"
 
 // dx of a 1x1 convolution at a stride: the subsampled gradient at the pixels the kernel read,
