@@ -59,6 +59,10 @@ public struct Bench {
                     options: options, progress: progress
                 ).run()
             }
+            // The model timings' warm-up steps time every convolution shape of the models on
+            // the device (on OpenCL): the choices are kept by the device, so this backend sees them.
+            let tuned = backend.tunedKernelChoices
+            if !tuned.isEmpty { devices[devices.count - 1].tunedKernels = tuned }
         }
         return BenchReport(command: command, devices: devices, entries: entries)
     }

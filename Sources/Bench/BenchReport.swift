@@ -48,6 +48,9 @@ public struct BenchDevice: Codable, Sendable, Equatable {
     /// Memory bandwidth in GB/s, where measured, and how: the roof of memory-bound ops.
     public var bandwidthGBs: Double?
     public var bandwidthHow: String?
+    /// The kernel choices the backend timed on the device (convolution algorithm by shape),
+    /// where it times any; absent in other tools' reports.
+    public var tunedKernels: [String: String]?
 
     public init(
         backend: String, description: String, peakGFLOPS: Double?, peakHow: String?,

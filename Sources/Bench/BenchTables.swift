@@ -18,6 +18,11 @@ public enum BenchTables {
                     $0.bandwidthGBs.map { String(format: "%.1f", $0) } ?? "-", $0.bandwidthHow ?? "-",
                 ]
             }, style)
+        for device in report.devices {
+            guard let tuned = device.tunedKernels, !tuned.isEmpty else { continue }
+            out += heading("Kernels timed on \(device.backend) (kept per device; the first run of a shape times them)", style)
+            out += table(["what", "fastest"], tuned.sorted { $0.key < $1.key }.map { [$0.key, $0.value] }, style)
+        }
         for group in BenchEntry.Group.allCases {
             let rows = keys(report.entries.filter { $0.group == group })
             guard !rows.isEmpty else { continue }

@@ -22,6 +22,10 @@ public protocol Backend: AnyObject {
     /// One line naming the device, e.g. "CPU: 2 threads, OpenBLAS 0.3.21 (Haswell)".
     var deviceDescription: String { get }
     var memoryStatistics: MemoryStatistics { get }
+    /// Kernel choices the backend made by timing candidates on its device, by what they are
+    /// for (a convolution shape and pass), for `facemine bench` to print; empty where nothing
+    /// is timed (`BackendConveniences` gives that default).
+    var tunedKernelChoices: [String: String] { get }
 
     // MARK: memory and transfers
 

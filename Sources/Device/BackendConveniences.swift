@@ -1,6 +1,8 @@
 /// Array-friendly wrappers over the pointer-based transfer primitives. They exist for tests,
 /// tools and setup code; hot paths hand the backend their own buffers.
 extension Backend {
+    public var tunedKernelChoices: [String: String] { [:] }
+
     public func makeTensor(_ shape: [Int]) throws -> Tensor {
         try makeTensor(shape, dtype: .float32)
     }

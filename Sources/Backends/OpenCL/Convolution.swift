@@ -1,9 +1,12 @@
 import CCLBlast
 import COpenCL
 import FacemineDevice
+import Foundation
 
-/// Convolution as im2col + one CLBlast GEMM per chunk of images. The chunk is as many images
-/// as fit the column budget, so small layers run as one GEMM over the whole batch (what keeps a
+/// Convolution, by the algorithm `ConvTuner` found fastest for the shape on this device:
+/// im2col + one CLBlast GEMM per chunk of images, or the implicit-GEMM kernels of
+/// Kernels/implicit_conv.cl in one of two tile sizes. The im2col chunk is as many images as
+/// fit the column budget, so small layers run as one GEMM over the whole batch (what keeps a
 /// GPU busy) and large ones stay within a bounded scratch size.
 extension OpenCLBackend {
     /// Scratch bytes each column matrix may use; three are live in the backward pass.
@@ -22,7 +25,119 @@ extension OpenCLBackend {
     }
 
     public func conv2dForward(_ g: ConvGeometry, input: Tensor, weight: Tensor, bias: Tensor?, output: Tensor) {
+        let algorithm = tunedAlgorithm(g, .forward) {
+            conv2dForward(g, input: input, weight: weight, bias: bias, output: output, algorithm: $0)
+        }
+        conv2dForward(g, input: input, weight: weight, bias: bias, output: output, algorithm: algorithm)
+    }
+
+    public func conv2dBackward(
+        _ g: ConvGeometry, input: Tensor, weight: Tensor, gradOutput: Tensor,
+        gradInput: Tensor?, gradWeight: Tensor, gradBias: Tensor?
+    ) {
+        let algorithm = tunedAlgorithm(g, .backward) {
+            conv2dBackward(
+                g, input: input, weight: weight, gradOutput: gradOutput, gradInput: gradInput, gradWeight: gradWeight,
+                gradBias: nil, algorithm: $0)
+        }
+        conv2dBackward(
+            g, input: input, weight: weight, gradOutput: gradOutput, gradInput: gradInput, gradWeight: gradWeight,
+            gradBias: gradBias, algorithm: algorithm)
+    }
+
+    /// The tuner's algorithm for the shape; at its first use, each candidate runs once to warm
+    /// up (CLBlast compiles its kernels at a shape's first call) and twice timed, the least
+    /// time counting. `slowedConvAlgorithm` (tests) runs one candidate ten times per timing.
+    private func tunedAlgorithm(
+        _ g: ConvGeometry, _ pass: ConvTuner.Pass, _ run: (OpenCLConvAlgorithm) -> Void
+    ) -> OpenCLConvAlgorithm {
+        convTuner.algorithm(for: g, pass) { candidate in
+            let repeats = candidate == slowedConvAlgorithm ? 10 : 1
+            run(candidate)
+            clFinish(queue)
+            var best = Double.infinity
+            for _ in 0..<2 {
+                let start = DispatchTime.now().uptimeNanoseconds
+                for _ in 0..<repeats { run(candidate) }
+                clFinish(queue)
+                best = Swift.min(best, Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
+            }
+            return best
+        }
+    }
+
+    /// Runs a chosen algorithm: tests and the tuner compare them on one shape.
+    public func conv2dForward(
+        _ g: ConvGeometry, input: Tensor, weight: Tensor, bias: Tensor?, output: Tensor, algorithm: OpenCLConvAlgorithm
+    ) {
         OpContract.convForward(g, input: input, weight: weight, bias: bias, output: output)
+        switch algorithm {
+        case .im2col: im2colForward(g, input: input, weight: weight, bias: bias, output: output)
+        case .implicit64, .implicit32:
+            let tile = algorithm == .implicit64 ? 64 : 32
+            launch(
+                tile == 64 ? Kernel.implicitForward64 : Kernel.implicitForward32,
+                groups: Self.tiles(g.outChannels, tile) * Self.tiles(g.batch * g.outHeight * g.outWidth, tile),
+                [.tensor(input), .tensor(weight), .tensor(bias ?? weight), .int(bias == nil ? 0 : 1), .tensor(output)]
+                    + shapeArguments(g))
+        }
+    }
+
+    public func conv2dBackward(
+        _ g: ConvGeometry, input: Tensor, weight: Tensor, gradOutput: Tensor,
+        gradInput: Tensor?, gradWeight: Tensor, gradBias: Tensor?, algorithm: OpenCLConvAlgorithm
+    ) {
+        OpContract.convBackward(
+            g, input: input, weight: weight, gradOutput: gradOutput, gradInput: gradInput,
+            gradWeight: gradWeight, gradBias: gradBias)
+        switch algorithm {
+        case .im2col:
+            im2colBackward(g, input: input, weight: weight, gradOutput: gradOutput, gradInput: gradInput, gradWeight: gradWeight)
+        case .implicit64, .implicit32:
+            implicitBackward(
+                g, input: input, weight: weight, gradOutput: gradOutput, gradInput: gradInput, gradWeight: gradWeight,
+                tile: algorithm == .implicit64 ? 64 : 32)
+        }
+        if let gradBias { biasGradient(gradOutput, into: gradBias) }
+    }
+
+    private static func tiles(_ count: Int, _ tile: Int) -> Int { (count + tile - 1) / tile }
+
+    /// N, C, H, W, O, k, stride, padding, OH, OW: how every implicit kernel's arguments end.
+    private func shapeArguments(_ g: ConvGeometry) -> [Argument] {
+        [g.batch, g.inChannels, g.height, g.width, g.outChannels, g.kernel, g.stride, g.padding, g.outHeight, g.outWidth]
+            .map { .int($0) }
+    }
+
+    /// The weight gradient in slices of the pixels summed by sum_slices (as `weightGradient`
+    /// splits its GEMM, for the same reason), then the input gradient.
+    private func implicitBackward(
+        _ g: ConvGeometry, input: Tensor, weight: Tensor, gradOutput: Tensor, gradInput: Tensor?, gradWeight: Tensor,
+        tile: Int
+    ) {
+        let outputs = g.outChannels * g.gemmK, pixels = g.batch * g.outHeight * g.outWidth
+        let slices = Self.innerSlices(outputs: outputs, inner: pixels)
+        do {
+            let partials = try scratch(.partials, bytes: slices * outputs * 4)
+            launch(
+                tile == 64 ? Kernel.implicitWeightGrad64 : Kernel.implicitWeightGrad32,
+                groups: slices * Self.tiles(g.outChannels, tile) * Self.tiles(g.gemmK, tile),
+                [.tensor(input), .tensor(gradOutput), .buffer(partials), .int(slices), .int(pixels / slices)]
+                    + shapeArguments(g))
+            launch(
+                Kernel.sumSlices, global: outputs,
+                [.buffer(partials), .tensor(gradWeight), .int(outputs), .int(slices), .float(0)])
+        } catch {
+            if pendingError == nil { pendingError = error as? DeviceError }
+        }
+        guard let gradInput else { return }
+        launch(
+            tile == 64 ? Kernel.implicitInputGrad64 : Kernel.implicitInputGrad32,
+            groups: Self.tiles(g.inChannels, tile) * Self.tiles(g.batch * g.height * g.width, tile),
+            [.tensor(gradOutput), .tensor(weight), .tensor(gradInput)] + shapeArguments(g))
+    }
+
+    private func im2colForward(_ g: ConvGeometry, input: Tensor, weight: Tensor, bias: Tensor?, output: Tensor) {
         let chunk = chunkSize(g), plane = g.outHeight * g.outWidth
         do {
             let columns = try scratch(.columns, bytes: g.gemmK * chunk * plane * 4)
@@ -47,13 +162,9 @@ extension OpenCLBackend {
         }
     }
 
-    public func conv2dBackward(
-        _ g: ConvGeometry, input: Tensor, weight: Tensor, gradOutput: Tensor,
-        gradInput: Tensor?, gradWeight: Tensor, gradBias: Tensor?
+    private func im2colBackward(
+        _ g: ConvGeometry, input: Tensor, weight: Tensor, gradOutput: Tensor, gradInput: Tensor?, gradWeight: Tensor
     ) {
-        OpContract.convBackward(
-            g, input: input, weight: weight, gradOutput: gradOutput, gradInput: gradInput,
-            gradWeight: gradWeight, gradBias: gradBias)
         let chunk = chunkSize(g), plane = g.outHeight * g.outWidth
         do {
             let columns = try scratch(.columns, bytes: g.gemmK * chunk * plane * 4)
@@ -82,7 +193,6 @@ extension OpenCLBackend {
         } catch {
             if pendingError == nil { pendingError = error as? DeviceError }
         }
-        if let gradBias { biasGradient(gradOutput, into: gradBias) }
     }
 
     /// gradWeight (+)= dY[O, L] * columns[K, L]^T. When O x K is small and L long (early layers:

@@ -135,10 +135,10 @@ enum ProgramCache {
         return nil
     }
 
-    static func file(in directory: URL, for keyParts: [String]) -> URL {
+    static func file(in directory: URL, for keyParts: [String], extension suffix: String = "bin") -> URL {
         let key = keyParts.joined(separator: "\u{1f}")
         let name = String(hash(key), radix: 16) + "-" + String(hash(key, basis: 0x84222325CBF29CE4), radix: 16)
-        return directory.appendingPathComponent("\(name).bin")
+        return directory.appendingPathComponent("\(name).\(suffix)")
     }
 
     /// FNV-1a, 64 bits: a cache key, not a security boundary (two bases give 128 bits).

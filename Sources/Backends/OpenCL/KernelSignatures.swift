@@ -50,6 +50,24 @@ enum Kernel {
     static let axpby = KernelSignature("axpby", [.float, .floats, .float, .floats, .int])
     static let addBias = KernelSignature("add_bias", [.floats, .floats, .int, .int, .int])
     static let biasGradient = KernelSignature("bias_gradient", [.floats, .floats, .int, .int, .int])
+    // implicit_conv.cl
+    static let implicitForward64 = implicitForward("implicit_forward_64")
+    static let implicitForward32 = implicitForward("implicit_forward_32")
+    static let implicitInputGrad64 = implicitInputGrad("implicit_input_grad_64")
+    static let implicitInputGrad32 = implicitInputGrad("implicit_input_grad_32")
+    static let implicitWeightGrad64 = implicitWeightGrad("implicit_weight_grad_64")
+    static let implicitWeightGrad32 = implicitWeightGrad("implicit_weight_grad_32")
+    /// The convolution geometry every implicit kernel ends with: N, C, H, W, O, k, stride, pad, OH, OW.
+    private static let convShape = [KernelSignature.Parameter](repeating: .int, count: 10)
+    private static func implicitForward(_ name: String) -> KernelSignature {
+        KernelSignature(name, [.floats, .floats, .floats, .int, .floats] + convShape)
+    }
+    private static func implicitInputGrad(_ name: String) -> KernelSignature {
+        KernelSignature(name, [.floats, .floats, .floats] + convShape)
+    }
+    private static func implicitWeightGrad(_ name: String) -> KernelSignature {
+        KernelSignature(name, [.floats, .floats, .floats, .int, .int] + convShape)
+    }
     // loss.cl
     static let softmaxCrossEntropy = KernelSignature(
         "softmax_cross_entropy", [.floats, .ints, .floats, .int, .int, .int, .float, .floats, .floats, .int])
@@ -77,7 +95,9 @@ enum Kernel {
 
     static let all: [KernelSignature] = [
         bnStatistics, bnApply, bnInference, bnBackwardReduce, bnBackwardApply, im2col, col2im, columnsToImages, imagesToColumns,
-        dropoutApply, reluForward, reluBackward, add, axpby, addBias, biasGradient, softmaxCrossEntropy, softmaxFocalLoss,
+        dropoutApply, reluForward, reluBackward, add, axpby, addBias, biasGradient, implicitForward64, implicitForward32,
+        implicitInputGrad64, implicitInputGrad32, implicitWeightGrad64, implicitWeightGrad32, softmaxCrossEntropy,
+        softmaxFocalLoss,
         sgdStep, sgdMomentumStep, adamStep, maxpoolForward, maxpoolBackward, globalAvgPoolForward, globalAvgPoolBackward,
         argmaxRows, sumAll, squaredNormPartial, sumRows, sumSlices,
     ]

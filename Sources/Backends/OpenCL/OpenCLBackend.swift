@@ -23,6 +23,11 @@ public final class OpenCLBackend: Backend {
     /// Kernels launched so far, and the injected fault (FACEMINE_OPENCL_FAULT) if any.
     private var launches = 0
     private let fault = InjectedFault.fromEnvironment()
+    /// Which convolution algorithm runs each shape: the device's shared tuner; tests give a
+    /// backend one of its own.
+    lazy var convTuner: ConvTuner = shared.convTuner
+    /// Tests: a candidate made slow on purpose while the tuner times it.
+    var slowedConvAlgorithm: OpenCLConvAlgorithm?
 
     /// The device `index` of `OpenCLDevices.all()`, or the first GPU (else device 0) when nil.
     public init(device index: Int? = nil) throws {
@@ -66,6 +71,8 @@ public final class OpenCLBackend: Backend {
         return
             "OpenCL: \(shared.info.name) (\(shared.info.platform), driver \(shared.info.driverVersion)), GEMM by CLBlast, \(kernels)"
     }
+
+    public var tunedKernelChoices: [String: String] { convTuner.table.mapValues(\.rawValue) }
 
     public var memoryStatistics: MemoryStatistics {
         MemoryStatistics(liveBytes: pool.liveBytes, allocations: pool.allocations)

@@ -11,6 +11,8 @@ final class OpenCLContext: @unchecked Sendable {
     let context: cl_context
     let program: cl_program
     let build: KernelProgram.BuildReport
+    /// The convolution algorithm of each shape on this device, shared by its backends.
+    let convTuner: ConvTuner
 
     private static let lock = NSLock()
     nonisolated(unsafe) private static var contexts: [Int: OpenCLContext] = [:]
@@ -48,5 +50,14 @@ final class OpenCLContext: @unchecked Sendable {
         self.info = info
         self.device = device
         self.context = context
+        convTuner = ConvTuner(
+            file: ProgramCache.directory.map {
+                ProgramCache.file(
+                    in: $0,
+                    for: [
+                        "convolution algorithms", info.platform, info.name, info.vendor, info.driverVersion,
+                        String(ProgramCache.hash(KernelProgram.source), radix: 16),
+                    ], extension: "json")
+            })
     }
 }
