@@ -187,6 +187,12 @@ struct TrainingOptions: ParsableArguments {
         let chosen = try model ?? models?.first
         if let chosen { c.model = chosen }
         try recipe(sources: sources, model: c.model)?.apply(to: &c)
+        // Starting from a facemine checkpoint means its architecture (a medium-stem FER-2013
+        // model is fine-tuned with the medium stem, whatever stem the recipe names): another
+        // stem would load every weight but the first layer's and train that one from scratch.
+        if let initWeights, let architecture = Checkpoint.architecture(at: initWeights) {
+            (c.model, c.stem) = architecture
+        }
         // A whole recipe (fer2013, ckplus) sets the model too; a model named here still wins.
         if let chosen { c.model = chosen }
         if let stem { c.stem = stem }

@@ -95,6 +95,15 @@ public enum Checkpoint {
         }
     }
 
+    /// The model and stem a facemine checkpoint was trained with, or nil for any other file
+    /// (a torchvision state dict, say) or one that cannot be read.
+    public static func architecture(at path: String) -> (Architecture, ResNetStem)? {
+        guard let file = try? SafeTensors(contentsOf: URL(fileURLWithPath: path)),
+            let configuration = try? describe(file, location: path).0
+        else { return nil }
+        return (configuration.model, configuration.stem)
+    }
+
     /// Loads every parameter and buffer of `model`. A missing tensor or a shape that differs is
     /// refused with the tensor's name: a checkpoint of another model never half-loads.
     public static func loadWeights(_ file: SafeTensors, into model: any Classifier, backend: any Backend, location: String) throws

@@ -46,6 +46,37 @@ import Testing
         #expect(c.optimizer == .sgd && c.nesterov && c.weightDecay == 5e-4 && c.weightedSampler && c.augmentation == Augmentation(.standard))
     }
 
+    /// Fine-tuning starts from the checkpoint's architecture: `--recipe ckplus` names ResNet-18's
+    /// imagenet stem, but a medium-stem checkpoint is fine-tuned with the medium stem (any other
+    /// would leave its first layer untrained); a stem named on the command line still wins.
+    @Test func fineTuningTakesTheCheckpointsModelAndStem() throws {
+        let work = try temporaryFolder("init-architecture")
+        defer { try? FileManager.default.removeItem(at: work) }
+        let backend = try BackendChoice.cpu.makeBackend(threads: 1).backend
+        var config = TrainingConfiguration()
+        config.model = .resnet18
+        config.stem = .medium
+        let model = try config.model.make(backend, stem: config.stem, seed: 1)
+        let checkpoint = work.appendingPathComponent("medium.safetensors")
+        try Checkpoint.save(
+            model: model, optimizer: nil, configuration: config, state: TrainingState(), backend: backend, to: checkpoint)
+        func planned(_ extra: [String], name: String) throws -> TrainingConfiguration {
+            let (status, output) = try Self.run(
+                [
+                    "cv", "--synthetic-count", "120", "--threads", "1", "--folds", "2", "--fold", "0", "--recipe", "ckplus",
+                    "--init-weights", checkpoint.path, "--name", name, "--quiet", "--epochs", "1", "--batch-size", "16",
+                ] + extra, in: work)
+            #expect(status == 0, "\(output)")
+            let plan = try JSONDecoder().decode(
+                StudyPlan.self, from: Data(contentsOf: work.appendingPathComponent("runs/\(name)/study.json")))
+            return plan.trials[0].configuration
+        }
+        let fromCheckpoint = try planned([], name: "follows")
+        #expect(fromCheckpoint.model == .resnet18 && fromCheckpoint.stem == .medium && fromCheckpoint.weightedSampler)
+        let named = try planned(["--stem", "imagenet"], name: "named")
+        #expect(named.stem == .imagenet, "a stem named beside the recipe wins")
+    }
+
     /// A run started from another run's checkpoint says so and starts from its weights: after
     /// one step at a tiny rate its first layer is still the checkpoint's, not a fresh draw.
     /// `predict` then gives the probabilities `evaluate` scores with (post-hoc adjustment and
