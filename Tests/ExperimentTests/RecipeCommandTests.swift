@@ -31,10 +31,11 @@ import Testing
     @Test func theFER2013RecipeSetsTheWholeRecipeAndOptionsWin() throws {
         let work = try temporaryFolder("fer2013-recipe")
         defer { try? FileManager.default.removeItem(at: work) }
-        let c = try Self.plan("fer2013", ["--tta", "tencrop"], in: work)
-        #expect(c.model == .mycnn && c.epochs == 1 && c.batchSize == 16, "named options win")
+        let c = try Self.plan("fer2013", ["--tta", "flip"], in: work)
+        #expect(c.model == .mycnn && c.epochs == 1 && c.batchSize == 16 && c.tta == .flip, "named options win")
         #expect(
-            c.optimizer == .sgd && c.nesterov && c.augmentation.erasing == 0.5 && c.labelSmoothing == 0.1 && c.tta == .tencrop)
+            c.optimizer == .sgd && c.nesterov && c.stem == .medium && c.augmentation.erasing == 0.25
+                && c.labelSmoothing == 0.1 && c.emaDecay == 0.999)
     }
 
     /// `--recipe ckplus` sets the CK+ fine-tuning recipe; options named beside it still win.
