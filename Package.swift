@@ -17,6 +17,13 @@ var kernelFlags: [SwiftSetting] = [.unsafeFlags(["-O"])]
     kernelFlags.append(.unsafeFlags(["-target-cpu", "haswell"]))
 #endif
 
+/// A target of the CPU backend's C kernels: Sources/System/NAME, built on CKernelSupport, -O3
+/// even in debug builds (the test suite trains real models).
+func cpuKernels(_ name: String) -> Target {
+    .target(
+        name: name, dependencies: ["CKernelSupport"], path: "Sources/System/\(name)", cSettings: [.unsafeFlags(["-O3"])])
+}
+
 let package = Package(
     name: "facemine",
     platforms: [.macOS(.v13)],
@@ -144,21 +151,8 @@ let package = Package(
         ///   CWideGEMM        products with few rows and many columns (im2col and 1x1 layers)
         ///   CPointwise       the 1x1 strided layers' upsampling copy
         .target(name: "CKernelSupport", path: "Sources/System/CKernelSupport", cSettings: [.unsafeFlags(["-O3"])]),
-        .target(
-            name: "CDirectConv", dependencies: ["CKernelSupport"], path: "Sources/System/CDirectConv",
-            cSettings: [.unsafeFlags(["-O3"])]),
-        .target(
-            name: "CFirstLayerConv", dependencies: ["CKernelSupport"], path: "Sources/System/CFirstLayerConv",
-            cSettings: [.unsafeFlags(["-O3"])]),
-        .target(
-            name: "CStemConv", dependencies: ["CKernelSupport"], path: "Sources/System/CStemConv",
-            cSettings: [.unsafeFlags(["-O3"])]),
-        .target(
-            name: "CWideGEMM", dependencies: ["CKernelSupport"], path: "Sources/System/CWideGEMM",
-            cSettings: [.unsafeFlags(["-O3"])]),
-        .target(
-            name: "CPointwise", dependencies: ["CKernelSupport"], path: "Sources/System/CPointwise",
-            cSettings: [.unsafeFlags(["-O3"])]),
+        cpuKernels("CDirectConv"), cpuKernels("CFirstLayerConv"), cpuKernels("CStemConv"), cpuKernels("CWideGEMM"),
+        cpuKernels("CPointwise"),
         /// Threads that stay awake between the CPU backend's parallel loops.
         .target(name: "CWorkerPool", path: "Sources/System/CWorkerPool", cSettings: [.unsafeFlags(["-O2"])]),
 

@@ -126,16 +126,37 @@ inline void fm_implicit_tile(const int OP, const int TM, const int TN, const int
 
 #define FM_SHAPE {N, C, H, W, O, k, stride, pad, OH, OW}
 
+// The kernels of each pass differ only in the tile edge T (64 or 32) and the block per
+// work-item R (4 or 2); their bodies are these, with the parameters named as below.
+#define FM_FORWARD_BODY(T, R)                                                                              \
+    __local float As[FM_TK * T], Bs[FM_TK * T];                                                            \
+    const fm_conv_shape s = FM_SHAPE;                                                                      \
+    const int NC = N * OH * OW, tiles_n = (NC + T - 1) / T, g = get_group_id(0);                          \
+    fm_implicit_tile(FM_FORWARD, T, T, R, R, w, x, bias, has_bias, y, s, O, NC, 0, C * k * k, g / tiles_n, \
+                     g % tiles_n, 0, As, Bs);
+
+#define FM_INPUT_GRAD_BODY(T, R)                                                                          \
+    __local float As[FM_TK * T], Bs[FM_TK * T];                                                           \
+    const fm_conv_shape s = FM_SHAPE;                                                                     \
+    const int NC = N * H * W, tiles_n = (NC + T - 1) / T, g = get_group_id(0);                           \
+    fm_implicit_tile(FM_INPUT_GRAD, T, T, R, R, w, dy, w, 0, dx, s, C, NC, 0, O * k * k, g / tiles_n,     \
+                     g % tiles_n, 0, As, Bs);
+
+#define FM_WEIGHT_GRAD_BODY(T, R)                                                                         \
+    __local float As[FM_TK * T], Bs[FM_TK * T];                                                           \
+    const fm_conv_shape s = FM_SHAPE;                                                                     \
+    const int NC = C * k * k, tiles_n = (NC + T - 1) / T, tiles = tiles_n * ((O + T - 1) / T);           \
+    const int g = get_group_id(0), slice = g / tiles, tile = g - slice * tiles, L = N * OH * OW;          \
+    const int r0 = slice * slice_length, r1 = slice == slices - 1 ? L : r0 + slice_length;                \
+    fm_implicit_tile(FM_WEIGHT_GRAD, T, T, R, R, dy, x, dy, 0, partials, s, O, NC, r0, r1, tile / tiles_n, \
+                     tile % tiles_n, slice, As, Bs);
+
 // y = conv(x, w) + bias, tiles of 64 x 64 (4 x 4 per work-item): the wide layers.
 __kernel void implicit_forward_64(
     __global const float* x, __global const float* w, __global const float* bias, const int has_bias,
     __global float* y, const int N, const int C, const int H, const int W, const int O, const int k,
     const int stride, const int pad, const int OH, const int OW) {
-    __local float As[FM_TK * 64], Bs[FM_TK * 64];
-    const fm_conv_shape s = FM_SHAPE;
-    const int NC = N * OH * OW, tiles_n = (NC + 63) / 64, g = get_group_id(0);
-    fm_implicit_tile(FM_FORWARD, 64, 64, 4, 4, w, x, bias, has_bias, y, s, O, NC, 0, C * k * k, g / tiles_n,
-                     g % tiles_n, 0, As, Bs);
+    FM_FORWARD_BODY(64, 4)
 }
 
 // The same in tiles of 32 x 32 (2 x 2 per work-item): more groups where layers are small.
@@ -143,33 +164,21 @@ __kernel void implicit_forward_32(
     __global const float* x, __global const float* w, __global const float* bias, const int has_bias,
     __global float* y, const int N, const int C, const int H, const int W, const int O, const int k,
     const int stride, const int pad, const int OH, const int OW) {
-    __local float As[FM_TK * 32], Bs[FM_TK * 32];
-    const fm_conv_shape s = FM_SHAPE;
-    const int NC = N * OH * OW, tiles_n = (NC + 31) / 32, g = get_group_id(0);
-    fm_implicit_tile(FM_FORWARD, 32, 32, 2, 2, w, x, bias, has_bias, y, s, O, NC, 0, C * k * k, g / tiles_n,
-                     g % tiles_n, 0, As, Bs);
+    FM_FORWARD_BODY(32, 2)
 }
 
 // dx = conv^T(dy, w), tiles of 64 x 64.
 __kernel void implicit_input_grad_64(
     __global const float* dy, __global const float* w, __global float* dx, const int N, const int C, const int H,
     const int W, const int O, const int k, const int stride, const int pad, const int OH, const int OW) {
-    __local float As[FM_TK * 64], Bs[FM_TK * 64];
-    const fm_conv_shape s = FM_SHAPE;
-    const int NC = N * H * W, tiles_n = (NC + 63) / 64, g = get_group_id(0);
-    fm_implicit_tile(FM_INPUT_GRAD, 64, 64, 4, 4, w, dy, w, 0, dx, s, C, NC, 0, O * k * k, g / tiles_n,
-                     g % tiles_n, 0, As, Bs);
+    FM_INPUT_GRAD_BODY(64, 4)
 }
 
 // dx in tiles of 32 x 32.
 __kernel void implicit_input_grad_32(
     __global const float* dy, __global const float* w, __global float* dx, const int N, const int C, const int H,
     const int W, const int O, const int k, const int stride, const int pad, const int OH, const int OW) {
-    __local float As[FM_TK * 32], Bs[FM_TK * 32];
-    const fm_conv_shape s = FM_SHAPE;
-    const int NC = N * H * W, tiles_n = (NC + 31) / 32, g = get_group_id(0);
-    fm_implicit_tile(FM_INPUT_GRAD, 32, 32, 2, 2, w, dy, w, 0, dx, s, C, NC, 0, O * k * k, g / tiles_n,
-                     g % tiles_n, 0, As, Bs);
+    FM_INPUT_GRAD_BODY(32, 2)
 }
 
 // partials[slice][o][(c, tap)] over slice `slice` of the N * OH * OW pixels (each
@@ -178,13 +187,7 @@ __kernel void implicit_weight_grad_64(
     __global const float* x, __global const float* dy, __global float* partials, const int slices,
     const int slice_length, const int N, const int C, const int H, const int W, const int O, const int k,
     const int stride, const int pad, const int OH, const int OW) {
-    __local float As[FM_TK * 64], Bs[FM_TK * 64];
-    const fm_conv_shape s = FM_SHAPE;
-    const int NC = C * k * k, tiles_n = (NC + 63) / 64, tiles = tiles_n * ((O + 63) / 64);
-    const int g = get_group_id(0), slice = g / tiles, tile = g - slice * tiles, L = N * OH * OW;
-    const int r0 = slice * slice_length, r1 = slice == slices - 1 ? L : r0 + slice_length;
-    fm_implicit_tile(FM_WEIGHT_GRAD, 64, 64, 4, 4, dy, x, dy, 0, partials, s, O, NC, r0, r1, tile / tiles_n,
-                     tile % tiles_n, slice, As, Bs);
+    FM_WEIGHT_GRAD_BODY(64, 4)
 }
 
 // The weight gradient's partials in tiles of 32 x 32.
@@ -192,11 +195,5 @@ __kernel void implicit_weight_grad_32(
     __global const float* x, __global const float* dy, __global float* partials, const int slices,
     const int slice_length, const int N, const int C, const int H, const int W, const int O, const int k,
     const int stride, const int pad, const int OH, const int OW) {
-    __local float As[FM_TK * 32], Bs[FM_TK * 32];
-    const fm_conv_shape s = FM_SHAPE;
-    const int NC = C * k * k, tiles_n = (NC + 31) / 32, tiles = tiles_n * ((O + 31) / 32);
-    const int g = get_group_id(0), slice = g / tiles, tile = g - slice * tiles, L = N * OH * OW;
-    const int r0 = slice * slice_length, r1 = slice == slices - 1 ? L : r0 + slice_length;
-    fm_implicit_tile(FM_WEIGHT_GRAD, 32, 32, 2, 2, dy, x, dy, 0, partials, s, O, NC, r0, r1, tile / tiles_n,
-                     tile % tiles_n, slice, As, Bs);
+    FM_WEIGHT_GRAD_BODY(32, 2)
 }
