@@ -1,7 +1,6 @@
 import FacemineBackends
 import FacemineDevice
 @testable import FacemineOpenCL
-import FacemineRandom
 import Foundation
 import Testing
 
@@ -22,18 +21,13 @@ import Testing
         ConvGeometry(batch: 8, inChannels: 24, height: 16, width: 16, outChannels: 40, kernel: 3, stride: 1, padding: 1),
     ]
 
-    static func values(_ count: Int, seed: UInt64, scale: Float = 1) -> [Float] {
-        var generator = SeededGenerator(seed: seed)
-        return generator.signedFloats(count, scale: scale)
-    }
-
     /// Forward output, input, weight and bias gradients of one shape.
     func run(_ g: ConvGeometry, on backend: any Backend, _ conv: (any Backend, [Tensor], [Tensor]) -> Void) throws -> [[Float]] {
         let inputs = [
-            (g.inputShape, Self.values(Tensor.elementCount(g.inputShape), seed: 1)),
-            (g.weightShape, Self.values(Tensor.elementCount(g.weightShape), seed: 2, scale: 0.3)),
-            ([g.outChannels], Self.values(g.outChannels, seed: 3)),
-            (g.outputShape, Self.values(Tensor.elementCount(g.outputShape), seed: 4)),
+            (g.inputShape, CrossBackendTests.values(Tensor.elementCount(g.inputShape), seed: 1)),
+            (g.weightShape, CrossBackendTests.values(Tensor.elementCount(g.weightShape), seed: 2, scale: 0.3)),
+            ([g.outChannels], CrossBackendTests.values(g.outChannels, seed: 3)),
+            (g.outputShape, CrossBackendTests.values(Tensor.elementCount(g.outputShape), seed: 4)),
         ]
         let i = try inputs.map { try backend.makeTensor($0.0, values: $0.1) }
         let o = try [g.outputShape, g.inputShape, g.weightShape, [g.outChannels]].map { try backend.makeTensor($0) }
