@@ -33,33 +33,46 @@ __kernel void bn_statistics(__global const float* x, const int batch, const int 
     }
 }
 
+// The epilogue every normalisation pass ends in: the residual sum and the ReLU that close a
+// ResNet block, or the ReLU after a convolution, applied here instead of in passes of their own.
+// `residual` may be `y` itself; it is not read unless has_residual.
+inline float bn_epilogue(float v, __global const float* residual, const int i, const int has_residual, const int relu) {
+    if (has_residual) v += residual[i];
+    return relu ? fmax(v, 0.0f) : v;
+}
+
 __kernel void bn_apply(__global const float* x, __global float* y,
                        __global const float* gamma, __global const float* beta,
                        __global const float* mean, __global const float* inv_std,
-                       const int channels, const int plane, const int n) {
+                       const int channels, const int plane, const int n,
+                       __global const float* residual, const int has_residual, const int relu) {
     const int i = get_global_id(0);
     if (i >= n) return;
     const int ch = (i / plane) % channels;
     const float scale = gamma[ch] * inv_std[ch];
-    y[i] = x[i] * scale + (beta[ch] - mean[ch] * scale);
+    y[i] = bn_epilogue(x[i] * scale + (beta[ch] - mean[ch] * scale), residual, i, has_residual, relu);
 }
 
 __kernel void bn_inference(__global const float* x, __global float* y,
                            __global const float* gamma, __global const float* beta,
                            __global const float* running_mean, __global const float* running_var,
-                           const float epsilon, const int channels, const int plane, const int n) {
+                           const float epsilon, const int channels, const int plane, const int n,
+                           __global const float* residual, const int has_residual, const int relu) {
     const int i = get_global_id(0);
     if (i >= n) return;
     const int ch = (i / plane) % channels;
     const float scale = gamma[ch] / sqrt(running_var[ch] + epsilon);
-    y[i] = x[i] * scale + (beta[ch] - running_mean[ch] * scale);
+    y[i] = bn_epilogue(x[i] * scale + (beta[ch] - running_mean[ch] * scale), residual, i, has_residual, relu);
 }
 
-// gradBeta = sum(dy); gradGamma = sum(dy * xhat) = invStd * sum(dy * (x - mean)).
-__kernel void bn_backward_reduce(__global const float* dy, __global const float* x,
+// gradBeta = sum(dy); gradGamma = sum(dy * xhat) = invStd * sum(dy * (x - mean)). After a
+// fused ReLU (relu != 0, y its output) dy is first zeroed in place where y <= 0: the ReLU's
+// backward pass, whose result the apply pass and a fused residual's branch then read.
+__kernel void bn_backward_reduce(__global float* dy, __global const float* x,
                                  __global const float* mean, __global const float* inv_std,
                                  const int batch, const int channels, const int plane,
-                                 __global float* grad_gamma, __global float* grad_beta) {
+                                 __global float* grad_gamma, __global float* grad_beta,
+                                 __global const float* y, const int relu) {
     __local float scratch[FM_GROUP];
     const int ch = get_group_id(0);
     const int count = batch * plane;
@@ -68,8 +81,13 @@ __kernel void bn_backward_reduce(__global const float* dy, __global const float*
     for (int t = get_local_id(0); t < count; t += FM_GROUP) {
         const int i = t / plane;
         const int at = (i * channels + ch) * plane + (t - i * plane);
-        sum_dy += dy[at];
-        sum_centred += dy[at] * (x[at] - m);
+        float g = dy[at];
+        if (relu && y[at] <= 0.0f) {
+            g = 0.0f;
+            dy[at] = 0.0f;
+        }
+        sum_dy += g;
+        sum_centred += g * (x[at] - m);
     }
     sum_dy = fm_group_sum(sum_dy, scratch);
     sum_centred = fm_group_sum(sum_centred, scratch);

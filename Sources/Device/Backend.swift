@@ -65,21 +65,26 @@ public protocol Backend: AnyObject {
     // MARK: batch normalisation over N, H, W per channel
 
     /// Normalises with the batch's statistics, updates the running statistics in place, and
-    /// keeps the batch mean and 1/sqrt(var + eps) per channel for the backward pass.
+    /// keeps the batch mean and 1/sqrt(var + eps) per channel for the backward pass; the
+    /// normalised values go through `epilogue` (a residual add, a ReLU) on their way out.
     func batchNormTrainingForward(
         _ x: Tensor, gamma: Tensor, beta: Tensor,
         runningMean: Tensor, runningVariance: Tensor,
         settings: BatchNormSettings, output: Tensor,
-        savedMean: Tensor, savedInvStd: Tensor)
-    /// Normalises with the running statistics (evaluation mode).
+        savedMean: Tensor, savedInvStd: Tensor, epilogue: BatchNormEpilogue)
+    /// Normalises with the running statistics (evaluation mode), then applies `epilogue`.
     func batchNormInferenceForward(
         _ x: Tensor, gamma: Tensor, beta: Tensor,
         runningMean: Tensor, runningVariance: Tensor,
-        epsilon: Float, output: Tensor)
+        epsilon: Float, output: Tensor, epilogue: BatchNormEpilogue)
+    /// With `reluOutput` (the output of a forward pass whose epilogue ended in a ReLU),
+    /// `gradOutput` is the gradient at that output: it is first zeroed in place where
+    /// `reluOutput` <= 0, becoming the gradient at the ReLU's input, which is also what a fused
+    /// residual receives. `gradInput` may be `gradOutput` itself when that is not needed.
     func batchNormBackward(
         gradOutput: Tensor, input: Tensor, gamma: Tensor,
         savedMean: Tensor, savedInvStd: Tensor,
-        gradInput: Tensor, gradGamma: Tensor, gradBeta: Tensor)
+        gradInput: Tensor, gradGamma: Tensor, gradBeta: Tensor, reluOutput: Tensor?)
 
     // MARK: pooling
 

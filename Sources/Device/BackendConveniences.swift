@@ -37,3 +37,34 @@ extension Backend {
         }
     }
 }
+
+/// Batch norm with nothing fused after it, as the conformance tests, the benchmarks and the
+/// tools call it.
+extension Backend {
+    public func batchNormTrainingForward(
+        _ x: Tensor, gamma: Tensor, beta: Tensor, runningMean: Tensor, runningVariance: Tensor,
+        settings: BatchNormSettings, output: Tensor, savedMean: Tensor, savedInvStd: Tensor
+    ) {
+        batchNormTrainingForward(
+            x, gamma: gamma, beta: beta, runningMean: runningMean, runningVariance: runningVariance, settings: settings,
+            output: output, savedMean: savedMean, savedInvStd: savedInvStd, epilogue: .none)
+    }
+
+    public func batchNormInferenceForward(
+        _ x: Tensor, gamma: Tensor, beta: Tensor, runningMean: Tensor, runningVariance: Tensor,
+        epsilon: Float, output: Tensor
+    ) {
+        batchNormInferenceForward(
+            x, gamma: gamma, beta: beta, runningMean: runningMean, runningVariance: runningVariance,
+            epsilon: epsilon, output: output, epilogue: .none)
+    }
+
+    public func batchNormBackward(
+        gradOutput: Tensor, input: Tensor, gamma: Tensor, savedMean: Tensor, savedInvStd: Tensor,
+        gradInput: Tensor, gradGamma: Tensor, gradBeta: Tensor
+    ) {
+        batchNormBackward(
+            gradOutput: gradOutput, input: input, gamma: gamma, savedMean: savedMean, savedInvStd: savedInvStd,
+            gradInput: gradInput, gradGamma: gradGamma, gradBeta: gradBeta, reluOutput: nil)
+    }
+}

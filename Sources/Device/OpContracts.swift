@@ -63,8 +63,13 @@ public enum OpContract {
         return (n, c, x.count / Swift.max(n * c, 1))
     }
 
-    public static func batchNormBackward(input: Tensor, gradInput: Tensor) {
+    public static func batchNormBackward(input: Tensor, gradInput: Tensor, reluOutput: Tensor?) {
         require(gradInput.shape == input.shape, "gradInput \(gradInput.shape) for input \(input.shape)")
+        if let reluOutput { require(reluOutput.shape == input.shape, "ReLU output \(reluOutput.shape) for input \(input.shape)") }
+    }
+
+    public static func batchNormEpilogue(_ epilogue: BatchNormEpilogue, output: Tensor) {
+        if let r = epilogue.residual { require(r.shape == output.shape, "residual \(r.shape) for output \(output.shape)") }
     }
 
     public static func maxPoolForward(_ g: PoolGeometry, input: Tensor, output: Tensor, indices: Tensor) {

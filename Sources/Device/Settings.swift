@@ -10,6 +10,22 @@ public struct BatchNormSettings: Equatable, Sendable {
     }
 }
 
+/// What a batch norm's output passes through before it is written: the residual sum and the
+/// ReLU that end a ResNet block, or the ReLU after a convolution. A backend applies them in the
+/// normalisation's own elementwise pass, so the block's add and ReLU cost no pass over memory
+/// and no launch of their own; the result is `relu(batchNorm(x) + residual)` either way.
+public struct BatchNormEpilogue {
+    /// Added to the normalised values (the block's shortcut); it may be the output tensor itself.
+    public var residual: Tensor?
+    public var relu: Bool
+    public init(residual: Tensor? = nil, relu: Bool = false) {
+        self.residual = residual
+        self.relu = relu
+    }
+    /// Batch norm alone.
+    public static var none: BatchNormEpilogue { BatchNormEpilogue() }
+}
+
 /// SGD as `torch.optim.SGD`: weight decay is added to the gradient (L2), the momentum buffer
 /// starts as the first gradient, Nesterov looks ahead along the buffer.
 public struct SGDSettings: Equatable, Sendable {

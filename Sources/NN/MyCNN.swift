@@ -1,6 +1,7 @@
 import FacemineDevice
 
-/// The seed project's small CNN (DESIGN.md §3): two conv-BN-ReLU-pool stages, then
+/// The seed project's small CNN (DESIGN.md §3): two conv-BN-ReLU-pool stages (each ReLU fused
+/// into its batch norm), then
 /// dropout, 9216->128, ReLU, dropout, 128->classes. Parameter names follow the PyTorch module.
 public final class MyCNN: Classifier {
     public let name = "MyCNN"
@@ -25,14 +26,12 @@ public final class MyCNN: Classifier {
             try Conv2d(
                 backend, name: "conv1", inChannels: 1, outChannels: 32, kernel: 3, padding: 1, bias: true,
                 initialization: .kaimingNormalFanOut, seed: seed, computesInputGradient: false),
-            try BatchNorm2d(backend, name: "bn1", channels: 32),
-            ReLU(backend),
+            try BatchNorm2d(backend, name: "bn1", channels: 32, relu: true),
             MaxPool2d(backend, kernel: 2, stride: 2),
             try Conv2d(
                 backend, name: "conv2", inChannels: 32, outChannels: 64, kernel: 3, padding: 1, bias: true,
                 initialization: .kaimingNormalFanOut, seed: seed),
-            try BatchNorm2d(backend, name: "bn2", channels: 64),
-            ReLU(backend),
+            try BatchNorm2d(backend, name: "bn2", channels: 64, relu: true),
             MaxPool2d(backend, kernel: 2, stride: 2),
             Flatten(),
             Dropout(backend, name: "dropout1", probability: dropout),

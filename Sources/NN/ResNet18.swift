@@ -13,29 +13,25 @@ public enum ResNetStem: String, CaseIterable, Codable, Sendable {
 }
 
 /// torchvision's BasicBlock: two 3x3 conv-BN stages, a 1x1 stride-s projection shortcut when the
-/// shape changes, the sum through ReLU.
+/// shape changes, the sum through ReLU. Both ReLUs and the sum are fused into the batch norms
+/// before them (`bn1` ends in the first ReLU, `bn2` adds the shortcut and ends in the second).
 public final class BasicBlock: Layer {
-    let conv1: Conv2d, bn1: BatchNorm2d, relu1: ReLU, conv2: Conv2d, bn2: BatchNorm2d
+    let conv1: Conv2d, bn1: BatchNorm2d, conv2: Conv2d, bn2: BatchNorm2d
     let downsample: Sequential?
-    let relu: ReLU
     let backend: any Backend
-    private let cache: TensorCache
     private let gradients: GradientPool
 
     public init(_ backend: any Backend, name: String, inChannels: Int, outChannels: Int, stride: Int, seed: UInt64) throws {
         self.backend = backend
-        cache = TensorCache(backend)
         gradients = GradientPool.shared(backend)
         conv1 = try Conv2d(
             backend, name: "\(name).conv1", inChannels: inChannels, outChannels: outChannels, kernel: 3,
             stride: stride, padding: 1, bias: false, initialization: .kaimingNormalFanOut, seed: seed)
-        bn1 = try BatchNorm2d(backend, name: "\(name).bn1", channels: outChannels)
-        relu1 = ReLU(backend)
+        bn1 = try BatchNorm2d(backend, name: "\(name).bn1", channels: outChannels, relu: true)
         conv2 = try Conv2d(
             backend, name: "\(name).conv2", inChannels: outChannels, outChannels: outChannels, kernel: 3,
             padding: 1, bias: false, initialization: .kaimingNormalFanOut, seed: seed)
-        bn2 = try BatchNorm2d(backend, name: "\(name).bn2", channels: outChannels)
-        relu = ReLU(backend)
+        bn2 = try BatchNorm2d(backend, name: "\(name).bn2", channels: outChannels, relu: true)
         downsample =
             stride != 1 || inChannels != outChannels
             ? Sequential([
@@ -47,23 +43,19 @@ public final class BasicBlock: Layer {
     }
 
     public func forward(_ input: Tensor, _ context: StepContext) throws -> Tensor {
-        var x = try conv1.forward(input, context)
-        x = try relu1.forward(try bn1.forward(x, context), context)
-        x = try bn2.forward(try conv2.forward(x, context), context)
+        let x = try bn1.forward(try conv1.forward(input, context), context)
         let shortcut = try downsample?.forward(input, context) ?? input
-        let sum = try cache.tensor("sum", x.shape)
-        backend.add(x, shortcut, output: sum)
-        return try relu.forward(sum, context)
+        return try bn2.forward(try conv2.forward(x, context), adding: shortcut, context)
     }
 
     public func backward(_ gradOutput: Tensor) throws -> Tensor? {
-        let g = try relu.backward(gradOutput)!
-        gradients.retain(g)  // both branches consume it
-        var main = try bn2.backward(g)!
+        // bn2 turns gradOutput into the gradient at the sum, which both branches consume.
+        gradients.retain(gradOutput)
+        var main = try bn2.backward(gradOutput)!
         main = try conv2.backward(main)!
-        main = try bn1.backward(try relu1.backward(main)!)!
+        main = try bn1.backward(main)!
         main = try conv1.backward(main)!
-        let shortcut = try downsample?.backward(g) ?? g
+        let shortcut = try downsample?.backward(gradOutput) ?? gradOutput
         backend.add(main, shortcut, output: main)
         gradients.release(shortcut)
         return main
@@ -78,9 +70,9 @@ public final class BasicBlock: Layer {
 
     public func describe(in graph: InferenceGraph, input: InferenceGraph.Value) -> InferenceGraph.Value {
         let block = String(layerName(conv1.weight).dropLast(".conv1".count))
-        var x = conv1.describe(in: graph, input: input)
-        x = graph.append(.relu, bn1.describe(in: graph, input: x), name: "\(block).relu1")
-        x = bn2.describe(in: graph, input: conv2.describe(in: graph, input: x))
+        var x = graph.append(bn1.operation, conv1.describe(in: graph, input: input), name: bn1.name)
+        x = graph.append(.relu, x, name: "\(block).relu1")
+        x = graph.append(bn2.operation, conv2.describe(in: graph, input: x), name: bn2.name)
         let shortcut = downsample?.describe(in: graph, input: input) ?? input
         return graph.append(.relu, graph.append(.add, x, shortcut, name: "\(block).add"), name: "\(block).relu")
     }
@@ -105,7 +97,7 @@ public final class ResNet18: Classifier {
             try Conv2d(
                 backend, name: "conv1", inChannels: 1, outChannels: 64, kernel: kernel, stride: stride, padding: padding,
                 bias: false, initialization: .kaimingNormalFanOut, seed: seed, computesInputGradient: false),
-            try BatchNorm2d(backend, name: "bn1", channels: 64), ReLU(backend),
+            try BatchNorm2d(backend, name: "bn1", channels: 64, relu: true),
         ]
         if stem != .small { layers.append(MaxPool2d(backend, kernel: 3, stride: 2, padding: 1)) }
         var channels = 64

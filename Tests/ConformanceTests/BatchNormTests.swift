@@ -66,4 +66,57 @@ import Testing
                 x, shape: shape, gamma: gamma, beta: beta, runningMean: rm,
                 runningVariance: rv, epsilon: 1e-3), "BN inference")
     }
+
+    /// The epilogue a backend fuses into the normalisation: relu(batchNorm(x) + residual) in
+    /// both modes, and the backward pass that first masks the gradient by the ReLU's output,
+    /// leaving the masked gradient (what the residual receives) in `gradOutput`.
+    @Test(arguments: BackendUnderTest.all, [false, true])
+    func epilogueAddsTheResidualThenAppliesTheReLU(_ target: BackendUnderTest, residual: Bool) throws {
+        let backend = try target.make()
+        let shape = [3, 5, 7, 7], c = 5, count = Tensor.elementCount(shape)
+        var rng = SeededGenerator(seed: residual ? 11 : 12)
+        let x = rng.values(count, scale: 2), r = rng.values(count, scale: 2), dy = rng.values(count)
+        let gamma = rng.values(c).map { $0 + 1 }, beta = rng.values(c)
+        let runningMean = rng.values(c), runningVariance = rng.values(c).map { $0 + 2 }
+        let tx = try backend.makeTensor(shape, values: x.floats), tr = try backend.makeTensor(shape, values: r.floats)
+        let tg = try backend.makeTensor([c], values: gamma.floats), tb = try backend.makeTensor([c], values: beta.floats)
+        let trm = try backend.makeTensor([c], values: runningMean.floats)
+        let trv = try backend.makeTensor([c], values: runningVariance.floats)
+        let mean = try backend.makeTensor([c]), invStd = try backend.makeTensor([c])
+        let epilogue = BatchNormEpilogue(residual: residual ? tr : nil, relu: true)
+        func finish(_ normalised: [Double]) -> [Double] {
+            normalised.indices.map { max(normalised[$0] + (residual ? r[$0] : 0), 0) }
+        }
+
+        let y = try backend.makeTensor(shape)
+        backend.batchNormTrainingForward(
+            tx, gamma: tg, beta: tb, runningMean: trm, runningVariance: trv, settings: BatchNormSettings(),
+            output: y, savedMean: mean, savedInvStd: invStd, epilogue: epilogue)
+        let training = Reference.batchNormTraining(
+            x, shape: shape, gamma: gamma, beta: beta, runningMean: runningMean, runningVariance: runningVariance,
+            momentum: 0.1, epsilon: 1e-5)
+        let expected = finish(training.output)
+        let output = try backend.floats(y)
+        expectClose(output, expected, "fused training output")
+        #expect(output.contains(0) && output.contains { $0 > 0 }, "the ReLU clips some values and keeps others")
+
+        let tdy = try backend.makeTensor(shape, values: dy.floats)
+        let dx = try backend.makeTensor(shape), dgamma = try backend.makeTensor([c]), dbeta = try backend.makeTensor([c])
+        backend.batchNormBackward(
+            gradOutput: tdy, input: tx, gamma: tg, savedMean: mean, savedInvStd: invStd,
+            gradInput: dx, gradGamma: dgamma, gradBeta: dbeta, reluOutput: y)
+        let masked = dy.indices.map { output[$0] > 0 ? dy[$0] : 0 }
+        expectClose(try backend.floats(tdy), masked, tolerance: 1e-6, "gradOutput masked in place by the ReLU's output")
+        let grads = Reference.batchNormBackward(x, shape: shape, gamma: gamma, gradOutput: masked, epsilon: 1e-5)
+        expectClose(try backend.floats(dx), grads.input, tolerance: 2e-4, "fused grad input")
+        expectClose(try backend.floats(dgamma), grads.gamma, "fused grad gamma")
+        expectClose(try backend.floats(dbeta), grads.beta, "fused grad beta")
+
+        backend.batchNormInferenceForward(
+            tx, gamma: tg, beta: tb, runningMean: trm, runningVariance: trv, epsilon: 1e-5, output: y, epilogue: epilogue)
+        let inference = Reference.batchNormInference(
+            x, shape: shape, gamma: gamma, beta: beta, runningMean: training.runningMean,
+            runningVariance: training.runningVariance, epsilon: 1e-5)
+        expectClose(try backend.floats(y), finish(inference), "fused inference output")
+    }
 }

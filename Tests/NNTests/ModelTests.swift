@@ -67,6 +67,40 @@ import Testing
         #expect(seen.inputs.allSatisfy { input in input.contains { $0 < 0 } && input.contains { $0 > 0 } })
     }
 
+    /// The ReLUs and residual sums fused into the batch norms give what the same network gives
+    /// with them as passes of their own (an observer of ReLU inputs turns the fusion off), in
+    /// both modes and for every gradient: the fusion is the backend's business, not the model's.
+    @Test(arguments: [ResNetStem.imagenet, .small])
+    func fusedReLUsAndSumsMatchSeparatePasses(_ stem: ResNetStem) throws {
+        var values = [Float](repeating: 0, count: 2 * 576)
+        for i in values.indices { values[i] = Float((i * 53) % 97) / 48 - 1 }
+        let images = try backend.makeTensor([2, 1, 24, 24], values: values)
+        func run(observed: Bool) throws -> (training: [Float], evaluation: [Float], gradients: [[Float]]) {
+            let model = try ResNet18(backend, stem: stem, seed: 4)
+            var context = StepContext(training: true, seed: 1, step: 0)
+            if observed { context.reluInputObserver = { _ in } }
+            let logits = try model.forward(images, context)
+            let training = try backend.floats(logits)
+            var gradient = [Float](repeating: 0, count: logits.count)
+            for i in gradient.indices { gradient[i] = Float(i % 5) - 2 }
+            try model.backward(try backend.makeTensor(logits.shape, values: gradient))
+            let gradients = try model.parameters.map { try backend.floats($0.gradient) }
+            context.training = false
+            let evaluation = try backend.floats(model.forward(images, context))
+            return (training, evaluation, gradients)
+        }
+        let fused = try run(observed: false), separate = try run(observed: true)
+        #expect(fused.training == separate.training)
+        #expect(fused.evaluation == separate.evaluation)
+        #expect(fused.gradients.count == separate.gradients.count && fused.gradients.count > 40)
+        for (a, b) in zip(fused.gradients, separate.gradients) {
+            let scale = max(b.map(abs).max() ?? 0, 1e-12)
+            let worst = zip(a, b).map { abs($0 - $1) }.max() ?? 0
+            #expect(worst <= 1e-5 * scale, "a parameter gradient differs by \(worst / scale) of its scale")
+        }
+        #expect(fused.gradients.contains { g in g.contains { $0 != 0 } })
+    }
+
     @Test func initialisationIsDeterministicAndSeeded() throws {
         let a = try MyCNN(backend, seed: 5), b = try MyCNN(backend, seed: 5), c = try MyCNN(backend, seed: 6)
         #expect(try backend.floats(a.parameters[0].value) == backend.floats(b.parameters[0].value))

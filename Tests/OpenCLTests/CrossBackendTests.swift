@@ -105,6 +105,37 @@ import Testing
         #expect(results[9].0 == results[9].1, "dropout draws the same Philox mask and scales identically")
     }
 
+    /// Batch norm with its epilogue fused (the shortcut added, then a ReLU), forward in both
+    /// modes and backward through the ReLU, on a ResNet block's shape.
+    @Test func fusedBatchNormAgrees() throws {
+        let shape = [4, 32, 12, 12], n = 4 * 32 * 144
+        let x = Self.values(n, seed: 21, scale: 3), r = Self.values(n, seed: 22, scale: 2), dy = Self.values(n, seed: 23)
+        let gamma = Self.values(32, seed: 24), beta = Self.values(32, seed: 25)
+        let results = try both(
+            [(shape, x), (shape, r), (shape, dy), ([32], gamma), ([32], beta)],
+            outputs: [shape, shape, shape, [32], [32], shape, [32], [32]]
+        ) { b, i, o in
+            let mean = try b.makeTensor([32]), invStd = try b.makeTensor([32])
+            b.fill(o[7], with: 1)
+            let epilogue = BatchNormEpilogue(residual: i[1], relu: true)
+            b.batchNormTrainingForward(
+                i[0], gamma: i[3], beta: i[4], runningMean: o[6], runningVariance: o[7], settings: BatchNormSettings(),
+                output: o[0], savedMean: mean, savedInvStd: invStd, epilogue: epilogue)
+            b.copy(i[2], to: o[1])
+            b.batchNormBackward(
+                gradOutput: o[1], input: i[0], gamma: i[3], savedMean: mean, savedInvStd: invStd,
+                gradInput: o[2], gradGamma: o[3], gradBeta: o[4], reluOutput: o[0])
+            b.batchNormInferenceForward(
+                i[0], gamma: i[3], beta: i[4], runningMean: o[6], runningVariance: o[7], epsilon: 1e-5,
+                output: o[5], epilogue: epilogue)
+        }
+        let names = [
+            "fused output", "gradient at the sum", "fused grad input", "grad gamma", "grad beta", "fused inference",
+            "running mean", "running variance",
+        ]
+        for (pair, name) in zip(results, names) { expectAgree(pair, tolerance: 1e-4, name) }
+    }
+
     @Test func lossAndOptimizersAgree() throws {
         let logits = Self.values(32 * 8, seed: 10, scale: 4)
         let labels = (0..<32).map { Int32($0 * 5 % 8) }

@@ -210,7 +210,7 @@ import Testing
         #expect(throws: Never.self) { _ = try SafeTensors(contentsOf: last) }
     }
 
-    /// An OpenCL device that fails mid-run (injected: every kernel launch from the 1500th on
+    /// An OpenCL device that fails mid-run (injected: every kernel launch from the 1300th on
     /// reports CL_DEVICE_NOT_AVAILABLE, in epoch 2 of this run) stops the run with one line that
     /// names the intact checkpoint, and that checkpoint finishes the run on the CPU backend.
     /// Out of memory says which batch size to try instead.
@@ -220,7 +220,7 @@ import Testing
         defer { try? FileManager.default.removeItem(at: work) }
         let common = ["train", "--synthetic-count", "240", "--batch-size", "16", "--epochs", "3", "--quiet", "--name", "gpu"]
         let (status, message) = try Self.run(
-            common + ["--backend", "opencl"], in: work, environment: ["FACEMINE_OPENCL_FAULT": "lost@1500"])
+            common + ["--backend", "opencl"], in: work, environment: ["FACEMINE_OPENCL_FAULT": "lost@1300"])
         #expect(status != 0)
         let line = message.split(separator: "\n").last.map(String.init) ?? ""
         #expect(

@@ -8,11 +8,12 @@ extension CPUBackend {
         _ x: Tensor, gamma: Tensor, beta: Tensor,
         runningMean: Tensor, runningVariance: Tensor,
         settings: BatchNormSettings, output: Tensor,
-        savedMean: Tensor, savedInvStd: Tensor
+        savedMean: Tensor, savedInvStd: Tensor, epilogue: BatchNormEpilogue
     ) {
         let (n, c, plane) = OpContract.batchNorm(
             x, output: output, perChannel: [gamma, beta, runningMean, runningVariance, savedMean, savedInvStd])
-        let src = x.floats, dst = output.floats
+        OpContract.batchNormEpilogue(epilogue, output: output)
+        let src = x.floats, dst = output.floats, residual = epilogue.residual?.floats, relu = epilogue.relu
         let g = gamma.floats, b = beta.floats
         let rm = runningMean.floats, rv = runningVariance.floats
         let sm = savedMean.floats, si = savedInvStd.floats
@@ -35,7 +36,7 @@ extension CPUBackend {
             let scale = g[ch] * invStd, shift = b[ch] - mean * scale
             for i in 0..<n {
                 let off = (i * c + ch) * plane
-                for j in 0..<plane { dst[off + j] = src[off + j] * scale + shift }
+                normalise(src + off, into: dst + off, plane, scale: scale, shift: shift, adding: residual.map { $0 + off }, relu: relu)
             }
         }
     }
@@ -43,29 +44,30 @@ extension CPUBackend {
     public func batchNormInferenceForward(
         _ x: Tensor, gamma: Tensor, beta: Tensor,
         runningMean: Tensor, runningVariance: Tensor,
-        epsilon: Float, output: Tensor
+        epsilon: Float, output: Tensor, epilogue: BatchNormEpilogue
     ) {
         let (n, c, plane) = OpContract.batchNorm(x, output: output, perChannel: [gamma, beta, runningMean, runningVariance])
-        let src = x.floats, dst = output.floats
+        OpContract.batchNormEpilogue(epilogue, output: output)
+        let src = x.floats, dst = output.floats, residual = epilogue.residual?.floats, relu = epilogue.relu
         let g = gamma.floats, b = beta.floats, rm = runningMean.floats, rv = runningVariance.floats
         parallel.forEach(n * c, grain: 4) { task in
             let ch = task % c
             let scale = g[ch] / (rv[ch] + epsilon).squareRoot()
             let shift = b[ch] - rm[ch] * scale
             let off = task * plane
-            for j in 0..<plane { dst[off + j] = src[off + j] * scale + shift }
+            normalise(src + off, into: dst + off, plane, scale: scale, shift: shift, adding: residual.map { $0 + off }, relu: relu)
         }
     }
 
     public func batchNormBackward(
         gradOutput: Tensor, input: Tensor, gamma: Tensor,
         savedMean: Tensor, savedInvStd: Tensor,
-        gradInput: Tensor, gradGamma: Tensor, gradBeta: Tensor
+        gradInput: Tensor, gradGamma: Tensor, gradBeta: Tensor, reluOutput: Tensor?
     ) {
         let (n, c, plane) = OpContract.batchNorm(
             input, output: gradOutput, perChannel: [gamma, savedMean, savedInvStd, gradGamma, gradBeta])
-        OpContract.batchNormBackward(input: input, gradInput: gradInput)
-        let x = input.floats, dy = gradOutput.floats, dx = gradInput.floats
+        OpContract.batchNormBackward(input: input, gradInput: gradInput, reluOutput: reluOutput)
+        let x = input.floats, dy = gradOutput.floats, dx = gradInput.floats, y = reluOutput?.floats
         let g = gamma.floats, sm = savedMean.floats, si = savedInvStd.floats
         let dg = gradGamma.floats, db = gradBeta.floats
         let count = Float(n * plane)
@@ -74,6 +76,7 @@ extension CPUBackend {
             var sumDy = 0.0, sumDyCentred = 0.0
             for i in 0..<n {
                 let off = (i * c + ch) * plane
+                if let y { zeroWhereNotPositive(dy + off, y + off, plane) }
                 sumDy += Double(sumFloats(dy + off, plane))
                 sumDyCentred += Double(centredDotFloats(dy + off, x + off, plane, mean: mean))
             }
@@ -93,5 +96,40 @@ extension CPUBackend {
             }
         }
     }
+}
 
+/// dst = src * scale + shift (+ residual), through a ReLU when asked: one plane of a batch
+/// norm's output with its epilogue. `residual` may be `dst` itself.
+@inline(__always)
+private func normalise(
+    _ src: UnsafeMutablePointer<Float>, into dst: UnsafeMutablePointer<Float>, _ count: Int,
+    scale: Float, shift: Float, adding residual: UnsafeMutablePointer<Float>?, relu: Bool
+) {
+    var j = 0
+    while j + 8 <= count {
+        var v = UnsafeRawPointer(src + j).loadUnaligned(as: SIMD8<Float>.self) * scale + shift
+        if let residual { v += UnsafeRawPointer(residual + j).loadUnaligned(as: SIMD8<Float>.self) }
+        if relu { v.replace(with: 0, where: v .< 0) }
+        UnsafeMutableRawPointer(dst + j).storeBytes(of: v, as: SIMD8<Float>.self)
+        j += 8
+    }
+    while j < count {
+        var v = src[j] * scale + shift
+        if let residual { v += residual[j] }
+        dst[j] = relu && v < 0 ? 0 : v
+        j += 1
+    }
+}
+
+/// The ReLU's backward pass in place: dy = 0 where the forward output y was not positive.
+@inline(__always)
+private func zeroWhereNotPositive(_ dy: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ count: Int) {
+    var j = 0
+    while j + 8 <= count {
+        let yv = UnsafeRawPointer(y + j).loadUnaligned(as: SIMD8<Float>.self)
+        let g = UnsafeRawPointer(dy + j).loadUnaligned(as: SIMD8<Float>.self)
+        UnsafeMutableRawPointer(dy + j).storeBytes(of: g.replacing(with: 0, where: yv .<= 0), as: SIMD8<Float>.self)
+        j += 8
+    }
+    while j < count { if y[j] <= 0 { dy[j] = 0 }; j += 1 }
 }

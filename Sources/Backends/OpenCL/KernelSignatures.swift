@@ -27,11 +27,12 @@ enum Kernel {
     // batchnorm.cl
     static let bnStatistics = KernelSignature(
         "bn_statistics", [.floats, .int, .int, .int, .float, .float, .floats, .floats, .floats, .floats])
-    static let bnApply = KernelSignature("bn_apply", [.floats, .floats, .floats, .floats, .floats, .floats, .int, .int, .int])
+    static let bnApply = KernelSignature(
+        "bn_apply", [.floats, .floats, .floats, .floats, .floats, .floats, .int, .int, .int, .floats, .int, .int])
     static let bnInference = KernelSignature(
-        "bn_inference", [.floats, .floats, .floats, .floats, .floats, .floats, .float, .int, .int, .int])
+        "bn_inference", [.floats, .floats, .floats, .floats, .floats, .floats, .float, .int, .int, .int, .floats, .int, .int])
     static let bnBackwardReduce = KernelSignature(
-        "bn_backward_reduce", [.floats, .floats, .floats, .floats, .int, .int, .int, .floats, .floats])
+        "bn_backward_reduce", [.floats, .floats, .floats, .floats, .int, .int, .int, .floats, .floats, .floats, .int])
     static let bnBackwardApply = KernelSignature(
         "bn_backward_apply", [.floats, .floats, .floats, .floats, .floats, .floats, .floats, .floats, .int, .int, .float, .int])
     // common.cl
