@@ -4,8 +4,8 @@ import FacemineDevice
 import Foundation
 
 /// Convolution, by the algorithm `ConvTuner` found fastest for the shape on this device:
-/// im2col + one CLBlast GEMM per chunk of images, or the implicit-GEMM kernels of
-/// Kernels/implicit_conv.cl in one of two tile sizes. The im2col chunk is as many images as
+/// im2col + one CLBlast GEMM per chunk of images, the implicit-GEMM kernels of
+/// Kernels/implicit_conv.cl in one of two tile sizes, or (3x3 stride-1 layers) Winograd. The im2col chunk is as many images as
 /// fit the column budget, so small layers run as one GEMM over the whole batch (what keeps a
 /// GPU busy) and large ones stay within a bounded scratch size.
 extension OpenCLBackend {
@@ -71,8 +71,13 @@ extension OpenCLBackend {
         _ g: ConvGeometry, input: Tensor, weight: Tensor, bias: Tensor?, output: Tensor, algorithm: OpenCLConvAlgorithm
     ) {
         OpContract.convForward(g, input: input, weight: weight, bias: bias, output: output)
+        precondition(algorithm.runs(g), "\(algorithm.rawValue) cannot run \(g)")
         switch algorithm {
         case .im2col: im2colForward(g, input: input, weight: weight, bias: bias, output: output)
+        case .winograd:
+            winograd(
+                input: input, channels: g.inChannels, weight: weight, flip: false, bias: bias, output: output,
+                outChannels: g.outChannels)
         case .implicit64, .implicit32:
             let tile = algorithm == .implicit64 ? 64 : 32
             launch(
@@ -90,9 +95,17 @@ extension OpenCLBackend {
         OpContract.convBackward(
             g, input: input, weight: weight, gradOutput: gradOutput, gradInput: gradInput,
             gradWeight: gradWeight, gradBias: gradBias)
+        precondition(algorithm.runs(g), "\(algorithm.rawValue) cannot run \(g)")
         switch algorithm {
         case .im2col:
             im2colBackward(g, input: input, weight: weight, gradOutput: gradOutput, gradInput: gradInput, gradWeight: gradWeight)
+        case .winograd:
+            im2colBackward(g, input: input, weight: weight, gradOutput: gradOutput, gradInput: nil, gradWeight: gradWeight)
+            if let gradInput {
+                winograd(
+                    input: gradOutput, channels: g.outChannels, weight: weight, flip: true, bias: nil, output: gradInput,
+                    outChannels: g.inChannels)
+            }
         case .implicit64, .implicit32:
             implicitBackward(
                 g, input: input, weight: weight, gradOutput: gradOutput, gradInput: gradInput, gradWeight: gradWeight,

@@ -12,12 +12,17 @@ extension OpenCLBackend {
                 a: a.clBuffer, aOffset: 0, b: b.clBuffer, bOffset: 0, beta: op.beta, c: c.clBuffer, cOffset: 0)
             return
         }
+        stridedBatchedGEMM(op, a: a.clBuffer, b: b.clBuffer, c: c.clBuffer)
+    }
+
+    /// `op.batchCount` products whose operands lie `op.stride*` elements apart in raw buffers.
+    func stridedBatchedGEMM(_ op: GEMM, a: cl_mem, b: cl_mem, c: cl_mem) {
         let status = CLBlastSgemmStridedBatched(
             CLBlastLayoutRowMajor, op.transposeA ? CLBlastTransposeYes : CLBlastTransposeNo,
             op.transposeB ? CLBlastTransposeYes : CLBlastTransposeNo,
             op.m, op.n, op.k, op.alpha,
-            a.clBuffer, 0, op.lda, op.strideA, b.clBuffer, 0, op.ldb, op.strideB,
-            op.beta, c.clBuffer, 0, op.ldc, op.strideC, op.batchCount, &queue, nil)
+            a, 0, op.lda, op.strideA, b, 0, op.ldb, op.strideB,
+            op.beta, c, 0, op.ldc, op.strideC, op.batchCount, &queue, nil)
         recordCLBlast(status, "strided-batched SGEMM \(op.m)x\(op.n)x\(op.k) x\(op.batchCount)")
     }
 

@@ -69,6 +69,12 @@ enum Kernel {
     private static func implicitWeightGrad(_ name: String) -> KernelSignature {
         KernelSignature(name, [.floats, .floats, .floats, .int, .int] + convShape)
     }
+    // winograd.cl
+    static let winogradWeights = KernelSignature("winograd_weights", [.floats, .floats, .int, .int, .int])
+    static let winogradInputs = KernelSignature(
+        "winograd_inputs", [.floats, .floats, .int, .int, .int, .int, .int, .int, .int])
+    static let winogradOutputs = KernelSignature(
+        "winograd_outputs", [.floats, .floats, .floats, .int, .int, .int, .int, .int, .int, .int, .int])
     // loss.cl
     static let softmaxCrossEntropy = KernelSignature(
         "softmax_cross_entropy", [.floats, .ints, .floats, .int, .int, .int, .float, .floats, .floats, .int])
@@ -100,7 +106,7 @@ enum Kernel {
         implicitInputGrad64, implicitInputGrad32, implicitWeightGrad64, implicitWeightGrad32, softmaxCrossEntropy,
         softmaxFocalLoss,
         sgdStep, sgdMomentumStep, adamStep, maxpoolForward, maxpoolBackward, globalAvgPoolForward, globalAvgPoolBackward,
-        argmaxRows, sumAll, squaredNormPartial, sumRows, sumSlices,
+        argmaxRows, sumAll, squaredNormPartial, sumRows, sumSlices, winogradWeights, winogradInputs, winogradOutputs,
     ]
 }
 

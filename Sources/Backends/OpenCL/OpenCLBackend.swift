@@ -232,6 +232,8 @@ public final class OpenCLBackend: Backend {
         case inputColumns
         /// Per-slice partial sums of a reduction (split weight-gradient GEMMs, squared norms).
         case partials
+        /// A layer's kernels in the Winograd domain (16 x O x C).
+        case winogradWeights
     }
 
     /// The scratch buffer `slot`, at least `bytes` long, grown (never shrunk) on demand.
