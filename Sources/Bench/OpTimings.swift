@@ -2,7 +2,8 @@ import FacemineDevice
 
 /// Per-op timings on the layer shapes of MyCNN and ResNet-18: each convolution's equivalent
 /// GEMM, its forward pass, its backward pass (and the weight gradient alone, so the input
-/// gradient's share shows), and batch norm's two passes.
+/// gradient's share shows), and batch norm's two passes, alone and as a ResNet block's end
+/// with the residual add and ReLU fused into them or run as ops of their own.
 struct OpTimings {
     let backend: any Backend
     let label: String
@@ -106,10 +107,36 @@ struct OpTimings {
                 gradOutput: y, input: x, gamma: gamma, savedMean: mean, savedInvStd: invStd,
                 gradInput: dx, gradGamma: dg, gradBeta: db)
         }
+        // A ResNet block's end, forward and backward: batch norm, the shortcut added, a ReLU,
+        // as one fused op each way (what the models run) and as the separate ops it replaces.
+        let shortcut = try tensor(shape, seed: 9), dy = try tensor(shape, seed: 10)
+        let fused = try medianSeconds(backend, warmUp: options.warmUp, repeats: options.repeats) {
+            backend.batchNormTrainingForward(
+                x, gamma: gamma, beta: beta, runningMean: rm, runningVariance: rv, settings: BatchNormSettings(),
+                output: y, savedMean: mean, savedInvStd: invStd, epilogue: BatchNormEpilogue(residual: shortcut, relu: true))
+            backend.batchNormBackward(
+                gradOutput: dy, input: x, gamma: gamma, savedMean: mean, savedInvStd: invStd,
+                gradInput: dx, gradGamma: dg, gradBeta: db, reluOutput: y)
+        }
+        let separate = try medianSeconds(backend, warmUp: options.warmUp, repeats: options.repeats) {
+            backend.batchNormTrainingForward(
+                x, gamma: gamma, beta: beta, runningMean: rm, runningVariance: rv,
+                settings: BatchNormSettings(), output: y, savedMean: mean, savedInvStd: invStd)
+            backend.add(y, shortcut, output: y)
+            backend.reluForward(y, output: y)
+            backend.reluBackward(gradOutput: dy, output: y, gradInput: dy)
+            backend.batchNormBackward(
+                gradOutput: dy, input: x, gamma: gamma, savedMean: mean, savedInvStd: invStd,
+                gradInput: dx, gradGamma: dg, gradBeta: db)
+        }
         let bytes = Double(Tensor.elementCount(shape) * 4)
+        // Fused: the forward pass also reads the shortcut (5), the backward pass reads y and
+        // writes the masked dy (7); separately, add (3) and ReLU (2) and its gradient (3) more.
         return [
             entry(.batchnorm, "forward \(name)", seconds: forward, bytes: 4 * bytes),
             entry(.batchnorm, "backward \(name)", seconds: backward, bytes: 5 * bytes),
+            entry(.batchnorm, "block end fused \(name)", seconds: fused, bytes: 12 * bytes),
+            entry(.batchnorm, "block end separate \(name)", seconds: separate, bytes: 17 * bytes),
         ]
     }
 }
