@@ -67,7 +67,12 @@ extension CPUBackend {
         let (n, c, plane) = OpContract.batchNorm(
             input, output: gradOutput, perChannel: [gamma, savedMean, savedInvStd, gradGamma, gradBeta])
         OpContract.batchNormBackward(input: input, gradInput: gradInput, reluOutput: reluOutput)
-        let x = input.floats, dy = gradOutput.floats, dx = gradInput.floats, y = reluOutput?.floats
+        // The ReLU's mask is applied plane by plane inside the channel's loop, while the plane is
+        // in cache for the sums; planes too small for the vector loop (a 2x2 layer's) are masked
+        // in one pass over the whole tensor first, which costs less than a call per plane.
+        let maskFirst = reluOutput != nil && plane < 64
+        if maskFirst, let reluOutput { reluBackward(gradOutput: gradOutput, output: reluOutput, gradInput: gradOutput) }
+        let x = input.floats, dy = gradOutput.floats, dx = gradInput.floats, y = maskFirst ? nil : reluOutput?.floats
         let g = gamma.floats, sm = savedMean.floats, si = savedInvStd.floats
         let dg = gradGamma.floats, db = gradBeta.floats
         let count = Float(n * plane)
@@ -99,25 +104,28 @@ extension CPUBackend {
 }
 
 /// dst = src * scale + shift (+ residual), through a ReLU when asked: one plane of a batch
-/// norm's output with its epilogue. `residual` may be `dst` itself.
+/// norm's output with its epilogue. `residual` may be `dst` itself. One plain loop per case,
+/// which the compiler vectorises (a NaN stays NaN through the ReLU, as in `reluForward`).
 @inline(__always)
 private func normalise(
     _ src: UnsafeMutablePointer<Float>, into dst: UnsafeMutablePointer<Float>, _ count: Int,
     scale: Float, shift: Float, adding residual: UnsafeMutablePointer<Float>?, relu: Bool
 ) {
-    var j = 0
-    while j + 8 <= count {
-        var v = UnsafeRawPointer(src + j).loadUnaligned(as: SIMD8<Float>.self) * scale + shift
-        if let residual { v += UnsafeRawPointer(residual + j).loadUnaligned(as: SIMD8<Float>.self) }
-        if relu { v.replace(with: 0, where: v .< 0) }
-        UnsafeMutableRawPointer(dst + j).storeBytes(of: v, as: SIMD8<Float>.self)
-        j += 8
-    }
-    while j < count {
-        var v = src[j] * scale + shift
-        if let residual { v += residual[j] }
-        dst[j] = relu && v < 0 ? 0 : v
-        j += 1
+    switch (residual, relu) {
+    case (nil, false):
+        for j in 0..<count { dst[j] = src[j] * scale + shift }
+    case (nil, true):
+        for j in 0..<count {
+            let v = src[j] * scale + shift
+            dst[j] = v < 0 ? 0 : v
+        }
+    case (let r?, false):
+        for j in 0..<count { dst[j] = src[j] * scale + shift + r[j] }
+    case (let r?, true):
+        for j in 0..<count {
+            let v = src[j] * scale + shift + r[j]
+            dst[j] = v < 0 ? 0 : v
+        }
     }
 }
 
