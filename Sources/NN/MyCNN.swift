@@ -1,8 +1,8 @@
 import FacemineDevice
 
 /// The seed project's small CNN (DESIGN.md §3): two conv-BN-ReLU-pool stages (each ReLU fused
-/// into its batch norm), then
-/// dropout, 9216->128, ReLU, dropout, 128->classes. Parameter names follow the PyTorch module.
+/// into its batch norm), then dropout, 9216->128, ReLU, dropout, 128->classes. Parameter names
+/// follow the PyTorch module.
 public final class MyCNN: Classifier {
     public let name = "MyCNN"
     let body: Sequential
