@@ -35,6 +35,14 @@ __kernel void winograd_weights(__global const float* w, __global float* u, const
     }
 }
 
+// Tile p of a chunk (numbered image by image, TH x TW tiles each): its image, row and column.
+inline void winograd_tile(const int p, const int TH, const int TW, int* img, int* th, int* tw) {
+    *img = p / (TH * TW);
+    const int t = p - *img * (TH * TW);
+    *th = t / TW;
+    *tw = t - *th * TW;
+}
+
 // x: [N, C, H, W]; tiles TH x TW per image (the output is H x W); images n0 ... n0 + cn - 1.
 __kernel void winograd_inputs(__global const float* x, __global float* v, const int C, const int H, const int W,
                               const int TH, const int TW, const int n0, const int cn) {
@@ -42,8 +50,8 @@ __kernel void winograd_inputs(__global const float* x, __global float* v, const 
     const int P = cn * TH * TW;
     if (idx >= C * P) return;
     const int c = idx / P, p = idx - c * P;
-    const int img = p / (TH * TW), t = p - img * (TH * TW);
-    const int th = t / TW, tw = t - th * TW;
+    int img, th, tw;
+    winograd_tile(p, TH, TW, &img, &th, &tw);
     __global const float* plane = x + ((n0 + img) * C + c) * H * W;
     float d[16];
     for (int i = 0; i < 4; i++) {
@@ -79,8 +87,8 @@ __kernel void winograd_outputs(__global const float* m, __global float* y, __glo
     const int P = cn * TH * TW;
     if (idx >= O * P) return;
     const int o = idx / P, p = idx - o * P;
-    const int img = p / (TH * TW), t = p - img * (TH * TW);
-    const int th = t / TW, tw = t - th * TW;
+    int img, th, tw;
+    winograd_tile(p, TH, TW, &img, &th, &tw);
     const int stride = O * P;
     float s[16];
     for (int xi = 0; xi < 16; xi++) s[xi] = m[xi * stride + idx];
