@@ -5,9 +5,10 @@ import Foundation
 
 /// Convolution, by the algorithm `ConvTuner` found fastest for the shape on this device:
 /// im2col + one CLBlast GEMM per chunk of images, the implicit-GEMM kernels of
-/// Kernels/implicit_conv.cl in one of two tile sizes, or (3x3 stride-1 layers) Winograd. The im2col chunk is as many images as
-/// fit the column budget, so small layers run as one GEMM over the whole batch (what keeps a
-/// GPU busy) and large ones stay within a bounded scratch size.
+/// Kernels/implicit_conv.cl in one of two tile sizes, or (3x3 stride-1 layers) Winograd
+/// (WinogradConvolution.swift). The im2col chunk is as many images as fit the column budget, so
+/// small layers run as one GEMM over the whole batch (what keeps a GPU busy) and large ones stay
+/// within a bounded scratch size.
 extension OpenCLBackend {
     /// Scratch bytes each column matrix may use; three are live in the backward pass.
     static let columnBudgetBytes = 64 << 20
@@ -75,9 +76,7 @@ extension OpenCLBackend {
         switch algorithm {
         case .im2col: im2colForward(g, input: input, weight: weight, bias: bias, output: output)
         case .winograd:
-            winograd(
-                input: input, channels: g.inChannels, weight: weight, flip: false, bias: bias, output: output,
-                outChannels: g.outChannels)
+            winograd(input: input, weight: weight, flip: false, bias: bias, output: output)
         case .implicit64, .implicit32:
             let tile = algorithm == .implicit64 ? 64 : 32
             launch(
@@ -102,9 +101,7 @@ extension OpenCLBackend {
         case .winograd:
             im2colBackward(g, input: input, weight: weight, gradOutput: gradOutput, gradInput: nil, gradWeight: gradWeight)
             if let gradInput {
-                winograd(
-                    input: gradOutput, channels: g.outChannels, weight: weight, flip: true, bias: nil, output: gradInput,
-                    outChannels: g.inChannels)
+                winograd(input: gradOutput, weight: weight, flip: true, bias: nil, output: gradInput)
             }
         case .implicit64, .implicit32:
             implicitBackward(

@@ -5,13 +5,11 @@ import FacemineDevice
 /// the kernels and each chunk of images are moved into the 4x4 Winograd domain, multiplied
 /// there by one strided-batched CLBlast GEMM of 16 products, and the products moved back.
 extension OpenCLBackend {
-    /// y = conv(x, w) + bias for x: [N, channels, H, W] and y: [N, outChannels, H, W]. With
-    /// `flip`, `weight` is the forward layer's [channels][outChannels] kernels used turned and
-    /// transposed: the layer's input gradient from its output gradient.
-    func winograd(
-        input x: Tensor, channels: Int, weight: Tensor, flip: Bool, bias: Tensor?, output y: Tensor, outChannels: Int
-    ) {
-        let n = x.shape[0], height = x.shape[2], width = x.shape[3]
+    /// y = conv(x, w) + bias for x: [N, C, H, W] and y: [N, O, H, W]. With `flip`, `weight` is
+    /// the forward layer's [C][O] kernels used turned and transposed: the layer's input gradient
+    /// from its output gradient.
+    func winograd(input x: Tensor, weight: Tensor, flip: Bool, bias: Tensor?, output y: Tensor) {
+        let n = x.shape[0], channels = x.shape[1], height = x.shape[2], width = x.shape[3], outChannels = y.shape[1]
         let tilesHigh = (height + 1) / 2, tilesWide = (width + 1) / 2, tilesPerImage = tilesHigh * tilesWide
         // The 16 transformed planes of a chunk's inputs and products stay within the column budget.
         let perImage = 16 * Swift.max(channels, outChannels) * tilesPerImage * 4
