@@ -87,6 +87,9 @@ struct EvaluateCommand: ParsableCommand {
         } else {
             let views = trainer.predictor.tta == .none ? "" : ", test-time augmentation \(trainer.predictor.tta.rawValue)"
             print("\(trainer.model.name) on the \(split.rawValue) split (\(indices.count) faces\(views))")
+            if let left = trainer.predictor.sourceClasses?.omissions(among: faces.sources) {
+                print("each face scored over its source's classes in the training faces: \(left)")
+            }
             print(ReportTables.scores(report).replacingOccurrences(of: "validation:", with: "\(split.rawValue):"))
             print(ReportTables.perClass(report))
             print(ReportTables.confusion(report.confusion))

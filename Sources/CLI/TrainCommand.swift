@@ -96,6 +96,9 @@ struct TrainCommand: ParsableCommand {
                 + "\(train.count) training and \(validation.count) validation faces; \(trainer.stepsPerEpoch) steps per epoch")
         if !validation.isEmpty {
             progress.say(Self.validationClasses(validation.map { faces.records[$0].label }, present: faces.classCounts))
+            if faces.sources.count > 1, let left = trainer.state.sourceClasses?.omissions(among: faces.sources) {
+                progress.say("validation scores each face over its source's classes: \(left)")
+            }
         }
         // Ctrl-C or SIGTERM: finish the current step, save where the run stands, and say how to go on.
         let stop = StopSignal.install()

@@ -24,6 +24,9 @@ public struct TrainingState: Codable, Equatable, Sendable {
     /// log of each class's share of the training faces: what post-hoc logit adjustment
     /// subtracts when the checkpoint predicts (nil in checkpoints older than this field).
     public var classLogPriors: [Float]?
+    /// The classes each source's training faces hold: a face of a known source is scored over
+    /// its source's classes (nil in checkpoints older than this field: all eight).
+    public var sourceClasses: SourceClasses?
     /// The post-hoc adjustment's tau chosen on the validation faces for the weights saved with
     /// this state (`calibratePosthoc`): the last validated epoch's; nil when the configuration's
     /// tau applies.

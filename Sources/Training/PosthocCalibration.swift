@@ -15,13 +15,19 @@ public enum PosthocCalibration {
     /// `probabilities`: [faces x 8] before adjustment; `labels`: each face's class;
     /// `logPriors`: log of each class's share of the training faces.
     public static func choose(probabilities: [Double], labels: [Int], logPriors: [Float]) -> Float {
+        choose(probabilities: probabilities, labels: labels) { p, tau in Predictor.adjusted(p, tau: tau, logPriors: logPriors) }
+    }
+
+    /// The same, with `scoring` turning the probabilities and a tau into what the faces are
+    /// scored by (`Predictor.scored`: the adjustment, then each face's source's classes).
+    public static func choose(
+        probabilities: [Double], labels: [Int], scoring: ([Double], Float) -> [Double]
+    ) -> Float {
         precondition(
             probabilities.count == labels.count * Emotion.count, "\(labels.count) labels for \(probabilities.count) probabilities"
         )
         guard !labels.isEmpty else { return 0 }
-        let scored = candidates.map { tau in
-            (tau: tau, confusion: confusion(Predictor.adjusted(probabilities, tau: tau, logPriors: logPriors), labels))
-        }
+        let scored = candidates.map { tau in (tau: tau, confusion: confusion(scoring(probabilities, tau), labels)) }
         let floor = scored[0].confusion.accuracy - accuracyCost
         var best = scored[0]
         for s in scored.dropFirst() where s.confusion.accuracy >= floor && s.confusion.macroF1 > best.confusion.macroF1 {

@@ -6,7 +6,8 @@ import Foundation
 /// What a trained model predicts for faces, the one way `evaluate`, training's validation and
 /// `predict` all use: the softmax averaged over the test-time views (`--tta`), then the
 /// post-hoc logit adjustment (`--posthoc-adjustment`), renormalised. The same faces give the
-/// same probabilities in all three.
+/// same probabilities in all three; where a face's source is known (`evaluate`, validation),
+/// it is then scored over its source's classes (`SourceClasses`).
 public final class Predictor {
     let model: any Classifier
     let backend: any Backend
@@ -16,11 +17,13 @@ public final class Predictor {
     public var posthocAdjustment: Float
     /// log of each class's share of the training faces.
     let logPriors: [Float]
+    /// Each source's classes in the training faces (nil: every face scored over all eight).
+    public var sourceClasses: SourceClasses?
     private var inputs: [Int: Tensor] = [:]
 
     public init(
         model: any Classifier, backend: any Backend, tta: TestTimeAugmentation, shift: Int,
-        posthocAdjustment: Float = 0, logPriors: [Float] = []
+        posthocAdjustment: Float = 0, logPriors: [Float] = [], sourceClasses: SourceClasses? = nil
     ) {
         self.model = model
         self.backend = backend
@@ -29,6 +32,7 @@ public final class Predictor {
         precondition(posthocAdjustment == 0 || logPriors.count == Emotion.count, "post-hoc adjustment needs the class priors")
         self.posthocAdjustment = posthocAdjustment
         self.logPriors = logPriors
+        self.sourceClasses = sourceClasses
     }
 
     /// The predictor a checkpoint's configuration and state describe; `tta` overrides the
@@ -40,12 +44,20 @@ public final class Predictor {
     ) {
         self.init(
             model: model, backend: backend, tta: tta ?? c.tta, shift: c.ttaShift,
-            posthocAdjustment: state.posthocAdjustment ?? c.posthocAdjustment, logPriors: state.classLogPriors ?? [])
+            posthocAdjustment: state.posthocAdjustment ?? c.posthocAdjustment, logPriors: state.classLogPriors ?? [],
+            sourceClasses: state.sourceClasses)
     }
 
     /// Class probabilities [count x 8] of `count` normalised faces (NCHW 48x48), row by row.
     public func probabilities(_ images: [Float], count: Int) throws -> [Double] {
         adjusted(try viewAveraged(images, count: count), tau: posthocAdjustment)
+    }
+
+    /// What faces of known `sources` are scored by: the post-hoc adjustment with `tau`, then each
+    /// face restricted to its source's classes (`SourceClasses`).
+    public func scored(_ probabilities: [Double], tau: Float, sources: [DataSource]) -> [Double] {
+        let p = adjusted(probabilities, tau: tau)
+        return sourceClasses?.restrict(p, sources: sources) ?? p
     }
 
     /// Post-hoc adjustment with this predictor's class priors.

@@ -95,11 +95,12 @@ public final class Trainer {
             : c.effectiveNumberLoss ? ImbalanceWeights.effectiveNumber(trainLabels) : nil
         let priors = ImbalanceWeights.logPriors(trainLabels)
         state.classLogPriors = priors
+        state.sourceClasses = SourceClasses(trainIndices.lazy.map { dataset.records[$0] })
         trainAdjustment =
             c.logitAdjustment > 0 ? try backend.makeTensor([Emotion.count], values: priors.map { c.logitAdjustment * $0 }) : nil
         predictor = Predictor(
             model: model, backend: backend, tta: c.tta, shift: c.ttaShift,
-            posthocAdjustment: c.posthocAdjustment, logPriors: priors)
+            posthocAdjustment: c.posthocAdjustment, logPriors: priors, sourceClasses: state.sourceClasses)
         average = c.emaDecay > 0 ? try WeightAverage(model: model, decay: c.emaDecay, backend: backend) : nil
         loss = try CrossEntropyLoss(
             backend, classWeights: lossWeights,
@@ -355,7 +356,7 @@ public final class Trainer {
     }
 
     /// Scores the model in evaluation mode on `indices` as `predictor` predicts (test-time
-    /// augmentation, post-hoc adjustment); the loss is the mean -log of the true class's
+    /// augmentation, post-hoc adjustment, each face over its source's classes); the loss is the mean -log of the true class's
     /// predicted probability. For MyCNN also the share of fc1 units that fire. `calibrating`
     /// first chooses the post-hoc adjustment's tau on these faces (`PosthocCalibration`) and
     /// keeps it in the predictor (the epoch's record carries it into the checkpoints).
@@ -377,10 +378,12 @@ public final class Trainer {
             }
         }
         if calibrating {
-            let tau = PosthocCalibration.choose(probabilities: raw, labels: labels, logPriors: predictor.logPriors)
+            let tau = PosthocCalibration.choose(probabilities: raw, labels: labels) { [predictor] p, tau in
+                predictor.scored(p, tau: tau, sources: sources)
+            }
             predictor.posthocAdjustment = tau
         }
-        let p = predictor.adjusted(raw, tau: predictor.posthocAdjustment)
+        let p = predictor.scored(raw, tau: predictor.posthocAdjustment, sources: sources)
         var confusion = ConfusionMatrix()
         var bySource: [DataSource: ConfusionMatrix] = [:]
         var lossSum = 0.0

@@ -159,5 +159,9 @@ import Testing
         #expect(
             report.confusion == validation.confusion && abs(report.macroF1 - validation.macroF1) < 1e-12,
             "evaluate predicts with the tau chosen for these weights (\(tau))")
+        // Both scored each face over its source's classes, and evaluate says which it left out.
+        #expect(state.sourceClasses?.classes["synthetic-wild"] == Array(0..<7))
+        let (s3, o3) = try runFacemine(["evaluate", checkpoint] + data, in: work, stdoutOnly: true)
+        #expect(s3 == 0 && o3.contains("each face scored over its source's classes in the training faces: synthetic-wild without contempt"), "\(o3)")
     }
 }
