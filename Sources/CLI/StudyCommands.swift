@@ -74,7 +74,7 @@ struct StudyExecution {
                 continue
             }
             progress.say("\(label): training")
-            progress.epochs = plan.trials[unit.trial].configuration.epochs
+            progress.epochs = plan.trials[unit.trial].configuration.totalEpochs
             progress.batchSize = plan.trials[unit.trial].configuration.batchSize
             let result: UnitResult
             do {

@@ -85,10 +85,10 @@ struct TrainCommand: ParsableCommand {
         let trainer = try Trainer(
             configuration: config, backend: backendInstance, dataset: faces,
             trainIndices: train, validationIndices: validation)
-        let progress = Progress(quiet: quiet || json, verbose: verbose, epochs: config.epochs, batchSize: config.batchSize)
+        let progress = Progress(quiet: quiet || json, verbose: verbose, epochs: config.totalEpochs, batchSize: config.batchSize)
         if let checkpoint {
             try trainer.resume(from: checkpoint, location: lastURL.path)
-            progress.say("resuming \(runName) after epoch \(trainer.state.epochsDone) of \(config.epochs)")
+            progress.say("resuming \(runName) after epoch \(trainer.state.epochsDone) of \(config.totalEpochs)")
         }
         progress.say("backend: \(backendInstance.deviceDescription) (\(reason))")
         progress.say(
@@ -108,7 +108,7 @@ struct TrainCommand: ParsableCommand {
             history = try trainer.run(checkpoints: folder, progress.handle)
         } catch let interrupted as TrainingInterrupted {
             note(
-                "\(interrupted) of \(config.epochs * trainer.stepsPerEpoch); saved \(lastURL.path); "
+                "\(interrupted) of \(config.totalEpochs * trainer.stepsPerEpoch); saved \(lastURL.path); "
                     + "continue with: facemine train --name \(runName) --resume (and the same data options)")
             throw ExitCode(130)
         } catch let bad as NonFiniteStep {

@@ -119,6 +119,12 @@ struct TrainingOptions: ParsableArguments {
     var clipGradNorm: Float?
     @Option(parsing: .unconditional, help: "Stop after this many epochs without a better validation macro-F1 (default 0: off).")
     var patience: Int?
+    @Option(
+        parsing: .unconditional,
+        help:
+            "After --epochs, this many more epochs drawing every class equally often, at a tenth of the rate decaying to zero (default 0: off; --recipe rebalanced: 4)."
+    )
+    var rebalanceEpochs: Int?
 
     /// The models named by --model (nil: not given).
     var models: [Architecture]? {
@@ -164,6 +170,9 @@ struct TrainingOptions: ParsableArguments {
         }
         if let erasing { guard erasing >= 0 && erasing <= 1 else { throw ValidationError("--erasing must be in 0...1") } }
         if let patience { guard patience >= 0 else { throw ValidationError("--patience must be 0 (off) or positive") } }
+        if let rebalanceEpochs {
+            guard (0...1000).contains(rebalanceEpochs) else { throw ValidationError("--rebalance-epochs must be in 0...1000") }
+        }
         _ = try recipe(sources: 1, model: .mycnn)
     }
 
@@ -243,6 +252,7 @@ struct TrainingOptions: ParsableArguments {
         if let onNan { c.onNonFinite = onNan }
         if let clipGradNorm { c.clipGradientNorm = clipGradNorm }
         if let patience { c.earlyStoppingPatience = patience }
+        if let rebalanceEpochs { c.rebalanceEpochs = rebalanceEpochs }
         if let problem = c.problem { throw ValidationError("the training options: \(problem)") }
         return c
     }

@@ -27,6 +27,9 @@ public struct TrainingState: Codable, Equatable, Sendable {
     /// The classes each source's training faces hold: a face of a known source is scored over
     /// its source's classes (nil in checkpoints older than this field: all eight).
     public var sourceClasses: SourceClasses?
+    /// Optimizer steps taken before the re-balancing epochs began (nil until then): the weight
+    /// average restarts there, and its decay warms up again from that step.
+    public var rebalanceStartStep: Int?
     /// The post-hoc adjustment's tau chosen on the validation faces for the weights saved with
     /// this state (`calibratePosthoc`): the last validated epoch's; nil when the configuration's
     /// tau applies.

@@ -78,6 +78,10 @@ extension TrainingConfiguration {
         if !(emaDecay >= 0 && emaDecay < 1) { return "emaDecay \(emaDecay) must be in [0, 1)" }
         if !(0...16).contains(ttaShift) { return "ttaShift \(ttaShift) must be in 0...16" }
         if earlyStoppingPatience < 0 { return "earlyStoppingPatience \(earlyStoppingPatience) must be 0 (off) or positive" }
+        if !(0...1000).contains(rebalanceEpochs) { return "rebalanceEpochs \(rebalanceEpochs) must be in 0...1000" }
+        if rebalanceEpochs > 0 && earlyStoppingPatience > 0 {
+            return "earlyStoppingPatience and rebalanceEpochs exclude each other (stopping early would skip the re-balancing epochs)"
+        }
         let a = augmentation
         if !(0...16).contains(a.cropPadding) { return "augmentation.cropPadding \(a.cropPadding) must be in 0...16" }
         for (field, value, limit) in [

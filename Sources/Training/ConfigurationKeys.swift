@@ -16,7 +16,7 @@ public enum ConfigurationKeys {
         "label-smoothing": "labelSmoothing", "mixup": "mixupAlpha", "cutmix": "cutmixAlpha", "ema": "emaDecay",
         "tta-shift": "ttaShift", "init-weights": "initWeights", "val-split": "validationFraction",
         "official-split": "officialSplit", "on-nan": "onNonFinite", "clip-grad-norm": "clipGradientNorm",
-        "patience": "earlyStoppingPatience",
+        "patience": "earlyStoppingPatience", "rebalance-epochs": "rebalanceEpochs",
     ]
     /// Command-line names of augmentation settings, with the field of `augmentation` they set.
     static let augmentationOptions: [String: String] = [
@@ -29,7 +29,7 @@ public enum ConfigurationKeys {
         "calibratePosthoc", "focalGamma", "labelSmoothing", "augmentation", "mixupAlpha", "cutmixAlpha", "emaDecay",
         "tta", "ttaShift",
         "initWeights", "validationFraction", "officialSplit", "onNonFinite", "clipGradientNorm",
-        "earlyStoppingPatience",
+        "earlyStoppingPatience", "rebalanceEpochs",
     ]
     static let augmentationFields = [
         "flip", "cropPadding", "rotationDegrees", "scale", "aspect", "shift", "brightness",

@@ -148,28 +148,12 @@ public final class Trainer {
         state = saved
     }
 
-    /// Trains until `configuration.epochs` epochs are done, reporting progress. With a
-    /// `checkpoints` folder, writes `last.safetensors` after every epoch and `best.safetensors`
-    /// whenever validation macro-F1 improves (each atomically). Returns the whole history.
+    /// Trains until `configuration.totalEpochs` epochs are done (the re-balancing ones last),
+    /// reporting progress. With a `checkpoints` folder, writes `last.safetensors` after every
+    /// epoch and `best.safetensors` whenever validation macro-F1 improves (each atomically).
+    /// Returns the whole history.
     public func run(checkpoints: URL? = nil, _ observe: (TrainingEvent) -> Void) throws -> [EpochRecord] {
         let c = configuration
-        let labels = trainIndices.map { dataset.records[$0].label }
-        let sampler: any Sampler
-        if c.cellBalancedSampler {
-            sampler = WeightedRandomSampler(
-                weights: ImbalanceWeights.cellBalanced(
-                    labels, sources: trainIndices.map { dataset.records[$0].source }, floor: c.cellFloor, cap: c.cellCap),
-                seed: c.seed)
-        } else if c.weightedSampler && c.samplerAlpha != 1 {
-            sampler =
-                c.samplerAlpha == 0
-                ? ShuffledSampler(count: trainIndices.count, seed: c.seed)
-                : WeightedRandomSampler(weights: ImbalanceWeights.tempered(labels, alpha: c.samplerAlpha), seed: c.seed)
-        } else if c.weightedSampler {
-            sampler = WeightedRandomSampler(balancing: labels, seed: c.seed)
-        } else {
-            sampler = ShuffledSampler(count: trainIndices.count, seed: c.seed)
-        }
         state.dataFaces = dataset.count
         state.dataSources = dataset.sources.map(\.rawValue).sorted()
         if let path = c.initWeights, state.step == 0 && state.epochsDone == 0 && state.partialEpoch == nil {
@@ -180,9 +164,17 @@ public final class Trainer {
         // Live logs beside the checkpoints: TensorBoard events (history.csv is written per epoch).
         let events = try checkpoints.map { try TensorBoardLog(folder: $0) }
         var step = state.step
-        for epoch in state.epochsDone..<c.epochs {
+        // The re-balancing epochs have a schedule of their own.
+        let rebalancing = LearningRateSchedule(kind: .cosine, baseRate: c.learningRate / 10, epochs: c.rebalanceEpochs)
+        for epoch in state.epochsDone..<c.totalEpochs {
+            let rebalance = epoch >= c.epochs
+            if rebalance && state.rebalanceStartStep == nil {
+                // Go on from the weights validation scored: the average's, when there is one.
+                average?.adopt()
+                state.rebalanceStartStep = optimizer.stepCount
+            }
             let start = DispatchTime.now().uptimeNanoseconds
-            let order = sampler.indices(epoch: epoch).map { trainIndices[$0] }
+            let order = self.order(epoch: epoch)
             let usable = order.count > c.batchSize ? order.count / c.batchSize * c.batchSize : order.count
             // A run stopped inside this epoch continues after the batches it finished.
             let resumed = state.partialEpoch
@@ -196,7 +188,12 @@ public final class Trainer {
             let totalBatches = batchesDone + batcher.count
             var rate: Float = c.learningRate
             for batch in batcher {
-                rate = schedule.rate(step: step, epoch: epoch, stepsPerEpoch: stepsPerEpoch)
+                rate =
+                    rebalance
+                    ? rebalancing.rate(
+                        step: (epoch - c.epochs) * stepsPerEpoch + batchesDone, epoch: epoch - c.epochs,
+                        stepsPerEpoch: stepsPerEpoch)
+                    : schedule.rate(step: step, epoch: epoch, stepsPerEpoch: stepsPerEpoch)
                 do {
                     let (batchLoss, batchCorrect) = try trainStep(batch, step: step, epoch: epoch, learningRate: rate)
                     if (step + 1) % Trainer.lossLogInterval == 0 {
@@ -254,10 +251,36 @@ public final class Trainer {
                 }
             }
             observe(.epoch(record))
-            if shouldStop() && epoch + 1 < c.epochs { throw TrainingInterrupted(step: step) }
+            if shouldStop() && epoch + 1 < c.totalEpochs { throw TrainingInterrupted(step: step) }
             if c.earlyStoppingPatience > 0, let best = bestEpoch, epoch + 1 - best >= c.earlyStoppingPatience { break }
         }
         return state.history
+    }
+
+    /// The training faces (dataset indices) epoch `epoch` (from 0) draws, in order: the
+    /// configured sampler's, or in a re-balancing epoch every class equally often.
+    public func order(epoch: Int) -> [Int] {
+        let c = configuration
+        let labels = trainIndices.map { dataset.records[$0].label }
+        let sampler: any Sampler
+        if epoch >= c.epochs {
+            sampler = WeightedRandomSampler(balancing: labels, seed: c.seed)
+        } else if c.cellBalancedSampler {
+            sampler = WeightedRandomSampler(
+                weights: ImbalanceWeights.cellBalanced(
+                    labels, sources: trainIndices.map { dataset.records[$0].source }, floor: c.cellFloor, cap: c.cellCap),
+                seed: c.seed)
+        } else if c.weightedSampler && c.samplerAlpha != 1 {
+            sampler =
+                c.samplerAlpha == 0
+                ? ShuffledSampler(count: trainIndices.count, seed: c.seed)
+                : WeightedRandomSampler(weights: ImbalanceWeights.tempered(labels, alpha: c.samplerAlpha), seed: c.seed)
+        } else if c.weightedSampler {
+            sampler = WeightedRandomSampler(balancing: labels, seed: c.seed)
+        } else {
+            sampler = ShuffledSampler(count: trainIndices.count, seed: c.seed)
+        }
+        return sampler.indices(epoch: epoch).map { trainIndices[$0] }
     }
 
     /// Training steps between two `step/train_loss` points in the TensorBoard log.
@@ -347,7 +370,7 @@ public final class Trainer {
         let norm = squaredNorm.squareRoot()
         let scale = maxNorm > 0 && norm > maxNorm ? Float(maxNorm / (norm + 1e-6)) : 1
         try optimizer.step(parameters, learningRate: learningRate, gradientScale: scale)
-        average?.update(step: optimizer.stepCount)
+        average?.update(step: optimizer.stepCount - (state.rebalanceStartStep ?? 0))
         let predictions = try backend.int32s(t.predictions)
         let hits = Double(zip(predictions, batch.labels).filter { $0 == $1 }.count)
         guard let mix, let partnerLabels else { return (value, hits) }

@@ -31,6 +31,11 @@ public final class WeightAverage {
         for (average, t) in zip(averages, tensors) { backend.copy(t.value, to: average) }
     }
 
+    /// Puts the averages into the model's tensors for good: training goes on from them.
+    public func adopt() {
+        for (average, t) in zip(averages, tensors) { backend.copy(average, to: t.value) }
+    }
+
     /// Moves the averages after optimizer step `step` (counting from 1).
     public func update(step: Int) {
         let d = min(decay, Float(1 + step) / Float(10 + step))

@@ -153,7 +153,7 @@ import Testing
             "--batch-size", "--epochs", "--lr", "--weight-decay", "--dropout", "--momentum", "--warmup-epochs",
             "--sampler-alpha", "--cell-floor", "--cell-cap", "--logit-adjustment", "--posthoc-adjustment",
             "--focal-gamma", "--label-smoothing", "--scale-jitter", "--aspect-jitter", "--erasing", "--mixup",
-            "--cutmix", "--ema", "--tta-shift", "--val-split", "--clip-grad-norm", "--patience", "--threads",
+            "--cutmix", "--ema", "--tta-shift", "--val-split", "--clip-grad-norm", "--patience", "--rebalance-epochs", "--threads",
             "--device", "--synthetic-count", "--seed",
         ]
         let values = ["0", "-1", "-2", "1e309", "nan", "abc", "99999999999999999999"]

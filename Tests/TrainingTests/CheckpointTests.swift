@@ -118,6 +118,43 @@ import Testing
         #expect(next.state.history.map(\.validation) == whole.state.history.map(\.validation), "averaged-weight validation")
     }
 
+    /// Deferred re-balancing, 2 epochs after 2: the run is 4 epochs long, the re-balancing ones
+    /// at a tenth of the rate and decaying it, and a run stopped inside a re-balancing epoch
+    /// resumes to the weights and validations of an uninterrupted one (the weight average
+    /// restarted where the re-balancing began, which the checkpoint keeps).
+    @Test func aRunWithRebalancingEpochsResumesExactly() throws {
+        let tools: (inout TrainingConfiguration) -> Void = {
+            $0.rebalanceEpochs = 2; $0.emaDecay = 0.8; $0.schedule = .constant; $0.warmupEpochs = 0
+        }
+        let whole = try makeTrainer(epochs: 2, tools)
+        _ = try whole.run { _ in }
+        let rates = whole.state.history.map(\.learningRate)
+        #expect(rates.count == 4 && rates[1] == Double(Float(1e-3)), "\(rates)")
+        #expect(rates[2] <= 1e-4 && rates[2] > rates[3], "the re-balancing epochs' rates \(rates)")
+        let dir = folder()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let first = try makeTrainer(epochs: 2, tools)
+        let perEpoch = first.stepsPerEpoch
+        var batches = 0
+        first.shouldStop = { batches == 2 * perEpoch + 3 }
+        #expect(throws: TrainingInterrupted.self) {
+            _ = try first.run(checkpoints: dir) { if case .batch = $0 { batches += 1 } }
+        }
+        let file = try SafeTensors(contentsOf: dir.appendingPathComponent("last.safetensors"))
+        let (_, saved) = try Checkpoint.describe(file, location: "last")
+        #expect(saved.epochsDone == 2 && saved.partialEpoch?.batchesDone == 3 && saved.rebalanceStartStep == 2 * perEpoch)
+        let next = try makeTrainer(epochs: 2, tools)
+        try next.resume(from: file, location: "last")
+        _ = try next.run(checkpoints: dir) { _ in }
+        #expect(try weights(next) == weights(whole))
+        #expect(next.state.history.map(\.validation) == whole.state.history.map(\.validation))
+        // Early stopping would end a run before its re-balancing epochs: refused.
+        var both = TrainingConfiguration()
+        both.rebalanceEpochs = 2
+        both.earlyStoppingPatience = 3
+        #expect(both.problem?.hasPrefix("earlyStoppingPatience and rebalanceEpochs exclude each other") == true, "\(both.problem ?? "")")
+    }
+
     @Test func aCheckpointOfAnotherModelIsRefusedByTensorName() throws {
         let dir = folder()
         defer { try? FileManager.default.removeItem(at: dir) }

@@ -192,4 +192,41 @@ import Testing
         let json = String(decoding: try JSONEncoder().encode(plain), as: UTF8.self)
         #expect(json.contains("\"perSource\""))
     }
+
+    /// Deferred re-balancing: plain epochs draw the training faces as they come, the
+    /// re-balancing epochs every class equally often, and the decision moves towards the rare
+    /// classes: the validation faces get more predictions of the training faces' three rarest
+    /// classes than after four plain epochs.
+    @Test func rebalancingEpochsDrawEveryClassEquallyOften() throws {
+        let faces = TwoSourceFaces(count: 600, seed: 3).generate(threads: 2)
+        let split = Splits.holdOut(faces.records, fraction: 0.2, seed: 3)
+        let counts = faces.subset(split.train).classCounts
+        let rare = counts.indices.filter { counts[$0] > 0 }.sorted { counts[$0] < counts[$1] }.prefix(3)
+        func trainer(epochs: Int, rebalance: Int) throws -> Trainer {
+            var c = TrainingConfiguration()
+            c.epochs = epochs
+            c.rebalanceEpochs = rebalance
+            c.batchSize = 16
+            c.augmentation = .none
+            return try Trainer(
+                configuration: c, backend: BackendChoice.cpu.makeBackend(threads: 2).backend, dataset: faces,
+                trainIndices: split.train, validationIndices: split.validation)
+        }
+        let rebalanced = try trainer(epochs: 2, rebalance: 2)
+        #expect(faces.subset(rebalanced.order(epoch: 1)).classCounts == counts, "a plain epoch draws every face once")
+        let drawn = faces.subset(rebalanced.order(epoch: 2)).classCounts
+        let share = Double(split.train.count) / Double(counts.filter { $0 > 0 }.count)
+        #expect(
+            counts.indices.allSatisfy { counts[$0] == 0 ? drawn[$0] == 0 : abs(Double(drawn[$0]) / share - 1) < 0.35 },
+            "a re-balancing epoch draws each class about \(Int(share)) times: \(drawn) (the training faces: \(counts))")
+        func rarePredictions(_ t: Trainer) throws -> Int {
+            _ = try t.run { _ in }
+            let report = try t.evaluate(split.validation).0
+            return rare.reduce(0) { sum, k in sum + (0..<8).reduce(0) { $0 + report.confusion.counts[$1][k] } }
+        }
+        let plain = try rarePredictions(try trainer(epochs: 4, rebalance: 0)), moved = try rarePredictions(rebalanced)
+        #expect(
+            moved > plain,
+            "predictions of the rarest classes \(rare.map { Emotion(rawValue: $0)!.name }): plain \(plain), re-balanced \(moved)")
+    }
 }
