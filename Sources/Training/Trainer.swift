@@ -172,6 +172,10 @@ public final class Trainer {
                 // Go on from the weights validation scored: the average's, when there is one.
                 average?.adopt()
                 state.rebalanceStartStep = optimizer.stepCount
+                observe(
+                    .note(
+                        "epochs \(c.epochs + 1)-\(c.totalEpochs) re-balance: every class drawn equally often, "
+                            + "the learning rate from \(c.learningRate / 10) to zero"))
             }
             let start = DispatchTime.now().uptimeNanoseconds
             let order = self.order(epoch: epoch)

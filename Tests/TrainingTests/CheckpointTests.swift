@@ -127,7 +127,9 @@ import Testing
             $0.rebalanceEpochs = 2; $0.emaDecay = 0.8; $0.schedule = .constant; $0.warmupEpochs = 0
         }
         let whole = try makeTrainer(epochs: 2, tools)
-        _ = try whole.run { _ in }
+        var notes: [String] = []
+        _ = try whole.run { if case let .note(line) = $0 { notes.append(line) } }
+        #expect(notes.contains { $0.hasPrefix("epochs 3-4 re-balance: every class drawn equally often") }, "\(notes)")
         let rates = whole.state.history.map(\.learningRate)
         #expect(rates.count == 4 && rates[1] == Double(Float(1e-3)), "\(rates)")
         #expect(rates[2] <= 1e-4 && rates[2] > rates[3], "the re-balancing epochs' rates \(rates)")
