@@ -383,10 +383,11 @@ public final class Trainer {
     }
 
     /// Scores the model in evaluation mode on `indices` as `predictor` predicts (test-time
-    /// augmentation, post-hoc adjustment, each face over its source's classes); the loss is the mean -log of the true class's
-    /// predicted probability. For MyCNN also the share of fc1 units that fire. `calibrating`
-    /// first chooses the post-hoc adjustment's tau on these faces (`PosthocCalibration`) and
-    /// keeps it in the predictor (the epoch's record carries it into the checkpoints).
+    /// augmentation, post-hoc adjustment, each face over its source's classes); the loss is the
+    /// mean -log of the true class's predicted probability. For MyCNN also the share of fc1
+    /// units that fire. `calibrating` first chooses the post-hoc adjustment's tau on these faces
+    /// (`PosthocCalibration`) and keeps it in the predictor (the epoch's record carries it into
+    /// the checkpoints).
     public func evaluate(_ indices: [Int], calibrating: Bool = false) throws -> (EvaluationReport, Double?) {
         var fired: [Bool]? = (model as? MyCNN).map { _ in [Bool](repeating: false, count: 128) }
         let batcher = PrefetchingBatcher(
