@@ -37,13 +37,8 @@ import Testing
     /// it calls wild faces contempt; scored over their source's classes it never does, and the
     /// sets come back from a checkpoint.
     @Test func validationNeverGivesAFaceAClassItsSourceLacks() throws {
-        let faces = TwoSourceFaces(count: 400, seed: 2).generate(threads: 2)
-        var c = TrainingConfiguration()
-        c.epochs = 2
-        c.batchSize = 16
-        c.augmentation = .none
-        c.posthocAdjustment = 2
-        let split = Splits.holdOut(faces.records, fraction: 0.2, seed: 2)
+        let faces = MultiSourceTrainingTests.faces, split = MultiSourceTrainingTests.split
+        let c = MultiSourceTrainingTests.configuration { $0.posthocAdjustment = 2 }
         let backend = try BackendChoice.cpu.makeBackend(threads: 2).backend
         let trainer = try Trainer(
             configuration: c, backend: backend, dataset: faces, trainIndices: split.train, validationIndices: split.validation)

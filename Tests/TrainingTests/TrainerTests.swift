@@ -147,16 +147,23 @@ import Testing
 }
 
 @Suite struct MultiSourceTrainingTests {
-    /// On two-source data the evaluation reports each source alone, the sources' confusion
-    /// matrices add up to the whole, and post-hoc logit adjustment moves predictions toward the
-    /// rare classes (it subtracts tau x log prior, which is largest for the common classes).
-    @Test func evaluationsReportEachSourceAndPosthocAdjustmentFavoursRareClasses() throws {
-        let faces = TwoSourceFaces(count: 400, seed: 2).generate(threads: 2)
+    /// 400 two-source synthetic faces with a fifth held out, and a short run on them.
+    static let faces = TwoSourceFaces(count: 400, seed: 2).generate(threads: 2)
+    static let split = Splits.holdOut(faces.records, fraction: 0.2, seed: 2)
+    static func configuration(_ configure: (inout TrainingConfiguration) -> Void = { _ in }) -> TrainingConfiguration {
         var c = TrainingConfiguration()
         c.epochs = 2
         c.batchSize = 16
         c.augmentation = .none
-        let split = Splits.holdOut(faces.records, fraction: 0.2, seed: 2)
+        configure(&c)
+        return c
+    }
+
+    /// On two-source data the evaluation reports each source alone, the sources' confusion
+    /// matrices add up to the whole, and post-hoc logit adjustment moves predictions toward the
+    /// rare classes (it subtracts tau x log prior, which is largest for the common classes).
+    @Test func evaluationsReportEachSourceAndPosthocAdjustmentFavoursRareClasses() throws {
+        let faces = Self.faces, split = Self.split, c = Self.configuration()
         func scored(_ posthoc: Float, trainTime: Float = 0) throws -> EvaluationReport {
             var config = c
             config.posthocAdjustment = posthoc
