@@ -12,14 +12,9 @@ public enum PosthocCalibration {
     public static let candidates: [Float] = (0...20).map { Float($0) / 10 }
     public static let accuracyCost = 0.01
 
-    /// `probabilities`: [faces x 8] before adjustment; `labels`: each face's class;
-    /// `logPriors`: log of each class's share of the training faces.
-    public static func choose(probabilities: [Double], labels: [Int], logPriors: [Float]) -> Float {
-        choose(probabilities: probabilities, labels: labels) { p, tau in Predictor.adjusted(p, tau: tau, logPriors: logPriors) }
-    }
-
-    /// The same, with `scoring` turning the probabilities and a tau into what the faces are
-    /// scored by (`Predictor.scored`: the adjustment, then each face's source's classes).
+    /// `probabilities`: [faces x 8] before adjustment; `labels`: each face's class; `scoring`
+    /// turns the probabilities and a tau into what the faces are scored by (`Predictor.scored`:
+    /// the adjustment with the training faces' class priors, then each face's source's classes).
     public static func choose(
         probabilities: [Double], labels: [Int], scoring: ([Double], Float) -> [Double]
     ) -> Float {

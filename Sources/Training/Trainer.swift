@@ -264,28 +264,34 @@ public final class Trainer {
     /// The training faces (dataset indices) epoch `epoch` (from 0) draws, in order: the
     /// configured sampler's, or in a re-balancing epoch every class equally often.
     public func order(epoch: Int) -> [Int] {
+        let sampler = epoch >= configuration.epochs ? samplers.balanced : samplers.configured
+        return sampler.indices(epoch: epoch).map { trainIndices[$0] }
+    }
+
+    /// The configured sampler over the training faces, and the class-balanced one (the
+    /// re-balancing epochs'; `--use-weighted-sampler`'s too); built once, drawn per epoch.
+    private lazy var samplers: (configured: any Sampler, balanced: any Sampler) = {
         let c = configuration
         let labels = trainIndices.map { dataset.records[$0].label }
-        let sampler: any Sampler
-        if epoch >= c.epochs {
-            sampler = WeightedRandomSampler(balancing: labels, seed: c.seed)
-        } else if c.cellBalancedSampler {
-            sampler = WeightedRandomSampler(
+        let balanced = WeightedRandomSampler(balancing: labels, seed: c.seed)
+        let configured: any Sampler
+        if c.cellBalancedSampler {
+            configured = WeightedRandomSampler(
                 weights: ImbalanceWeights.cellBalanced(
                     labels, sources: trainIndices.map { dataset.records[$0].source }, floor: c.cellFloor, cap: c.cellCap),
                 seed: c.seed)
         } else if c.weightedSampler && c.samplerAlpha != 1 {
-            sampler =
+            configured =
                 c.samplerAlpha == 0
                 ? ShuffledSampler(count: trainIndices.count, seed: c.seed)
                 : WeightedRandomSampler(weights: ImbalanceWeights.tempered(labels, alpha: c.samplerAlpha), seed: c.seed)
         } else if c.weightedSampler {
-            sampler = WeightedRandomSampler(balancing: labels, seed: c.seed)
+            configured = balanced
         } else {
-            sampler = ShuffledSampler(count: trainIndices.count, seed: c.seed)
+            configured = ShuffledSampler(count: trainIndices.count, seed: c.seed)
         }
-        return sampler.indices(epoch: epoch).map { trainIndices[$0] }
-    }
+        return (configured, balanced)
+    }()
 
     /// Training steps between two `step/train_loss` points in the TensorBoard log.
     public static let lossLogInterval = 20
