@@ -38,6 +38,22 @@ import Testing
                 && c.labelSmoothing == 0.1 && c.emaDecay == 0.999)
     }
 
+    /// `--recipe fer-ck` is the `fer2013` training with the imagenet stem, mirrored TTA and four
+    /// re-balancing epochs; options named beside it still win.
+    @Test func theFerCKRecipeIsTheFER2013TrainingWithReBalancingEpochs() throws {
+        let work = try temporaryFolder("fer-ck-recipe")
+        defer { try? FileManager.default.removeItem(at: work) }
+        let c = try Self.plan("fer-ck", ["--rebalance-epochs", "1"], in: work)
+        #expect(c.model == .mycnn && c.epochs == 1 && c.batchSize == 16 && c.rebalanceEpochs == 1, "named options win")
+        #expect(
+            c.optimizer == .sgd && c.nesterov && c.stem == .imagenet && c.augmentation.erasing == 0.25
+                && c.labelSmoothing == 0.1 && c.emaDecay == 0.999 && c.tta == .flip)
+        let second = work.appendingPathComponent("defaults")
+        try FileManager.default.createDirectory(at: second, withIntermediateDirectories: true)
+        let defaults = try Self.plan("fer-ck", [], in: second)
+        #expect(defaults.rebalanceEpochs == 4)
+    }
+
     /// `--recipe ckplus` sets the CK+ fine-tuning recipe; options named beside it still win.
     @Test func theCKPlusRecipeSetsTheFineTuningRecipeAndOptionsWin() throws {
         let work = try temporaryFolder("ckplus-recipe")

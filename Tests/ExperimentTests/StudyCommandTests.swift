@@ -29,29 +29,53 @@ import Testing
         "--synthetic-count", "240", "--epochs", "2", "--batch-size", "16", "--augmentation", "none", "--threads", "1",
     ]
 
-    /// `--recipe auto` trains both models plain on two sources, as on one (no imbalance recipe has
-    /// beaten plain training on real faces: docs/RESULTS.md); a recipe named still applies.
-    @Test func theAutoRecipeIsPlainAndANamedRecipeApplies() throws {
+    /// `--recipe auto` trains ResNet-18 with the `fer-ck` recipe on two sources and MyCNN plain
+    /// (what beat plain training on real faces: docs/RESULTS.md), both plain on one source; a
+    /// recipe named still applies, and options named win over auto's recipe.
+    @Test func theAutoRecipeIsFerCKForResNetOnTwoSourcesAndANamedRecipeApplies() throws {
         let work = try temporaryFolder("auto-recipe")
         defer { try? FileManager.default.removeItem(at: work) }
+        var output = ""
         func plan(_ extra: [String], _ name: String) throws -> [Architecture: TrainingConfiguration] {
             // Only the plan matters: one MyCNN fold trains, the plan holds both models.
-            let (status, output) = try Self.run(
+            let status: Int32
+            (status, output) = try Self.run(
                 ["cv"] + Self.data + extra + [
-                    "--model", "mycnn,resnet18", "--folds", "2", "--fold", "0",
-                    "--trial", "0", "--name", name, "--quiet",
+                    "--model", "mycnn,resnet18", "--folds", "2", "--fold", "0", "--trial", "0", "--name", name,
                 ], in: work)
             #expect(status == 0, "\(output)")
             let plan = try JSONDecoder().decode(
                 StudyPlan.self, from: Data(contentsOf: work.appendingPathComponent("runs/\(name)/study.json")))
             return Dictionary(uniqueKeysWithValues: plan.trials.map { ($0.configuration.model, $0.configuration) })
         }
+        func isPlain(_ c: TrainingConfiguration) -> Bool {
+            !c.cellBalancedSampler && c.logitAdjustment == 0 && !c.weightedSampler && c.rebalanceEpochs == 0
+                && c.optimizer == .adam
+        }
         let two = try plan(["--two-sources"], "two")
-        #expect(two.values.allSatisfy { !$0.cellBalancedSampler && $0.logitAdjustment == 0 && !$0.weightedSampler })
+        #expect(two[.mycnn].map(isPlain) == true)
+        let resnet = try #require(two[.resnet18])
+        #expect(resnet.rebalanceEpochs == 4 && resnet.stem == .imagenet && resnet.tta == .flip && resnet.optimizer == .sgd)
+        #expect(resnet.epochs == 2, "--epochs given wins over the recipe's 24")
+        #expect(output.contains("ResNet-18 (imagenet stem): recipe fer-ck (auto's choice on 2 sources"), "\(output)")
+        #expect(!output.contains("MyCNN: recipe"), "\(output)")
         let one = try plan([], "one")
-        #expect(one.values.allSatisfy { !$0.cellBalancedSampler && $0.logitAdjustment == 0 })
+        #expect(one.values.allSatisfy(isPlain))
+        #expect(!output.contains("): recipe") && !output.contains("MyCNN: recipe"), "\(output)")
         let named = try plan(["--two-sources", "--recipe", "cells"], "named")
-        #expect(named.values.allSatisfy { $0.cellBalancedSampler })
+        #expect(named.values.allSatisfy { $0.cellBalancedSampler && $0.rebalanceEpochs == 0 })
+    }
+
+    /// Auto's recipe for ResNet-18 on two sources ends with re-balancing epochs, which
+    /// `--patience` would skip: the refusal names the recipe and the way out.
+    @Test func patienceWithAutosReBalancingRecipeIsRefusedWithTheWayOut() throws {
+        let work = try temporaryFolder("auto-patience")
+        defer { try? FileManager.default.removeItem(at: work) }
+        let (status, output) = try Self.run(
+            ["train"] + Self.data + ["--two-sources", "--model", "resnet18", "--patience", "3", "--quiet"], in: work)
+        #expect(status != 0)
+        #expect(output.contains("--patience: the recipe fer-ck (auto's choice for these sources)"), "\(output)")
+        #expect(output.contains("--rebalance-epochs 0"), "\(output)")
     }
 
     /// Folds 0 and 1 run at the same time in two processes, fold 2 in a third; `facemine report`
