@@ -124,7 +124,7 @@ struct TrainingOptions: ParsableArguments {
     @Option(
         parsing: .unconditional,
         help:
-            "After --epochs, this many more epochs drawing every class equally often, at a tenth of the rate decaying to zero (default 0: off; --recipe rebalanced: 4)."
+            "After --epochs, this many more epochs drawing every class equally often, at a tenth of the rate decaying to zero (default 0: off; --recipe rebalanced and fer-ck: 4)."
     )
     var rebalanceEpochs: Int?
 
