@@ -148,9 +148,6 @@ struct CVCommand: ParsableCommand {
             // Each model with its own multi-source recipe (`--recipe auto` depends on the model).
             let c = try training.configuration(seed: dataOptions.seed, sources: faces.sources.count, model: model)
             let label = model == .resnet18 ? "ResNet-18 (\(c.stem.rawValue) stem)" : "MyCNN"
-            if training.recipe == nil, !study.quiet, let auto = try training.recipe(sources: faces.sources.count, model: model) {
-                note("\(label): recipe \(auto.rawValue) (auto's choice on \(faces.sources.count) sources; --recipe plain trains without it)")
-            }
             return StudyPlan.Trial(label: label, configuration: c)
         }
         if let trial = study.trial {

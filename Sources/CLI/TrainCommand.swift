@@ -68,11 +68,7 @@ struct TrainCommand: ParsableCommand {
         let runName = name ?? "\(config.model.rawValue)-\(Self.timestamp(started))"
         let folder = RunsDirectory.folder(for: runName, runsDir: runsDir)
         if !resume, let recipe = try training.recipe(sources: faces.sources.count, model: config.model) {
-            note(
-                "recipe: \(recipe.rawValue)"
-                    + (training.recipe == nil
-                        ? " (auto's choice for \(config.model.rawValue) on \(faces.sources.count) sources; --recipe plain trains without it)"
-                        : ""))
+            note("recipe: \(recipe.rawValue)")
         }
         var checkpoint: SafeTensors?
         let lastURL = folder.appendingPathComponent("last.safetensors")

@@ -64,8 +64,8 @@ struct TrainingOptions: ParsableArguments {
         false
     @Option(
         help: ArgumentHelp(
-            "Recipe: auto (the default: on one source plain; on FER-2013 + CK+ fer-ck for ResNet-18 and plain for MyCNN, "
-                + "as measured on real faces, docs/RESULTS.md), fer2013 (a whole FER-2013 recipe: model, schedule, augmentation, TTA), "
+            "Recipe: auto (the default: plain, since no recipe has beaten plain training on real FER-2013 + CK+; "
+                + "docs/RESULTS.md), fer2013 (a whole FER-2013 recipe: model, schedule, augmentation, TTA), "
                 + "fer-ck (a whole FER-2013 + CK+ recipe: the fer2013 training, imagenet stem, 24 epochs, 4 re-balancing epochs), "
                 + "ckplus (fine-tuning a FER-2013 model on CK+: pass its checkpoint with --init-weights), calibrated (plain training, post-hoc adjustment tuned on the validation faces), "
                 + Recipe.allCases.map(\.rawValue).joined(separator: ", ") + ". Options given here add to it.",
@@ -258,8 +258,7 @@ struct TrainingOptions: ParsableArguments {
         if let rebalanceEpochs { c.rebalanceEpochs = rebalanceEpochs }
         if let recipe, rebalanceEpochs == nil, c.rebalanceEpochs > 0, c.earlyStoppingPatience > 0 {
             throw ValidationError(
-                "--patience: the recipe \(recipe.rawValue)\(self.recipe == nil ? " (auto's choice for these sources)" : "") "
-                    + "ends with \(c.rebalanceEpochs) re-balancing epochs, which stopping early would skip; "
+                "--patience: the recipe \(recipe.rawValue) ends with \(c.rebalanceEpochs) re-balancing epochs, which stopping early would skip; "
                     + "add --rebalance-epochs 0 to stop early instead")
         }
         if let problem = c.problem { throw ValidationError("the training options: \(problem)") }

@@ -29,19 +29,17 @@ import Testing
         "--synthetic-count", "240", "--epochs", "2", "--batch-size", "16", "--augmentation", "none", "--threads", "1",
     ]
 
-    /// `--recipe auto` trains ResNet-18 with the `fer-ck` recipe on two sources and MyCNN plain
-    /// (what beat plain training on real faces: docs/RESULTS.md), both plain on one source; a
-    /// recipe named still applies, and options named win over auto's recipe.
-    @Test func theAutoRecipeIsFerCKForResNetOnTwoSourcesAndANamedRecipeApplies() throws {
+    /// `--recipe auto` trains both models plain on two sources, as on one (no recipe has beaten
+    /// plain training on real faces: docs/RESULTS.md); a recipe named still applies.
+    @Test func theAutoRecipeIsPlainAndANamedRecipeApplies() throws {
         let work = try temporaryFolder("auto-recipe")
         defer { try? FileManager.default.removeItem(at: work) }
-        var output = ""
         func plan(_ extra: [String], _ name: String) throws -> [Architecture: TrainingConfiguration] {
             // Only the plan matters: one MyCNN fold trains, the plan holds both models.
-            let status: Int32
-            (status, output) = try Self.run(
+            let (status, output) = try Self.run(
                 ["cv"] + Self.data + extra + [
-                    "--model", "mycnn,resnet18", "--folds", "2", "--fold", "0", "--trial", "0", "--name", name,
+                    "--model", "mycnn,resnet18", "--folds", "2", "--fold", "0",
+                    "--trial", "0", "--name", name, "--quiet",
                 ], in: work)
             #expect(status == 0, "\(output)")
             let plan = try JSONDecoder().decode(
@@ -53,28 +51,22 @@ import Testing
                 && c.optimizer == .adam
         }
         let two = try plan(["--two-sources"], "two")
-        #expect(two[.mycnn].map(isPlain) == true)
-        let resnet = try #require(two[.resnet18])
-        #expect(resnet.rebalanceEpochs == 4 && resnet.stem == .imagenet && resnet.tta == .flip && resnet.optimizer == .sgd)
-        #expect(resnet.epochs == 2, "--epochs given wins over the recipe's 24")
-        #expect(output.contains("ResNet-18 (imagenet stem): recipe fer-ck (auto's choice on 2 sources"), "\(output)")
-        #expect(!output.contains("MyCNN: recipe"), "\(output)")
+        #expect(two.values.allSatisfy(isPlain))
         let one = try plan([], "one")
         #expect(one.values.allSatisfy(isPlain))
-        #expect(!output.contains("): recipe") && !output.contains("MyCNN: recipe"), "\(output)")
         let named = try plan(["--two-sources", "--recipe", "cells"], "named")
-        #expect(named.values.allSatisfy { $0.cellBalancedSampler && $0.rebalanceEpochs == 0 })
+        #expect(named.values.allSatisfy { $0.cellBalancedSampler })
     }
 
-    /// Auto's recipe for ResNet-18 on two sources ends with re-balancing epochs, which
-    /// `--patience` would skip: the refusal names the recipe and the way out.
-    @Test func patienceWithAutosReBalancingRecipeIsRefusedWithTheWayOut() throws {
-        let work = try temporaryFolder("auto-patience")
+    /// A recipe that ends with re-balancing epochs, which `--patience` would skip: the refusal
+    /// names the recipe and the way out.
+    @Test func patienceWithAReBalancingRecipeIsRefusedWithTheWayOut() throws {
+        let work = try temporaryFolder("recipe-patience")
         defer { try? FileManager.default.removeItem(at: work) }
         let (status, output) = try Self.run(
-            ["train"] + Self.data + ["--two-sources", "--model", "resnet18", "--patience", "3", "--quiet"], in: work)
+            ["train"] + Self.data + ["--two-sources", "--recipe", "fer-ck", "--patience", "3", "--quiet"], in: work)
         #expect(status != 0)
-        #expect(output.contains("--patience: the recipe fer-ck (auto's choice for these sources)"), "\(output)")
+        #expect(output.contains("--patience: the recipe fer-ck ends with 4 re-balancing epochs"), "\(output)")
         #expect(output.contains("--rebalance-epochs 0"), "\(output)")
     }
 
