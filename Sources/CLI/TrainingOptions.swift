@@ -197,8 +197,8 @@ struct TrainingOptions: ParsableArguments {
         var c = try config.map(TrainingConfiguration.load(contentsOf:)) ?? TrainingConfiguration()
         let chosen = try model ?? models?.first
         if let chosen { c.model = chosen }
-        let recipe = try recipe(sources: sources, model: c.model)
-        recipe?.apply(to: &c)
+        let applied = try recipe(sources: sources, model: c.model)
+        applied?.apply(to: &c)
         // Starting from a facemine checkpoint means its architecture (a medium-stem FER-2013
         // model is fine-tuned with the medium stem, whatever stem the recipe names): another
         // stem would load every weight but the first layer's and train that one from scratch.
@@ -256,9 +256,11 @@ struct TrainingOptions: ParsableArguments {
         if let clipGradNorm { c.clipGradientNorm = clipGradNorm }
         if let patience { c.earlyStoppingPatience = patience }
         if let rebalanceEpochs { c.rebalanceEpochs = rebalanceEpochs }
-        if let recipe, rebalanceEpochs == nil, c.rebalanceEpochs > 0, c.earlyStoppingPatience > 0 {
+        // The configuration's own check would refuse this too, but a user who never passed
+        // --rebalance-epochs needs to hear that the recipe brought them, and how to drop them.
+        if let applied, rebalanceEpochs == nil, c.rebalanceEpochs > 0, c.earlyStoppingPatience > 0 {
             throw ValidationError(
-                "--patience: the recipe \(recipe.rawValue) ends with \(c.rebalanceEpochs) re-balancing epochs, which stopping early would skip; "
+                "--patience: the recipe \(applied.rawValue) ends with \(c.rebalanceEpochs) re-balancing epochs, which stopping early would skip; "
                     + "add --rebalance-epochs 0 to stop early instead")
         }
         if let problem = c.problem { throw ValidationError("the training options: \(problem)") }
