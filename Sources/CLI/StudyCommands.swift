@@ -93,7 +93,10 @@ struct StudyExecution {
                         format:
                             "accuracy %.3f, macro-F1 %.3f, weighted-F1 %.3f on %d held-out faces (best epoch %d of %d, %.1f min)",
                         result.test.accuracy, result.test.macroF1, result.test.weightedF1, result.testFaces,
-                        result.bestEpoch, result.history.count, result.seconds / 60))
+                        result.bestEpoch, result.history.count, result.seconds / 60)
+                    + (result.lastEpochTest.map {
+                        String(format: "; the last epoch's weights: accuracy %.3f, macro-F1 %.3f", $0.accuracy, $0.macroF1)
+                    } ?? ""))
         }
         let results = try folder.results(plan)
         guard results.count == plan.units.count else {
@@ -161,6 +164,7 @@ struct CVCommand: ParsableCommand {
         guard let summary = try StudyExecution(plan: plan, folder: folder, faces: faces, options: study).run() else { return }
         if study.json { return try printJSON(summary) }
         print(summary.resultsTable)
+        if !summary.epochChoiceTable.isEmpty { print(summary.epochChoiceTable) }
         print(summary.perClassTable)
         note("wrote \(folder.url.path)/report.html, report.md and results.json")
     }
@@ -255,7 +259,12 @@ struct ReportCommand: ParsableCommand {
         let results = try study.results(plan)
         guard !results.isEmpty else { throw CommandFailure("\(folder): no finished units yet (\(plan.units.count) planned)") }
         let summary = try StudyReport.write(plan: plan, results: results, to: study)
-        if json { try printJSON(summary) } else { print(summary.resultsTable) }
+        if json {
+            try printJSON(summary)
+        } else {
+            print(summary.resultsTable)
+            if !summary.epochChoiceTable.isEmpty { print(summary.epochChoiceTable) }
+        }
         if plan.kind == .tuning && summary.trials[summary.ranking[0]].complete {
             let best = try TuneCommand.writeBest(summary, folder: study)
             note("best: \(summary.trials[summary.ranking[0]].label); wrote \(best.path)")

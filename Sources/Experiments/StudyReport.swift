@@ -110,15 +110,22 @@ public enum StudyReport {
         return charts
     }
 
+    static let epochChoiceHeading = "## The best epoch or the last"
+    static let epochChoiceNote =
+        "Each fold scores the weights of its best epoch on the inner validation share. The same folds scored with "
+        + "their last epoch's weights show whether that choice paid; the last epoch's scores are not used to choose anything."
+
     static func unitTable(_ results: [UnitResult]) -> String {
         var lines = [
-            "| trial | fold | train / val / test faces | epochs run | best epoch | test accuracy | test macro-F1 | minutes | backend | device |",
-            "|---:|---:|---|---:|---:|---:|---:|---:|---|---|",
+            "| trial | fold | train / val / test faces | epochs run | best epoch | test accuracy | test macro-F1 | last epoch's macro-F1 | minutes | backend | device |",
+            "|---:|---:|---|---:|---:|---:|---:|---:|---:|---|---|",
         ]
         for r in results.sorted(by: { ($0.trial, $0.fold) < ($1.trial, $1.fold) }) {
             lines.append(
                 "| \(r.trial) | \(r.fold) | \(r.trainFaces) / \(r.validationFaces) / \(r.testFaces) | \(r.history.count) | \(r.bestEpoch) | "
-                    + String(format: "%.3f | %.3f | %.1f", r.test.accuracy, r.test.macroF1, r.seconds / 60)
+                    + String(format: "%.3f | %.3f | ", r.test.accuracy, r.test.macroF1)
+                    + (r.lastEpochScores.map { String(format: "%.3f", $0.macroF1) } ?? "-")
+                    + String(format: " | %.1f", r.seconds / 60)
                     + " | \(r.backend) | \(r.device) |")
         }
         return lines.joined(separator: "\n") + "\n"
@@ -146,6 +153,7 @@ public enum StudyReport {
             "# \(title(s))", "", header(s), "", "## Results", "", s.resultsTable, "## F1 per class", "", s.perClassTable,
             "## Recall per class", "", s.perClassRecallTable,
         ]
+        if !s.epochChoiceTable.isEmpty { md += [epochChoiceHeading, "", epochChoiceNote, "", s.epochChoiceTable] }
         md += ["## Charts", ""] + charts.map { "![\($0)](charts/\($0).svg)" } + [""]
         md += ["## Units", "", unitTable(results)]
         md += ["## Configurations", ""]
@@ -162,6 +170,9 @@ public enum StudyReport {
             "<h2>Results</h2>", table(s.resultsTable), "<h2>F1 per class</h2>", table(s.perClassTable),
             "<h2>Recall per class</h2>", table(s.perClassRecallTable),
         ]
+        if !s.epochChoiceTable.isEmpty {
+            body += ["<h2>\(epochChoiceHeading.dropFirst(3))</h2>", "<p>\(epochChoiceNote)</p>", table(s.epochChoiceTable)]
+        }
         body.append("<h2>Charts</h2>")
         var section = ""
         for (name, svg) in charts {

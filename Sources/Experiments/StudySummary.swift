@@ -40,7 +40,25 @@ public struct StudySummary: Codable, Equatable, Sendable {
         public var perSourceMacroF1: [String: Spread]
         public var confusion: ConfusionMatrix
         public var trainSeconds: Double
+        /// The same scores with each fold's last epoch instead of its best one (nil when a
+        /// unit predates them): what choosing the epoch on the inner validation share bought.
+        public var lastEpoch: EpochScores?
         public var complete: Bool { foldsDone == folds }
+    }
+
+    /// Held-out scores over folds of one way to pick a fold's weights.
+    public struct EpochScores: Codable, Equatable, Sendable {
+        public var accuracy: Spread
+        public var macroF1: Spread
+        public var worstRecall: Spread
+
+        init?(_ reports: [EvaluationReport?]) {
+            let known = reports.compactMap { $0 }
+            guard !known.isEmpty, known.count == reports.count else { return nil }
+            accuracy = Spread(known.map(\.accuracy))
+            macroF1 = Spread(known.map(\.macroF1))
+            worstRecall = Spread(known.map(\.worstRecall))
+        }
     }
 
     public var kind: StudyPlan.Kind
@@ -80,7 +98,8 @@ public struct StudySummary: Codable, Equatable, Sendable {
                 perSourceMacroF1: Dictionary(grouping: mine.flatMap { $0.test.perSource ?? [] }, by: \.source).mapValues {
                     Spread($0.map(\.macroF1))
                 },
-                confusion: confusion, trainSeconds: mine.reduce(0) { $0 + $1.seconds })
+                confusion: confusion, trainSeconds: mine.reduce(0) { $0 + $1.seconds },
+                lastEpoch: EpochScores(mine.map(\.lastEpochScores)))
         }
         ranking = trials.sorted { a, b in
             a.complete != b.complete
@@ -104,6 +123,24 @@ public struct StudySummary: Codable, Equatable, Sendable {
                     + "\(t.worstRecall.text) | "
                     + sources.map { (t.perSourceMacroF1[$0] ?? Spread([])).text }.joined(separator: " | ")
                     + (sources.isEmpty ? "" : " | ") + "\(String(format: "%.1f", t.trainSeconds / 60)) |")
+        }
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// Each trial's held-out scores with the best epoch's weights (what the study reports) and
+    /// with the last epoch's, so a reader sees whether the inner validation share chose well.
+    /// Empty when no trial has the last epoch's scores of every fold it ran.
+    public var epochChoiceTable: String {
+        let known = trials.filter { $0.lastEpoch != nil }
+        guard !known.isEmpty else { return "" }
+        var lines = [
+            "| \(kind == .tuning ? "trial" : "model") | weights | accuracy | macro-F1 | worst recall |",
+            "|---|---|---:|---:|---:|",
+        ]
+        for t in known {
+            guard let last = t.lastEpoch else { continue }
+            lines.append("| \(t.label) | best epoch (scored) | \(t.accuracy.text) | \(t.macroF1.text) | \(t.worstRecall.text) |")
+            lines.append("| \(t.label) | last epoch | \(last.accuracy.text) | \(last.macroF1.text) | \(last.worstRecall.text) |")
         }
         return lines.joined(separator: "\n") + "\n"
     }

@@ -312,7 +312,7 @@ public final class Trainer {
     }
 
     /// Runs `body` with the weights validation scores: the moving average's with --ema, else the model's own.
-    private func withValidatedWeights(_ body: () throws -> Void) throws {
+    public func withValidatedWeights(_ body: () throws -> Void) throws {
         if let average { try average.withAveragedWeights(body) } else { try body() }
     }
 

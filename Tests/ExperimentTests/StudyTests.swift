@@ -117,6 +117,43 @@ func temporaryFolder(_ name: String) throws -> URL {
         #expect(markdown.contains("| MyCNN | 3/3 |") && markdown.contains("![per-class-f1](charts/per-class-f1.svg)"))
     }
 
+    /// A fold whose best epoch is not its last also scores the last epoch's weights, exactly as
+    /// a plain run of the same training to the end scores the same held-out faces; the summary
+    /// and the report set both side by side.
+    @Test func aFoldAlsoScoresItsLastEpochWhenTheBestCameEarlier() throws {
+        let work = try temporaryFolder("last-epoch")
+        defer { try? FileManager.default.removeItem(at: work) }
+        let faces = SyntheticFaces(count: 300, seed: 4).generate(threads: 2)
+        var c = Self.tinyConfiguration()
+        c.epochs = 5
+        c.learningRate = 0.01
+        let plan = StudyPlan(
+            kind: .crossValidation, trials: [.init(label: "MyCNN", configuration: c)],
+            folds: 3, holdOut: false, data: "synthetic", faces: faces.count, seed: 4)
+        let folder = StudyFolder(work)
+        try folder.prepare(plan)
+        let backend = { try BackendChoice.cpu.makeBackend(threads: 2).backend }
+        let runner = StudyRunner(plan: plan, folder: folder, dataset: faces, makeBackend: backend)
+        let results = try plan.units.map { try runner.run($0) }
+        let early = try #require(results.first { $0.bestEpoch < $0.history.count }, "no fold chose an earlier epoch")
+        for r in results {
+            #expect((r.lastEpochTest != nil) == (r.bestEpoch < r.history.count))
+            #expect(r.lastEpochScores == (r.lastEpochTest ?? r.test))
+        }
+        let (train, validation, test) = runner.split(plan.units[early.fold])
+        let plain = try Trainer(
+            configuration: c, backend: backend(), dataset: faces, trainIndices: train, validationIndices: validation)
+        _ = try plain.run { _ in }
+        #expect(try plain.evaluate(test).0 == early.lastEpochTest, "the last epoch's weights, scored on the fold")
+
+        let summary = try StudyReport.write(plan: plan, results: results, to: folder)
+        let last = try #require(summary.trials[0].lastEpoch)
+        #expect(last.macroF1.values == results.map { $0.lastEpochScores!.macroF1 })
+        #expect(summary.trials[0].macroF1.values == results.map(\.test.macroF1))
+        let markdown = try String(contentsOf: work.appendingPathComponent("report.md"), encoding: .utf8)
+        #expect(markdown.contains("## The best epoch or the last") && markdown.contains("| MyCNN | last epoch | \(last.accuracy.text) |"))
+    }
+
     @Test func aStudyFolderRefusesADifferentPlan() throws {
         let work = try temporaryFolder("plan")
         defer { try? FileManager.default.removeItem(at: work) }
