@@ -131,14 +131,13 @@ public struct StudySummary: Codable, Equatable, Sendable {
     /// with the last epoch's, so a reader sees whether the inner validation share chose well.
     /// Empty when no trial has the last epoch's scores of every fold it ran.
     public var epochChoiceTable: String {
-        let known = trials.filter { $0.lastEpoch != nil }
+        let known = trials.compactMap { t in t.lastEpoch.map { (t, $0) } }
         guard !known.isEmpty else { return "" }
         var lines = [
             "| \(kind == .tuning ? "trial" : "model") | weights | accuracy | macro-F1 | worst recall |",
             "|---|---|---:|---:|---:|",
         ]
-        for t in known {
-            guard let last = t.lastEpoch else { continue }
+        for (t, last) in known {
             lines.append("| \(t.label) | best epoch (scored) | \(t.accuracy.text) | \(t.macroF1.text) | \(t.worstRecall.text) |")
             lines.append("| \(t.label) | last epoch | \(last.accuracy.text) | \(last.macroF1.text) | \(last.worstRecall.text) |")
         }
