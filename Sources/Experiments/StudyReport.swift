@@ -110,7 +110,7 @@ public enum StudyReport {
         return charts
     }
 
-    static let epochChoiceHeading = "## The best epoch or the last"
+    static let epochChoiceTitle = "The best epoch or the last"
     static let epochChoiceNote =
         "Each fold scores the weights of its best epoch on the inner validation share. The same folds scored with "
         + "their last epoch's weights show whether that choice paid; the last epoch's scores are not used to choose anything."
@@ -153,7 +153,7 @@ public enum StudyReport {
             "# \(title(s))", "", header(s), "", "## Results", "", s.resultsTable, "## F1 per class", "", s.perClassTable,
             "## Recall per class", "", s.perClassRecallTable,
         ]
-        if !s.epochChoiceTable.isEmpty { md += [epochChoiceHeading, "", epochChoiceNote, "", s.epochChoiceTable] }
+        if !s.epochChoiceTable.isEmpty { md += ["## \(epochChoiceTitle)", "", epochChoiceNote, "", s.epochChoiceTable] }
         md += ["## Charts", ""] + charts.map { "![\($0)](charts/\($0).svg)" } + [""]
         md += ["## Units", "", unitTable(results)]
         md += ["## Configurations", ""]
@@ -171,7 +171,7 @@ public enum StudyReport {
             "<h2>Recall per class</h2>", table(s.perClassRecallTable),
         ]
         if !s.epochChoiceTable.isEmpty {
-            body += ["<h2>\(epochChoiceHeading.dropFirst(3))</h2>", "<p>\(epochChoiceNote)</p>", table(s.epochChoiceTable)]
+            body += ["<h2>\(epochChoiceTitle)</h2>", "<p>\(epochChoiceNote)</p>", table(s.epochChoiceTable)]
         }
         body.append("<h2>Charts</h2>")
         var section = ""
