@@ -41,8 +41,7 @@ public struct StudySummary: Codable, Equatable, Sendable {
         public var confusion: ConfusionMatrix
         public var trainSeconds: Double
         /// The same scores with each fold's last epoch instead of its best one (nil when a
-        /// unit predates them, and when the trial keeps its last epoch: they are the scores
-        /// above): what choosing the epoch on the inner validation share bought.
+        /// unit predates them): what choosing the epoch on the inner validation share bought.
         public var lastEpoch: EpochScores?
         public var complete: Bool { foldsDone == folds }
     }
@@ -100,7 +99,7 @@ public struct StudySummary: Codable, Equatable, Sendable {
                     Spread($0.map(\.macroF1))
                 },
                 confusion: confusion, trainSeconds: mine.reduce(0) { $0 + $1.seconds },
-                lastEpoch: trial.configuration.keep == .last ? nil : EpochScores(mine.map(\.lastEpochScores)))
+                lastEpoch: EpochScores(mine.map(\.lastEpochScores)))
         }
         ranking = trials.sorted { a, b in
             a.complete != b.complete

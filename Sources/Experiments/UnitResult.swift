@@ -8,8 +8,7 @@ public struct UnitResult: Codable, Equatable, Sendable {
     public var configuration: TrainingConfiguration
     /// Per-epoch training numbers and inner-validation scores.
     public var history: [EpochRecord]
-    /// The epoch whose weights were scored: the best inner-validation macro-F1's, or the last
-    /// with `keep` last.
+    /// The epoch whose weights were scored (best inner-validation macro-F1).
     public var bestEpoch: Int
     /// Scores on the held-out fold.
     public var test: EvaluationReport
