@@ -113,7 +113,8 @@ public enum StudyReport {
     static let epochChoiceTitle = "The best epoch or the last"
     static let epochChoiceNote =
         "Each fold scores the weights of its best epoch on the inner validation share. The same folds scored with "
-        + "their last epoch's weights show whether that choice paid; the last epoch's scores are not used to choose anything."
+        + "their last epoch's weights show whether that choice paid; the last epoch's scores are not used to choose anything. "
+        + "A trial whose best epoch was its last in every fold is left out: it scored the same weights twice."
 
     static func unitTable(_ results: [UnitResult]) -> String {
         var lines = [

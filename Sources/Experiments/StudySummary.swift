@@ -46,18 +46,22 @@ public struct StudySummary: Codable, Equatable, Sendable {
         public var complete: Bool { foldsDone == folds }
     }
 
-    /// Held-out scores over folds of one way to pick a fold's weights.
+    /// Held-out scores over folds of the last epoch's weights.
     public struct EpochScores: Codable, Equatable, Sendable {
         public var accuracy: Spread
         public var macroF1: Spread
         public var worstRecall: Spread
+        /// Folds whose best epoch came before their last: only these scored other weights than
+        /// the study's; with none, these scores are the study's own.
+        public var foldsBestEarlier: Int
 
-        init?(_ reports: [EvaluationReport?]) {
-            let known = reports.compactMap { $0 }
-            guard !known.isEmpty, known.count == reports.count else { return nil }
+        init?(_ results: [UnitResult]) {
+            let known = results.compactMap(\.lastEpochScores)
+            guard !known.isEmpty, known.count == results.count else { return nil }
             accuracy = Spread(known.map(\.accuracy))
             macroF1 = Spread(known.map(\.macroF1))
             worstRecall = Spread(known.map(\.worstRecall))
+            foldsBestEarlier = results.filter { $0.bestEpoch < $0.history.count }.count
         }
     }
 
@@ -99,7 +103,7 @@ public struct StudySummary: Codable, Equatable, Sendable {
                     Spread($0.map(\.macroF1))
                 },
                 confusion: confusion, trainSeconds: mine.reduce(0) { $0 + $1.seconds },
-                lastEpoch: EpochScores(mine.map(\.lastEpochScores)))
+                lastEpoch: EpochScores(mine))
         }
         ranking = trials.sorted { a, b in
             a.complete != b.complete
@@ -129,16 +133,18 @@ public struct StudySummary: Codable, Equatable, Sendable {
 
     /// Each trial's held-out scores with the best epoch's weights (what the study reports) and
     /// with the last epoch's, so a reader sees whether the inner validation share chose well.
-    /// Empty when no trial has the last epoch's scores of every fold it ran.
+    /// A trial whose every fold's best epoch was its last is left out (its two rows would be the
+    /// same weights); empty when no trial is left.
     public var epochChoiceTable: String {
-        let known = trials.compactMap { t in t.lastEpoch.map { (t, $0) } }
+        let known = trials.compactMap { t in t.lastEpoch.map { (t, $0) } }.filter { $0.1.foldsBestEarlier > 0 }
         guard !known.isEmpty else { return "" }
         var lines = [
             "| \(kind == .tuning ? "trial" : "model") | weights | accuracy | macro-F1 | worst recall |",
             "|---|---|---:|---:|---:|",
         ]
         for (t, last) in known {
-            lines.append("| \(t.label) | best epoch (scored) | \(t.accuracy.text) | \(t.macroF1.text) | \(t.worstRecall.text) |")
+            let best = "best epoch (scored; before the last in \(last.foldsBestEarlier) of \(t.foldsDone) folds)"
+            lines.append("| \(t.label) | \(best) | \(t.accuracy.text) | \(t.macroF1.text) | \(t.worstRecall.text) |")
             lines.append("| \(t.label) | last epoch | \(last.accuracy.text) | \(last.macroF1.text) | \(last.worstRecall.text) |")
         }
         return lines.joined(separator: "\n") + "\n"

@@ -152,6 +152,19 @@ func temporaryFolder(_ name: String) throws -> URL {
         #expect(summary.trials[0].macroF1.values == results.map(\.test.macroF1))
         let markdown = try String(contentsOf: work.appendingPathComponent("report.md"), encoding: .utf8)
         #expect(markdown.contains("## The best epoch or the last") && markdown.contains("| MyCNN | last epoch | \(last.accuracy.text) |"))
+        let earlier = results.filter { $0.bestEpoch < $0.history.count }.count
+        #expect(last.foldsBestEarlier == earlier && markdown.contains("before the last in \(earlier) of 3 folds) |"))
+
+        // The same folds had each chosen its last epoch: the scores stay, the table has nothing to set apart.
+        let allLast = results.map { r in
+            var r = r
+            r.bestEpoch = r.history.count
+            r.lastEpochTest = nil
+            return r
+        }
+        let same = StudySummary(plan: plan, results: allLast)
+        #expect(same.trials[0].lastEpoch?.foldsBestEarlier == 0 && same.trials[0].lastEpoch?.macroF1 == same.trials[0].macroF1)
+        #expect(same.epochChoiceTable.isEmpty && !summary.epochChoiceTable.isEmpty)
     }
 
     @Test func aStudyFolderRefusesADifferentPlan() throws {
