@@ -9,6 +9,8 @@ final class Progress {
     /// Of the run being shown (a study sets them per unit).
     var epochs: Int
     var batchSize: Int
+    /// The run keeps its last epoch (`--keep last`): every epoch replaces best.safetensors.
+    var keepsLast = false
     let isTerminal = isatty(STDERR_FILENO) != 0
     private var lastDraw = 0.0
 
@@ -52,7 +54,9 @@ final class Progress {
                 line += String(format: " | val loss %.4f acc %.3f macro-F1 %.3f", v.loss, v.accuracy, v.macroF1)
             }
             line += String(format: " | %.0f img/s %.1fs lr %.2e", record.imagesPerSecond, record.seconds, record.learningRate)
-            if record.newBest == true { line += " | best so far: saved best.safetensors" }
+            if record.newBest == true {
+                line += keepsLast ? " | kept (--keep last): saved best.safetensors" : " | best so far: saved best.safetensors"
+            }
             if verbose, let live = record.liveHiddenUnits { line += String(format: " | fc1 units firing %.0f%%", live * 100) }
             note(line)
         }

@@ -76,6 +76,7 @@ struct StudyExecution {
             progress.say("\(label): training")
             progress.epochs = plan.trials[unit.trial].configuration.totalEpochs
             progress.batchSize = plan.trials[unit.trial].configuration.batchSize
+            progress.keepsLast = plan.trials[unit.trial].configuration.keep == .last
             let result: UnitResult
             do {
                 result = try runner.run(unit) { event in
@@ -91,7 +92,9 @@ struct StudyExecution {
                 "\(label): "
                     + String(
                         format:
-                            "accuracy %.3f, macro-F1 %.3f, weighted-F1 %.3f on %d held-out faces (best epoch %d of %d, %.1f min)",
+                            "accuracy %.3f, macro-F1 %.3f, weighted-F1 %.3f on %d held-out faces ("
+                            + (result.configuration.keep == .last ? "kept the last epoch, " : "best epoch ")
+                            + "%d of %d, %.1f min)",
                         result.test.accuracy, result.test.macroF1, result.test.weightedF1, result.testFaces,
                         result.bestEpoch, result.history.count, result.seconds / 60)
                     + (result.lastEpochTest.map {

@@ -14,6 +14,7 @@ extension BackendChoice: ExpressibleByArgument {}
 extension Augmentation.Strength: ExpressibleByArgument {}
 extension NonFinitePolicy: ExpressibleByArgument {}
 extension TestTimeAugmentation: ExpressibleByArgument {}
+extension KeptEpoch: ExpressibleByArgument {}
 
 struct TrainCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -86,6 +87,7 @@ struct TrainCommand: ParsableCommand {
             configuration: config, backend: backendInstance, dataset: faces,
             trainIndices: train, validationIndices: validation)
         let progress = Progress(quiet: quiet || json, verbose: verbose, epochs: config.totalEpochs, batchSize: config.batchSize)
+        progress.keepsLast = config.keep == .last
         if let checkpoint {
             try trainer.resume(from: checkpoint, location: lastURL.path)
             progress.say("resuming \(runName) after epoch \(trainer.state.epochsDone) of \(config.totalEpochs)")
@@ -138,7 +140,7 @@ struct TrainCommand: ParsableCommand {
             let report = best.validation
             let tau = history.first { $0.epoch == best.epoch }?.posthocAdjustment
             print(
-                "best epoch \(best.epoch) of \(history.count) (best.safetensors; facemine evaluate scores it"
+                (config.keep == .last ? "kept the last epoch, " : "best epoch ") + "\(best.epoch) of \(history.count) (best.safetensors; facemine evaluate scores it"
                     + (tau.map { ", with the post-hoc adjustment tau \($0) chosen on the validation faces" } ?? "") + "):")
             print(ReportTables.scores(report))
             if let last = summary.last, last.epoch != best.epoch {

@@ -122,6 +122,11 @@ struct TrainingOptions: ParsableArguments {
     @Option(parsing: .unconditional, help: "Stop after this many epochs without a better validation macro-F1 (default 0: off).")
     var patience: Int?
     @Option(
+        help:
+            "Which epoch's weights best.safetensors keeps (and a cv fold is scored with): best (validation macro-F1; default) or last (--recipe ckplus)."
+    )
+    var keep: KeptEpoch?
+    @Option(
         parsing: .unconditional,
         help:
             "After --epochs, this many more epochs drawing every class equally often, at a tenth of the rate decaying to zero (default 0: off; --recipe rebalanced and fer-ck: 4)."
@@ -255,6 +260,7 @@ struct TrainingOptions: ParsableArguments {
         if let onNan { c.onNonFinite = onNan }
         if let clipGradNorm { c.clipGradientNorm = clipGradNorm }
         if let patience { c.earlyStoppingPatience = patience }
+        if let keep { c.keep = keep }
         if let rebalanceEpochs { c.rebalanceEpochs = rebalanceEpochs }
         // The configuration's own check would refuse this too, but a user who never passed
         // --rebalance-epochs needs to hear that the recipe brought them, and how to drop them.

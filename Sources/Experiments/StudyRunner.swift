@@ -65,7 +65,7 @@ public struct StudyRunner {
         let bestFile = scratch.appendingPathComponent("best.safetensors")
         // Scored before the best weights replace them, as validation scored them (averaged with --ema).
         var lastEpochTest: EvaluationReport?
-        if let best = trainer.bestEpoch, best != history.count {
+        if let best = trainer.keptEpoch, best != history.count {
             try trainer.withValidatedWeights { lastEpochTest = try trainer.evaluate(test).0 }
         }
         if FileManager.default.fileExists(atPath: bestFile.path) {
@@ -82,7 +82,7 @@ public struct StudyRunner {
         }
         let result = UnitResult(
             trial: unit.trial, fold: unit.fold, configuration: configuration, history: history,
-            bestEpoch: trainer.bestEpoch ?? history.count, test: report, lastEpochTest: lastEpochTest,
+            bestEpoch: trainer.keptEpoch ?? history.count, test: report, lastEpochTest: lastEpochTest,
             trainFaces: train.count, validationFaces: validation.count, testFaces: test.count,
             seconds: Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9,
             backend: backend.kind.rawValue, device: backend.deviceDescription)

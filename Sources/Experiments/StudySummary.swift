@@ -41,7 +41,8 @@ public struct StudySummary: Codable, Equatable, Sendable {
         public var confusion: ConfusionMatrix
         public var trainSeconds: Double
         /// The same scores with each fold's last epoch instead of its best one (nil when a
-        /// unit predates them): what choosing the epoch on the inner validation share bought.
+        /// unit predates them; the scores above when every fold kept its last epoch): what
+        /// choosing the epoch on the inner validation share bought.
         public var lastEpoch: EpochScores?
         public var complete: Bool { foldsDone == folds }
     }

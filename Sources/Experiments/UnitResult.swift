@@ -8,7 +8,8 @@ public struct UnitResult: Codable, Equatable, Sendable {
     public var configuration: TrainingConfiguration
     /// Per-epoch training numbers and inner-validation scores.
     public var history: [EpochRecord]
-    /// The epoch whose weights were scored (best inner-validation macro-F1).
+    /// The epoch whose weights were scored: the best inner-validation macro-F1's, or the last
+    /// with `keep` last.
     public var bestEpoch: Int
     /// Scores on the held-out fold.
     public var test: EvaluationReport

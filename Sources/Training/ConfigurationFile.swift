@@ -82,6 +82,9 @@ extension TrainingConfiguration {
         if rebalanceEpochs > 0 && earlyStoppingPatience > 0 {
             return "earlyStoppingPatience and rebalanceEpochs exclude each other (stopping early would skip the re-balancing epochs)"
         }
+        if keep == .last && earlyStoppingPatience > 0 {
+            return "earlyStoppingPatience needs keep best (stopping early waits for a better epoch; keep last keeps the last)"
+        }
         let a = augmentation
         if !(0...16).contains(a.cropPadding) { return "augmentation.cropPadding \(a.cropPadding) must be in 0...16" }
         for (field, value, limit) in [

@@ -29,7 +29,7 @@ public enum ConfigurationKeys {
         "calibratePosthoc", "focalGamma", "labelSmoothing", "augmentation", "mixupAlpha", "cutmixAlpha", "emaDecay",
         "tta", "ttaShift",
         "initWeights", "validationFraction", "officialSplit", "onNonFinite", "clipGradientNorm",
-        "earlyStoppingPatience", "rebalanceEpochs",
+        "earlyStoppingPatience", "keep", "rebalanceEpochs",
     ]
     static let augmentationFields = [
         "flip", "cropPadding", "rotationDegrees", "scale", "aspect", "shift", "brightness",

@@ -38,7 +38,7 @@ public struct RunSummary: Codable, Sendable {
     public var threads: Int?
     public var data: DataSummary
     public var history: [EpochRecord]
-    /// The epoch with the best validation macro-F1: what `best.safetensors` holds.
+    /// The epoch `best.safetensors` holds: the best validation macro-F1's, or with `keep` last the last.
     public var best: EpochScores?
     /// The last epoch trained: what `last.safetensors` holds.
     public var last: EpochScores?
@@ -58,15 +58,15 @@ public struct RunSummary: Codable, Sendable {
         self.threads = threads
         self.data = data
         self.history = history
-        // The first epoch with the highest macro-F1, as the trainer keeps it.
+        last = history.last.flatMap { r in r.validation.map { EpochScores(epoch: r.epoch, validation: $0) } }
+        // The first epoch with the highest macro-F1, or the last one, as the trainer keeps it.
         var best: EpochScores?
         for r in history {
             if let v = r.validation, v.macroF1 > (best?.validation.macroF1 ?? -1) {
                 best = EpochScores(epoch: r.epoch, validation: v)
             }
         }
-        self.best = best
-        last = history.last.flatMap { r in r.validation.map { EpochScores(epoch: r.epoch, validation: $0) } }
+        self.best = configuration.keep == .last ? last : best
         self.wallSeconds = wallSeconds
         self.trainImagesPerSecond = trainImagesPerSecond
     }

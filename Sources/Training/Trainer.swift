@@ -14,8 +14,8 @@ public struct EpochRecord: Codable, Equatable, Sendable {
     public var seconds: Double
     /// MyCNN only: the share of fc1's 128 units that fire for at least one validation face.
     public var liveHiddenUnits: Double?
-    /// True when this epoch's validation macro-F1 was the best so far, so its weights went to
-    /// `best.safetensors`.
+    /// True when this epoch's weights went to `best.safetensors`: its validation macro-F1 was
+    /// the best so far, or the run keeps its last epoch (`keep` last).
     public var newBest: Bool?
     /// The post-hoc adjustment's tau chosen on this epoch's validation faces (`calibratePosthoc`).
     public var posthocAdjustment: Float?
@@ -242,12 +242,13 @@ public final class Trainer {
             }
             let improved = record.validation.map { $0.macroF1 > (state.bestMacroF1 ?? -1) } ?? false
             if improved { state.bestMacroF1 = record.validation?.macroF1 }
-            record.newBest = improved
+            let kept = improved || c.keep == .last
+            record.newBest = kept
             state.history.append(record)
             try saveLast(epochsDone: epoch + 1, step: step, into: checkpoints)
             if let checkpoints { try HistoryLog.write(state.history, into: checkpoints) }
             try events?.scalars(Trainer.epochScalars(record), step: record.epoch)
-            if improved, let checkpoints {
+            if kept, let checkpoints {
                 try withValidatedWeights {
                     try Checkpoint.save(
                         model: model, optimizer: nil, configuration: c, state: state, backend: backend,
@@ -256,7 +257,7 @@ public final class Trainer {
             }
             observe(.epoch(record))
             if shouldStop() && epoch + 1 < c.totalEpochs { throw TrainingInterrupted(step: step) }
-            if c.earlyStoppingPatience > 0, let best = bestEpoch, epoch + 1 - best >= c.earlyStoppingPatience { break }
+            if c.earlyStoppingPatience > 0, let best = keptEpoch, epoch + 1 - best >= c.earlyStoppingPatience { break }
         }
         return state.history
     }
@@ -316,8 +317,10 @@ public final class Trainer {
         if let average { try average.withAveragedWeights(body) } else { try body() }
     }
 
-    /// The epoch (from 1) with the best validation macro-F1 so far, first one on ties.
-    public var bestEpoch: Int? {
+    /// The epoch (from 1) whose weights `best.safetensors` holds: with `keep` best, the best
+    /// validation macro-F1 so far (first one on ties); with `keep` last, the latest epoch.
+    public var keptEpoch: Int? {
+        if configuration.keep == .last { return state.history.last?.epoch }
         var best: (epoch: Int, score: Double)?
         for r in state.history {
             if let score = r.validation?.macroF1, score > (best?.score ?? -1) { best = (r.epoch, score) }

@@ -8,6 +8,16 @@ public enum NonFinitePolicy: String, Codable, CaseIterable, Sendable {
     case skip
 }
 
+/// `--keep`: which epoch's weights a run keeps as its model (`best.safetensors`, and what a
+/// `cv` fold is scored with). `best` is the epoch with the best validation macro-F1 (the first
+/// on ties); `last` is the last epoch, for validation shares too small to choose by: a CK+
+/// fold's inner share of about 58 faces, 3-4 of them contempt, chose epochs about two points
+/// less accurate than the last one (docs/RESULTS.md).
+public enum KeptEpoch: String, Codable, CaseIterable, Sendable {
+    case best
+    case last
+}
+
 /// Everything that decides what a training run computes. Written into metrics.json, so a run
 /// can be repeated from its results.
 public struct TrainingConfiguration: Codable, Equatable, Sendable {
@@ -74,6 +84,9 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
     /// When positive, training stops after this many epochs without a better validation
     /// macro-F1 (early stopping); `best.safetensors` holds the best epoch's weights.
     public var earlyStoppingPatience = 0
+    /// Which epoch's weights `best.safetensors` holds (`KeptEpoch`); with the moving average,
+    /// its weights either way.
+    public var keep: KeptEpoch = .best
     /// After `epochs`, this many more epochs that draw every class equally often, from the
     /// weight average when there is one, the learning rate restarting at a tenth of the base
     /// rate and decaying to zero (cosine): deferred re-balancing (Cao et al. 2019, Kang et al.
@@ -135,6 +148,7 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
         try take(.onNonFinite, &onNonFinite)
         try take(.clipGradientNorm, &clipGradientNorm)
         try take(.earlyStoppingPatience, &earlyStoppingPatience)
+        try take(.keep, &keep)
         try take(.rebalanceEpochs, &rebalanceEpochs)
     }
 }

@@ -167,6 +167,38 @@ func temporaryFolder(_ name: String) throws -> URL {
         #expect(same.epochChoiceTable.isEmpty && !summary.epochChoiceTable.isEmpty)
     }
 
+    /// A study whose trial keeps its last epoch (`--keep last`, the `ckplus` recipe) scores each
+    /// fold with the weights of the end of training, as a plain run to the end scores them, and
+    /// has no best-or-last comparison to show.
+    @Test func aFoldThatKeepsItsLastEpochIsScoredWithIt() throws {
+        let work = try temporaryFolder("keep-last")
+        defer { try? FileManager.default.removeItem(at: work) }
+        let faces = SyntheticFaces(count: 300, seed: 4).generate(threads: 2)
+        var c = Self.tinyConfiguration()
+        c.epochs = 3
+        c.learningRate = 0.01
+        c.earlyStoppingPatience = 0
+        c.keep = .last
+        let plan = StudyPlan(
+            kind: .crossValidation, trials: [.init(label: "MyCNN", configuration: c)],
+            folds: 3, holdOut: false, data: "synthetic", faces: faces.count, seed: 4)
+        let folder = StudyFolder(work)
+        try folder.prepare(plan)
+        let backend = { try BackendChoice.cpu.makeBackend(threads: 2).backend }
+        let runner = StudyRunner(plan: plan, folder: folder, dataset: faces, makeBackend: backend)
+        let results = try plan.units.map { try runner.run($0) }
+        #expect(results.allSatisfy { $0.bestEpoch == 3 && $0.lastEpochTest == nil })
+        let (train, validation, test) = runner.split(plan.units[1])
+        c.keep = .best
+        let plain = try Trainer(
+            configuration: c, backend: backend(), dataset: faces, trainIndices: train, validationIndices: validation)
+        _ = try plain.run { _ in }
+        #expect(try plain.evaluate(test).0 == results[1].test, "the last epoch's weights, scored on the fold")
+        let summary = try StudyReport.write(plan: plan, results: results, to: folder)
+        let last = try #require(summary.trials[0].lastEpoch)
+        #expect(last.foldsBestEarlier == 0 && last.accuracy == summary.trials[0].accuracy && summary.epochChoiceTable.isEmpty)
+    }
+
     @Test func aStudyFolderRefusesADifferentPlan() throws {
         let work = try temporaryFolder("plan")
         defer { try? FileManager.default.removeItem(at: work) }

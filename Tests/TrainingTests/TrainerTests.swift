@@ -89,6 +89,31 @@ import Testing
         #expect(history.allSatisfy { $0.trainLoss.isFinite && $0.validation!.loss.isFinite })
     }
 
+    /// `keep` last: every epoch's weights replace best.safetensors, so it ends as the last
+    /// epoch's, whatever validation preferred; the summary names that epoch, and stopping early
+    /// (which waits for a better epoch) is refused beside it.
+    @Test func keepingTheLastEpochWritesItsWeightsAsTheModel() throws {
+        let trainer = try makeTrainer { $0.keep = .last; $0.learningRate = 0.01 }
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("facemine-keep-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let history = try trainer.run(checkpoints: dir) { _ in }
+        #expect(history.map(\.newBest) == [true, true, true])
+        #expect(trainer.keptEpoch == 3)
+        let best = try SafeTensors(contentsOf: dir.appendingPathComponent("best.safetensors"))
+        for p in trainer.model.parameters {
+            #expect(best.tensors[p.name]?.floats == (try trainer.backend.floats(p.value)), "\(p.name)")
+        }
+        let summary = RunSummary(
+            model: trainer.model.name, parameters: trainer.model.parameterCount,
+            configuration: trainer.configuration, backend: "cpu", device: trainer.backend.deviceDescription,
+            threads: 2, data: .init(description: "test", faces: 160, classCounts: [], trainFaces: 128, validationFaces: 32),
+            history: history, wallSeconds: 1, trainImagesPerSecond: 1)
+        #expect(summary.best?.epoch == 3 && summary.best == summary.last)
+        var both = trainer.configuration
+        both.earlyStoppingPatience = 2
+        #expect(both.problem?.hasPrefix("earlyStoppingPatience needs keep best") == true, "\(both.problem ?? "")")
+    }
+
     @Test func metricsFileIsValidJSON() throws {
         let trainer = try makeTrainer { $0.epochs = 1 }
         let history = try trainer.run { _ in }
