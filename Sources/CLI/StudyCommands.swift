@@ -126,8 +126,8 @@ struct CVCommand: ParsableCommand {
         abstract: "Cross-validate one or more models: stratified k-fold (CK+ subjects and synthetic identities kept whole).",
         discussion: """
             Each fold trains with the full training options on the other folds, keeps the weights of the epoch with the best \
-            macro-F1 on a validation share of them (--patience N also stops training after N epochs without a better one), \
-            and is scored on the fold it never saw (its last epoch's weights too, when they are not the best one's, to show \
+            macro-F1 on a validation share of them (--patience N also stops training after N epochs without a better one; \
+            --keep last, as --recipe ckplus, keeps the last epoch's instead), and is scored on the fold it never saw (its last epoch's weights too, when they are not the best one's, to show \
             what the choice bought). Prints each fold, then mean ± std of accuracy, \
             macro-F1, weighted-F1 and per-class F1, and writes runs/NAME/report.html, report.md and results.json. Every \
             finished fold is saved at once: rerun the command to continue after a crash, or run folds as separate jobs with \

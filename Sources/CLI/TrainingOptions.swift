@@ -67,7 +67,7 @@ struct TrainingOptions: ParsableArguments {
             "Recipe: auto (the default: plain, since no recipe has beaten plain training on real FER-2013 + CK+; "
                 + "docs/RESULTS.md), fer2013 (a whole FER-2013 recipe: model, schedule, augmentation, TTA), "
                 + "fer-ck (a whole FER-2013 + CK+ recipe: the fer2013 training, imagenet stem, 24 epochs, 4 re-balancing epochs), "
-                + "ckplus (fine-tuning a FER-2013 model on CK+: pass its checkpoint with --init-weights), calibrated (plain training, post-hoc adjustment tuned on the validation faces), "
+                + "ckplus (fine-tuning a FER-2013 model on CK+, keeping the last epoch: pass its checkpoint with --init-weights), calibrated (plain training, post-hoc adjustment tuned on the validation faces), "
                 + Recipe.allCases.map(\.rawValue).joined(separator: ", ") + ". Options given here add to it.",
             valueName: "name"))
     var recipe: String?
@@ -268,6 +268,11 @@ struct TrainingOptions: ParsableArguments {
             throw ValidationError(
                 "--patience: the recipe \(applied.rawValue) ends with \(c.rebalanceEpochs) re-balancing epochs, which stopping early would skip; "
                     + "add --rebalance-epochs 0 to stop early instead")
+        }
+        if let applied, keep == nil, c.keep == .last, c.earlyStoppingPatience > 0 {
+            throw ValidationError(
+                "--patience: the recipe \(applied.rawValue) keeps the last epoch, and stopping early waits for a better one; "
+                    + "add --keep best to stop early")
         }
         if let problem = c.problem { throw ValidationError("the training options: \(problem)") }
         return c

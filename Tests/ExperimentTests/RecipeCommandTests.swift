@@ -61,6 +61,7 @@ import Testing
         let c = try Self.plan("ckplus", ["--lr", "0.02"], in: work)
         #expect(c.model == .mycnn && c.epochs == 1 && c.batchSize == 16 && c.learningRate == 0.02, "named options win")
         #expect(c.optimizer == .sgd && c.nesterov && c.weightDecay == 5e-4 && c.weightedSampler && c.augmentation == Augmentation(.standard))
+        #expect(c.keep == .last, "a CK+ fold's validation share is too small to choose the epoch by")
     }
 
     /// Fine-tuning starts from the checkpoint's architecture: `--recipe ckplus` names ResNet-18's

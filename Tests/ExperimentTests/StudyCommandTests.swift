@@ -58,8 +58,8 @@ import Testing
         #expect(named.values.allSatisfy { $0.cellBalancedSampler })
     }
 
-    /// A recipe that ends with re-balancing epochs, which `--patience` would skip: the refusal
-    /// names the recipe and the way out.
+    /// A recipe that ends with re-balancing epochs, which `--patience` would skip, or keeps its
+    /// last epoch, which `--patience` would not wait for: the refusal names the recipe and the way out.
     @Test func patienceWithAReBalancingRecipeIsRefusedWithTheWayOut() throws {
         let work = try temporaryFolder("recipe-patience")
         defer { try? FileManager.default.removeItem(at: work) }
@@ -68,6 +68,14 @@ import Testing
         #expect(status != 0)
         #expect(output.contains("--patience: the recipe fer-ck ends with 4 re-balancing epochs"), "\(output)")
         #expect(output.contains("--rebalance-epochs 0"), "\(output)")
+
+        let (keepsLast, said) = try Self.run(["train"] + Self.data + ["--recipe", "ckplus", "--patience", "3", "--quiet"], in: work)
+        #expect(keepsLast != 0)
+        #expect(said.contains("--patience: the recipe ckplus keeps the last epoch") && said.contains("--keep best"), "\(said)")
+        let (wayOut, done) = try Self.run(
+            ["train"] + Self.data + ["--recipe", "ckplus", "--model", "mycnn", "--patience", "3", "--keep", "best", "--quiet"],
+            in: work)
+        #expect(wayOut == 0, "\(done)")
     }
 
     /// Folds 0 and 1 run at the same time in two processes, fold 2 in a third; `facemine report`
