@@ -11,8 +11,8 @@ public enum NonFinitePolicy: String, Codable, CaseIterable, Sendable {
 /// `--keep`: which epoch's weights a run keeps as its model (`best.safetensors`, and what a
 /// `cv` fold is scored with). `best` is the epoch with the best validation macro-F1 (the first
 /// on ties); `last` is the last epoch, for validation shares too small to choose by: a CK+
-/// fold's inner share of about 58 faces, 3-4 of them contempt, chose epochs about two points
-/// less accurate than the last one (docs/RESULTS.md).
+/// fold's inner share of about 58 faces, 3-4 of them contempt, chose epochs 1.5-2 points less
+/// accurate on held-out subjects than the last one (docs/RESULTS.md).
 public enum KeptEpoch: String, Codable, CaseIterable, Sendable {
     case best
     case last
