@@ -117,36 +117,56 @@ func temporaryFolder(_ name: String) throws -> URL {
         #expect(markdown.contains("| MyCNN | 3/3 |") && markdown.contains("![per-class-f1](charts/per-class-f1.svg)"))
     }
 
+    /// Three folds of MyCNN on 300 synthetic faces with the configuration `c`, every fold run:
+    /// what the tests of which epoch a fold is scored with share.
+    struct ThreeFolds {
+        let faces = SyntheticFaces(count: 300, seed: 4).generate(threads: 2)
+        let plan: StudyPlan
+        let folder: StudyFolder
+        let runner: StudyRunner
+        let results: [UnitResult]
+        static let backend = { try BackendChoice.cpu.makeBackend(threads: 2).backend }
+
+        init(_ c: TrainingConfiguration, in work: URL) throws {
+            plan = StudyPlan(
+                kind: .crossValidation, trials: [.init(label: "MyCNN", configuration: c)],
+                folds: 3, holdOut: false, data: "synthetic", faces: faces.count, seed: 4)
+            folder = StudyFolder(work)
+            try folder.prepare(plan)
+            let runner = StudyRunner(plan: plan, folder: folder, dataset: faces, makeBackend: Self.backend)
+            results = try plan.units.map { try runner.run($0) }
+            self.runner = runner
+        }
+
+        /// A plain run of `c` on fold `k`'s training faces to its end, scored on the fold.
+        func plainRunScores(_ c: TrainingConfiguration, fold k: Int) throws -> EvaluationReport {
+            let (train, validation, test) = runner.split(plan.units[k])
+            let plain = try Trainer(
+                configuration: c, backend: Self.backend(), dataset: faces, trainIndices: train, validationIndices: validation)
+            _ = try plain.run { _ in }
+            return try plain.evaluate(test).0
+        }
+    }
+
     /// A fold whose best epoch is not its last also scores the last epoch's weights, exactly as
     /// a plain run of the same training to the end scores the same held-out faces; the summary
     /// and the report set both side by side.
     @Test func aFoldAlsoScoresItsLastEpochWhenTheBestCameEarlier() throws {
         let work = try temporaryFolder("last-epoch")
         defer { try? FileManager.default.removeItem(at: work) }
-        let faces = SyntheticFaces(count: 300, seed: 4).generate(threads: 2)
         var c = Self.tinyConfiguration()
         c.epochs = 5
         c.learningRate = 0.01
-        let plan = StudyPlan(
-            kind: .crossValidation, trials: [.init(label: "MyCNN", configuration: c)],
-            folds: 3, holdOut: false, data: "synthetic", faces: faces.count, seed: 4)
-        let folder = StudyFolder(work)
-        try folder.prepare(plan)
-        let backend = { try BackendChoice.cpu.makeBackend(threads: 2).backend }
-        let runner = StudyRunner(plan: plan, folder: folder, dataset: faces, makeBackend: backend)
-        let results = try plan.units.map { try runner.run($0) }
+        let study = try ThreeFolds(c, in: work)
+        let results = study.results
         let early = try #require(results.first { $0.bestEpoch < $0.history.count }, "no fold chose an earlier epoch")
         for r in results {
             #expect((r.lastEpochTest != nil) == (r.bestEpoch < r.history.count))
             #expect(r.lastEpochScores == (r.lastEpochTest ?? r.test))
         }
-        let (train, validation, test) = runner.split(plan.units[early.fold])
-        let plain = try Trainer(
-            configuration: c, backend: backend(), dataset: faces, trainIndices: train, validationIndices: validation)
-        _ = try plain.run { _ in }
-        #expect(try plain.evaluate(test).0 == early.lastEpochTest, "the last epoch's weights, scored on the fold")
+        #expect(try study.plainRunScores(c, fold: early.fold) == early.lastEpochTest, "the last epoch's weights, scored on the fold")
 
-        let summary = try StudyReport.write(plan: plan, results: results, to: folder)
+        let summary = try StudyReport.write(plan: study.plan, results: results, to: study.folder)
         let last = try #require(summary.trials[0].lastEpoch)
         #expect(last.macroF1.values == results.map { $0.lastEpochScores!.macroF1 })
         #expect(summary.trials[0].macroF1.values == results.map(\.test.macroF1))
@@ -162,7 +182,7 @@ func temporaryFolder(_ name: String) throws -> URL {
             r.lastEpochTest = nil
             return r
         }
-        let same = StudySummary(plan: plan, results: allLast)
+        let same = StudySummary(plan: study.plan, results: allLast)
         #expect(same.trials[0].lastEpoch?.foldsBestEarlier == 0 && same.trials[0].lastEpoch?.macroF1 == same.trials[0].macroF1)
         #expect(same.epochChoiceTable.isEmpty && !summary.epochChoiceTable.isEmpty)
     }
@@ -173,28 +193,16 @@ func temporaryFolder(_ name: String) throws -> URL {
     @Test func aFoldThatKeepsItsLastEpochIsScoredWithIt() throws {
         let work = try temporaryFolder("keep-last")
         defer { try? FileManager.default.removeItem(at: work) }
-        let faces = SyntheticFaces(count: 300, seed: 4).generate(threads: 2)
         var c = Self.tinyConfiguration()
         c.epochs = 3
         c.learningRate = 0.01
         c.earlyStoppingPatience = 0
         c.keep = .last
-        let plan = StudyPlan(
-            kind: .crossValidation, trials: [.init(label: "MyCNN", configuration: c)],
-            folds: 3, holdOut: false, data: "synthetic", faces: faces.count, seed: 4)
-        let folder = StudyFolder(work)
-        try folder.prepare(plan)
-        let backend = { try BackendChoice.cpu.makeBackend(threads: 2).backend }
-        let runner = StudyRunner(plan: plan, folder: folder, dataset: faces, makeBackend: backend)
-        let results = try plan.units.map { try runner.run($0) }
-        #expect(results.allSatisfy { $0.bestEpoch == 3 && $0.lastEpochTest == nil })
-        let (train, validation, test) = runner.split(plan.units[1])
+        let study = try ThreeFolds(c, in: work)
+        #expect(study.results.allSatisfy { $0.bestEpoch == 3 && $0.lastEpochTest == nil })
         c.keep = .best
-        let plain = try Trainer(
-            configuration: c, backend: backend(), dataset: faces, trainIndices: train, validationIndices: validation)
-        _ = try plain.run { _ in }
-        #expect(try plain.evaluate(test).0 == results[1].test, "the last epoch's weights, scored on the fold")
-        let summary = try StudyReport.write(plan: plan, results: results, to: folder)
+        #expect(try study.plainRunScores(c, fold: 1) == study.results[1].test, "the last epoch's weights, scored on the fold")
+        let summary = try StudyReport.write(plan: study.plan, results: study.results, to: study.folder)
         let last = try #require(summary.trials[0].lastEpoch)
         #expect(last.foldsBestEarlier == 0 && last.accuracy == summary.trials[0].accuracy && summary.epochChoiceTable.isEmpty)
     }
