@@ -120,7 +120,7 @@ public enum Recipe: String, CaseIterable, Sendable {
 
     /// Fine-tuning on CK+, keeping the last epoch: a CK+ fold's inner validation share (about 58
     /// faces, 3-4 of them contempt) chose epochs that scored lower on held-out subjects than the
-    /// last one (0.939 against 0.954 over three seeds of ten folds, docs/RESULTS.md).
+    /// last one (0.941 against 0.950 over four seeds of ten folds, docs/RESULTS.md).
     static func applyCKPlus(to c: inout TrainingConfiguration) {
         applyResNetSGD(to: &c, epochs: 60, batchSize: 32, learningRate: 0.01)
         c.weightedSampler = true
